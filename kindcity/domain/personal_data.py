@@ -1,0 +1,532 @@
+"""The personal-data guard (DOMAIN.md, invariant 5).
+
+Public text (need titles, descriptions, donor messages, impact stories) must not carry a
+beneficiary's personal data. :func:`find_personal_data` looks for
+
+* resident registration numbers (주민등록번호, also foreigners' 외국인등록번호 and masked forms),
+* phone numbers (mobile, landline, 070, 050x safe numbers; +82 forms; full-width digits),
+* e-mail addresses,
+* bank account numbers (hyphenated digit groups, or a digit run right after a bank word),
+* detailed addresses (번지, 동/호 and 층/호 units, road address + building number, lot numbers),
+
+and names what it found, with a masked excerpt and the offset in the ORIGINAL text.
+
+Deliberately NOT flagged, because they are organisation data that is public anyway:
+
+* business registration numbers (사업자등록번호, the 3-2-5 shape ``123-45-67890``) and
+  corporate registration numbers (법인등록번호) written after the word 법인;
+* 15xx/16xx/18xx representative numbers (대표번호, e.g. ``1588-1234``): only businesses have them;
+* a bare administrative dong, district or city name (화정1동, 서구, 광주광역시): the site shows
+  the dong of every need.
+
+How it works: the text is normalised one character at a time (NFKC, dashes folded to '-',
+zero-width characters dropped) while remembering where each normalised character came from,
+so that patterns are written once for ASCII and offsets still point into the original text.
+Each detector yields candidates; overlaps are resolved by priority
+(email > rrn > bank_account > phone > address), then by length.
+
+Pure: stdlib only, no I/O.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+
+KINDS: tuple[str, ...] = ("rrn", "phone", "email", "bank_account", "address")
+
+# Plain English: the web layer uses these as gettext msgids.
+KIND_LABELS: dict[str, str] = {
+    "rrn": "resident registration number",
+    "phone": "phone number",
+    "email": "e-mail address",
+    "bank_account": "bank account number",
+    "address": "detailed address",
+}
+
+
+@dataclass(frozen=True)
+class Finding:
+    kind: str  # one of KINDS
+    masked: str  # the match with most characters masked; never the full value
+    offset: int  # index in the ORIGINAL text where the match starts
+    length: int  # length of the match in the original text
+
+
+@dataclass(frozen=True)
+class FieldFinding:
+    field: str
+    finding: Finding
+
+
+# --------------------------------------------------------------------------------------------
+# Normalisation with an offset map
+# --------------------------------------------------------------------------------------------
+
+# Dashes that NFKC leaves alone but people (and word processors) use inside numbers.
+_DASHES = dict.fromkeys(map(ord, "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\u2043\ufe58"), "-")
+# Invisible characters that could be slipped into a number to dodge the check.
+_INVISIBLE = frozenset("\u200b\u200c\u200d\u2060\ufeff\u00ad")
+
+
+def _normalise(text: str) -> tuple[str, list[int]]:
+    """Return the normalised text and, for each of its characters, the original index.
+
+    Normalising character by character (rather than the whole string) keeps the map exact:
+    NFKC may turn one character into several ("①" -> "1"), never several into one here.
+    The map has one extra entry, ``len(text)``, so an end offset can always be looked up.
+    """
+    chars: list[str] = []
+    origin: list[int] = []
+    for index, char in enumerate(text):
+        if char in _INVISIBLE:
+            continue
+        for out in unicodedata.normalize("NFKC", char).translate(_DASHES):
+            chars.append(out)
+            origin.append(index)
+    origin.append(len(text))
+    return "".join(chars), origin
+
+
+def _original_span(origin: list[int], start: int, end: int) -> tuple[int, int]:
+    """Map a [start, end) span of the normalised text back to the original text."""
+    return origin[start], origin[end - 1] + 1
+
+
+# --------------------------------------------------------------------------------------------
+# Shared pattern pieces
+# --------------------------------------------------------------------------------------------
+
+# A number ends here: not followed by another digit, nor by a separator and a digit (so that
+# "150" in "150,000", "2026" in "2026-11-29" or "2026. 11. 29." or "14" in "14:30" is never
+# taken on its own).
+_NUM_END = r"(?!\d|[,.\-/:~]\d|\.[ \t]\d)"
+
+# Not the tail of a longer number or of an amount with thousands separators ("1,031 ...").
+_NUM_START = r"(?<!\d)(?<!\d[,.])"
+
+# Counters and units: a number followed by one of these is a quantity (12명, 40회, 2026년,
+# 150,000원, 38 of 40 trips), never a building or lot number. Used after road and lot names,
+# because Korean particles make "서울로 40회" look like a road ("...로") and a number.
+_HANGUL_UNITS = (
+    "원|만|억|천|명|인|회|번|개|가구|가정|세대|곳|건|년|개월|월|일|주|시간|시|분|초|세|살|"
+    "퍼센트|프로|배|대|차|평|층|호|동|등|위|점|권|장|벌|병|상자|박스|통|마리|가지|종|학년|반|"
+    "기|단계|km|kg"
+)
+_PARTICLES = "이|가|을|를|은|는|의|에|과|와|도|씩|당|으로|로|에서|입니다|이며"
+_ASCII_UNITS = (
+    "won|krw|of|x|times|trips?|people|persons?|percent|days?|weeks?|months?|years?|hours?|"
+    "minutes?|km|kg|cm|m"
+)
+_NOT_QUANTITY = (
+    r"(?!"
+    rf"(?:{_HANGUL_UNITS})"  # 40회, 12명 (attached counter)
+    rf"|[ \t]+(?:{_HANGUL_UNITS})(?:{_PARTICLES})?(?![가-힣])"  # "12 가구", "40 회를"
+    r"|[ \t]*[%×*~]"  # 12%, 3 x 4, 12~15
+    rf"|[ \t]*(?i:{_ASCII_UNITS})(?![A-Za-z])"  # 38 of 40 trips, 150 won
+    r")"
+)
+
+# Directly after a building or lot number only a particle may follow ("화정로 123에", "123의"),
+# not another syllable: "충장로1가" is a place name, "123명" a count.
+_ATTACHED_OK = r"(?:(?![가-힣])|(?=[에의은는이을를도으로과와까]))"
+
+
+def _digit_count(s: str) -> int:
+    return sum(c.isdigit() for c in s)
+
+
+def _mask_group(match: re.Match[str], group: str) -> str:
+    """The whole match with the digits of one named group replaced by '*'."""
+    whole = match.group(0)
+    start = match.start(group) - match.start()
+    end = match.end(group) - match.start()
+    return whole[:start] + re.sub(r"\d", "*", whole[start:end]) + whole[end:]
+
+
+def _mask_digits(s: str, keep_head: int, keep_tail: int, maskable: str = "0123456789") -> str:
+    """Mask every maskable character except the first ``keep_head`` and last ``keep_tail``."""
+    total = sum(c in maskable for c in s)
+    out: list[str] = []
+    seen = 0
+    for char in s:
+        if char in maskable:
+            keep = seen < keep_head or seen >= total - keep_tail
+            out.append(char if keep else "*")
+            seen += 1
+        else:
+            out.append(char)
+    return "".join(out)
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    kind: str
+    start: int  # in the normalised text
+    end: int
+    masked: str
+    separated: bool = True  # for rrn: written with a separator between the two parts
+    bank_context: bool = False  # for bank_account: right after a bank word
+
+
+# --------------------------------------------------------------------------------------------
+# Resident registration numbers (주민등록번호)
+# --------------------------------------------------------------------------------------------
+
+# YYMMDD, an optional '-' (spaces allowed around it), then the 7th digit 1-8 (1-4 citizens
+# born 1900-2099, 5-8 foreigners) and six more digits, which may be masked with * or x.
+# Since 2020 the last digits are random, so there is no checksum to test; the date is checked
+# in code instead (_plausible_birth_date).
+_RRN_RE = re.compile(
+    rf"""
+    {_NUM_START}(?<!-)
+    (?P<birth>\d{{6}})
+    (?P<sep>[ \t]*-?[ \t]*)
+    (?P<rest>[1-8][\dxX*]{{6}}|[xX*]{{7}})
+    (?![\dxX*])
+    """,
+    re.VERBOSE,
+)
+
+_DAYS_IN_MONTH = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)  # Feb 29: leap years exist
+
+# Corporate registration numbers (법인등록번호) share the 6-7 shape; after the word 법인 the
+# number is an organisation's, which is public.
+_CORPORATE_CONTEXT_RE = re.compile(r"법인[가-힣 \t:]{0,8}$")
+
+
+def _plausible_birth_date(yymmdd: str) -> bool:
+    month, day = int(yymmdd[2:4]), int(yymmdd[4:6])
+    return 1 <= month <= 12 and 1 <= day <= _DAYS_IN_MONTH[month - 1]
+
+
+def _rrn_candidates(text: str) -> Iterator[_Candidate]:
+    for m in _RRN_RE.finditer(text):
+        if not _plausible_birth_date(m.group("birth")):
+            continue
+        if _CORPORATE_CONTEXT_RE.search(text, 0, m.start()):
+            continue
+        masked = _mask_digits(m.group(0), keep_head=4, keep_tail=0, maskable="0123456789xX*")
+        yield _Candidate("rrn", m.start(), m.end(), masked, separated=bool(m.group("sep")))
+
+
+# --------------------------------------------------------------------------------------------
+# Phone numbers
+# --------------------------------------------------------------------------------------------
+
+# One separator between digit groups: '-' or '.' (spaces allowed around it) or spaces.
+_SEP = r"(?:[ \t]*[-.][ \t]*|[ \t]{1,2})?"
+# Area codes without the trunk 0: mobile 010/011/016-019, Seoul 02, the provinces 031-064,
+# 070 internet phones and 0502-0508 safe numbers (안심번호). 080 toll-free and 15xx/16xx/18xx
+# are business numbers and deliberately left out.
+_AREA = r"(?:1[016789]|2|3[1-3]|4[1-4]|5[1-5]|6[1-4]|70|50[2-8])"
+
+_PHONE_RE = re.compile(
+    rf"""
+    {_NUM_START}(?<![+])
+    (?:
+        (?:\+[ \t]*82|82) {_SEP}                 # country code: the trunk 0 is dropped...
+        (?:\([ \t]*0[ \t]*\) {_SEP})?           # ...or written as (0)
+        (?:\([ \t]*0?{_AREA}[ \t]*\)|0?{_AREA})
+      |
+        (?:\([ \t]*0{_AREA}[ \t]*\)|0{_AREA}\)?)    # domestic: 010, (02), 02), 062
+    )
+    {_SEP}
+    (?P<mid>\d{{3,4}})
+    {_SEP}
+    (?P<last>\d{{4}})
+    (?!\d)
+    """,
+    re.VERBOSE,
+)
+
+
+def _phone_candidates(text: str) -> Iterator[_Candidate]:
+    for m in _PHONE_RE.finditer(text):
+        yield _Candidate("phone", m.start(), m.end(), _mask_group(m, "mid"))
+
+
+# --------------------------------------------------------------------------------------------
+# E-mail addresses
+# --------------------------------------------------------------------------------------------
+
+# A practical address shape (not full RFC 5322). Boundaries are ASCII-only so that a Korean
+# particle may follow ("...@daum.net으로") or precede without a space.
+_EMAIL_RE = re.compile(
+    r"""
+    (?<![A-Za-z0-9._%+\-])
+    (?P<local>[A-Za-z0-9][A-Za-z0-9._%+\-]{0,63})
+    @
+    (?P<domain>(?:[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24})
+    (?![A-Za-z0-9\-])
+    """,
+    re.VERBOSE,
+)
+
+
+def _email_candidates(text: str) -> Iterator[_Candidate]:
+    for m in _EMAIL_RE.finditer(text):
+        local = m.group("local")
+        keep = 2 if len(local) > 2 else 1
+        masked = f"{local[:keep]}***@{m.group('domain')}"
+        yield _Candidate("email", m.start(), m.end(), masked)
+
+
+# --------------------------------------------------------------------------------------------
+# Bank account numbers
+# --------------------------------------------------------------------------------------------
+
+# Korean account numbers are 10-14 digits, usually printed as 3-4 hyphenated groups
+# (110-123-456789, 1002-123-456789, 123-456789-01-001, 3333-01-1234567). The first group has
+# at least 3 digits, which keeps "+82 10-1234-5678" out.
+_ACCOUNT_GROUPS_RE = re.compile(
+    rf"""
+    {_NUM_START}(?<!-)
+    \d{{3,6}}(?:-\d{{2,7}}){{2,3}}
+    (?![\d\-]|[,.]\d)
+    """,
+    re.VERBOSE,
+)
+
+# Words that announce an account number. Long names first so that "카카오뱅크" wins over "뱅크".
+# City names (광주, 부산, 대구) are NOT here: "광주 062-..." is a phone; "광주은행" is caught
+# by "은행" anyway.
+_BANK_WORD = (
+    r"(?P<word>카카오뱅크|토스뱅크|케이뱅크|새마을금고|우체국|농협|신한|국민|우리|하나|기업|"
+    r"신협|수협|씨티|SC제일|은행|계좌|예금주|입금|송금|이체|무통장|(?i:account|acct|bank))"
+)
+# Everyday words among the bank names: "우리 센터", "하나", "착한 기업", "국민 여러분". After
+# these, a number that is shaped like a phone number stays a phone number.
+_AMBIGUOUS_BANK_WORDS = frozenset({"우리", "하나", "기업", "국민"})
+# What may stand between the bank word and the number: "국민은행 계좌번호: ", "(예금주 홍길동) ".
+_BANK_GAP = r"(?:[ \t:/·,#]|은행|뱅크|계좌|번호|예금주|\([^()\d\n]{0,20}\)|(?i:no\.?|number))*"
+# After a bank word any 10-14 digit run counts, with hyphens, spaces or none.
+_BANK_CONTEXT_RE = re.compile(
+    rf"""
+    {_BANK_WORD}
+    {_BANK_GAP}
+    {_NUM_START}
+    (?P<num>\d{{10,14}}|\d{{2,6}}(?:-\d{{1,7}}){{1,4}}|\d{{2,6}}(?:[ \t]\d{{2,7}}){{2,3}})
+    (?![\d\-]|[,.]\d)
+    (?![ \t]*(?:원|won|만|억|천))                    # an amount without commas, not an account
+    """,
+    re.VERBOSE,
+)
+
+# 사업자등록번호 (business registration number): 3-2-5. Organisation data, public: not flagged.
+_BUSINESS_NUMBER_RE = re.compile(r"\d{3}-\d{2}-\d{5}")
+
+
+def _plausible_account(number: str) -> bool:
+    if not 10 <= _digit_count(number) <= 14:
+        return False
+    return not _BUSINESS_NUMBER_RE.fullmatch(number)
+
+
+def _looks_like_date(groups: list[str]) -> bool:
+    """2026-11-29-0001 style document numbers start with a date."""
+    year, month = groups[0], groups[1]
+    return len(year) == 4 and 1900 <= int(year) <= 2099 and len(month) == 2 and 1 <= int(month) <= 12
+
+
+def _bank_account_candidates(text: str) -> Iterator[_Candidate]:
+    for m in _ACCOUNT_GROUPS_RE.finditer(text):
+        number = m.group(0)
+        if not _plausible_account(number) or _PHONE_RE.fullmatch(number):
+            continue
+        if _looks_like_date(number.split("-")):
+            continue
+        masked = _mask_digits(number, keep_head=3, keep_tail=3)
+        yield _Candidate("bank_account", m.start(), m.end(), masked)
+    for m in _BANK_CONTEXT_RE.finditer(text):
+        number = m.group("num")
+        if not _plausible_account(number):
+            continue
+        if m.group("word") in _AMBIGUOUS_BANK_WORDS and _PHONE_RE.fullmatch(number):
+            continue
+        masked = _mask_digits(number, keep_head=3, keep_tail=3)
+        yield _Candidate("bank_account", m.start("num"), m.end("num"), masked, bank_context=True)
+
+
+# --------------------------------------------------------------------------------------------
+# Detailed addresses
+# --------------------------------------------------------------------------------------------
+
+# Lot address with 번지: "123번지", "12-3 번지", "산 12-3번지" (산 = mountain lot).
+_BUNJI_RE = re.compile(
+    r"(?<![0-9A-Za-z\-])(?P<secret>(?:산[ \t]*)?\d{1,5}(?:-\d{1,5})?)[ \t]*번지"
+)
+
+# Apartment / building unit: "101동 1203호", "B동 201호", "가동 201호", "3층 302호",
+# "101-1203호". An administrative dong such as "화정1동" has one digit glued to Hangul, so a
+# building number glued to Hangul must have at least two digits ("그린아파트101동").
+_UNIT_RE = re.compile(
+    r"""
+    (?:
+        (?:(?<![0-9A-Za-z가-힣])\d{1,4}|(?<=[가-힣])\d{2,4}|(?<![0-9A-Za-z])[A-Za-z]
+           |(?<![0-9A-Za-z가-힣])[가나다라마바사])
+        [ \t]*동
+      |
+        (?<![0-9A-Za-z])(?:[Bb]|지하[ \t]*)?\d{1,3}[ \t]*층
+    )
+    [ \t]*
+    (?P<secret>\d{1,5})[ \t]*호
+    """,
+    re.VERBOSE,
+)
+# "101-1203호": building-unit with a hyphen. Not after 제 ("제2026-123호" is a document number).
+_UNIT_HYPHEN_RE = re.compile(
+    r"(?<![0-9A-Za-z\-제])(?P<building>\d{1,4})-(?P<secret>\d{2,4})[ \t]*호"
+)
+
+# Road address (도로명주소): a road name ending in 로/길/대로, an optional branch road
+# ("12번길"), then the building number ("화정로 123", "상무대로 45-6", "풍암길 12번길 7").
+_ROAD_RE = re.compile(
+    rf"""
+    (?<![가-힣A-Za-z0-9])
+    (?P<road>[가-힣][가-힣0-9]{{0,14}}(?:로|길))
+    [ \t]*
+    (?:\d{{1,4}}(?:번|번안)?길[ \t]*)?
+    (?P<secret>\d{{1,5}}(?:-\d{{1,5}})?)
+    {_NUM_END}{_NOT_QUANTITY}{_ATTACHED_OK}
+    """,
+    re.VERBOSE,
+)
+# The same in romanised form: "Hwajeong-ro 123", "Sangmu-daero 45-6".
+_ROMAN_ROAD_RE = re.compile(
+    rf"""
+    (?<![A-Za-z0-9\-])
+    [A-Za-z]+(?:-[A-Za-z]+)*-(?:daero|ro|gil)
+    [ \t]+
+    (?P<secret>\d{{1,5}}(?:-\d{{1,5}})?)
+    {_NUM_END}{_NOT_QUANTITY}
+    """,
+    re.VERBOSE | re.IGNORECASE,
+)
+# Particles and adverbs that end in 로/대로/길 like a road name: "병원으로", "계획대로", "바로".
+_NOT_ROADS = frozenset(
+    "그대로 계획대로 마음대로 순서대로 약속대로 예정대로 생각대로 말대로 제대로 절대로 대로 "
+    "바로 새로 서로 주로 따로 홀로 별로 스스로 실제로 대체로 최대로 최소로 추가로 무료로 "
+    "정기로 매월로 매달로 처음로 길 출근길 퇴근길 귀갓길 하굣길 등굣길 오솔길".split()
+)
+
+# Lot address (지번주소): a legal dong / ri / ga name and a lot number: "농성동 123-4",
+# "쌍촌동 123", "농성동 산 12-3", "충장로1가 12-3".
+_LOT_RE = re.compile(
+    rf"""
+    (?<![가-힣A-Za-z0-9])
+    (?P<place>[가-힣]{{1,8}}\d{{0,2}}(?:동|리|가))
+    [ \t]*
+    (?P<secret>(?:산[ \t]*)?\d{{1,5}}(?:-\d{{1,5}})?)
+    (?:[ \t]*번지)?
+    {_NUM_END}{_NOT_QUANTITY}{_ATTACHED_OK}
+    """,
+    re.VERBOSE,
+)
+# Everyday nouns that end in 동/리/가 like a place name: "활동 12", "우리 3", "단가 150".
+_NOT_PLACES = frozenset(
+    "활동 운동 이동 행동 공동 자동 감동 노동 변동 출동 연동 작동 가동 발동 아동 협동 파동 "
+    "충동 소동 진동 구동 기동 유동 합동 선동 부동 "
+    "우리 거리 자리 마리 머리 소리 관리 처리 정리 요리 수리 유리 무리 다리 원리 권리 심리 "
+    "단가 평가 추가 증가 참가 물가 주가 시가 원가 대가 휴가 국가 작가 전문가".split()
+)
+
+
+def _plausible_lot(m: re.Match[str]) -> bool:
+    place = m.group("place")
+    if place in _NOT_PLACES:
+        return False
+    explicit = "-" in m.group("secret") or "산" in m.group("secret") or "번지" in m.group(0)
+    # An administrative dong (화정1동), a 리 or a 가 followed by a bare number is too often a
+    # count or a name; a plain legal dong (쌍촌동 123) is a lot address.
+    if place.endswith(("리", "가")) or any(c.isdigit() for c in place):
+        return explicit
+    return True
+
+
+def _plausible_road(m: re.Match[str]) -> bool:
+    road = m.group("road")
+    return road not in _NOT_ROADS and not road.endswith("으로")
+
+
+def _plausible_unit_hyphen(m: re.Match[str]) -> bool:
+    building = m.group("building")
+    return not (len(building) == 4 and building.startswith(("19", "20")))  # a year: 2026-12호
+
+
+def _address_candidates(text: str) -> Iterator[_Candidate]:
+    checks = (
+        (_BUNJI_RE, None),
+        (_UNIT_RE, None),
+        (_UNIT_HYPHEN_RE, _plausible_unit_hyphen),
+        (_ROAD_RE, _plausible_road),
+        (_ROMAN_ROAD_RE, None),
+        (_LOT_RE, _plausible_lot),
+    )
+    for pattern, plausible in checks:
+        for m in pattern.finditer(text):
+            if plausible is None or plausible(m):
+                yield _Candidate("address", m.start(), m.end(), _mask_group(m, "secret"))
+
+
+# --------------------------------------------------------------------------------------------
+# Putting it together
+# --------------------------------------------------------------------------------------------
+
+# Lower wins an overlap. E-mail first: "01012345678@naver.com" is one e-mail, not a phone.
+_PRIORITY = {"email": 0, "rrn": 1, "bank_account": 2, "phone": 3, "address": 4}
+
+
+def _prefer_accounts_after_bank_words(candidates: list[_Candidate]) -> list[_Candidate]:
+    """Drop a hyphen-less "rrn" that is exactly a digit run right after a bank word.
+
+    "우리은행 1002123456789" is a 13-digit account that happens to start with a valid date.
+    """
+    account_spans = {(c.start, c.end) for c in candidates if c.bank_context}
+    return [
+        c
+        for c in candidates
+        if not (c.kind == "rrn" and not c.separated and (c.start, c.end) in account_spans)
+    ]
+
+
+def _resolve_overlaps(candidates: list[_Candidate]) -> list[_Candidate]:
+    """Keep the most specific kind, then the longest match, then the earliest."""
+    ranked = sorted(candidates, key=lambda c: (_PRIORITY[c.kind], -(c.end - c.start), c.start))
+    kept: list[_Candidate] = []
+    for candidate in ranked:
+        if all(candidate.end <= k.start or candidate.start >= k.end for k in kept):
+            kept.append(candidate)
+    return sorted(kept, key=lambda c: c.start)
+
+
+def find_personal_data(text: str) -> list[Finding]:
+    """Personal data in ``text``: sorted by offset, non-overlapping, offsets into ``text``."""
+    if not text:
+        return []
+    normalised, origin = _normalise(text)
+    candidates = [
+        *_email_candidates(normalised),
+        *_rrn_candidates(normalised),
+        *_bank_account_candidates(normalised),
+        *_phone_candidates(normalised),
+        *_address_candidates(normalised),
+    ]
+    candidates = _resolve_overlaps(_prefer_accounts_after_bank_words(candidates))
+    findings = []
+    for c in candidates:
+        start, end = _original_span(origin, c.start, c.end)
+        findings.append(Finding(kind=c.kind, masked=c.masked, offset=start, length=end - start))
+    return findings
+
+
+def check_fields(fields: Mapping[str, str | None]) -> list[FieldFinding]:
+    """Check each field in order (None and empty fields are skipped)."""
+    return [
+        FieldFinding(field=name, finding=finding)
+        for name, value in fields.items()
+        if value
+        for finding in find_personal_data(value)
+    ]
