@@ -1,0 +1,94 @@
+"""The `kindcity` console command: a Flask CLI group, so `kindcity run` and `kindcity db upgrade` work too."""
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+from flask import Flask, current_app
+from flask.cli import FlaskGroup
+
+from .domain.time import seoul_today
+from .extensions import db
+
+
+def register_commands(app: Flask) -> None:
+    for command in (demo_data, create_admin, expire_needs, check_personal_data, seed_district_cmd):
+        app.cli.add_command(command)
+
+
+@click.command("demo-data")
+def demo_data():
+    """Load the demo district (idempotent) and print the demo logins."""
+    from .services.demo import DEMO_LOGINS, DEMO_PASSWORD, load_demo_data
+
+    result = load_demo_data(current_app.config["KINDCITY_DISTRICT"], seoul_today())
+    db.session.commit()
+    click.echo(f"Demo data ready: {result['needs_created']} needs created, {result['open']} open.")
+    click.echo(f"Demo logins (password for all: {DEMO_PASSWORD}):")
+    for login in DEMO_LOGINS:
+        click.echo(f"  {login.role:6} {login.email:34} {login.note}")
+
+
+@click.command("seed")
+def seed_district_cmd():
+    """Load the district's dongs, categories, groups and centres from its data file (idempotent)."""
+    from .services.reference import seed_district
+
+    district = seed_district(current_app.config["KINDCITY_DISTRICT"])
+    db.session.commit()
+    click.echo(f"District data loaded: {district.name_ko}")
+
+
+@click.command("create-admin")
+@click.option("--email", prompt=True)
+@click.option("--name", default="관리자")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+def create_admin(email: str, name: str, password: str):
+    """Create an administrator account."""
+    from .services import SYSTEM, accounts
+    from .services.reference import seed_district
+    from .web.messages import message_for
+
+    seed_district(current_app.config["KINDCITY_DISTRICT"])
+    try:
+        user = accounts.create_user(SYSTEM, email=email, password=password, display_name=name, role="admin")
+    except accounts.AccountError as error:
+        db.session.rollback()
+        with current_app.test_request_context():
+            raise click.ClickException(message_for(error)) from None
+    db.session.commit()
+    click.echo(f"Administrator {user.email} created.")
+
+
+@click.command("expire-needs")
+def expire_needs():
+    """Expire open needs whose deadline (Korea time) has passed. Safe to run repeatedly."""
+    from .services.needs import expire_overdue
+
+    expired = expire_overdue(seoul_today())
+    db.session.commit()
+    click.echo(f"{len(expired)} need(s) expired" + (f": {', '.join(map(str, expired))}" if expired else "."))
+
+
+@click.command("check-personal-data")
+def check_personal_data():
+    """Read text on stdin; print each finding as one JSON line; exit 1 if anything was found."""
+    from .domain.personal_data import find_personal_data
+
+    text = sys.stdin.read()
+    findings = find_personal_data(text)
+    for finding in findings:
+        click.echo(json.dumps({"kind": finding.kind, "masked": finding.masked, "offset": finding.offset},
+                              ensure_ascii=False))
+    sys.exit(1 if findings else 0)
+
+
+def _create_app():
+    from . import create_app
+
+    return create_app()
+
+
+def main() -> None:
+    FlaskGroup(create_app=_create_app, help="kindcity: the good city's donation matching site.")(prog_name="kindcity")

@@ -1,0 +1,78 @@
+"""Configuration, read from the environment by the caller (``create_app``) and never at import time.
+
+Settings are ``KINDCITY_*`` variables plus ``DATABASE_URL``. The embedded default is a SQLite file
+under ``instance/``; production (``KINDCITY_ENV=production``) refuses to start without a real secret.
+"""
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, Mapping
+
+DEV_SECRET = "dev-only-insecure-secret"  # noqa: S105 - refused in production below
+
+
+class ConfigError(RuntimeError):
+    """The configuration cannot run the site safely."""
+
+
+def _bool(value: str | None, default: bool = False) -> bool:
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def load_config(instance_path: str, environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    env = os.environ if environ is None else environ
+    mode = env.get("KINDCITY_ENV", "development")
+    production = mode == "production"
+    default_db = "sqlite:///" + str(Path(instance_path) / "kindcity.sqlite3")
+    cfg: dict[str, Any] = {
+        "KINDCITY_ENV": mode,
+        "SECRET_KEY": env.get("KINDCITY_SECRET_KEY", DEV_SECRET),
+        "SQLALCHEMY_DATABASE_URI": normalise_database_url(env.get("DATABASE_URL", default_db)),
+        "KINDCITY_DISTRICT": env.get("KINDCITY_DISTRICT", "gwangju-seogu"),
+        "KINDCITY_RECEIVING_ORG": env.get("KINDCITY_RECEIVING_ORG", ""),
+        "KINDCITY_OUTBOX": env.get("KINDCITY_OUTBOX", str(Path(instance_path) / "outbox")),
+        "KINDCITY_SMTP_URL": env.get("KINDCITY_SMTP_URL", ""),
+        "KINDCITY_MAIL_FROM": env.get("KINDCITY_MAIL_FROM", "noreply@kindcity.example"),
+        "KINDCITY_LOGIN_MAX_FAILURES_PER_ACCOUNT": int(env.get("KINDCITY_LOGIN_MAX_FAILURES_PER_ACCOUNT", "5")),
+        "KINDCITY_LOGIN_MAX_FAILURES_PER_ADDRESS": int(env.get("KINDCITY_LOGIN_MAX_FAILURES_PER_ADDRESS", "20")),
+        "KINDCITY_LOGIN_WINDOW_MINUTES": int(env.get("KINDCITY_LOGIN_WINDOW_MINUTES", "15")),
+        "KINDCITY_PAGE_SIZE": int(env.get("KINDCITY_PAGE_SIZE", "12")),
+        "MAX_CONTENT_LENGTH": int(env.get("KINDCITY_MAX_CONTENT_LENGTH", str(12 * 1024 * 1024))),
+        "MAX_FORM_MEMORY_SIZE": 512 * 1024,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": _bool(env.get("KINDCITY_SECURE_COOKIES"), production),
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": _bool(env.get("KINDCITY_SECURE_COOKIES"), production),
+        "REMEMBER_COOKIE_DURATION": timedelta(days=14),
+        "PERMANENT_SESSION_LIFETIME": timedelta(hours=12),
+        "WTF_CSRF_TIME_LIMIT": None,
+        "BABEL_DEFAULT_LOCALE": "ko",
+        "BABEL_DEFAULT_TIMEZONE": "Asia/Seoul",
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    }
+    return cfg
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept the usual ``postgres://`` and ``postgresql://`` forms and use psycopg 3."""
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://"):]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    return url
+
+
+def check_config(cfg: Mapping[str, Any]) -> None:
+    """Fail fast rather than run production with a guessable secret."""
+    if cfg.get("KINDCITY_ENV") == "production":
+        secret = cfg.get("SECRET_KEY") or ""
+        if secret == DEV_SECRET or len(secret) < 32:
+            raise ConfigError(
+                "KINDCITY_SECRET_KEY must be set to a random value of at least 32 characters in production"
+            )

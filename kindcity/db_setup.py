@@ -1,0 +1,40 @@
+"""The database resource: SQLAlchemy, migrations and SQLite's locking."""
+from __future__ import annotations
+
+from flask import Flask
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from .extensions import db, migrate
+
+MIGRATIONS_DIR = str(__import__("pathlib").Path(__file__).resolve().parent.parent / "migrations")
+
+
+def sqlite_take_write_lock_up_front(engine: Engine) -> None:
+    """On SQLite every transaction starts with BEGIN IMMEDIATE.
+
+    pysqlite's own transaction handling starts transactions lazily and cannot do savepoints or
+    take the write lock up front. Taking the lock at BEGIN means two writers never deadlock on a
+    read-to-write upgrade: the second one waits (busy timeout) and then sees the first one's work.
+    """
+
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_connection, _record):
+        dbapi_connection.isolation_level = None  # let SQLAlchemy emit BEGIN itself
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.execute("PRAGMA busy_timeout = 10000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn):
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def init_app(app: Flask) -> None:
+    db.init_app(app)
+    migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True, compare_type=True)
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            sqlite_take_write_lock_up_front(db.engine)
+    from . import models  # noqa: F401  register every table on the metadata

@@ -1,0 +1,146 @@
+"""The need lifecycle as a transition table with typed errors.
+
+Every status change of a need goes through :func:`next_status`; nothing else assigns a status.
+The table is the whole truth: (current status, action) -> new status.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+
+
+class NeedStatus(StrEnum):
+    DRAFT = "draft"
+    AWAITING_APPROVAL = "awaiting_approval"
+    OPEN = "open"
+    FUNDED = "funded"
+    DELIVERING = "delivering"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+    EXPIRED = "expired"
+
+
+class NeedAction(StrEnum):
+    SUBMIT = "submit"          # author asks a colleague to approve
+    RETURN = "return"          # approver (or author) sends it back to draft for changes
+    APPROVE = "approve"        # a different staff member publishes it
+    CANCEL = "cancel"          # with a reason; paid money then follows each donor's choice
+    EXPIRE = "expire"          # deadline passed while still open
+    FUND = "fund"              # confirmed money reached the target
+    UNFUND = "unfund"          # a refund or chargeback took it back under target
+    START_DELIVERY = "start_delivery"
+    COMPLETE = "complete"      # impact report published
+
+
+S, A = NeedStatus, NeedAction
+
+TRANSITIONS: dict[tuple[NeedStatus, NeedAction], NeedStatus] = {
+    (S.DRAFT, A.SUBMIT): S.AWAITING_APPROVAL,
+    (S.DRAFT, A.CANCEL): S.CANCELLED,
+    (S.AWAITING_APPROVAL, A.RETURN): S.DRAFT,
+    (S.AWAITING_APPROVAL, A.APPROVE): S.OPEN,
+    (S.AWAITING_APPROVAL, A.CANCEL): S.CANCELLED,
+    (S.OPEN, A.CANCEL): S.CANCELLED,
+    (S.OPEN, A.EXPIRE): S.EXPIRED,
+    (S.OPEN, A.FUND): S.FUNDED,
+    (S.FUNDED, A.UNFUND): S.OPEN,
+    (S.FUNDED, A.CANCEL): S.CANCELLED,
+    (S.FUNDED, A.START_DELIVERY): S.DELIVERING,
+    (S.DELIVERING, A.COMPLETE): S.COMPLETED,
+}
+
+PUBLIC_STATUSES = frozenset({S.OPEN, S.FUNDED, S.DELIVERING, S.COMPLETED, S.EXPIRED, S.CANCELLED})
+PLEDGEABLE_STATUSES = frozenset({S.OPEN})
+EDITABLE_STATUSES = frozenset({S.DRAFT})
+
+
+class NeedRuleError(Exception):
+    """Base of every refusal the lifecycle can give. ``code`` is stable for tests and translation."""
+
+    code = "need_rule"
+
+
+@dataclass
+class TransitionNotAllowed(NeedRuleError):
+    status: NeedStatus
+    action: NeedAction
+    code = "transition_not_allowed"
+
+    def __str__(self) -> str:
+        return f"cannot {self.action} a need that is {self.status}"
+
+
+@dataclass
+class SelfApproval(NeedRuleError):
+    code = "self_approval"
+
+    def __str__(self) -> str:
+        return "a need must be approved by a colleague, not by its author"
+
+
+@dataclass
+class ReasonRequired(NeedRuleError):
+    code = "reason_required"
+
+    def __str__(self) -> str:
+        return "a cancellation needs a reason"
+
+
+@dataclass
+class NotYetDue(NeedRuleError):
+    deadline: date
+    code = "not_yet_due"
+
+    def __str__(self) -> str:
+        return f"the deadline {self.deadline} has not passed"
+
+
+@dataclass
+class DeadlinePassed(NeedRuleError):
+    deadline: date
+    code = "deadline_passed"
+
+    def __str__(self) -> str:
+        return f"the deadline {self.deadline} has already passed"
+
+
+def next_status(status: NeedStatus | str, action: NeedAction | str) -> NeedStatus:
+    """The status after ``action``, or :class:`TransitionNotAllowed`."""
+    status, action = NeedStatus(status), NeedAction(action)
+    try:
+        return TRANSITIONS[(status, action)]
+    except KeyError:
+        raise TransitionNotAllowed(status, action) from None
+
+
+def check_approval(author_id: int, approver_id: int, deadline: date, today: date) -> None:
+    """Approval rules beyond the table: a colleague approves, and only a need still in time."""
+    if author_id == approver_id:
+        raise SelfApproval()
+    if deadline < today:
+        raise DeadlinePassed(deadline)
+
+
+def check_cancel_reason(reason: str | None) -> str:
+    cleaned = (reason or "").strip()
+    if not cleaned:
+        raise ReasonRequired()
+    return cleaned
+
+
+def is_overdue(deadline: date, today: date) -> bool:
+    """Open until the end of the deadline day, Korea time."""
+    return today > deadline
+
+
+def allowed_actions(status: NeedStatus | str) -> list[NeedAction]:
+    status = NeedStatus(status)
+    return [action for (state, action) in TRANSITIONS if state == status]
+
+
+def target_from_units(unit_cost: int, units: int) -> int:
+    """The target of a unit-priced need is exactly unit cost x units."""
+    if unit_cost <= 0 or units <= 0:
+        raise ValueError("unit cost and units must be positive")
+    return unit_cost * units

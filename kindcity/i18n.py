@@ -1,0 +1,44 @@
+"""Korean first, English second: locale choice and the formats people read (won, dates)."""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from flask import Flask, request, session
+from flask_babel import format_date, format_datetime, get_locale, gettext
+from markupsafe import Markup
+
+from .domain.money import group_digits
+from .extensions import babel
+
+LOCALES = ("ko", "en")
+
+
+def select_locale() -> str:
+    chosen = request.args.get("lang") or session.get("lang")
+    return chosen if chosen in LOCALES else "ko"
+
+
+def current_locale() -> str:
+    return str(get_locale() or "ko")
+
+
+def format_won(amount: int | None) -> str:
+    """1500000 -> '1,500,000원' (Korean) or '₩1,500,000' (English)."""
+    return gettext("%(amount)s won", amount=group_digits(int(amount or 0)))
+
+
+def format_day(value: date | datetime | None) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return format_datetime(value, "long" if current_locale() == "ko" else "medium")
+    return format_date(value, "long")
+
+
+def init_app(app: Flask) -> None:
+    # Catalogues live in kindcity/translations (relative to the package, the app's root path).
+    babel.init_app(app, locale_selector=select_locale, default_translation_directories="translations")
+    app.jinja_env.filters["won"] = format_won
+    app.jinja_env.filters["day"] = format_day
+    app.jinja_env.globals["current_locale"] = current_locale
+    app.jinja_env.globals["Markup"] = Markup

@@ -1,0 +1,91 @@
+"""People and organisations."""
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from flask_login import UserMixin
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..domain.time import utcnow
+from ..extensions import db
+from .places import Centre
+from .types import UTCDateTime
+
+
+class Role(StrEnum):
+    DONOR = "donor"
+    STAFF = "staff"
+    ADMIN = "admin"
+
+
+class Organisation(db.Model):
+    """A church, business, good shop or civic group a donor acts for."""
+
+    __tablename__ = "organisations"
+    __table_args__ = (
+        CheckConstraint("kind IN ('church','business','good_shop','civic')", name="kind"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(20))
+    business_number: Mapped[str | None] = mapped_column(String(12), unique=True)
+    verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    verified_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", use_alter=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    @property
+    def is_verified(self) -> bool:
+        return self.verified_at is not None
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+    __table_args__ = (
+        CheckConstraint("role IN ('donor','staff','admin')", name="role"),
+        CheckConstraint("role != 'staff' OR centre_id IS NOT NULL", name="staff_has_centre"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    display_name: Mapped[str] = mapped_column(String(100))
+    role: Mapped[str] = mapped_column(String(10), default=Role.DONOR)
+    active: Mapped[bool] = mapped_column(default=True)
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"))
+    organisation: Mapped[Organisation | None] = relationship(foreign_keys=[organisation_id])
+    centre_id: Mapped[int | None] = mapped_column(ForeignKey("centres.id"))
+    centre: Mapped[Centre | None] = relationship()
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    password_changed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    @property
+    def is_active(self) -> bool:  # flask-login
+        return self.active
+
+    def get_id(self) -> str:
+        # The password change time is part of the login id, so changing a password ends other sessions.
+        return f"{self.id}:{int(self.password_changed_at.timestamp())}"
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role in (Role.STAFF, Role.ADMIN)
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == Role.ADMIN
+
+
+class LoginAttempt(db.Model):
+    """Failed and successful logins, kept in the database so limits hold across every worker."""
+
+    __tablename__ = "login_attempts"
+    __table_args__ = (
+        Index("ix_login_attempts_email_at", "email", "at"),
+        Index("ix_login_attempts_address_at", "address", "at"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254))
+    address: Mapped[str] = mapped_column(String(64))
+    succeeded: Mapped[bool] = mapped_column(default=False)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -1,0 +1,76 @@
+"""The need (복지 수요): a concrete, costed welfare need."""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import BigInteger, CheckConstraint, Date, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..domain.needs import NeedStatus
+from ..domain.time import utcnow
+from ..extensions import db
+from .accounts import User
+from .places import BeneficiaryGroup, Category, Centre, Dong
+from .types import UTCDateTime
+
+_STATUSES = ",".join(f"'{s.value}'" for s in NeedStatus)
+
+
+class Need(db.Model):
+    __tablename__ = "needs"
+    __table_args__ = (
+        CheckConstraint(f"status IN ({_STATUSES})", name="status"),
+        CheckConstraint("target > 0", name="target_positive"),
+        CheckConstraint("beneficiary_count > 0", name="beneficiary_count_positive"),
+        CheckConstraint(
+            "(unit_cost IS NULL AND units IS NULL) OR (unit_cost > 0 AND units > 0 AND target = unit_cost * units)",
+            name="unit_pricing",
+        ),
+        # The money guard of invariant 1, kept by the database itself: holds and received money
+        # together never exceed the target, whatever the application does.
+        CheckConstraint("reserved >= 0 AND confirmed >= 0", name="money_not_negative"),
+        CheckConstraint("reserved + confirmed <= target", name="never_past_target"),
+        Index("ix_needs_status_deadline", "status", "deadline"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(120))
+    summary: Mapped[str] = mapped_column(String(300))
+    description: Mapped[str] = mapped_column(Text, default="")
+    category_id: Mapped[int] = mapped_column(ForeignKey("categories.id"))
+    category: Mapped[Category] = relationship(lazy="joined")
+    dong_id: Mapped[int] = mapped_column(ForeignKey("dongs.id"))
+    dong: Mapped[Dong] = relationship(lazy="joined")
+    group_id: Mapped[int] = mapped_column(ForeignKey("beneficiary_groups.id"))
+    group: Mapped[BeneficiaryGroup] = relationship(lazy="joined")
+    beneficiary_count: Mapped[int] = mapped_column()
+    target: Mapped[int] = mapped_column(BigInteger)
+    unit_name: Mapped[str | None] = mapped_column(String(40))
+    unit_cost: Mapped[int | None] = mapped_column(BigInteger)
+    units: Mapped[int | None] = mapped_column()
+    deadline: Mapped[date] = mapped_column(Date)
+    receiving_org: Mapped[str] = mapped_column(String(200))
+    centre_id: Mapped[int] = mapped_column(ForeignKey("centres.id"))
+    centre: Mapped[Centre] = relationship(lazy="joined")
+    status: Mapped[str] = mapped_column(String(20), default=NeedStatus.DRAFT)
+    cancel_reason: Mapped[str | None] = mapped_column(Text)
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    author: Mapped[User] = relationship(foreign_keys=[author_id])
+    approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    approved_by: Mapped[User | None] = relationship(foreign_keys=[approved_by_id])
+    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+    # Money already promised to this need: unpaid holds, and money received. Both are caches of
+    # the ledger (kindcity reconcile proves they agree) that let one conditional UPDATE keep
+    # invariant 1 under concurrency.
+    reserved: Mapped[int] = mapped_column(BigInteger, default=0)
+    confirmed: Mapped[int] = mapped_column(BigInteger, default=0)
+
+    @property
+    def gap(self) -> int:
+        return self.target - self.reserved - self.confirmed
+
+    @property
+    def is_unit_priced(self) -> bool:
+        return self.unit_cost is not None

@@ -1,0 +1,300 @@
+"""Needs: posting, editing, approval by a colleague, cancellation, expiry, and finding them."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import Select, func, or_, select
+
+from ..domain import needs as rules
+from ..domain.needs import NeedAction, NeedStatus
+from ..domain.personal_data import FieldFinding, check_fields
+from ..domain.time import utcnow
+from ..extensions import db
+from ..models import BeneficiaryGroup, Category, Dong, Need, User
+from . import SYSTEM, Actor, Forbidden, NotFound, ServiceError
+from .audit import record
+
+MIN_TARGET = 10_000
+PUBLIC_TEXT_FIELDS = ("title", "summary", "description")
+
+
+class NeedInputError(ServiceError):
+    code = "need_input"
+
+
+class PersonalDataFound(ServiceError):
+    """Public text holds what looks like a beneficiary's personal data; nothing was published."""
+
+    code = "personal_data_found"
+
+    def __init__(self, findings: list[FieldFinding]):
+        super().__init__(self.code, findings=findings)
+        self.findings = findings
+
+
+@dataclass(frozen=True)
+class NeedInput:
+    title: str
+    summary: str
+    description: str
+    category_id: int
+    dong_id: int
+    group_id: int
+    beneficiary_count: int
+    deadline: date
+    receiving_org: str
+    target: int | None = None
+    unit_name: str | None = None
+    unit_cost: int | None = None
+    units: int | None = None
+
+
+def _snapshot(need: Need) -> dict[str, Any]:
+    return {"status": need.status, "title": need.title, "target": need.target,
+            "deadline": need.deadline.isoformat(), "reserved": need.reserved, "confirmed": need.confirmed}
+
+
+def _apply_input(need: Need, data: NeedInput, today: date) -> None:
+    if not data.title.strip() or not data.summary.strip():
+        raise NeedInputError("title_summary_required")
+    if data.deadline < today:
+        raise NeedInputError("deadline_in_past")
+    if data.beneficiary_count <= 0:
+        raise NeedInputError("beneficiary_count_invalid")
+    for model, key in ((Category, data.category_id), (Dong, data.dong_id), (BeneficiaryGroup, data.group_id)):
+        if db.session.get(model, key) is None:
+            raise NeedInputError("reference_unknown")
+    if data.unit_cost is not None or data.units is not None:
+        if not data.unit_name or not data.unit_cost or not data.units:
+            raise NeedInputError("unit_pricing_incomplete")
+        target = rules.target_from_units(data.unit_cost, data.units)
+        if data.target is not None and data.target != target:
+            raise NeedInputError("target_not_units_product", expected=target)
+        need.unit_name, need.unit_cost, need.units = data.unit_name.strip(), data.unit_cost, data.units
+    else:
+        if data.target is None:
+            raise NeedInputError("target_required")
+        target = data.target
+        need.unit_name = need.unit_cost = need.units = None
+    if target < MIN_TARGET:
+        raise NeedInputError("target_too_small", minimum=MIN_TARGET)
+    need.target = target
+    need.title, need.summary = data.title.strip(), data.summary.strip()
+    need.description = data.description.strip()
+    need.category_id, need.dong_id, need.group_id = data.category_id, data.dong_id, data.group_id
+    need.beneficiary_count = data.beneficiary_count
+    need.deadline = data.deadline
+    need.receiving_org = data.receiving_org.strip()
+
+
+def _require_staff(actor: Actor) -> User:
+    user = actor.user
+    if user is None or not user.is_staff:
+        raise Forbidden()
+    return user
+
+
+def staff_can_see(user: User, need: Need) -> bool:
+    if user.is_admin or (user.centre is not None and user.centre.is_district_office):
+        return True
+    return need.centre_id == user.centre_id
+
+
+def staff_scope(user: User, query: Select) -> Select:
+    """Restrict a query on Need to what this staff member may see. The one place that decides it."""
+    if user.is_admin or (user.centre is not None and user.centre.is_district_office):
+        return query
+    return query.where(Need.centre_id == user.centre_id)
+
+
+def get_for_staff(user: User, need_id: int) -> Need:
+    need = db.session.get(Need, need_id)
+    if need is None or not staff_can_see(user, need):
+        raise NotFound()  # 404, not 403: do not reveal other centres' drafts
+    return need
+
+
+def create_need(actor: Actor, data: NeedInput, today: date) -> Need:
+    user = _require_staff(actor)
+    need = Need(status=NeedStatus.DRAFT, author_id=user.id, centre_id=user.centre_id,
+                reserved=0, confirmed=0)
+    _apply_input(need, data, today)
+    db.session.add(need)
+    db.session.flush()
+    record(actor, "need.create", "need", need.id, after=_snapshot(need))
+    return need
+
+
+def update_need(actor: Actor, need: Need, data: NeedInput, today: date) -> Need:
+    user = _require_staff(actor)
+    if not staff_can_see(user, need):
+        raise NotFound()
+    if NeedStatus(need.status) not in rules.EDITABLE_STATUSES:
+        raise rules.TransitionNotAllowed(NeedStatus(need.status), NeedAction.SUBMIT)
+    before = _snapshot(need)
+    _apply_input(need, data, today)
+    record(actor, "need.update", "need", need.id, before=before, after=_snapshot(need))
+    return need
+
+
+def check_public_text(need: Need) -> None:
+    findings = check_fields({field: getattr(need, field) for field in PUBLIC_TEXT_FIELDS})
+    if findings:
+        raise PersonalDataFound(findings)
+
+
+def _transition(actor: Actor, need: Need, action: NeedAction, **extra: Any) -> None:
+    before = _snapshot(need)
+    need.status = rules.next_status(need.status, action)
+    after = _snapshot(need) | extra
+    record(actor, f"need.{action.value}", "need", need.id, before=before, after=after)
+
+
+def submit(actor: Actor, need: Need, today: date) -> None:
+    user = _require_staff(actor)
+    if not staff_can_see(user, need):
+        raise NotFound()
+    rules.next_status(need.status, NeedAction.SUBMIT)
+    if rules.is_overdue(need.deadline, today):
+        raise rules.DeadlinePassed(need.deadline)
+    check_public_text(need)
+    _transition(actor, need, NeedAction.SUBMIT)
+
+
+def approve(actor: Actor, need: Need, today: date) -> None:
+    user = _require_staff(actor)
+    if not staff_can_see(user, need):
+        raise NotFound()
+    rules.next_status(need.status, NeedAction.APPROVE)
+    rules.check_approval(need.author_id, user.id, need.deadline, today)
+    check_public_text(need)  # text may not change after submission, but the guard may have grown
+    _transition(actor, need, NeedAction.APPROVE)
+    need.approved_by_id = user.id
+    need.approved_at = utcnow()
+
+
+def send_back(actor: Actor, need: Need) -> None:
+    user = _require_staff(actor)
+    if not staff_can_see(user, need):
+        raise NotFound()
+    _transition(actor, need, NeedAction.RETURN)
+
+
+def cancel(actor: Actor, need: Need, reason: str | None) -> None:
+    user = _require_staff(actor)
+    if not staff_can_see(user, need):
+        raise NotFound()
+    rules.next_status(need.status, NeedAction.CANCEL)
+    cleaned = rules.check_cancel_reason(reason)
+    need.cancel_reason = cleaned
+    _transition(actor, need, NeedAction.CANCEL, reason=cleaned)
+    for hook in _on_closed:
+        hook(actor, need)
+
+
+# Later capabilities (pledges) register what must happen to money when a need closes.
+_on_closed: list = []
+
+
+def on_need_closed(hook) -> None:
+    if hook not in _on_closed:
+        _on_closed.append(hook)
+
+
+def expire_overdue(today: date, actor: Actor = SYSTEM) -> list[int]:
+    """Expire every open need whose deadline has passed (Korea time). Idempotent."""
+    overdue = db.session.scalars(
+        select(Need).where(Need.status == NeedStatus.OPEN, Need.deadline < today).order_by(Need.id)
+    ).all()
+    for need in overdue:
+        _transition(actor, need, NeedAction.EXPIRE)
+        for hook in _on_closed:
+            hook(actor, need)
+    return [need.id for need in overdue]
+
+
+# --- finding needs -------------------------------------------------------------------------
+
+SORTS = {
+    "deadline": (Need.deadline.asc(), Need.id.asc()),
+    "newest": (Need.approved_at.desc(), Need.id.desc()),
+    "nearly_funded": ((Need.target - Need.confirmed - Need.reserved).asc(), Need.id.asc()),
+    "largest": (Need.target.desc(), Need.id.asc()),
+}
+PUBLIC_FILTER_STATUSES = ("open", "funded", "delivering", "completed", "expired", "cancelled")
+
+
+@dataclass(frozen=True)
+class NeedFilters:
+    q: str = ""
+    category: str = ""
+    dong: str = ""
+    group: str = ""
+    status: str = "open"
+    closing_within_days: int | None = None
+    sort: str = "deadline"
+    page: int = 1
+    per_page: int = 12
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def public_needs_query(filters: NeedFilters, today: date) -> Select:
+    query = select(Need)
+    if filters.status in PUBLIC_FILTER_STATUSES:
+        query = query.where(Need.status == filters.status)
+    else:
+        query = query.where(Need.status.in_([s.value for s in rules.PUBLIC_STATUSES]))
+    if filters.category:
+        query = query.where(Need.category_id == select(Category.id).where(Category.code == filters.category)
+                            .scalar_subquery())
+    if filters.dong:
+        query = query.where(Need.dong_id == select(Dong.id).where(Dong.code == filters.dong).scalar_subquery())
+    if filters.group:
+        query = query.where(Need.group_id == select(BeneficiaryGroup.id)
+                            .where(BeneficiaryGroup.code == filters.group).scalar_subquery())
+    if filters.closing_within_days is not None:
+        query = query.where(Need.deadline <= today + timedelta(days=filters.closing_within_days),
+                            Need.deadline >= today)
+    words = [w for w in filters.q.split() if w][:5]
+    for word in words:
+        # Substring match works for Korean, which has no word stemming to speak of; lower() for Latin.
+        pattern = f"%{_escape_like(word.lower())}%"
+        query = query.where(or_(func.lower(Need.title).like(pattern, escape="\\"),
+                                func.lower(Need.summary).like(pattern, escape="\\"),
+                                func.lower(Need.description).like(pattern, escape="\\")))
+    return query
+
+
+def search_public_needs(filters: NeedFilters, today: date) -> tuple[list[Need], int]:
+    query = public_needs_query(filters, today)
+    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    order = SORTS.get(filters.sort, SORTS["deadline"])
+    page = max(1, filters.page)
+    items = db.session.scalars(query.order_by(*order).offset((page - 1) * filters.per_page)
+                               .limit(filters.per_page)).all()
+    return list(items), total
+
+
+def get_public_need(need_id: int) -> Need:
+    need = db.session.get(Need, need_id)
+    if need is None or NeedStatus(need.status) not in rules.PUBLIC_STATUSES:
+        raise NotFound()
+    return need
+
+
+def district_totals() -> dict[str, int]:
+    row = db.session.execute(
+        select(func.count(Need.id), func.coalesce(func.sum(Need.confirmed), 0),
+               func.coalesce(func.sum(Need.target), 0))
+        .where(Need.status.in_([s.value for s in rules.PUBLIC_STATUSES if s != NeedStatus.CANCELLED]))
+    ).one()
+    open_count = db.session.scalar(select(func.count(Need.id)).where(Need.status == NeedStatus.OPEN))
+    completed = db.session.scalar(select(func.count(Need.id)).where(
+        Need.status.in_([NeedStatus.FUNDED, NeedStatus.DELIVERING, NeedStatus.COMPLETED])))
+    return {"needs": row[0], "received": int(row[1]), "target": int(row[2]), "open": open_count,
+            "funded": completed}

@@ -1,0 +1,64 @@
+"""Loading a district's reference data (dongs, categories, groups, centres) from its data file."""
+from __future__ import annotations
+
+import json
+from importlib import resources
+from typing import Any
+
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models import BeneficiaryGroup, Category, Centre, District, Dong
+
+
+def load_district_data(code: str) -> dict[str, Any]:
+    path = resources.files("kindcity.data.districts").joinpath(f"{code}.json")
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def _upsert(model, code: str, **values):
+    row = db.session.scalar(select(model).where(model.code == code))
+    if row is None:
+        row = model(code=code, **values)
+        db.session.add(row)
+    else:
+        for key, value in values.items():
+            setattr(row, key, value)
+    return row
+
+
+def seed_district(code: str) -> District:
+    """Idempotent: running it again updates names and adds what is new, never duplicates."""
+    data = load_district_data(code)
+    district = _upsert(District, data["code"], **{k: data[k] for k in (
+        "name_ko", "name_en", "brand_ko", "brand_en", "receiving_org_ko", "receiving_org_en",
+        "bank_name", "bank_account", "bank_holder")})
+    dongs = {}
+    for item in data["dongs"]:
+        dongs[item["code"]] = _upsert(Dong, item["code"], name_ko=item["name_ko"],
+                                      name_en=item["name_en"], sort=item["sort"])
+    for item in data["categories"]:
+        _upsert(Category, item["code"], name_ko=item["name_ko"], name_en=item["name_en"], sort=item["sort"])
+    for item in data["groups"]:
+        _upsert(BeneficiaryGroup, item["code"], name_ko=item["name_ko"], name_en=item["name_en"],
+                sort=item["sort"])
+    db.session.flush()
+    for item in data["centres"]:
+        dong = dongs.get(item["dong"]) if item["dong"] else None
+        _upsert(Centre, item["code"], name_ko=item["name_ko"], name_en=item["name_en"],
+                is_district_office=item["is_district_office"], dong_id=dong.id if dong else None)
+    db.session.flush()
+    return district
+
+
+def current_district() -> District | None:
+    return db.session.scalar(select(District).order_by(District.id).limit(1))
+
+
+def reference_lists():
+    """Dongs, categories and groups in display order, for forms and filters."""
+    return (
+        db.session.scalars(select(Dong).order_by(Dong.sort, Dong.id)).all(),
+        db.session.scalars(select(Category).order_by(Category.sort, Category.id)).all(),
+        db.session.scalars(select(BeneficiaryGroup).order_by(BeneficiaryGroup.sort, BeneficiaryGroup.id)).all(),
+    )

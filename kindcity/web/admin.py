@@ -1,0 +1,143 @@
+"""Administrators: users and roles, organisation verification, categories and dongs."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
+from wtforms.validators import DataRequired, Length, Regexp
+
+from ..extensions import db
+from ..models import Category, Centre, Dong, Organisation, User
+from ..services import accounts
+from ..services.accounts import AccountError
+from ..services.audit import record
+from .access import admin_required, current_actor, protect_blueprint
+from .forms import ConfirmForm
+from .i18n_helpers import localised_choices
+from .messages import message_for
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+protect_blueprint(bp, admin_required)
+
+ROLE_CHOICES = [("donor", _l("Donor")), ("staff", _l("Staff")), ("admin", _l("Administrator"))]
+
+
+class UserCreateForm(FlaskForm):
+    display_name = StringField(_l("Name"), validators=[DataRequired(), Length(max=100)])
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), Length(max=254)])
+    password = PasswordField(_l("First password (at least 10 characters)"), validators=[DataRequired()])
+    role = SelectField(_l("Role"), choices=ROLE_CHOICES)
+    centre_id = SelectField(_l("Welfare centre"), coerce=int)
+
+
+class UserRoleForm(FlaskForm):
+    role = SelectField(_l("Role"), choices=ROLE_CHOICES)
+    centre_id = SelectField(_l("Welfare centre"), coerce=int)
+    active = BooleanField(_l("Active"))
+
+
+class ReferenceForm(FlaskForm):
+    code = StringField(_l("Code (letters, digits, hyphens)"),
+                       validators=[DataRequired(), Length(max=64), Regexp(r"^[a-z0-9-]+$")])
+    name_ko = StringField(_l("Name in Korean"), validators=[DataRequired(), Length(max=80)])
+    name_en = StringField(_l("Name in English"), validators=[DataRequired(), Length(max=120)])
+
+
+def _centre_choices():
+    centres = db.session.scalars(select(Centre).order_by(Centre.is_district_office.desc(), Centre.id)).all()
+    return [(0, _("(none)"))] + localised_choices(centres)
+
+
+@bp.get("/")
+def index():
+    return redirect(url_for("admin.users"))
+
+
+@bp.route("/users", methods=["GET", "POST"])
+def users():
+    form = UserCreateForm()
+    form.centre_id.choices = _centre_choices()
+    if form.validate_on_submit():
+        centre = db.session.get(Centre, form.centre_id.data) if form.centre_id.data else None
+        try:
+            accounts.create_user(current_actor(), email=form.email.data, password=form.password.data,
+                                 display_name=form.display_name.data, role=form.role.data,
+                                 centre_code=centre.code if centre else None)
+        except AccountError as error:
+            db.session.rollback()
+            form.email.errors.append(message_for(error))
+        else:
+            db.session.commit()
+            flash(_("The account is created."), "success")
+            return redirect(url_for("admin.users"))
+    people = db.session.scalars(select(User).order_by(User.role, User.id)).all()
+    return render_template("admin/users.html", users=people, form=form)
+
+
+@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+def user(user_id: int):
+    person = db.session.get(User, user_id) or abort(404)
+    form = UserRoleForm(obj=person)
+    form.centre_id.choices = _centre_choices()
+    if request.method == "GET":
+        form.centre_id.data = person.centre_id or 0
+    if form.validate_on_submit():
+        centre = db.session.get(Centre, form.centre_id.data) if form.centre_id.data else None
+        try:
+            accounts.set_role(current_actor(), person, form.role.data, centre, form.active.data)
+        except AccountError as error:
+            db.session.rollback()
+            form.role.errors.append(message_for(error))
+        else:
+            db.session.commit()
+            flash(_("Saved."), "success")
+            return redirect(url_for("admin.users"))
+    return render_template("admin/user.html", person=person, form=form)
+
+
+@bp.get("/organisations")
+def organisations():
+    orgs = db.session.scalars(select(Organisation).order_by(Organisation.verified_at.is_not(None),
+                                                            Organisation.id)).all()
+    return render_template("admin/organisations.html", organisations=orgs, form=ConfirmForm())
+
+
+@bp.post("/organisations/<int:org_id>/<any(verify, unverify):action>")
+def verify(org_id: int, action: str):
+    org = db.session.get(Organisation, org_id) or abort(404)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    accounts.verify_organisation(current_actor(), org, action == "verify")
+    db.session.commit()
+    flash(_("Saved."), "success")
+    return redirect(url_for("admin.organisations"), 303)
+
+
+REFERENCE_MODELS = {"categories": Category, "dongs": Dong}
+
+
+@bp.route("/<any(categories, dongs):kind>", methods=["GET", "POST"])
+def reference(kind: str):
+    model = REFERENCE_MODELS[kind]
+    form = ReferenceForm()
+    if form.validate_on_submit():
+        existing = db.session.scalar(select(model).where(model.code == form.code.data))
+        before = None
+        if existing is None:
+            count = len(db.session.scalars(select(model.id)).all())
+            existing = model(code=form.code.data, sort=count)
+            db.session.add(existing)
+        else:
+            before = {"name_ko": existing.name_ko, "name_en": existing.name_en}
+        existing.name_ko, existing.name_en = form.name_ko.data.strip(), form.name_en.data.strip()
+        db.session.flush()
+        record(current_actor(), f"{kind}.save", kind, existing.id, before=before,
+               after={"code": existing.code, "name_ko": existing.name_ko, "name_en": existing.name_en})
+        db.session.commit()
+        flash(_("Saved."), "success")
+        return redirect(url_for("admin.reference", kind=kind))
+    rows = db.session.scalars(select(model).order_by(model.sort, model.id)).all()
+    return render_template("admin/reference.html", kind=kind, rows=rows, form=form)

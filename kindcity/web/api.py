@@ -1,0 +1,69 @@
+"""The read-only public JSON API, described by an OpenAPI 3 document."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, jsonify, request, url_for
+
+from ..domain.time import seoul_today
+from ..i18n import current_locale
+from ..models import Need
+from ..services import NotFound
+from ..services import needs as need_service
+from .lazy import expire_due_needs
+from .openapi import openapi_document
+from .public import filters_from_args
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+def _ref(row, locale: str) -> dict:
+    return {"code": row.code, "name": row.name(locale)}
+
+
+def need_json(need: Need, locale: str) -> dict:
+    return {
+        "id": need.id,
+        "title": need.title,
+        "summary": need.summary,
+        "description": need.description,
+        "status": need.status,
+        "category": _ref(need.category, locale),
+        "dong": _ref(need.dong, locale),
+        "beneficiary_group": _ref(need.group, locale),
+        "beneficiary_count": need.beneficiary_count,
+        "target_won": need.target,
+        "received_won": need.confirmed,
+        "reserved_won": need.reserved,
+        "gap_won": need.gap,
+        "unit_pricing": ({"unit_name": need.unit_name, "unit_cost_won": need.unit_cost, "units": need.units}
+                         if need.is_unit_priced else None),
+        "deadline": need.deadline.isoformat(),
+        "receiving_organisation": need.receiving_org,
+        "posting_centre": need.centre.name(locale),
+        "url": url_for("public.need", need_id=need.id, _external=True),
+    }
+
+
+@bp.get("/needs")
+def needs():
+    expire_due_needs()
+    per_page = min(100, max(1, request.args.get("per_page", 20, type=int)))
+    filters = filters_from_args(request.args, per_page)
+    items, total = need_service.search_public_needs(filters, seoul_today())
+    locale = current_locale()
+    return jsonify({"page": filters.page, "per_page": per_page, "total": total,
+                    "items": [need_json(n, locale) for n in items]})
+
+
+@bp.get("/needs/<int:need_id>")
+def need(need_id: int):
+    expire_due_needs()
+    try:
+        item = need_service.get_public_need(need_id)
+    except NotFound:
+        abort(404)
+    return jsonify(need_json(item, current_locale()))
+
+
+@bp.get("/openapi.json")
+def openapi():
+    return jsonify(openapi_document())

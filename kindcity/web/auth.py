@@ -1,0 +1,121 @@
+"""Logging in and out, registering as a donor, changing a password."""
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_user, logout_user
+
+from ..extensions import db
+from ..services import accounts
+from ..services.accounts import AccountError
+from .access import client_address, login_required
+from .forms import LoginForm, PasswordChangeForm, RegisterForm
+from .messages import message_for
+
+bp = Blueprint("auth", __name__, url_prefix="/account")
+
+
+def safe_next(target: str | None) -> str | None:
+    """Only a path on this site: no scheme, no host, no '//' or '\\' tricks."""
+    if not target:
+        return None
+    target = target.strip()
+    if not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return None
+    return target
+
+
+def home_for(user) -> str:
+    if user.is_staff:
+        return url_for("staff.dashboard")
+    return url_for("donor.dashboard")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(home_for(current_user))
+    form = LoginForm()
+    if form.validate_on_submit():
+        cfg = current_app.config
+        try:
+            user = accounts.authenticate(
+                form.email.data, form.password.data, client_address(),
+                max_per_account=cfg["KINDCITY_LOGIN_MAX_FAILURES_PER_ACCOUNT"],
+                max_per_address=cfg["KINDCITY_LOGIN_MAX_FAILURES_PER_ADDRESS"],
+                window_minutes=cfg["KINDCITY_LOGIN_WINDOW_MINUTES"])
+        except AccountError as error:
+            db.session.commit()  # keep the record of the failed attempt
+            form.password.errors.append(message_for(error))
+            status = 429 if error.code == "login_rate_limited" else 200
+            return render_template("auth/login.html", form=form), status
+        db.session.commit()
+        session.clear()  # a fresh session on login: no fixation
+        login_user(user, remember=form.remember.data)
+        flash(_("Welcome, %(name)s.", name=user.display_name), "success")
+        return redirect(safe_next(request.args.get("next")) or home_for(user))
+    return render_template("auth/login.html", form=form)
+
+
+@bp.post("/logout")
+@login_required
+def logout():
+    logout_user()
+    session.clear()
+    flash(_("You have logged out."), "info")
+    return redirect(url_for("public.home"))
+
+
+@bp.route("/register", methods=["GET", "POST"])
+def register():
+    if current_user.is_authenticated:
+        return redirect(home_for(current_user))
+    form = RegisterForm()
+    if form.validate_on_submit():
+        kind = form.organisation_kind.data or None
+        if kind and not (form.organisation_name.data or "").strip():
+            form.organisation_name.errors.append(_("Please give the organisation's name."))
+            return render_template("auth/register.html", form=form)
+        try:
+            user = accounts.register_donor(
+                email=form.email.data, password=form.password.data, display_name=form.display_name.data,
+                address=client_address(), organisation_name=(form.organisation_name.data if kind else None),
+                organisation_kind=kind, business_number=form.business_number.data)
+        except AccountError as error:
+            db.session.rollback()
+            field = {"email_invalid": form.email, "email_taken": form.email,
+                     "business_number_invalid": form.business_number,
+                     "business_number_taken": form.business_number,
+                     "business_number_required": form.business_number,
+                     "organisation_kind_invalid": form.organisation_kind}.get(error.code, form.password)
+            field.errors.append(message_for(error))
+            return render_template("auth/register.html", form=form)
+        db.session.commit()
+        session.clear()
+        login_user(user)
+        flash(_("Your account is ready. Thank you for joining."), "success")
+        return redirect(url_for("donor.dashboard"))
+    return render_template("auth/register.html", form=form)
+
+
+@bp.route("/password", methods=["GET", "POST"])
+@login_required
+def password():
+    form = PasswordChangeForm()
+    if form.validate_on_submit():
+        try:
+            accounts.change_password(current_user, form.current.data, form.new.data, client_address())
+        except AccountError as error:
+            db.session.rollback()
+            (form.current if error.code == "current_password_wrong" else form.new).errors.append(message_for(error))
+            return render_template("auth/password.html", form=form)
+        db.session.commit()
+        login_user(current_user._get_current_object())  # the login id includes the password time
+        flash(_("Your password has been changed. Other devices are logged out."), "success")
+        return redirect(home_for(current_user))
+    return render_template("auth/password.html", form=form)

@@ -1,0 +1,35 @@
+"""What every template may use: the district, the language switch, the current user's menu."""
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from flask import Flask, request, url_for
+
+from ..i18n import current_locale
+from ..services.reference import current_district
+
+
+def language_url(locale: str) -> str:
+    args = request.args.to_dict()
+    args["lang"] = locale
+    return (request.path if request.endpoint else url_for("public.home")) + "?" + urlencode(args)
+
+
+def register_context(app: Flask) -> None:
+    @app.context_processor
+    def _inject():
+        district = current_district()
+        locale = current_locale()
+        return {
+            "district": district,
+            "district_name": (district.name(locale) if district else ""),
+            "brand": (district.brand_en if locale == "en" else district.brand_ko) if district else "kindcity",
+            "language_url": language_url,
+        }
+
+    @app.before_request
+    def _remember_language():
+        from flask import session
+        chosen = request.args.get("lang")
+        if chosen in ("ko", "en"):
+            session["lang"] = chosen

@@ -1,0 +1,111 @@
+"""Forms. Labels and errors go through the translation layer."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (BooleanField, DateField, EmailField, Field, IntegerField, PasswordField, SelectField,
+                     StringField, TextAreaField)
+from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, NumberRange, Optional
+from wtforms.widgets import TextInput
+
+from ..domain.money import MoneyError, group_digits, to_won
+
+
+class WonField(Field):
+    """A whole-won amount typed the way people type it: 1500000, 1,500,000 or 1,500,000원."""
+
+    widget = TextInput()
+
+    def __init__(self, label=None, validators=None, **kwargs):
+        kwargs.setdefault("render_kw", {"inputmode": "numeric", "autocomplete": "off"})
+        super().__init__(label, validators, **kwargs)
+
+    def _value(self) -> str:
+        if self.raw_data:
+            return self.raw_data[0]
+        return group_digits(self.data) if isinstance(self.data, int) else ""
+
+    def process_formdata(self, valuelist):
+        self.data = None
+        if not valuelist or not valuelist[0].strip():
+            return
+        try:
+            self.data = to_won(valuelist[0])
+        except MoneyError as error:
+            self.data = None
+            raise ValueError(
+                _l("Please enter a whole number of won, for example 150,000.")
+                if error.code in ("not_a_number", "fraction", "float")
+                else _l("The amount must not be negative.") if error.code == "negative"
+                else _l("The amount is too large.")
+            ) from None
+
+
+class LoginForm(FlaskForm):
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), Length(max=254)],
+                       render_kw={"autocomplete": "username"})
+    password = PasswordField(_l("Password"), validators=[DataRequired()],
+                             render_kw={"autocomplete": "current-password"})
+    remember = BooleanField(_l("Keep me logged in on this device"))
+
+
+ORG_KIND_CHOICES = [
+    ("", _l("An individual")),
+    ("church", _l("A church or religious body")),
+    ("business", _l("A business")),
+    ("good_shop", _l("A good shop (착한 가게)")),
+    ("civic", _l("A civic group")),
+]
+
+
+class RegisterForm(FlaskForm):
+    display_name = StringField(_l("Your name"), validators=[DataRequired(), Length(max=100)],
+                               render_kw={"autocomplete": "name"})
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), Length(max=254)],
+                       render_kw={"autocomplete": "email"})
+    password = PasswordField(_l("Password (at least 10 characters)"), validators=[DataRequired(), Length(min=10)],
+                             render_kw={"autocomplete": "new-password"})
+    confirm = PasswordField(_l("Password again"),
+                            validators=[DataRequired(), EqualTo("password", message=_l("The passwords do not match."))],
+                            render_kw={"autocomplete": "new-password"})
+    organisation_kind = SelectField(_l("I give as"), choices=ORG_KIND_CHOICES, default="")
+    organisation_name = StringField(_l("Organisation name"), validators=[Optional(), Length(max=200)])
+    business_number = StringField(_l("Business registration number (10 digits)"),
+                                  validators=[Optional(), Length(max=14)], render_kw={"inputmode": "numeric"})
+
+
+class PasswordChangeForm(FlaskForm):
+    current = PasswordField(_l("Current password"), validators=[DataRequired()],
+                            render_kw={"autocomplete": "current-password"})
+    new = PasswordField(_l("New password (at least 10 characters)"), validators=[DataRequired(), Length(min=10)],
+                        render_kw={"autocomplete": "new-password"})
+    confirm = PasswordField(_l("New password again"),
+                            validators=[DataRequired(), EqualTo("new", message=_l("The passwords do not match."))],
+                            render_kw={"autocomplete": "new-password"})
+
+
+class NeedForm(FlaskForm):
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=120)])
+    summary = StringField(_l("Summary (one sentence)"), validators=[DataRequired(), Length(max=300)])
+    description = TextAreaField(_l("Description (Markdown; no names, phone numbers or addresses)"),
+                                validators=[Optional(), Length(max=10000)])
+    category_id = SelectField(_l("Category"), coerce=int, validators=[InputRequired()])
+    dong_id = SelectField(_l("Dong"), coerce=int, validators=[InputRequired()])
+    group_id = SelectField(_l("Beneficiary group"), coerce=int, validators=[InputRequired()])
+    beneficiary_count = IntegerField(_l("Number of beneficiaries"),
+                                     validators=[InputRequired(), NumberRange(min=1, max=100000)])
+    target = WonField(_l("Target amount in won (leave empty when using unit pricing)"))
+    unit_name = StringField(_l("Unit (e.g. round trip to Seoul)"), validators=[Optional(), Length(max=40)])
+    unit_cost = WonField(_l("Cost per unit in won"))
+    units = IntegerField(_l("Number of units"), validators=[Optional(), NumberRange(min=1, max=100000)])
+    deadline = DateField(_l("Deadline"), validators=[InputRequired()])
+    receiving_org = StringField(_l("Receiving organisation (legally receives the money)"),
+                                validators=[DataRequired(), Length(max=200)])
+
+
+class ReasonForm(FlaskForm):
+    reason = TextAreaField(_l("Reason"), validators=[Optional(), Length(max=2000)])
+
+
+class ConfirmForm(FlaskForm):
+    """An empty form: a button that carries the CSRF token."""

@@ -1,0 +1,11 @@
+"""Lazy upkeep on read: an open need past its deadline expires the moment anyone looks."""
+from __future__ import annotations
+
+from ..domain.time import seoul_today
+from ..extensions import db
+from ..services import needs as need_service
+
+
+def expire_due_needs() -> None:
+    if need_service.expire_overdue(seoul_today()):
+        db.session.commit()

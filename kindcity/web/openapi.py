@@ -1,0 +1,79 @@
+"""The OpenAPI 3 description of the public API. Tests validate real responses against it."""
+from __future__ import annotations
+
+_REF = {"type": "object", "required": ["code", "name"], "additionalProperties": False,
+        "properties": {"code": {"type": "string"}, "name": {"type": "string"}}}
+
+_FILTERS = [
+    {"name": "q", "in": "query", "schema": {"type": "string"}, "description": "Keywords (Korean or English)"},
+    {"name": "category", "in": "query", "schema": {"type": "string"}},
+    {"name": "dong", "in": "query", "schema": {"type": "string"}},
+    {"name": "group", "in": "query", "schema": {"type": "string"}},
+    {"name": "status", "in": "query", "schema": {"type": "string", "enum": [
+        "open", "funded", "delivering", "completed", "expired", "cancelled", "all"]}},
+    {"name": "closing", "in": "query", "schema": {"type": "integer", "minimum": 0},
+     "description": "Only needs closing within this many days"},
+    {"name": "sort", "in": "query", "schema": {"type": "string", "enum": ["deadline", "newest", "nearly_funded", "largest"]}},
+    {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}},
+    {"name": "per_page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100}},
+    {"name": "lang", "in": "query", "schema": {"type": "string", "enum": ["ko", "en"]}},
+]
+
+
+def openapi_document() -> dict:
+    return {
+        "openapi": "3.0.3",
+        "info": {"title": "kindcity public API", "version": "1.0.0",
+                 "description": "Read-only, public data about the district's welfare needs. Money is in whole won."},
+        "paths": {
+            "/api/v1/needs": {"get": {
+                "summary": "List public needs", "parameters": _FILTERS,
+                "responses": {"200": {"description": "A page of needs", "content": {"application/json": {
+                    "schema": {"$ref": "#/components/schemas/NeedPage"}}}}}}},
+            "/api/v1/needs/{id}": {"get": {
+                "summary": "One public need",
+                "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+                "responses": {
+                    "200": {"description": "The need", "content": {"application/json": {
+                        "schema": {"$ref": "#/components/schemas/Need"}}}},
+                    "404": {"description": "No such public need", "content": {"application/json": {
+                        "schema": {"$ref": "#/components/schemas/Error"}}}}}}},
+        },
+        "components": {"schemas": {
+            "Reference": _REF,
+            "UnitPricing": {"type": "object", "nullable": True, "required": ["unit_name", "unit_cost_won", "units"],
+                            "properties": {"unit_name": {"type": "string"},
+                                           "unit_cost_won": {"type": "integer", "minimum": 1},
+                                           "units": {"type": "integer", "minimum": 1}}},
+            "Need": {"type": "object", "additionalProperties": False, "required": [
+                "id", "title", "summary", "description", "status", "category", "dong", "beneficiary_group",
+                "beneficiary_count", "target_won", "received_won", "reserved_won", "gap_won", "unit_pricing",
+                "deadline", "receiving_organisation", "posting_centre", "url"],
+                "properties": {
+                    "id": {"type": "integer"}, "title": {"type": "string"}, "summary": {"type": "string"},
+                    "description": {"type": "string", "description": "Markdown"},
+                    "status": {"type": "string", "enum": ["open", "funded", "delivering", "completed",
+                                                          "expired", "cancelled"]},
+                    "category": {"$ref": "#/components/schemas/Reference"},
+                    "dong": {"$ref": "#/components/schemas/Reference"},
+                    "beneficiary_group": {"$ref": "#/components/schemas/Reference"},
+                    "beneficiary_count": {"type": "integer", "minimum": 1},
+                    "target_won": {"type": "integer", "minimum": 1},
+                    "received_won": {"type": "integer", "minimum": 0},
+                    "reserved_won": {"type": "integer", "minimum": 0},
+                    "gap_won": {"type": "integer", "minimum": 0},
+                    "unit_pricing": {"$ref": "#/components/schemas/UnitPricing"},
+                    "deadline": {"type": "string", "format": "date"},
+                    "receiving_organisation": {"type": "string"},
+                    "posting_centre": {"type": "string"},
+                    "url": {"type": "string"}}},
+            "NeedPage": {"type": "object", "additionalProperties": False,
+                         "required": ["page", "per_page", "total", "items"],
+                         "properties": {"page": {"type": "integer"}, "per_page": {"type": "integer"},
+                                        "total": {"type": "integer"},
+                                        "items": {"type": "array", "items": {"$ref": "#/components/schemas/Need"}}}},
+            "Error": {"type": "object", "required": ["error"], "properties": {"error": {
+                "type": "object", "required": ["status", "message"],
+                "properties": {"status": {"type": "integer"}, "message": {"type": "string"}}}}},
+        }},
+    }

@@ -1,0 +1,98 @@
+"""Public pages: what the district needs now, and each need."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, jsonify, render_template, request
+from sqlalchemy import text
+
+from ..domain.money import percent_of
+from ..domain.time import days_left, seoul_today
+from ..extensions import db
+from ..services import NotFound
+from ..services import needs as need_service
+from ..services.reference import reference_lists
+from ..text import render_markdown
+from .lazy import expire_due_needs
+
+bp = Blueprint("public", __name__)
+
+
+@bp.app_template_global()
+def progress(need) -> int:
+    return percent_of(need.confirmed, need.target)
+
+
+@bp.app_template_global()
+def days_until(deadline) -> int:
+    return days_left(deadline, seoul_today())
+
+
+@bp.app_template_filter("markdown")
+def markdown_filter(value):
+    return render_markdown(value)
+
+
+def filters_from_args(args, per_page: int) -> need_service.NeedFilters:
+    def _int(name, default=None, low=None, high=None):
+        try:
+            value = int(args.get(name, ""))
+        except ValueError:
+            return default
+        if low is not None and value < low:
+            return default
+        if high is not None and value > high:
+            return high
+        return value
+
+    return need_service.NeedFilters(
+        q=args.get("q", "").strip()[:100],
+        category=args.get("category", ""),
+        dong=args.get("dong", ""),
+        group=args.get("group", ""),
+        status=args.get("status", "open"),
+        closing_within_days=_int("closing", None, 0, 366),
+        sort=args.get("sort", "deadline"),
+        page=_int("page", 1, 1, 10_000),
+        per_page=per_page,
+    )
+
+
+@bp.get("/")
+def home():
+    expire_due_needs()
+    today = seoul_today()
+    urgent, _ = need_service.search_public_needs(need_service.NeedFilters(sort="deadline", per_page=3), today)
+    nearly, _ = need_service.search_public_needs(need_service.NeedFilters(sort="nearly_funded", per_page=3), today)
+    newest, _ = need_service.search_public_needs(need_service.NeedFilters(sort="newest", per_page=3), today)
+    return render_template("public/home.html", urgent=urgent, nearly=nearly, newest=newest,
+                           totals=need_service.district_totals())
+
+
+@bp.get("/needs")
+def needs():
+    expire_due_needs()
+    filters = filters_from_args(request.args, current_app.config["KINDCITY_PAGE_SIZE"])
+    items, total = need_service.search_public_needs(filters, seoul_today())
+    dongs, categories, groups = reference_lists()
+    pages = max(1, -(-total // filters.per_page))
+    return render_template("public/needs.html", items=items, total=total, filters=filters, pages=pages,
+                           dongs=dongs, categories=categories, groups=groups)
+
+
+@bp.get("/needs/<int:need_id>")
+def need(need_id: int):
+    expire_due_needs()
+    try:
+        item = need_service.get_public_need(need_id)
+    except NotFound:
+        abort(404)
+    return render_template("public/need.html", need=item)
+
+
+@bp.get("/healthz")
+def healthz():
+    try:
+        db.session.execute(text("SELECT 1"))
+    except Exception:  # noqa: BLE001 - any database failure means "not healthy"
+        db.session.rollback()
+        return jsonify({"status": "unavailable", "database": "unreachable"}), 503
+    return jsonify({"status": "ok", "database": "ok"})

@@ -1,0 +1,168 @@
+"""Welfare staff: post needs, approve colleagues' needs, cancel, read the audit log."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from ..domain.needs import NeedRuleError, NeedStatus, allowed_actions
+from ..domain.time import seoul_today
+from ..extensions import db
+from ..models import AuditEntry, Need
+from ..services import NotFound, ServiceError
+from ..services import needs as need_service
+from ..services.needs import NeedInput, PersonalDataFound
+from ..services.reference import current_district, reference_lists
+from .access import current_actor, protect_blueprint, staff_required
+from .forms import ConfirmForm, NeedForm, ReasonForm
+from .i18n_helpers import localised_choices
+from .messages import message_for, personal_data_messages
+
+bp = Blueprint("staff", __name__, url_prefix="/staff")
+protect_blueprint(bp, staff_required)
+
+
+def _need_or_404(need_id: int) -> Need:
+    try:
+        return need_service.get_for_staff(current_user, need_id)
+    except NotFound:
+        abort(404)
+
+
+def _fill_choices(form: NeedForm) -> None:
+    dongs, categories, groups = reference_lists()
+    form.category_id.choices = localised_choices(categories)
+    form.dong_id.choices = localised_choices(dongs)
+    form.group_id.choices = localised_choices(groups)
+
+
+def _input_from(form: NeedForm) -> NeedInput:
+    return NeedInput(
+        title=form.title.data or "", summary=form.summary.data or "", description=form.description.data or "",
+        category_id=form.category_id.data, dong_id=form.dong_id.data, group_id=form.group_id.data,
+        beneficiary_count=form.beneficiary_count.data, deadline=form.deadline.data,
+        receiving_org=form.receiving_org.data or "", target=form.target.data,
+        unit_name=form.unit_name.data or None, unit_cost=form.unit_cost.data, units=form.units.data)
+
+
+FIELD_FOR_CODE = {
+    "deadline_in_past": "deadline", "beneficiary_count_invalid": "beneficiary_count",
+    "unit_pricing_incomplete": "unit_name", "target_not_units_product": "target", "target_required": "target",
+    "target_too_small": "target", "title_summary_required": "title", "reference_unknown": "category_id",
+}
+
+
+@bp.get("/")
+def dashboard():
+    base = need_service.staff_scope(current_user, select(Need))
+    mine = db.session.scalars(base.where(Need.author_id == current_user.id,
+                                         Need.status == NeedStatus.DRAFT).order_by(Need.id.desc())).all()
+    to_approve = db.session.scalars(base.where(Need.status == NeedStatus.AWAITING_APPROVAL,
+                                               Need.author_id != current_user.id).order_by(Need.deadline)).all()
+    waiting = db.session.scalars(base.where(Need.status == NeedStatus.AWAITING_APPROVAL,
+                                            Need.author_id == current_user.id).order_by(Need.deadline)).all()
+    open_needs = db.session.scalars(base.where(Need.status == NeedStatus.OPEN).order_by(Need.deadline)
+                                    .limit(50)).all()
+    return render_template("staff/dashboard.html", mine=mine, to_approve=to_approve, waiting=waiting,
+                           open_needs=open_needs)
+
+
+@bp.route("/needs/new", methods=["GET", "POST"])
+def new_need():
+    form = NeedForm()
+    _fill_choices(form)
+    if request.method == "GET":
+        district = current_district()
+        form.receiving_org.data = district.receiving_org_ko if district else ""
+        if current_user.centre and current_user.centre.dong_id:
+            form.dong_id.data = current_user.centre.dong_id
+    if form.validate_on_submit():
+        try:
+            need = need_service.create_need(current_actor(), _input_from(form), seoul_today())
+        except ServiceError as error:
+            db.session.rollback()
+            getattr(form, FIELD_FOR_CODE.get(error.code, "title")).errors.append(message_for(error))
+        else:
+            db.session.commit()
+            flash(_("The need is saved as a draft. Submit it when it is ready for a colleague's approval."),
+                  "success")
+            return redirect(url_for("staff.need", need_id=need.id))
+    return render_template("staff/need_form.html", form=form, need=None)
+
+
+@bp.route("/needs/<int:need_id>/edit", methods=["GET", "POST"])
+def edit_need(need_id: int):
+    need = _need_or_404(need_id)
+    form = NeedForm(obj=need)
+    _fill_choices(form)
+    if form.validate_on_submit():
+        try:
+            need_service.update_need(current_actor(), need, _input_from(form), seoul_today())
+        except NeedRuleError as error:
+            db.session.rollback()
+            flash(message_for(error), "error")
+            return redirect(url_for("staff.need", need_id=need_id))
+        except ServiceError as error:
+            db.session.rollback()
+            getattr(form, FIELD_FOR_CODE.get(error.code, "title")).errors.append(message_for(error))
+        else:
+            db.session.commit()
+            flash(_("Changes saved."), "success")
+            return redirect(url_for("staff.need", need_id=need.id))
+    return render_template("staff/need_form.html", form=form, need=need)
+
+
+@bp.get("/needs/<int:need_id>")
+def need(need_id: int):
+    item = _need_or_404(need_id)
+    audit = db.session.scalars(select(AuditEntry).where(AuditEntry.entity == "need", AuditEntry.entity_id == item.id)
+                               .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())).all()
+    return render_template("staff/need.html", need=item, audit=audit, actions=allowed_actions(item.status),
+                           confirm_form=ConfirmForm(), reason_form=ReasonForm())
+
+
+@bp.post("/needs/<int:need_id>/<any(submit, approve, return, cancel):action>")
+def act(need_id: int, action: str):
+    item = _need_or_404(need_id)
+    form = ReasonForm() if action == "cancel" else ConfirmForm()
+    if not form.validate_on_submit():
+        abort(400)
+    actor, today = current_actor(), seoul_today()
+    try:
+        if action == "submit":
+            need_service.submit(actor, item, today)
+            message = _("Submitted. A colleague can now approve it.")
+        elif action == "approve":
+            need_service.approve(actor, item, today)
+            message = _("Approved. The need is now public.")
+        elif action == "return":
+            need_service.send_back(actor, item)
+            message = _("Sent back to draft.")
+        else:
+            need_service.cancel(actor, item, form.reason.data)
+            message = _("The need is cancelled.")
+    except PersonalDataFound as error:
+        db.session.rollback()
+        flash(_("This need cannot be published yet: the text looks like it contains personal data."), "error")
+        for line in personal_data_messages(error.findings):
+            flash(line, "error")
+        return redirect(url_for("staff.need", need_id=need_id)), 303
+    except (NeedRuleError, ServiceError) as error:
+        db.session.rollback()
+        flash(message_for(error), "error")
+        return redirect(url_for("staff.need", need_id=need_id)), 303
+    db.session.commit()
+    flash(message, "success")
+    return redirect(url_for("staff.need", need_id=need_id)), 303
+
+
+@bp.get("/audit")
+def audit():
+    query = select(AuditEntry).order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
+    if not current_user.is_admin:
+        visible = need_service.staff_scope(current_user, select(Need.id))
+        query = query.where(AuditEntry.entity == "need", AuditEntry.entity_id.in_(visible))
+    page = max(1, request.args.get("page", 1, type=int))
+    entries = db.session.scalars(query.offset((page - 1) * 50).limit(50)).all()
+    return render_template("staff/audit.html", entries=entries, page=page)
