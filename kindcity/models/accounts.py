@@ -32,7 +32,7 @@ class Organisation(db.Model):
     kind: Mapped[str] = mapped_column(String(20))
     business_number: Mapped[str | None] = mapped_column(String(12), unique=True)
     verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    verified_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", use_alter=True))
+    verified_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", use_alter=True, name="fk_organisations_verified_by_id_users"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     @property

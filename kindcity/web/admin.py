@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy import select
+from wtforms.fields.choices import SelectChoice
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Regexp
 
@@ -22,7 +23,8 @@ from .messages import message_for
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 protect_blueprint(bp, admin_required)
 
-ROLE_CHOICES = [("donor", _l("Donor")), ("staff", _l("Staff")), ("admin", _l("Administrator"))]
+ROLE_CHOICES = [SelectChoice("donor", _l("Donor")), SelectChoice("staff", _l("Staff")),
+                SelectChoice("admin", _l("Administrator"))]
 
 
 class UserCreateForm(FlaskForm):
@@ -48,7 +50,7 @@ class ReferenceForm(FlaskForm):
 
 def _centre_choices():
     centres = db.session.scalars(select(Centre).order_by(Centre.is_district_office.desc(), Centre.id)).all()
-    return [(0, _("(none)"))] + localised_choices(centres)
+    return [SelectChoice(0, _("(none)"))] + localised_choices(centres)
 
 
 @bp.get("/")

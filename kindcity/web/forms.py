@@ -5,6 +5,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (BooleanField, DateField, EmailField, Field, IntegerField, PasswordField, SelectField,
                      StringField, TextAreaField)
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import TextInput
 
@@ -50,11 +51,11 @@ class LoginForm(FlaskForm):
 
 
 ORG_KIND_CHOICES = [
-    ("", _l("An individual")),
-    ("church", _l("A church or religious body")),
-    ("business", _l("A business")),
-    ("good_shop", _l("A good shop (착한 가게)")),
-    ("civic", _l("A civic group")),
+    SelectChoice("", _l("An individual")),
+    SelectChoice("church", _l("A church or religious body")),
+    SelectChoice("business", _l("A business")),
+    SelectChoice("good_shop", _l("A good shop (착한 가게)")),
+    SelectChoice("civic", _l("A civic group")),
 ]
 
 

@@ -83,7 +83,6 @@ def upgrade():
     sa.Column('verified_by_id', sa.Integer(), nullable=True),
     sa.Column('created_at', kindcity.models.types.UTCDateTime(timezone=True), nullable=False),
     sa.CheckConstraint("kind IN ('church','business','good_shop','civic')", name=op.f('ck_organisations_kind')),
-    sa.ForeignKeyConstraint(['verified_by_id'], ['users.id'], name=op.f('fk_organisations_verified_by_id_users'), use_alter=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_organisations')),
     sa.UniqueConstraint('business_number', name=op.f('uq_organisations_business_number'))
     )
@@ -116,6 +115,10 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_users')),
     sa.UniqueConstraint('email', name=op.f('uq_users_email'))
     )
+    # organisations and users refer to each other: the second reference is added once both exist.
+    with op.batch_alter_table('organisations', schema=None) as batch_op:
+        batch_op.create_foreign_key(batch_op.f('fk_organisations_verified_by_id_users'), 'users', ['verified_by_id'], ['id'])
+
     op.create_table('audit_entries',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('at', kindcity.models.types.UTCDateTime(timezone=True), nullable=False),
@@ -189,6 +192,9 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_audit_entries_at'))
 
     op.drop_table('audit_entries')
+    with op.batch_alter_table('organisations', schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f('fk_organisations_verified_by_id_users'), type_='foreignkey')
+
     op.drop_table('users')
     op.drop_table('centres')
     op.drop_table('organisations')

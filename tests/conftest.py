@@ -1,0 +1,120 @@
+"""Shared fixtures: one app per test session, each test inside a transaction rolled back at its end.
+
+The database is SQLite (a temporary file) unless KINDCITY_TEST_DATABASE_URL names a PostgreSQL
+server; `make test` runs the suite once on each. Under CI a missing PostgreSQL or browser fails.
+"""
+from __future__ import annotations
+
+import os
+import socket
+
+import pytest
+from flask import g
+from flask.testing import FlaskClient
+from sqlalchemy import text
+from sqlalchemy.orm import scoped_session, sessionmaker
+
+from kindcity import create_app
+from kindcity.extensions import db
+from kindcity.services.reference import seed_district
+
+IN_CI = os.environ.get("CI") == "true"
+PG_URL = os.environ.get("KINDCITY_TEST_DATABASE_URL", "")
+
+
+def pytest_report_header(config):
+    return f"kindcity database: {'PostgreSQL ' + PG_URL if PG_URL else 'SQLite'}; CI={IN_CI}"
+
+
+@pytest.fixture(autouse=True)
+def _no_network(monkeypatch):
+    """Any test that reaches beyond this machine fails (loopback is allowed for our own servers)."""
+    real_connect = socket.socket.connect
+
+    def guarded(sock, address):
+        host = address[0] if isinstance(address, tuple) else address
+        if isinstance(host, str) and not (host.startswith("127.") or host in ("localhost", "::1")
+                                          or sock.family == socket.AF_UNIX):
+            raise RuntimeError(f"test tried to reach the network: {address!r}")
+        return real_connect(sock, address)
+
+    monkeypatch.setattr(socket.socket, "connect", guarded)
+
+
+def make_test_app(database_url: str, **extra):
+    config = {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret-key-that-is-long-enough-0123456789",
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "WTF_CSRF_ENABLED": False,
+        "SERVER_NAME": "kindcity.test",
+        "KINDCITY_LOGIN_MAX_FAILURES_PER_ACCOUNT": 5,
+        "KINDCITY_LOGIN_MAX_FAILURES_PER_ADDRESS": 20,
+    }
+    config.update(extra)
+    return create_app(config)
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory) -> str:
+    if PG_URL:
+        return PG_URL
+    return "sqlite:///" + str(tmp_path_factory.mktemp("db") / "kindcity-test.sqlite3")
+
+
+@pytest.fixture(scope="session")
+def app(database_url, tmp_path_factory):
+    app = make_test_app(database_url, KINDCITY_OUTBOX=str(tmp_path_factory.mktemp("outbox")))
+    with app.app_context():
+        db.drop_all()
+        if db.engine.dialect.name == "postgresql":
+            # Tables from other test runs or migrations tests must not linger.
+            with db.engine.begin() as conn:
+                conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+        db.create_all()
+        seed_district("gwangju-seogu")
+        db.session.commit()
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+class _FreshRequestClient(FlaskClient):
+    """Each request sees a fresh `g` and no cached objects, as a real request would."""
+
+    def open(self, *args, **kwargs):
+        for key in list(vars(g)):
+            delattr(g, key)
+        db.session.expire_all()
+        return super().open(*args, **kwargs)
+
+
+@pytest.fixture
+def session(app):
+    """An app context whose database work is rolled back at the end of the test.
+
+    Services and requests commit as usual; SQLAlchemy 2's create_savepoint mode turns those
+    commits into savepoints inside one outer transaction that is never committed.
+    """
+    with app.app_context():
+        connection = db.engine.connect()
+        outer = connection.begin()
+        original = db.session
+        db.session = scoped_session(
+            sessionmaker(bind=connection, join_transaction_mode="create_savepoint"),
+            scopefunc=lambda: 0,
+        )
+        try:
+            yield db.session
+        finally:
+            db.session.remove()
+            db.session = original
+            outer.rollback()
+            connection.close()
+
+
+@pytest.fixture
+def client(app, session):
+    app.test_client_class = _FreshRequestClient
+    return app.test_client()

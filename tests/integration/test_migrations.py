@@ -1,0 +1,48 @@
+"""The migrated schema matches the models exactly (no drift), on this run's database engine."""
+from __future__ import annotations
+
+import os
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from flask_migrate import downgrade, upgrade
+from sqlalchemy import create_engine, inspect, text
+from sqlalchemy.engine import make_url
+
+from kindcity.extensions import db
+from tests.conftest import make_test_app
+
+
+@pytest.fixture
+def empty_database_url(tmp_path):
+    pg = os.environ.get("KINDCITY_TEST_DATABASE_URL")
+    if not pg:
+        yield "sqlite:///" + str(tmp_path / "migrations.sqlite3")
+        return
+    # A database of its own, so the migration run cannot disturb the suite's tables.
+    name = "kindcity_migrations_test"
+    admin = create_engine(make_url(pg).set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        conn.execute(text(f"CREATE DATABASE {name}"))
+    yield make_url(pg).set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as conn:
+        conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+    admin.dispose()
+
+
+def test_migrations_match_models_and_downgrade(empty_database_url):
+    app = make_test_app(empty_database_url)
+    with app.app_context():
+        upgrade()
+        with db.engine.connect() as conn:
+            context = MigrationContext.configure(conn, opts={"compare_type": True})
+            diff = compare_metadata(context, db.metadata)
+        assert diff == [], f"models and migrations disagree: {diff}"
+        tables = set(inspect(db.engine).get_table_names())
+        assert {"needs", "users", "audit_entries", "dongs"} <= tables
+        downgrade(revision="base")
+        assert set(inspect(db.engine).get_table_names()) <= {"alembic_version"}
+        db.session.remove()
+        db.engine.dispose()

@@ -1,0 +1,66 @@
+"""Role x route: every answer checked (200 / 302 to login / 403 / 404)."""
+import pytest
+
+from kindcity.domain.needs import NeedStatus
+from tests import factories as f
+
+ROLES = ["anonymous", "donor", "staff", "other_centre_staff", "admin"]
+
+# route -> expected status per role (302 means: sent to the login page)
+MATRIX = {
+    "/": dict(anonymous=200, donor=200, staff=200, other_centre_staff=200, admin=200),
+    "/needs": dict(anonymous=200, donor=200, staff=200, other_centre_staff=200, admin=200),
+    "/needs/{open}": dict(anonymous=200, donor=200, staff=200, other_centre_staff=200, admin=200),
+    "/needs/{draft}": dict(anonymous=404, donor=404, staff=404, other_centre_staff=404, admin=404),
+    "/api/v1/needs/{draft}": dict(anonymous=404, donor=404, staff=404, other_centre_staff=404, admin=404),
+    "/me/": dict(anonymous=302, donor=200, staff=403, other_centre_staff=403, admin=403),
+    "/account/password": dict(anonymous=302, donor=200, staff=200, other_centre_staff=200, admin=200),
+    "/staff/": dict(anonymous=302, donor=403, staff=200, other_centre_staff=200, admin=200),
+    "/staff/needs/new": dict(anonymous=302, donor=403, staff=200, other_centre_staff=200, admin=200),
+    "/staff/needs/{draft}": dict(anonymous=302, donor=403, staff=200, other_centre_staff=404, admin=200),
+    "/staff/needs/{draft}/edit": dict(anonymous=302, donor=403, staff=200, other_centre_staff=404, admin=200),
+    "/staff/audit": dict(anonymous=302, donor=403, staff=200, other_centre_staff=200, admin=200),
+    "/admin/users": dict(anonymous=302, donor=403, staff=403, other_centre_staff=403, admin=200),
+    "/admin/organisations": dict(anonymous=302, donor=403, staff=403, other_centre_staff=403, admin=200),
+    "/admin/categories": dict(anonymous=302, donor=403, staff=403, other_centre_staff=403, admin=200),
+    "/admin/dongs": dict(anonymous=302, donor=403, staff=403, other_centre_staff=403, admin=200),
+}
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_role_route_matrix(client, session, role):
+    author = f.user("staff", centre_code="centre-hwajeong1")
+    draft = f.need(author=author, status=NeedStatus.DRAFT)
+    open_need = f.need(author=author)
+    people = {
+        "donor": f.user("donor"),
+        "staff": f.user("staff", centre_code="centre-hwajeong1"),
+        "other_centre_staff": f.user("staff", centre_code="centre-pungam"),
+        "admin": f.user("admin"),
+    }
+    session.commit()
+    if role != "anonymous":
+        f.login(client, people[role])
+    failures = []
+    for route, expected in MATRIX.items():
+        url = route.format(draft=draft.id, open=open_need.id)
+        response = client.get(url)
+        if response.status_code != expected[role]:
+            failures.append((url, expected[role], response.status_code))
+        if response.status_code == 302:
+            assert "/account/login" in response.headers["Location"]
+    assert failures == []
+
+
+@pytest.mark.parametrize("role, expected", [("anonymous", 302), ("donor", 403), ("other_centre_staff", 404)])
+def test_staff_actions_refused_to_others(client, session, role, expected):
+    author = f.user("staff")
+    need = f.need(author=author, status=NeedStatus.AWAITING_APPROVAL)
+    people = {"donor": f.user("donor"), "other_centre_staff": f.user("staff", centre_code="centre-pungam")}
+    session.commit()
+    if role != "anonymous":
+        f.login(client, people[role])
+    response = client.post(f"/staff/needs/{need.id}/approve")
+    assert response.status_code == expected
+    session.refresh(need)
+    assert need.status == NeedStatus.AWAITING_APPROVAL

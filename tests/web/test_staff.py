@@ -1,0 +1,112 @@
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from kindcity.domain.needs import NeedStatus
+from kindcity.domain.time import seoul_today
+from kindcity.models import AuditEntry, BeneficiaryGroup, Category, Dong, Need, Organisation
+from tests import factories as f
+
+
+def _form(**changes):
+    data = {"title": "학교 밖 청소년 수학여행", "summary": "2박 3일 제주 여행", "description": "교통, 숙박, 식비",
+            "category_id": f.ref(Category, "education").id, "dong_id": f.ref(Dong, "nongseong1").id,
+            "group_id": f.ref(BeneficiaryGroup, "out-of-school-youth").id, "beneficiary_count": "25",
+            "target": "", "unit_name": "1인 경비", "unit_cost": "480,000원", "units": "25",
+            "deadline": (seoul_today() + timedelta(days=40)).isoformat(), "receiving_org": "광주광역시 서구"}
+    data.update(changes)
+    return data
+
+
+def test_post_submit_and_colleague_approves(app, client, session):
+    author, colleague = f.user("staff"), f.user("staff", centre_code="district-welfare")
+    session.commit()
+    f.login(client, author)
+    response = client.post("/staff/needs/new", data=_form())
+    assert response.status_code == 302
+    need = session.scalar(select(Need).where(Need.title == "학교 밖 청소년 수학여행"))
+    assert need.target == 12_000_000 and need.status == NeedStatus.DRAFT
+    client.post(f"/staff/needs/{need.id}/submit")
+    own = client.post(f"/staff/needs/{need.id}/approve", follow_redirects=True, query_string={"lang": "en"})
+    assert "approved by a colleague" in own.get_data(as_text=True)
+    session.refresh(need)
+    assert need.status == NeedStatus.AWAITING_APPROVAL
+    assert client.get(f"/needs/{need.id}").status_code == 404
+
+    other = app.test_client()
+    f.login(other, colleague)
+    other.post(f"/staff/needs/{need.id}/approve")
+    session.refresh(need)
+    assert need.status == NeedStatus.OPEN
+    assert client.get(f"/needs/{need.id}").status_code == 200
+    audit = other.get("/staff/audit").get_data(as_text=True)
+    assert "need.approve" in audit
+
+
+def test_form_errors_are_specific(client, session):
+    f.login(client, f.user("staff"))
+    session.commit()
+    page = client.post("/staff/needs/new?lang=en", data=_form(unit_cost="12.5")).get_data(as_text=True)
+    assert "whole number of won" in page
+    page = client.post("/staff/needs/new?lang=en", data=_form(
+        deadline=(seoul_today() - timedelta(days=1)).isoformat())).get_data(as_text=True)
+    assert "today or later" in page
+    page = client.post("/staff/needs/new?lang=en", data=_form(target="5,000,000")).get_data(as_text=True)
+    assert "cost per unit x units" in page
+    assert session.scalar(select(Need).where(Need.title == "학교 밖 청소년 수학여행")) is None
+
+
+def test_personal_data_is_named_before_submission(client, session):
+    author = f.user("staff")
+    need = f.need(author=author, status=NeedStatus.DRAFT,
+                  description="어르신 댁은 화정동 123-4번지, 연락처는 010-9876-5432 입니다.")
+    session.commit()
+    f.login(client, author)
+    page = client.post(f"/staff/needs/{need.id}/submit?lang=en", follow_redirects=True).get_data(as_text=True)
+    assert "phone number" in page and "detailed address" in page and "Description" in page
+    flashes = page.split('<div class="flashes"')[1].split("</div>")[0]
+    assert "phone number" in flashes and "9876-5432" not in flashes  # the message masks what it found
+    session.refresh(need)
+    assert need.status == NeedStatus.DRAFT
+
+
+def test_cancel_needs_a_reason(client, session):
+    author = f.user("staff")
+    need = f.need(author=author)
+    session.commit()
+    f.login(client, author)
+    page = client.post(f"/staff/needs/{need.id}/cancel?lang=en", data={"reason": ""},
+                       follow_redirects=True).get_data(as_text=True)
+    assert "give a reason" in page
+    client.post(f"/staff/needs/{need.id}/cancel", data={"reason": "다른 기관에서 지원 확정"})
+    session.refresh(need)
+    assert need.status == NeedStatus.CANCELLED
+    entry = session.scalar(select(AuditEntry).where(AuditEntry.entity_id == need.id,
+                                                    AuditEntry.action == "need.cancel"))
+    assert entry.after["reason"] == "다른 기관에서 지원 확정" and entry.before["status"] == "open"
+
+
+def test_admin_creates_staff_and_verifies_organisation(client, session):
+    admin = f.user("admin")
+    org = Organisation(name="서구 사랑나눔교회", kind="church")
+    session.add(org)
+    session.commit()
+    f.login(client, admin)
+    response = client.post("/admin/users", data={
+        "display_name": "새 주무관", "email": "new.staff@kindcity.example", "password": "a-long-password",
+        "role": "staff", "centre_id": f.centre("centre-pungam").id})
+    assert response.status_code == 302
+    page = client.get("/admin/users").get_data(as_text=True)
+    assert "new.staff@kindcity.example" in page
+    client.post(f"/admin/organisations/{org.id}/verify")
+    session.refresh(org)
+    assert org.is_verified
+
+
+def test_admin_cannot_create_staff_without_centre(client, session):
+    f.login(client, f.user("admin"))
+    session.commit()
+    page = client.post("/admin/users?lang=en", data={
+        "display_name": "x", "email": "x.staff@kindcity.example", "password": "a-long-password",
+        "role": "staff", "centre_id": 0}).get_data(as_text=True)
+    assert "must belong to a welfare centre" in page
