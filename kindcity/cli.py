@@ -13,7 +13,8 @@ from .extensions import db
 
 
 def register_commands(app: Flask) -> None:
-    for command in (demo_data, create_admin, expire_needs, check_personal_data, seed_district_cmd):
+    for command in (demo_data, create_admin, expire_needs, check_personal_data, seed_district_cmd,
+                    release_expired, reconcile):
         app.cli.add_command(command)
 
 
@@ -69,6 +70,31 @@ def expire_needs():
     expired = expire_overdue(seoul_today())
     db.session.commit()
     click.echo(f"{len(expired)} need(s) expired" + (f": {', '.join(map(str, expired))}" if expired else "."))
+
+
+@click.command("release-expired")
+def release_expired():
+    """Release the holds of unpaid pledges past their expiry. Safe to run repeatedly."""
+    from .services.pledges import release_expired as release
+
+    released = release()
+    db.session.commit()
+    click.echo(f"{len(released)} hold(s) released" + (f": {', '.join(map(str, released))}" if released else "."))
+
+
+@click.command("reconcile")
+def reconcile():
+    """Check every money invariant against the journal; print each disagreement; exit 1 if any."""
+    from .services.reconcile import reconcile as run
+
+    problems = run()
+    db.session.rollback()
+    for problem in problems:
+        click.echo(str(problem))
+    if problems:
+        click.echo(f"{len(problems)} discrepancy(ies) found.", err=True)
+        sys.exit(1)
+    click.echo("All money is accounted for: journal balanced, needs and pledges agree with it.")
 
 
 @click.command("check-personal-data")

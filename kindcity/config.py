@@ -40,6 +40,7 @@ def load_config(instance_path: str, environ: Mapping[str, str] | None = None) ->
         "KINDCITY_LOGIN_MAX_FAILURES_PER_ACCOUNT": int(env.get("KINDCITY_LOGIN_MAX_FAILURES_PER_ACCOUNT", "5")),
         "KINDCITY_LOGIN_MAX_FAILURES_PER_ADDRESS": int(env.get("KINDCITY_LOGIN_MAX_FAILURES_PER_ADDRESS", "20")),
         "KINDCITY_LOGIN_WINDOW_MINUTES": int(env.get("KINDCITY_LOGIN_WINDOW_MINUTES", "15")),
+        "KINDCITY_BANK_HOLD_DAYS": int(env.get("KINDCITY_BANK_HOLD_DAYS", "7")),
         "KINDCITY_PAGE_SIZE": int(env.get("KINDCITY_PAGE_SIZE", "12")),
         "MAX_CONTENT_LENGTH": int(env.get("KINDCITY_MAX_CONTENT_LENGTH", str(12 * 1024 * 1024))),
         "MAX_FORM_MEMORY_SIZE": 512 * 1024,

@@ -1,11 +1,19 @@
 """SQLAlchemy models: the persistent shape of the domain. No business rules live here."""
 from .accounts import LoginAttempt, Organisation, Role, User
 from .audit import AuditEntry
+from .money import BankTransaction, LedgerLine, LedgerTransaction, Payment, Pledge, Refund, StatementImport
 from .needs import Need
 from .places import BeneficiaryGroup, Category, Centre, District, Dong
 
 __all__ = [
     "AuditEntry",
+    "BankTransaction",
+    "LedgerLine",
+    "LedgerTransaction",
+    "Payment",
+    "Pledge",
+    "Refund",
+    "StatementImport",
     "BeneficiaryGroup",
     "Category",
     "Centre",

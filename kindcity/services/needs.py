@@ -188,6 +188,10 @@ def cancel(actor: Actor, need: Need, reason: str | None) -> None:
         raise NotFound()
     rules.next_status(need.status, NeedAction.CANCEL)
     cleaned = rules.check_cancel_reason(reason)
+    # Lock the row (only the needs row, not its joined reference data): no payment lands meanwhile.
+    db.session.scalar(select(Need).where(Need.id == need.id).with_for_update(of=Need)
+                      .execution_options(populate_existing=True))
+    rules.next_status(need.status, NeedAction.CANCEL)
     need.cancel_reason = cleaned
     _transition(actor, need, NeedAction.CANCEL, reason=cleaned)
     for hook in _on_closed:
@@ -207,6 +211,7 @@ def expire_overdue(today: date, actor: Actor = SYSTEM) -> list[int]:
     """Expire every open need whose deadline has passed (Korea time). Idempotent."""
     overdue = db.session.scalars(
         select(Need).where(Need.status == NeedStatus.OPEN, Need.deadline < today).order_by(Need.id)
+        .with_for_update(of=Need)
     ).all()
     for need in overdue:
         _transition(actor, need, NeedAction.EXPIRE)
@@ -298,3 +303,16 @@ def district_totals() -> dict[str, int]:
         Need.status.in_([NeedStatus.FUNDED, NeedStatus.DELIVERING, NeedStatus.COMPLETED])))
     return {"needs": row[0], "received": int(row[1]), "target": int(row[2]), "open": open_count,
             "funded": completed}
+
+
+def supporters(need_id: int, limit: int = 30) -> dict:
+    """Who gave to this need, as each donor chose to be shown; anonymous gifts only counted."""
+    from ..models import Pledge
+
+    rows = db.session.scalars(select(Pledge).where(Pledge.need_id == need_id, Pledge.paid > 0)
+                              .order_by(Pledge.created_at.desc()).limit(500)).all()
+    shown = [{"name": p.donor.organisation.name if p.display == "organisation" and p.donor.organisation
+              else p.donor.display_name, "amount": p.paid, "message": p.message}
+             for p in rows if p.display in ("name", "organisation")]
+    return {"shown": shown[:limit], "anonymous": sum(1 for p in rows if p.display == "anonymous"),
+            "count": len(rows)}

@@ -27,7 +27,7 @@ def init_web(app: Flask) -> None:
             return None
         return user
 
-    from . import admin, api, auth, donor, public, staff
+    from . import admin, api, auth, donor, public, staff, staff_money  # noqa: F401  (staff_money adds staff routes)
 
     app.register_blueprint(public.bp)
     app.register_blueprint(auth.bp)

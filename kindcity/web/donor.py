@@ -1,15 +1,145 @@
-"""The donor's own pages."""
+"""The donor's own pages: pledging, their pledges, where the money went, their history as CSV."""
 from __future__ import annotations
 
-from flask import Blueprint, render_template
-from flask_login import current_user
+import csv
+import io
+from datetime import datetime, time, timedelta
 
-from .access import donor_required, protect_blueprint
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from .. import mail
+from ..domain.pledges import HOLDING, PledgeRuleError
+from ..domain.time import SEOUL, seoul_today
+from ..extensions import db
+from ..models import LedgerTransaction, Need, Pledge
+from ..services import NotFound, ServiceError
+from ..services import needs as need_service
+from ..services import pledges as pledge_service
+from ..services.needs import PersonalDataFound
+from ..services.reference import current_district
+from .access import current_actor, donor_required, protect_blueprint
+from .forms import ConfirmForm, HistoryForm, PledgeForm
+from .messages import message_for, personal_data_messages
 
 bp = Blueprint("donor", __name__, url_prefix="/me")
 protect_blueprint(bp, donor_required)
 
 
+def _own_pledge(pledge_id: int) -> Pledge:
+    pledge = db.session.get(Pledge, pledge_id)
+    if pledge is None or pledge.donor_id != current_user.id:
+        abort(404)
+    return pledge
+
+
 @bp.get("/")
 def dashboard():
-    return render_template("donor/dashboard.html", user=current_user)
+    pledges = db.session.scalars(select(Pledge).where(Pledge.donor_id == current_user.id)
+                                 .order_by(Pledge.created_at.desc(), Pledge.id.desc())).all()
+    return render_template("donor/dashboard.html", user=current_user, pledges=pledges,
+                           history_form=HistoryForm(request.args))
+
+
+@bp.route("/needs/<int:need_id>/pledge", methods=["GET", "POST"])
+def pledge(need_id: int):
+    try:
+        need = need_service.get_public_need(need_id)
+    except NotFound:
+        abort(404)
+    form = PledgeForm()
+    if not need.is_unit_priced:
+        del form.units
+    if current_user.organisation is None:
+        form.display.choices = [c for c in form.display.choices if c.value != "organisation"]
+    if form.validate_on_submit():
+        units = form.units.data if "units" in form and form.units.data else None
+        request_ = pledge_service.PledgeRequest(
+            need_id=need.id, amount=None if units else form.amount.data, units=units,
+            display=form.display.data, message=form.message.data or "", on_cancel=form.on_cancel.data)
+        try:
+            created = pledge_service.create_direct_pledge(
+                current_actor(), request_, hold_for=timedelta(days=current_app.config["KINDCITY_BANK_HOLD_DAYS"]))
+        except PersonalDataFound as error:
+            db.session.rollback()
+            form.message.errors.extend(personal_data_messages(error.findings))
+        except (PledgeRuleError, ServiceError) as error:
+            db.session.rollback()
+            target = form.units if (units and "units" in form) else form.amount
+            target.errors.append(message_for(error))
+        else:
+            db.session.commit()
+            _send_instructions(created)
+            flash(_("Thank you! Your pledge is reserved. Please transfer the money with the reference code below."),
+                  "success")
+            return redirect(url_for("donor.pledge_detail", pledge_id=created.id))
+    return render_template("donor/pledge_form.html", need=need, form=form)
+
+
+def _send_instructions(pledge: Pledge) -> None:
+    district = current_district()
+    body = _(
+        "Thank you for your pledge of %(amount)s won to \"%(need)s\".\n\n"
+        "Please transfer it to:\n  %(bank)s %(account)s (%(holder)s)\n"
+        "and write this reference code as the sender name or memo: %(reference)s\n\n"
+        "Your pledge is held for you until %(until)s.",
+        amount=f"{pledge.amount:,}", need=pledge.need.title, bank=district.bank_name if district else "",
+        account=district.bank_account if district else "", holder=district.bank_holder if district else "",
+        reference=pledge.reference, until=pledge.hold_expires_at.astimezone(SEOUL).strftime("%Y-%m-%d %H:%M"))
+    mail.send(current_user.email, _("Your pledge %(reference)s: how to pay", reference=pledge.reference), body)
+
+
+@bp.get("/pledges/<int:pledge_id>")
+def pledge_detail(pledge_id: int):
+    pledge = _own_pledge(pledge_id)
+    journal = db.session.scalars(select(LedgerTransaction).where(LedgerTransaction.pledge_id == pledge.id)
+                                 .order_by(LedgerTransaction.id)).all()
+    return render_template("donor/pledge.html", pledge=pledge, journal=journal, district=current_district(),
+                           cancellable=pledge.status in HOLDING and not pledge.paid, form=ConfirmForm())
+
+
+@bp.post("/pledges/<int:pledge_id>/cancel")
+def cancel(pledge_id: int):
+    _own_pledge(pledge_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        pledge_service.cancel_pledge(current_actor(), pledge_id)
+    except (PledgeRuleError, ServiceError) as error:
+        db.session.rollback()
+        flash(message_for(error), "error")
+    else:
+        db.session.commit()
+        flash(_("Your pledge is cancelled and its reservation released."), "success")
+    return redirect(url_for("donor.pledge_detail", pledge_id=pledge_id), 303)
+
+
+@bp.get("/history.csv")
+def history_csv():
+    form = HistoryForm(request.args)
+    if not form.validate():
+        abort(400)
+    query = select(Pledge).where(Pledge.donor_id == current_user.id).order_by(Pledge.created_at, Pledge.id)
+    if form.start.data:
+        query = query.where(Pledge.created_at >= datetime.combine(form.start.data, time.min, SEOUL))
+    if form.end.data:
+        query = query.where(Pledge.created_at < datetime.combine(form.end.data + timedelta(days=1), time.min, SEOUL))
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["date", "reference", "need", "amount_won", "paid_won", "status", "method", "display"])
+    for p in db.session.scalars(query):
+        writer.writerow([p.created_at.astimezone(SEOUL).date().isoformat(), p.reference,
+                         _csv_safe(p.need.title if p.need else ""), p.amount, p.paid, p.status, p.method, p.display])
+    filename = f"kindcity-history-{seoul_today().isoformat()}.csv"
+    return Response("\ufeff" + out.getvalue(), mimetype="text/csv",
+                    headers={"Content-Disposition": f"attachment; filename={filename}"})
+
+
+def _csv_safe(text: str) -> str:
+    """Spreadsheets run cells that start with =, +, - or @ as formulas: neutralise them."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+
+
+__all__ = ["bp", "Need"]

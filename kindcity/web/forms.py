@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import (BooleanField, DateField, EmailField, Field, IntegerField, PasswordField, SelectField,
                      StringField, TextAreaField)
 from wtforms.fields.choices import SelectChoice
@@ -110,3 +111,59 @@ class ReasonForm(FlaskForm):
 
 class ConfirmForm(FlaskForm):
     """An empty form: a button that carries the CSRF token."""
+
+
+DISPLAY_CHOICES = [
+    SelectChoice("anonymous", _l("Anonymous (only the amount is shown)")),
+    SelectChoice("name", _l("My name")),
+    SelectChoice("organisation", _l("My organisation's name")),
+]
+ON_CANCEL_CHOICES = [
+    SelectChoice("refund", _l("Refund it to me")),
+    SelectChoice("pool", _l("Move it to the district's pooled fund (나눔 기금)")),
+    SelectChoice("similar", _l("Let staff move it to a similar need")),
+]
+
+
+class PledgeForm(FlaskForm):
+    amount = WonField(_l("Amount in won (at least 1,000 won)"))
+    units = IntegerField(_l("Or a number of units"), validators=[Optional(), NumberRange(min=1, max=100000)])
+    display = SelectField(_l("How should your gift be shown?"), choices=DISPLAY_CHOICES, default="anonymous")
+    message = StringField(_l("A public message (optional; no personal details)"),
+                          validators=[Optional(), Length(max=300)])
+    on_cancel = SelectField(_l("If this need is cancelled or closes before it is met, your money should"),
+                            choices=ON_CANCEL_CHOICES, default="refund")
+
+
+class PaymentForm(FlaskForm):
+    amount = WonField(_l("Amount received in won"), validators=[InputRequired()])
+    received_on = DateField(_l("Date on the bank statement"), validators=[InputRequired()])
+    token = StringField(widget=TextInput(input_type="hidden"))
+
+
+class RefundForm(FlaskForm):
+    refunded_on = DateField(_l("Date the refund was sent"), validators=[InputRequired()])
+    bank_reference = StringField(_l("Bank reference of the refund"), validators=[DataRequired(), Length(max=100)])
+
+
+class MoveForm(FlaskForm):
+    need_id = IntegerField(_l("Number of the need to move the money to"), validators=[InputRequired()])
+    amount = WonField(_l("Amount in won"), validators=[InputRequired()])
+
+
+class MatchRowForm(FlaskForm):
+    reference = StringField(_l("Reference code of the pledge (e.g. KC7Q2MXA)"),
+                            validators=[DataRequired(), Length(max=16)])
+
+
+class HistoryForm(FlaskForm):
+    class Meta:
+        csrf = False
+
+    start = DateField(_l("From"), validators=[Optional()])
+    end = DateField(_l("To"), validators=[Optional()])
+
+
+class StatementUploadForm(FlaskForm):
+    statement = FileField(_l("Bank statement (CSV, UTF-8 or CP949/EUC-KR)"),
+                          validators=[FileRequired(), FileAllowed(["csv", "txt"], _l("Please upload a CSV file."))])

@@ -7,5 +7,10 @@ from ..services import needs as need_service
 
 
 def expire_due_needs() -> None:
-    if need_service.expire_overdue(seoul_today()):
+    """Expire overdue needs and release overdue holds, so what is shown is never stale."""
+    from ..services.pledges import release_expired
+
+    changed = need_service.expire_overdue(seoul_today())
+    changed += release_expired()
+    if changed:
         db.session.commit()

@@ -35,6 +35,21 @@ MESSAGES = {
     "deadline_passed": _l("The deadline has already passed."),
     "not_yet_due": _l("The deadline has not passed yet."),
     "not_found": _l("Not found."),
+    "need_not_open": _l("This need is not taking pledges any more."),
+    "not_enough_left": _l("Not enough is left on this need: at most %(gap)s won can still be pledged."),
+    "amount_required": _l("Please enter an amount."),
+    "amount_too_small": _l("The smallest pledge is %(minimum)s won."),
+    "units_not_priced": _l("This need is not priced in units; please enter an amount."),
+    "units_invalid": _l("The number of units must be at least 1."),
+    "no_organisation": _l("You do not give for an organisation, so it cannot be shown."),
+    "method_invalid": _l("Please choose a payment method."),
+    "pledge_not_cancellable": _l("This pledge can no longer be cancelled."),
+    "pledge_has_payments": _l("Money has already arrived for this pledge; please contact the welfare office."),
+    "pledge_transition_not_allowed": _l("This step is not possible in the pledge's current state."),
+    "payment_not_positive": _l("The amount received must be more than 0 won."),
+    "source_invalid": _l("Unknown payment source."),
+    "not_enough_unplaced": _l("Only %(available)s won of this pledge is free to move."),
+    "bank_reference_required": _l("Please give the bank reference of the refund."),
     "forbidden": _l("You do not have access to this."),
 }
 
@@ -55,6 +70,32 @@ FIELD_LABELS = {
 }
 
 
+STATEMENT_ERRORS = {
+    "encoding": _l("The file is neither UTF-8 nor CP949/EUC-KR text. Please export the statement as CSV again."),
+    "header_not_found": _l("No header row with a date and a deposit amount column was found in the first 15 rows."),
+    "column_missing": _l("Row %(row)s: the column \"%(column)s\" is missing (needed: date, deposit amount, depositor or memo)."),
+    "bad_date": _l("Row %(row)s, column \"%(column)s\": \"%(value)s\" is not a date."),
+    "bad_amount": _l("Row %(row)s, column \"%(column)s\": \"%(value)s\" is not a whole number of won."),
+    "row_too_short": _l("Row %(row)s has too few cells: the column \"%(column)s\" is empty."),
+    "too_many_rows": _l("The file has too many rows (at most 50,000); please split it."),
+    "unknown_reference": _l("No pledge has the reference code \"%(value)s\"."),
+}
+
+COLUMN_LABELS = {
+    "date": _l("transaction date"), "amount": _l("deposit amount"), "memo": _l("depositor or memo"),
+    "balance": _l("balance"), "withdrawal": _l("withdrawal amount"), "transaction_id": _l("transaction number"),
+}
+
+
+def statement_error_message(error) -> str:
+    text = STATEMENT_ERRORS.get(error.code, STATEMENT_ERRORS["encoding"])
+    return str(text) % {"row": error.row, "column": str(COLUMN_LABELS.get(error.column, error.column or "")),
+                        "value": (error.value or "")[:40]}
+
+
+WON_DETAILS = ("gap", "minimum", "expected", "available")
+
+
 def message_for(error: Exception) -> str:
     code = getattr(error, "code", "")
     details = dict(getattr(error, "details", {}) or {})
@@ -63,6 +104,9 @@ def message_for(error: Exception) -> str:
         return str(_l("Something went wrong. Please try again."))
     if isinstance(error, NeedRuleError):
         details = {}
+    for key in WON_DETAILS:
+        if isinstance(details.get(key), int):
+            details[key] = f"{details[key]:,}"
     try:
         return str(text) % details if details else str(text)
     except (KeyError, TypeError, ValueError):

@@ -85,7 +85,7 @@ def need(need_id: int):
         item = need_service.get_public_need(need_id)
     except NotFound:
         abort(404)
-    return render_template("public/need.html", need=item)
+    return render_template("public/need.html", need=item, supporters=need_service.supporters(item.id))
 
 
 @bp.get("/healthz")

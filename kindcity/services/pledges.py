@@ -1,0 +1,352 @@
+"""Direct pledges: reserving part of a need's gap, paying, expiring, cancelling, and what happens to
+money when its need closes. Every change of money is one transaction: the caller commits once.
+
+Lock order, everywhere: the need row first, then the pledge row. On PostgreSQL these are row
+locks (SELECT ... FOR UPDATE); on SQLite the whole database is locked at BEGIN IMMEDIATE.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+
+from ..domain import ledger as rules
+from ..domain.needs import NeedAction, NeedStatus
+from ..domain.needs import next_status as next_need_status
+from ..domain.personal_data import check_fields
+from ..domain.pledges import (HOLDING, Display, OnCancel, PledgeAction, PledgeRuleError, PledgeStatus,
+                              new_reference, next_status, pledge_amount, split_payment)
+from ..domain.time import seoul_today, utcnow
+from ..extensions import db
+from ..models import Need, Payment, Pledge, Refund
+from . import Actor, Forbidden, NotFound
+from .audit import record
+from .ledger import placed_by_pledge_on_need, post
+from .needs import PersonalDataFound, on_need_closed
+
+PAYMENT_SOURCES = ("manual", "statement", "stripe", "demo")
+
+
+class PledgeError(PledgeRuleError):
+    """A refusal from the pledge service (codes: need_not_open, not_enough_left, ...)."""
+
+
+def lock_need(need_id: int) -> Need:
+    need = db.session.scalar(select(Need).where(Need.id == need_id).with_for_update(of=Need)
+                             .execution_options(populate_existing=True))
+    if need is None:
+        raise NotFound()
+    return need
+
+
+def lock_pledge(pledge_id: int) -> Pledge:
+    pledge = db.session.scalar(select(Pledge).where(Pledge.id == pledge_id).with_for_update()
+                               .execution_options(populate_existing=True))
+    if pledge is None:
+        raise NotFound()
+    return pledge
+
+
+def lock_needs_and_pledges(need_ids, pledge_ids) -> tuple[dict[int, Need], dict[int, Pledge]]:
+    """Lock many rows at once, needs before pledges, each in id order (no deadlocks between importers)."""
+    needs = {n.id: n for n in db.session.scalars(
+        select(Need).where(Need.id.in_(sorted(set(need_ids)))).order_by(Need.id).with_for_update(of=Need)
+        .execution_options(populate_existing=True))}
+    pledges = {p.id: p for p in db.session.scalars(
+        select(Pledge).where(Pledge.id.in_(sorted(set(pledge_ids)))).order_by(Pledge.id).with_for_update()
+        .execution_options(populate_existing=True))}
+    return needs, pledges
+
+
+def _set_need_status(actor: Actor, need: Need, action: NeedAction) -> None:
+    before = need.status
+    need.status = next_need_status(need.status, action)
+    record(actor, f"need.{action.value}", "need", need.id, before={"status": before},
+           after={"status": need.status, "confirmed": need.confirmed})
+
+
+def _set_pledge_status(pledge: Pledge, action: PledgeAction) -> None:
+    pledge.status = next_status(pledge.status, action)
+
+
+# --- creating a pledge ---------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class PledgeRequest:
+    need_id: int
+    amount: int | None
+    units: int | None
+    display: str
+    message: str
+    on_cancel: str
+    method: str = "bank"
+
+
+def create_direct_pledge(actor: Actor, request: PledgeRequest, *, hold_for: timedelta,
+                         now: datetime | None = None) -> Pledge:
+    donor = actor.user
+    if donor is None or donor.role != "donor":
+        raise Forbidden()
+    now = now or utcnow()
+    display, on_cancel = Display(request.display), OnCancel(request.on_cancel)
+    if display == Display.ORGANISATION and donor.organisation is None:
+        raise PledgeError("no_organisation")
+    if request.method not in ("bank", "card"):
+        raise PledgeError("method_invalid")
+    message = (request.message or "").strip()
+    findings = check_fields({"message": message})
+    if findings:
+        raise PersonalDataFound(findings)
+    need = db.session.get(Need, request.need_id)
+    if need is None or need.status not in (NeedStatus.OPEN, NeedStatus.FUNDED):
+        raise NotFound()
+    if need.status != NeedStatus.OPEN or need.deadline < seoul_today(now):
+        raise PledgeError("need_not_open")
+    amount = pledge_amount(amount=request.amount, units=request.units, unit_cost=need.unit_cost, gap=need.gap)
+    reserve_gap(need.id, amount)
+    pledge = Pledge(reference=_unique_reference(), donor_id=donor.id, need_id=need.id, kind="direct",
+                    amount=amount, units=request.units, method=request.method, display=display.value,
+                    message=message, on_cancel=on_cancel.value, status=PledgeStatus.AWAITING_PAYMENT,
+                    hold_expires_at=now + hold_for, paid=0, held=amount, created_at=now)
+    db.session.add(pledge)
+    db.session.flush()
+    post(rules.pledged(pledge.id, need.id, amount), actor)
+    record(actor, "pledge.create", "pledge", pledge.id,
+           after={"need": need.id, "amount": amount, "method": request.method})
+    return pledge
+
+
+def reserve_gap(need_id: int, amount: int) -> None:
+    """The single atomic step of invariant 1: reserve only if the gap still allows it.
+
+    One conditional UPDATE: the database checks the gap and adds the hold in the same statement,
+    so two donors taking the last 100,000원 at once cannot both succeed (the second sees the first's
+    row after its lock is released, and the WHERE no longer matches).
+    """
+    result = db.session.execute(
+        update(Need)
+        .where(Need.id == need_id, Need.status == NeedStatus.OPEN,
+               Need.target - Need.reserved - Need.confirmed >= amount)
+        .values(reserved=Need.reserved + amount)
+        .execution_options(synchronize_session=False))
+    if result.rowcount != 1:
+        need = db.session.scalar(select(Need).where(Need.id == need_id).execution_options(populate_existing=True))
+        if need is None or need.status != NeedStatus.OPEN:
+            raise PledgeError("need_not_open")
+        raise PledgeError("not_enough_left", gap=need.gap)
+    db.session.expire_all()
+
+
+def _unique_reference() -> str:
+    for _ in range(10):
+        code = new_reference()
+        if db.session.scalar(select(Pledge.id).where(Pledge.reference == code)) is None:
+            return code
+    raise RuntimeError("could not find a free reference code")
+
+
+# --- money arriving --------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class PaymentOutcome:
+    payment: Payment
+    created: bool           # False: this payment was already recorded; nothing changed
+    placed: int = 0
+    surplus: int = 0
+
+
+def find_payment(source: str, external_id: str) -> Payment | None:
+    return db.session.scalar(select(Payment).where(Payment.source == source, Payment.external_id == external_id))
+
+
+def record_payment(actor: Actor, pledge_id: int, amount: int, *, source: str, external_id: str,
+                   received_at: datetime, note: str = "") -> PaymentOutcome:
+    """Record money that arrived for a pledge, exactly once per (source, external_id)."""
+    if source not in PAYMENT_SOURCES:
+        raise PledgeError("source_invalid")
+    if not isinstance(amount, int) or isinstance(amount, bool) or amount <= 0:
+        raise PledgeError("payment_not_positive")
+    existing = find_payment(source, external_id)
+    if existing is not None:
+        return PaymentOutcome(existing, created=False)
+    need_id = db.session.scalar(select(Pledge.need_id).where(Pledge.id == pledge_id))
+    if need_id is None:
+        raise NotFound()
+    need = lock_need(need_id)
+    pledge = lock_pledge(pledge_id)
+    existing = find_payment(source, external_id)  # another worker may have recorded it while we waited
+    if existing is not None:
+        return PaymentOutcome(existing, created=False)
+    return apply_payment(actor, need, pledge, amount, source=source, external_id=external_id,
+                         received_at=received_at, note=note)
+
+
+def apply_payment(actor: Actor, need: Need, pledge: Pledge, amount: int, *, source: str, external_id: str,
+                  received_at: datetime, note: str = "") -> PaymentOutcome:
+    """The payment rules on rows the caller has locked; adds rows, never flushes (bulk imports)."""
+    holding = pledge.status in HOLDING
+    can_place = need.status == NeedStatus.OPEN and pledge.status not in (PledgeStatus.CANCELLED, PledgeStatus.CLOSED)
+    split = split_payment(amount=amount, promised=pledge.amount, paid_before=pledge.paid,
+                          hold_left=pledge.held if holding else 0,
+                          need_room=(need.target - need.reserved - need.confirmed) if can_place else 0)
+    need.reserved -= split.from_hold
+    need.confirmed += split.to_need
+    pledge.held -= split.from_hold
+    pledge.paid += amount
+    _set_pledge_status(pledge, PledgeAction.PAY_FULL if split.completes else PledgeAction.PAY_PART)
+    if pledge.status not in HOLDING and pledge.held:
+        _release(actor, need, pledge, pledge.held)
+    payment = Payment(pledge=pledge, amount=amount, source=source, external_id=external_id,
+                      received_at=received_at, recorded_by_id=actor.user_id, note=note[:300])
+    db.session.add(payment)
+    post(rules.received(pledge.id, amount, need_id=need.id, placed=split.to_need,
+                        converted_hold=split.from_hold, memo=f"{source}:{external_id}"[:200]), actor)
+    if split.surplus:
+        follow_donor_choice(actor, pledge, split.surplus,
+                            reason="over_paid" if split.to_need == min(amount, pledge.amount) else "need_full")
+    if need.status == NeedStatus.OPEN and need.confirmed >= need.target:
+        _set_need_status(actor, need, NeedAction.FUND)
+    return PaymentOutcome(payment, created=True, placed=split.to_need, surplus=split.surplus)
+
+
+def follow_donor_choice(actor: Actor, pledge: Pledge, amount: int, *, reason: str) -> None:
+    """Money of this pledge that no need can take: pooled, owed back, or left for staff to move."""
+    choice = OnCancel(pledge.on_cancel)
+    if choice == OnCancel.POOL:
+        post(rules.moved_to_pool(pledge.id, amount, memo=reason), actor)
+    elif choice == OnCancel.REFUND:
+        db.session.add(Refund(pledge=pledge, amount=amount, reason=reason, status="due"))
+    # SIMILAR: the money stays on the pledge's own account; staff see it in their queue and move it.
+    record(actor, f"pledge.unplaced.{choice.value}", "pledge", pledge.id, after={"amount": amount, "reason": reason})
+
+
+# --- holds ending ----------------------------------------------------------------------------
+
+def _release(actor: Actor, need: Need, pledge: Pledge, amount: int) -> None:
+    if amount <= 0:
+        return
+    need.reserved -= amount
+    pledge.held -= amount
+    post(rules.released(pledge.id, need.id, amount), actor)
+
+
+def release_expired(now: datetime | None = None, actor: Actor | None = None) -> list[int]:
+    """End every unpaid hold past its expiry. Idempotent: a second run finds nothing to do."""
+    from . import SYSTEM
+    actor = actor or SYSTEM
+    now = now or utcnow()
+    due = db.session.execute(select(Pledge.id, Pledge.need_id).where(
+        Pledge.status.in_([s.value for s in HOLDING]), Pledge.hold_expires_at <= now)
+        .order_by(Pledge.need_id, Pledge.id)).all()
+    released = []
+    for pledge_id, need_id in due:
+        need = lock_need(need_id)
+        pledge = lock_pledge(pledge_id)
+        if pledge.status not in HOLDING or pledge.hold_expires_at > now:
+            continue  # paid or released by someone else meanwhile
+        _release(actor, need, pledge, pledge.held)
+        _set_pledge_status(pledge, PledgeAction.EXPIRE)
+        record(actor, "pledge.expire", "pledge", pledge.id, after={"released": True})
+        released.append(pledge.id)
+    return released
+
+
+def cancel_pledge(actor: Actor, pledge_id: int) -> Pledge:
+    """A donor withdraws an unpaid pledge; staff may end the unpaid rest of any pledge."""
+    user = actor.user
+    pledge = db.session.get(Pledge, pledge_id)
+    if pledge is None or user is None or (pledge.donor_id != user.id and not user.is_staff):
+        raise NotFound()
+    need = lock_need(pledge.need_id)
+    pledge = lock_pledge(pledge_id)
+    if pledge.status not in HOLDING:
+        raise PledgeError("pledge_not_cancellable")
+    if pledge.paid and not user.is_staff:
+        raise PledgeError("pledge_has_payments")
+    _release(actor, need, pledge, pledge.held)
+    _set_pledge_status(pledge, PledgeAction.EXPIRE if pledge.paid else PledgeAction.CANCEL)
+    record(actor, "pledge.cancel", "pledge", pledge.id, after={"status": pledge.status})
+    return pledge
+
+
+# --- a need closing: every won goes back, is pooled, or waits for a similar need ----------------
+
+def settle_closed_need(actor: Actor, need: Need) -> None:
+    pledges = db.session.scalars(select(Pledge).where(
+        Pledge.need_id == need.id, Pledge.status.not_in([PledgeStatus.CANCELLED, PledgeStatus.CLOSED]))
+        .order_by(Pledge.id).with_for_update()).all()
+    reason = "need_cancelled" if need.status == NeedStatus.CANCELLED else "need_expired"
+    for pledge in pledges:
+        _release(actor, need, pledge, pledge.held)
+        placed = placed_by_pledge_on_need(pledge.id, need.id)
+        if placed > 0:
+            need.confirmed -= placed
+            post(rules.unallocated(pledge.id, need.id, placed, memo=reason), actor)
+            follow_donor_choice(actor, pledge, placed, reason=reason)
+        _set_pledge_status(pledge, PledgeAction.CLOSE)
+
+
+on_need_closed(settle_closed_need)
+
+
+# --- staff moving money and recording refunds ------------------------------------------------
+
+def unplaced(pledge_id: int) -> int:
+    from .ledger import balance
+    return -balance(rules.pledge_account(pledge_id))
+
+
+def refunds_due(pledge_id: int) -> int:
+    return sum(r.amount for r in db.session.scalars(
+        select(Refund).where(Refund.pledge_id == pledge_id, Refund.status.in_(["due", "pending"]))))
+
+
+def move_to_need(actor: Actor, pledge_id: int, need_id: int, amount: int) -> None:
+    if actor.user is None or not actor.user.is_staff:
+        raise Forbidden()
+    need = lock_need(need_id)
+    pledge = lock_pledge(pledge_id)
+    free = unplaced(pledge.id) - refunds_due(pledge.id)
+    if amount <= 0 or amount > free:
+        raise PledgeError("not_enough_unplaced", available=free)
+    if need.status != NeedStatus.OPEN:
+        raise PledgeError("need_not_open")
+    if need.target - need.reserved - need.confirmed < amount:
+        raise PledgeError("not_enough_left", gap=need.target - need.reserved - need.confirmed)
+    need.confirmed += amount
+    post(rules.allocated(pledge.id, need.id, amount, memo="moved by staff"), actor)
+    record(actor, "pledge.move", "pledge", pledge.id, after={"need": need.id, "amount": amount})
+    if need.confirmed >= need.target:
+        _set_need_status(actor, need, NeedAction.FUND)
+
+
+def move_to_pool(actor: Actor, pledge_id: int, amount: int) -> None:
+    if actor.user is None or not actor.user.is_staff:
+        raise Forbidden()
+    pledge = lock_pledge(pledge_id)
+    free = unplaced(pledge.id) - refunds_due(pledge.id)
+    if amount <= 0 or amount > free:
+        raise PledgeError("not_enough_unplaced", available=free)
+    post(rules.moved_to_pool(pledge.id, amount, memo="moved by staff"), actor)
+    record(actor, "pledge.pool", "pledge", pledge.id, after={"amount": amount})
+
+
+def record_bank_refund(actor: Actor, refund_id: int, *, refunded_at: datetime, bank_reference: str) -> Refund:
+    if actor.user is None or not actor.user.is_staff:
+        raise Forbidden()
+    refund = db.session.scalar(select(Refund).where(Refund.id == refund_id).with_for_update())
+    if refund is None:
+        raise NotFound()
+    if refund.status == "done":
+        return refund  # recorded already: nothing changes
+    if not bank_reference.strip():
+        raise PledgeError("bank_reference_required")
+    lock_pledge(refund.pledge_id)
+    if unplaced(refund.pledge_id) < refund.amount:
+        raise PledgeError("not_enough_unplaced", available=unplaced(refund.pledge_id))
+    refund.status, refund.refunded_at = "done", refunded_at
+    refund.bank_reference, refund.recorded_by_id = bank_reference.strip()[:100], actor.user_id
+    post(rules.refunded(refund.pledge_id, refund.amount, memo=f"bank:{refund.bank_reference}"), actor)
+    record(actor, "refund.record", "refund", refund.id, after={"amount": refund.amount})
+    return refund

@@ -1,0 +1,126 @@
+"""kindcity reconcile: prove every won is accounted for, and say exactly what disagrees.
+
+Checks DOMAIN.md's invariants against the journal, which is the truth; the money columns on needs
+and pledges are caches that must agree with it.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+
+from ..domain.ledger import Entry
+from ..extensions import db
+from ..models import LedgerLine, LedgerTransaction, Need, Payment, Pledge, Refund
+
+
+@dataclass(frozen=True)
+class Discrepancy:
+    check: str
+    subject: str
+    expected: int | str
+    actual: int | str
+
+    def __str__(self) -> str:
+        return f"{self.check}: {self.subject}: expected {self.expected}, found {self.actual}"
+
+
+def _account_balances() -> dict[str, int]:
+    rows = db.session.execute(select(LedgerLine.account, func.sum(LedgerLine.amount)).group_by(LedgerLine.account))
+    return {account: int(total) for account, total in rows}
+
+
+def _entry_sums() -> dict[tuple[str, int | None, str], int]:
+    """(entry, pledge_id, account kind) -> sum of lines, for per-pledge arithmetic."""
+    rows = db.session.execute(
+        select(LedgerTransaction.entry, LedgerTransaction.pledge_id, LedgerLine.account, func.sum(LedgerLine.amount))
+        .join(LedgerLine, LedgerLine.transaction_id == LedgerTransaction.id)
+        .group_by(LedgerTransaction.entry, LedgerTransaction.pledge_id, LedgerLine.account))
+    sums: dict[tuple[str, int | None, str], int] = defaultdict(int)
+    for entry, pledge_id, account, total in rows:
+        sums[(entry, pledge_id, account.split(":")[0])] += int(total)
+    return sums
+
+
+def check_journal_balanced() -> list[Discrepancy]:
+    rows = db.session.execute(
+        select(LedgerLine.transaction_id, func.sum(LedgerLine.amount))
+        .group_by(LedgerLine.transaction_id).having(func.sum(LedgerLine.amount) != 0))
+    found = [Discrepancy("journal_unbalanced", f"transaction {tid}", 0, int(total)) for tid, total in rows]
+    empty = db.session.scalars(select(LedgerTransaction.id).where(
+        ~select(LedgerLine.id).where(LedgerLine.transaction_id == LedgerTransaction.id).exists()))
+    found += [Discrepancy("journal_empty_transaction", f"transaction {tid}", "lines", "none") for tid in empty]
+    return found
+
+
+def check_needs(balances: dict[str, int]) -> list[Discrepancy]:
+    found = []
+    for need in db.session.scalars(select(Need).order_by(Need.id)):
+        if need.reserved + need.confirmed > need.target:
+            found.append(Discrepancy("need_over_target", f"need {need.id}", f"<= {need.target}",
+                                     need.reserved + need.confirmed))
+        held = -balances.get(f"need:{need.id}", 0)
+        spent = balances.get(f"spent:{need.id}", 0)
+        hold = -balances.get(f"hold:{need.id}", 0)
+        if need.confirmed != held + spent:
+            found.append(Discrepancy("need_confirmed_vs_journal", f"need {need.id} (confirmed = disbursed + held)",
+                                     held + spent, need.confirmed))
+        if need.reserved != hold:
+            found.append(Discrepancy("need_reserved_vs_journal", f"need {need.id}", hold, need.reserved))
+        if held < 0:
+            found.append(Discrepancy("need_negative_balance", f"need {need.id}", ">= 0", held))
+    return found
+
+
+def check_pledges(balances: dict[str, int]) -> list[Discrepancy]:
+    sums = _entry_sums()
+    payments = dict(db.session.execute(select(Payment.pledge_id, func.sum(Payment.amount)).group_by(Payment.pledge_id))
+                    .tuples())
+    refunds_done = dict(db.session.execute(select(Refund.pledge_id, func.sum(Refund.amount))
+                                           .where(Refund.status == "done").group_by(Refund.pledge_id)).tuples())
+    refunds_open = dict(db.session.execute(select(Refund.pledge_id, func.sum(Refund.amount))
+                                           .where(Refund.status != "done").group_by(Refund.pledge_id)).tuples())
+    found = []
+    for pledge in db.session.scalars(select(Pledge).order_by(Pledge.id)):
+        pid, subject = pledge.id, f"pledge {pledge.id} ({pledge.reference})"
+        received = sums.get((Entry.RECEIVED, pid, "cash"), 0)
+        refunded = -sums.get((Entry.REFUNDED, pid, "cash"), 0)
+        on_needs = -sum(total for (entry, p, kind), total in sums.items() if p == pid and kind == "need")
+        pooled = -sum(total for (entry, p, kind), total in sums.items() if p == pid and kind == "pool")
+        unallocated = -balances.get(f"pledge:{pid}", 0)
+        if received != on_needs + pooled + unallocated + refunded:
+            found.append(Discrepancy("pledge_received_split", f"{subject} (received = allocated + unallocated + refunded)",
+                                     received, on_needs + pooled + unallocated + refunded))
+        if pledge.paid != received:
+            found.append(Discrepancy("pledge_paid_vs_journal", subject, received, pledge.paid))
+        if int(payments.get(pid, 0)) != received:
+            found.append(Discrepancy("pledge_payments_vs_journal", subject, received, int(payments.get(pid, 0))))
+        if int(refunds_done.get(pid, 0)) != refunded:
+            found.append(Discrepancy("pledge_refunds_vs_journal", subject, refunded, int(refunds_done.get(pid, 0))))
+        if pledge.held != balances.get(f"promise:{pid}", 0):
+            found.append(Discrepancy("pledge_held_vs_journal", subject, balances.get(f"promise:{pid}", 0), pledge.held))
+        if unallocated < 0:
+            found.append(Discrepancy("pledge_overspent", subject, ">= 0", unallocated))
+        if pledge.kind == "direct" and on_needs > pledge.amount:
+            found.append(Discrepancy("pledge_gave_more_than_promised", subject, f"<= {pledge.amount}", on_needs))
+        if int(refunds_open.get(pid, 0)) > max(unallocated, 0):
+            found.append(Discrepancy("pledge_refund_exceeds_money", subject, f"<= {unallocated}",
+                                     int(refunds_open.get(pid, 0))))
+    return found
+
+
+def check_cash(balances: dict[str, int]) -> list[Discrepancy]:
+    payments = int(db.session.scalar(select(func.coalesce(func.sum(Payment.amount), 0))))
+    refunds = int(db.session.scalar(select(func.coalesce(func.sum(Refund.amount), 0)).where(Refund.status == "done")))
+    spent = sum(total for account, total in balances.items() if account.startswith("spent:"))
+    expected = payments - refunds - spent
+    if balances.get("cash", 0) != expected:
+        return [Discrepancy("cash_vs_payments", "cash (payments - refunds - disbursements)", expected,
+                            balances.get("cash", 0))]
+    return []
+
+
+def reconcile() -> list[Discrepancy]:
+    balances = _account_balances()
+    return check_journal_balanced() + check_needs(balances) + check_pledges(balances) + check_cash(balances)

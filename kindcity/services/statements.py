@@ -1,0 +1,133 @@
+"""Bank statement imports: preview what each deposit would do, then apply it once."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy import select
+
+from ..domain.pledges import PledgeStatus
+from ..domain.statements import Match, StatementError, classify, decode, parse_statement
+from ..domain.time import SEOUL, utcnow
+from ..extensions import db
+from ..models import BankTransaction, Pledge, StatementImport
+from . import Actor, Forbidden, NotFound
+from .audit import record
+from .pledges import apply_payment, lock_needs_and_pledges
+
+_CHUNK = 900  # stay under SQLite's bound-parameter limit
+
+
+def _chunks(values):
+    values = list(values)
+    for start in range(0, len(values), _CHUNK):
+        yield values[start:start + _CHUNK]
+
+
+def _known_fingerprints(fingerprints) -> set[str]:
+    known: set[str] = set()
+    for chunk in _chunks(fingerprints):
+        known |= set(db.session.scalars(select(BankTransaction.fingerprint)
+                                        .where(BankTransaction.fingerprint.in_(chunk))))
+    return known
+
+
+def _pledges_by_reference(references) -> dict[str, Pledge]:
+    found: dict[str, Pledge] = {}
+    for chunk in _chunks(set(references)):
+        for pledge in db.session.scalars(select(Pledge).where(Pledge.reference.in_(chunk))):
+            found[pledge.reference] = pledge
+    return found
+
+
+def preview_statement(actor: Actor, filename: str, data: bytes) -> StatementImport:
+    """Parse and classify; nothing about money changes yet. Raises StatementError for a bad file."""
+    if actor.user is None or not actor.user.is_staff:
+        raise Forbidden()
+    _, encoding = decode(data)
+    rows = parse_statement(data)
+    known = _known_fingerprints(r.fingerprint for r in rows)
+    pledges = _pledges_by_reference(r.reference for r in rows if r.reference)
+    owed_running: dict[int, int] = {}
+    preview = []
+    for row in rows:
+        pledge = pledges.get(row.reference) if row.reference else None
+        owed = None
+        if pledge is not None:
+            owed = owed_running.get(pledge.id, pledge.owed)
+        outcome = classify(row, owed, row.fingerprint in known)
+        if pledge is not None and outcome != Match.DUPLICATE:
+            owed_running[pledge.id] = max(0, (owed or 0) - row.amount)
+        preview.append({"line": row.line, "booked_at": row.booked_at.isoformat(), "amount": row.amount,
+                        "memo": row.memo[:300], "reference": row.reference, "fingerprint": row.fingerprint,
+                        "pledge_id": pledge.id if pledge else None, "owed": owed, "outcome": outcome.value})
+    statement = StatementImport(filename=filename[:200], encoding=encoding, uploaded_by_id=actor.user_id,
+                                rows=preview)
+    db.session.add(statement)
+    db.session.flush()
+    return statement
+
+
+def commit_statement(actor: Actor, import_id: int) -> dict[str, int]:
+    """Apply a previewed statement. Safe to repeat: rows already imported are skipped."""
+    if actor.user is None or not actor.user.is_staff:
+        raise Forbidden()
+    statement = db.session.scalar(select(StatementImport).where(StatementImport.id == import_id).with_for_update())
+    if statement is None:
+        raise NotFound()
+    counts = {"applied": 0, "unmatched": 0, "skipped": 0}
+    if statement.committed_at is not None:
+        counts["skipped"] = len(statement.rows)
+        return counts
+    rows = statement.rows
+    pledge_ids = {r["pledge_id"] for r in rows if r["pledge_id"]}
+    need_ids = set(db.session.scalars(select(Pledge.need_id).where(Pledge.id.in_(pledge_ids)))) if pledge_ids else set()
+    needs, pledges = lock_needs_and_pledges(need_ids, pledge_ids)
+    known = _known_fingerprints(r["fingerprint"] for r in rows)
+    for row in rows:
+        if row["fingerprint"] in known:
+            counts["skipped"] += 1
+            continue
+        known.add(row["fingerprint"])
+        booked_at = datetime.fromisoformat(row["booked_at"]).replace(tzinfo=SEOUL).astimezone(timezone.utc)
+        pledge = pledges.get(row["pledge_id"]) if row["pledge_id"] else None
+        outcome = "unmatched"
+        if pledge is not None:
+            apply_payment(actor, needs[pledge.need_id], pledge, row["amount"], source="statement",
+                          external_id=row["fingerprint"], received_at=booked_at, note=row["memo"])
+            outcome = "applied"
+        db.session.add(BankTransaction(fingerprint=row["fingerprint"], booked_at=booked_at, amount=row["amount"],
+                                       memo=row["memo"], reference=row["reference"], outcome=outcome,
+                                       pledge_id=pledge.id if pledge else None, import_id=statement.id))
+        counts[outcome] += 1
+    statement.committed_at = utcnow()
+    record(actor, "statement.commit", "statement", statement.id, after=counts)
+    return counts
+
+
+def unmatched_rows(limit: int = 200) -> list[BankTransaction]:
+    return list(db.session.scalars(select(BankTransaction).where(BankTransaction.outcome == "unmatched")
+                                   .order_by(BankTransaction.booked_at.desc()).limit(limit)))
+
+
+def match_bank_row(actor: Actor, bank_row_id: int, reference: str) -> BankTransaction:
+    """Staff match a deposit that carried no usable reference to the pledge it belongs to."""
+    if actor.user is None or not actor.user.is_staff:
+        raise Forbidden()
+    row = db.session.scalar(select(BankTransaction).where(BankTransaction.id == bank_row_id).with_for_update())
+    if row is None:
+        raise NotFound()
+    if row.outcome != "unmatched":
+        return row
+    pledge = db.session.scalar(select(Pledge).where(Pledge.reference == reference.strip().upper()))
+    if pledge is None:
+        raise StatementError("unknown_reference", value=reference)
+    needs, pledges = lock_needs_and_pledges([pledge.need_id], [pledge.id])
+    apply_payment(actor, needs[pledge.need_id], pledges[pledge.id], row.amount, source="statement",
+                  external_id=row.fingerprint, received_at=row.booked_at, note=row.memo)
+    row.outcome, row.pledge_id = "applied", pledge.id
+    record(actor, "statement.match", "bank_transaction", row.id, after={"pledge": pledge.id})
+    return row
+
+
+__all__ = ["PledgeStatus", "StatementError", "commit_statement", "match_bank_row", "preview_statement",
+           "unmatched_rows"]

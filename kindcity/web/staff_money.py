@@ -1,0 +1,231 @@
+"""Staff money screens: the pledge queue, confirming transfers, statement imports, refunds, per-need money."""
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+from uuid import uuid4
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from ..domain.pledges import HOLDING, PledgeRuleError, PledgeStatus
+from ..domain.statements import StatementError
+from ..domain.time import SEOUL, utcnow
+from ..extensions import db
+from ..models import LedgerTransaction, Need, Payment, Pledge, Refund, StatementImport
+from ..services import NotFound, ServiceError
+from ..services import needs as need_service
+from ..services import pledges as pledge_service
+from ..services import statements as statement_service
+from .access import current_actor
+from .forms import ConfirmForm, MatchRowForm, MoveForm, PaymentForm, RefundForm, StatementUploadForm
+from .messages import message_for, statement_error_message
+from .staff import bp
+
+
+def _visible_pledge(pledge_id: int) -> Pledge:
+    pledge = db.session.get(Pledge, pledge_id)
+    if pledge is None or pledge.need is None or not need_service.staff_can_see(current_user, pledge.need):
+        abort(404)
+    return pledge
+
+
+def _scoped_pledges():
+    visible_needs = need_service.staff_scope(current_user, select(Need.id))
+    return select(Pledge).where(Pledge.need_id.in_(visible_needs))
+
+
+@bp.get("/pledges")
+def pledges():
+    now = utcnow()
+    base = _scoped_pledges()
+    awaiting = db.session.scalars(base.where(Pledge.status == PledgeStatus.AWAITING_PAYMENT)
+                                  .order_by(Pledge.hold_expires_at).limit(200)).all()
+    partly = db.session.scalars(base.where(Pledge.status == PledgeStatus.PARTLY_PAID)
+                                .order_by(Pledge.hold_expires_at).limit(200)).all()
+    overdue = [p for p in awaiting + partly if p.hold_expires_at and p.hold_expires_at <= now + timedelta(days=1)]
+    refunds = db.session.scalars(select(Refund).where(Refund.status == "due",
+                                                      Refund.pledge_id.in_(base.with_only_columns(Pledge.id)))
+                                 .order_by(Refund.created_at)).all()
+    to_move = [p for p in db.session.scalars(base.where(Pledge.on_cancel == "similar",
+                                                        Pledge.status.in_([PledgeStatus.CLOSED, PledgeStatus.PAID,
+                                                                           PledgeStatus.EXPIRED]))).all()
+               if pledge_service.unplaced(p.id) > 0]
+    return render_template("staff/pledges.html", awaiting=awaiting, partly=partly, overdue=overdue,
+                           refunds=refunds, to_move=to_move, now=now,
+                           unmatched=statement_service.unmatched_rows(50))
+
+
+@bp.get("/pledges/<int:pledge_id>")
+def pledge(pledge_id: int):
+    item = _visible_pledge(pledge_id)
+    form = PaymentForm()
+    form.amount.data = item.owed or None
+    form.received_on.data = datetime.now(SEOUL).date()
+    form.token.data = uuid4().hex
+    journal = db.session.scalars(select(LedgerTransaction).where(LedgerTransaction.pledge_id == item.id)
+                                 .order_by(LedgerTransaction.id)).all()
+    return render_template("staff/pledge.html", pledge=item, form=form, journal=journal,
+                           unplaced=pledge_service.unplaced(item.id), move_form=MoveForm(),
+                           confirm_form=ConfirmForm(), refund_form=RefundForm(), holding=item.status in HOLDING)
+
+
+@bp.post("/pledges/<int:pledge_id>/payments")
+def record_payment(pledge_id: int):
+    item = _visible_pledge(pledge_id)
+    form = PaymentForm()
+    if not form.validate_on_submit() or not form.amount.data:
+        for field in (form.amount, form.received_on):
+            for error in field.errors:
+                flash(f"{field.label.text}: {error}", "error")
+        if not form.amount.data and not form.amount.errors:
+            flash(_("Please enter the amount received."), "error")
+        return redirect(url_for("staff.pledge", pledge_id=pledge_id), 303)
+    received_at = datetime.combine(form.received_on.data, time(12, 0), SEOUL)
+    try:
+        outcome = pledge_service.record_payment(
+            current_actor(), item.id, form.amount.data, source="manual",
+            external_id=f"manual:{form.token.data or uuid4().hex}", received_at=received_at)
+    except (PledgeRuleError, ServiceError) as error:
+        db.session.rollback()
+        flash(message_for(error), "error")
+    else:
+        db.session.commit()
+        if not outcome.created:
+            flash(_("This payment was already recorded; nothing changed."), "info")
+        else:
+            flash(_("Payment of %(amount)s won recorded.", amount=f"{form.amount.data:,}"), "success")
+    return redirect(url_for("staff.pledge", pledge_id=pledge_id), 303)
+
+
+@bp.post("/pledges/<int:pledge_id>/cancel")
+def cancel_pledge(pledge_id: int):
+    _visible_pledge(pledge_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        pledge_service.cancel_pledge(current_actor(), pledge_id)
+    except (PledgeRuleError, ServiceError) as error:
+        db.session.rollback()
+        flash(message_for(error), "error")
+    else:
+        db.session.commit()
+        flash(_("The unpaid part of the pledge is released."), "success")
+    return redirect(url_for("staff.pledge", pledge_id=pledge_id), 303)
+
+
+@bp.post("/pledges/<int:pledge_id>/move")
+def move(pledge_id: int):
+    _visible_pledge(pledge_id)
+    form = MoveForm()
+    if not form.validate_on_submit():
+        flash(_("Please give the need's number and an amount."), "error")
+        return redirect(url_for("staff.pledge", pledge_id=pledge_id), 303)
+    target = db.session.get(Need, form.need_id.data)
+    if target is None or not need_service.staff_can_see(current_user, target):
+        flash(_("No such need."), "error")
+        return redirect(url_for("staff.pledge", pledge_id=pledge_id), 303)
+    try:
+        pledge_service.move_to_need(current_actor(), pledge_id, target.id, form.amount.data)
+    except (PledgeRuleError, ServiceError) as error:
+        db.session.rollback()
+        flash(message_for(error), "error")
+    else:
+        db.session.commit()
+        flash(_("The money is moved to the need."), "success")
+    return redirect(url_for("staff.pledge", pledge_id=pledge_id), 303)
+
+
+@bp.post("/refunds/<int:refund_id>")
+def record_refund(refund_id: int):
+    refund = db.session.get(Refund, refund_id) or abort(404)
+    _visible_pledge(refund.pledge_id)
+    form = RefundForm()
+    if not form.validate_on_submit():
+        flash(_("Please give the date and the bank reference of the refund."), "error")
+        return redirect(url_for("staff.pledges"), 303)
+    try:
+        pledge_service.record_bank_refund(current_actor(), refund_id,
+                                          refunded_at=datetime.combine(form.refunded_on.data, time(12), SEOUL),
+                                          bank_reference=form.bank_reference.data)
+    except (PledgeRuleError, ServiceError) as error:
+        db.session.rollback()
+        flash(message_for(error), "error")
+    else:
+        db.session.commit()
+        flash(_("The refund is recorded."), "success")
+    return redirect(url_for("staff.pledges"), 303)
+
+
+@bp.route("/statements", methods=["GET", "POST"])
+def statements():
+    form = StatementUploadForm()
+    if form.validate_on_submit():
+        upload = form.statement.data
+        try:
+            preview = statement_service.preview_statement(current_actor(), upload.filename or "statement.csv",
+                                                          upload.read())
+        except StatementError as error:
+            db.session.rollback()
+            form.statement.errors.append(statement_error_message(error))
+        else:
+            db.session.commit()
+            return redirect(url_for("staff.statement", import_id=preview.id), 303)
+    recent = db.session.scalars(select(StatementImport).order_by(StatementImport.id.desc()).limit(10)).all()
+    return render_template("staff/statements.html", form=form, recent=recent)
+
+
+@bp.get("/statements/<int:import_id>")
+def statement(import_id: int):
+    item = db.session.get(StatementImport, import_id) or abort(404)
+    summary: dict[str, int] = {}
+    for row in item.rows:
+        summary[row["outcome"]] = summary.get(row["outcome"], 0) + 1
+    return render_template("staff/statement.html", statement=item, summary=summary, form=ConfirmForm())
+
+
+@bp.post("/statements/<int:import_id>/commit")
+def commit_statement(import_id: int):
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        counts = statement_service.commit_statement(current_actor(), import_id)
+    except NotFound:
+        abort(404)
+    db.session.commit()
+    flash(_("Statement applied: %(applied)s payments recorded, %(unmatched)s unmatched, %(skipped)s already imported.",
+            **counts), "success")
+    return redirect(url_for("staff.statement", import_id=import_id), 303)
+
+
+@bp.post("/bank-rows/<int:row_id>/match")
+def match_row(row_id: int):
+    form = MatchRowForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        statement_service.match_bank_row(current_actor(), row_id, form.reference.data)
+    except StatementError as error:
+        db.session.rollback()
+        flash(statement_error_message(error), "error")
+    except NotFound:
+        abort(404)
+    else:
+        db.session.commit()
+        flash(_("The deposit is matched to the pledge."), "success")
+    return redirect(url_for("staff.pledges"), 303)
+
+
+@bp.get("/needs/<int:need_id>/money")
+def need_money(need_id: int):
+    try:
+        need = need_service.get_for_staff(current_user, need_id)
+    except NotFound:
+        abort(404)
+    pledges = db.session.scalars(select(Pledge).where(Pledge.need_id == need.id).order_by(Pledge.id)).all()
+    payments = db.session.scalars(select(Payment).join(Pledge).where(Pledge.need_id == need.id)
+                                  .order_by(Payment.received_at)).all()
+    journal = db.session.scalars(select(LedgerTransaction).where(LedgerTransaction.need_id == need.id)
+                                 .order_by(LedgerTransaction.id)).all()
+    return render_template("staff/need_money.html", need=need, pledges=pledges, payments=payments, journal=journal)
