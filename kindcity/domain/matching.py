@@ -77,8 +77,8 @@ from __future__ import annotations
 import datetime
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from fractions import Fraction
 from itertools import product
+from math import lcm
 from types import MappingProxyType
 from typing import Protocol
 
@@ -115,6 +115,18 @@ URGENCY_POINTS_BASE = 30
 """Weight 1 in points. Points are integers so that scores compare exactly (no floats)."""
 
 REROUTE = True
+
+MAX_PASSES = 8
+"""Step 1 tries at most this many orders of needs (see ``_step1``)."""
+
+WORK_BUDGET = 1_500_000
+"""Step 1 starts no new pass once it has looked at this many pledges (a count, not a clock)."""
+
+REROUTE_BUDGET = 300_000
+"""Rerouting may look at this many more pledges."""
+
+PRICE_START = 1 << 10
+PRICE_MAX = 1 << 30
 
 URGENT_DAYS = 7
 """A completion this close to the deadline is reported as ``completes_urgent``."""
@@ -335,104 +347,109 @@ def urgency_weight(need: NeedSnapshot, today: datetime.date) -> int:
 # The engine
 # --------------------------------------------------------------------------------------------
 
+_Key = tuple  # (category | None, dong | None, group | None)
+_Cell = tuple  # (category, dong, group)
+_Taken = list  # [(pool number, won)]
+
 
 class _Index:
-    """Pledges in criteria buckets, with the mutable money state of one plan.
+    """Pledges in criteria buckets, and the money state of the plan being built.
 
-    Internal pool number p -> parallel lists; bucket b -> list of pool numbers in spending
-    order. ``remaining`` and ``bucket_total`` change as the plan commits money.
+    Pool number p indexes parallel lists (pledges sorted in spending order); bucket b holds the
+    pool numbers whose criteria expand to its key, in spending order. ``remaining``,
+    ``bucket_total`` and ``bucket_head`` (first pool of a bucket that may still have money)
+    change as a plan commits money; :meth:`save` and :meth:`restore` let several plans start
+    from the same state. ``visits`` counts pools looked at, the engine's unit of work.
     """
 
     def __init__(self, pools: list[PoolSnapshot], needs: list[NeedSnapshot]):
-        # How many open needs each key admits: needs per cell, spread over the eight keys.
-        cells: dict[tuple[str, str, str], int] = {}
+        cell_needs: dict[_Cell, int] = {}
         for need in needs:
             cell = (need.category, need.dong, need.group)
-            cells[cell] = cells.get(cell, 0) + 1
-        key_needs: dict[tuple[str | None, str | None, str | None], int] = {}
-        for (c, d, g), count in cells.items():
+            cell_needs[cell] = cell_needs.get(cell, 0) + 1
+        key_needs: dict[_Key, int] = {}  # how many open needs each bucket key admits
+        for (c, d, g), count in cell_needs.items():
             for key in product((c, None), (d, None), (g, None)):
                 key_needs[key] = key_needs.get(key, 0) + count
 
-        keyed: list[tuple[int, PoolSnapshot, list[tuple]]] = []
+        keys_of: dict[tuple, tuple[tuple[_Key, ...], int]] = {}
+        ranked: list[tuple[int, int, int, PoolSnapshot, tuple[_Key, ...]]] = []
         for pool in pools:
             crit = pool.criteria
-            keys = [
-                key
-                for key in product(
-                    sorted(crit.categories) or [None],
-                    sorted(crit.dongs) or [None],
-                    sorted(crit.groups) or [None],
+            signature = (crit.categories, crit.dongs, crit.groups)
+            found = keys_of.get(signature)
+            if found is None:
+                keys = tuple(
+                    key
+                    for key in product(
+                        sorted(crit.categories) or [None],
+                        sorted(crit.dongs) or [None],
+                        sorted(crit.groups) or [None],
+                    )
+                    if key in key_needs
                 )
-                if key in key_needs
-            ]
-            admits = sum(key_needs[key] for key in keys)
-            if admits:
-                keyed.append((admits, pool, keys))
-        # Spending order: fewest admitted needs, then earlier arrival, then id.
-        keyed.sort(key=lambda item: (item[0], item[1].arrival, item[1].id))
+                found = keys_of[signature] = (keys, sum(key_needs[key] for key in keys))
+            keys, admits = found
+            if admits:  # a pledge no open need fits plays no part
+                ranked.append((admits, pool.arrival, pool.id, pool, keys))
+        # Spending order: the pledge that fits the fewest open needs first, then earlier
+        # arrival, then id.
+        ranked.sort()  # ids are unique, so the pools themselves are never compared
 
-        self.pool_ids: list[int] = []
-        self.remaining: list[int] = []
-        self.cap_won: list[int | None] = []
-        self.cap_percent: list[int | None] = []
-        self.capped: list[bool] = []
-        self.criteria: list[Criteria] = []
-        self.buckets_of: list[tuple[int, ...]] = []
-        bucket_no: dict[tuple, int] = {}
+        self.pool_ids = [r[3].id for r in ranked]
+        self.remaining = [r[3].remaining for r in ranked]
+        self.cap_won = [r[3].cap_won for r in ranked]
+        self.cap_percent = [r[3].cap_percent for r in ranked]
+        self.capped = [c is not None or q is not None for c, q in zip(self.cap_won, self.cap_percent)]
+        self.criteria = [r[3].criteria for r in ranked]
+        bucket_no: dict[_Key, int] = {}
         self.bucket_pools: list[list[int]] = []
         self.bucket_total: list[int] = []
-        self.bucket_key: list[tuple] = []
-        for p, (_, pool, keys) in enumerate(keyed):
-            self.pool_ids.append(pool.id)
-            self.remaining.append(pool.remaining)
-            self.cap_won.append(pool.cap_won)
-            self.cap_percent.append(pool.cap_percent)
-            self.capped.append(pool.cap_won is not None or pool.cap_percent is not None)
-            self.criteria.append(pool.criteria)
+        buckets_of: list[tuple[int, ...]] = []
+        for p, r in enumerate(ranked):
             mine = []
-            for key in keys:
+            for key in r[4]:
                 b = bucket_no.get(key)
                 if b is None:
                     b = bucket_no[key] = len(self.bucket_pools)
                     self.bucket_pools.append([])
                     self.bucket_total.append(0)
-                    self.bucket_key.append(key)
                 self.bucket_pools[b].append(p)
-                self.bucket_total[b] += pool.remaining
+                self.bucket_total[b] += self.remaining[p]
                 mine.append(b)
-            self.buckets_of.append(tuple(mine))
+            buckets_of.append(tuple(mine))
+        self.buckets_of = buckets_of
         self.bucket_head = [0] * len(self.bucket_pools)
+        self.visits = 0
         self._bucket_no = bucket_no
         self._key_needs = key_needs
-        self._cell_buckets: dict[tuple[str, str, str], tuple[int, ...]] = {}
+        self._cell_buckets: dict[_Cell, tuple[int, ...]] = {}
 
-    def cell_buckets(self, cell: tuple[str, str, str]) -> tuple[int, ...]:
-        """The buckets a need in ``cell`` may draw from, scarcest key first."""
+    def cell_buckets(self, cell: _Cell) -> tuple[int, ...]:
+        """The buckets a need in ``cell`` draws from, the key admitting fewest needs first."""
         found = self._cell_buckets.get(cell)
         if found is None:
             c, d, g = cell
-            present = [
+            present = sorted(
                 (self._key_needs[key], key.count(None), b)
                 for key in product((c, None), (d, None), (g, None))
                 if (b := self._bucket_no.get(key)) is not None
-            ]
-            present.sort()
+            )
             found = self._cell_buckets[cell] = tuple(b for _, _, b in present)
         return found
 
-    def snapshot_money(self) -> tuple[list[int], list[int], list[int]]:
+    def save(self) -> tuple[list[int], list[int], list[int]]:
         return self.remaining[:], self.bucket_total[:], self.bucket_head[:]
 
-    def restore_money(self, saved: tuple[list[int], list[int], list[int]]) -> None:
+    def restore(self, saved: tuple[list[int], list[int], list[int]]) -> None:
         self.remaining, self.bucket_total, self.bucket_head = (x[:] for x in saved)
 
     def room(self, p: int, need: NeedSnapshot) -> int:
-        """Room under pool p's cap for ``need`` (gap not applied), or a huge number if uncapped."""
-        if not self.capped[p]:
-            return need.gap
-        given = need.already_from.get(self.pool_ids[p], 0) if need.already_from else 0
+        """What pool p's cap per need still allows for ``need`` (at most the gap)."""
         room = need.gap
+        if not self.capped[p]:
+            return room
+        given = need.already_from.get(self.pool_ids[p], 0) if need.already_from else 0
         cap = self.cap_won[p]
         if cap is not None:
             room = min(room, cap - given)
@@ -441,16 +458,26 @@ class _Index:
             room = min(room, need.target * pct // 100 - given)
         return room if room > 0 else 0
 
-    def draw(self, need: NeedSnapshot, cell_buckets: tuple[int, ...], wanted: int) -> list[tuple[int, int]]:
-        """Pools and amounts that would give ``need`` up to ``wanted``, scarcest first.
+    def fits(self, buckets: tuple[int, ...], wanted: int) -> bool:
+        """Cheap necessary condition: the buckets hold at least ``wanted`` won in all."""
+        total = 0
+        bucket_total = self.bucket_total
+        for b in buckets:
+            total += bucket_total[b]
+        return total >= wanted
 
-        Does not commit. Each eligible pool appears in exactly one of the need's buckets.
+    def draw(self, need: NeedSnapshot, buckets: tuple[int, ...], wanted: int) -> tuple[_Taken, int]:
+        """(pools and amounts that would give ``need`` up to ``wanted``, won still missing).
+
+        Scarcest pools first; commits nothing. Each pledge that fits the need sits in exactly
+        one of its buckets, so no pledge is counted twice.
         """
         remaining = self.remaining
         capped = self.capped
-        taken: list[tuple[int, int]] = []
+        taken: _Taken = []
         left = wanted
-        for b in cell_buckets:
+        visits = 0
+        for b in buckets:
             if not self.bucket_total[b]:
                 continue
             pools = self.bucket_pools[b]
@@ -472,213 +499,279 @@ class _Index:
                             continue
                 if r >= left:
                     taken.append((p, left))
-                    return taken
+                    self.visits += visits + k - head + 1
+                    return taken, 0
                 taken.append((p, r))
                 left -= r
-        return taken
+            visits += end - head
+        self.visits += visits
+        return taken, left
 
-    def commit(self, taken: list[tuple[int, int]]) -> None:
+    def commit(self, taken: _Taken, sign: int = 1) -> None:
+        remaining = self.remaining
+        bucket_total = self.bucket_total
         for p, amount in taken:
-            self.remaining[p] -= amount
+            amount *= sign
+            remaining[p] -= amount
             for b in self.buckets_of[p]:
-                self.bucket_total[b] -= amount
-
-    def available_bound(self, cell_buckets: tuple[int, ...]) -> int:
-        total = 0
-        for b in cell_buckets:
-            total += self.bucket_total[b]
-        return total
+                bucket_total[b] -= amount
+            if sign < 0:  # money came back: the pool may sit before a bucket's head
+                for b in self.buckets_of[p]:
+                    self.bucket_head[b] = 0
 
 
 @dataclass
 class _Plan:
-    """One candidate plan of step 1: what it committed and to whom."""
+    """A step-1 plan: which needs it completes, with which money."""
 
-    given: dict[int, list[tuple[int, int]]]  # need number -> [(pool number, amount)]
+    given: dict[int, _Taken]  # need number -> pools and amounts
     sequence: list[int]  # need numbers in the order they were completed
-    rerouted: set[int]  # need numbers completed thanks to a reroute
     score: int
     placed: int
     money: tuple[list[int], list[int], list[int]]
+    rerouted: set[int] = field(default_factory=set)
 
 
-def _complete_in_order(
-    index: _Index,
-    needs: list[NeedSnapshot],
-    cells: list[tuple[str, str, str]],
-    weights: list[int],
-    order: list[int],
-) -> _Plan:
-    """Step 1 for one order of needs: commit a need only when it can be completed now."""
-    given: dict[int, list[tuple[int, int]]] = {}
+@dataclass
+class _Problem:
+    needs: list[NeedSnapshot]  # open needs, by id
+    cells: list[_Cell]
+    weights: list[int]
+    buckets: list[tuple[int, ...]]
+
+
+def _complete_pass(index: _Index, problem: _Problem, order: list[int]) -> _Plan:
+    """Step 1 along one order of needs: commit a need only when this completes it."""
+    needs, buckets, weights = problem.needs, problem.buckets, problem.weights
+    given: dict[int, _Taken] = {}
     sequence: list[int] = []
-    skipped: list[int] = []
     score = placed = 0
     for i in order:
         need = needs[i]
-        buckets = index.cell_buckets(cells[i])
-        if index.available_bound(buckets) < need.gap:
-            skipped.append(i)
+        gap = need.gap
+        if not index.fits(buckets[i], gap):
             continue
-        taken = index.draw(need, buckets, need.gap)
-        if sum(amount for _, amount in taken) < need.gap:
-            skipped.append(i)
+        taken, missing = index.draw(need, buckets[i], gap)
+        if missing:
             continue
         index.commit(taken)
         given[i] = taken
         sequence.append(i)
         score += weights[i]
-        placed += need.gap
-    rerouted = _reroute(index, needs, cells, given, skipped) if REROUTE else []
-    for i in rerouted:
-        score += weights[i]
-        placed += needs[i].gap
-    sequence.extend(rerouted)
-    return _Plan(given, sequence, set(rerouted), score, placed, index.snapshot_money())
+        placed += gap
+    return _Plan(given, sequence, score, placed, index.save())
 
 
-def _reroute(
-    index: _Index,
-    needs: list[NeedSnapshot],
-    cells: list[tuple[str, str, str]],
-    given: dict[int, list[tuple[int, int]]],
-    skipped: list[int],
-) -> list[int]:
-    """Complete skipped needs by moving money of already-completed needs to free pledges.
+def _order(problem: _Problem, cost: list[int], candidates: list[int]) -> list[int]:
+    """Candidates by cost per urgency point (ascending), exact in integers; ties by deadline,
+    then dongs and groups taking turns, then id."""
+    weights = problem.weights
+    scale = 1
+    for w in set(weights[i] for i in candidates):
+        scale = lcm(scale, w)
+    needs = problem.needs
+    return _fair_turns(
+        needs,
+        candidates,
+        {i: (cost[i] * (scale // weights[i]), needs[i].deadline) for i in candidates},
+    )
 
-    One step of an augmenting path: skipped need B could use pledge P, P's money went to a need
-    A completed earlier in this run, and A can take the same amount from a pledge Q that still
-    has money (and room under Q's cap for A). Move A's money from P to Q; P's freed money goes
-    to B. Only tried when the money that fits B, counting what completed needs could release,
-    is enough (cheap bound first), and B is only committed when it completes.
+
+def _fair_turns(needs: list[NeedSnapshot], candidates: list[int], key: dict[int, tuple]) -> list[int]:
+    """``candidates`` sorted by ``key``; among equal keys, dongs then groups take turns."""
+    ordered = sorted(candidates, key=lambda i: (key[i], needs[i].id))
+    result: list[int] = []
+    start = 0
+    while start < len(ordered):
+        end = start + 1
+        while end < len(ordered) and key[ordered[end]] == key[ordered[start]]:
+            end += 1
+        if end - start == 1:
+            result.append(ordered[start])
+        else:
+            turn_in_dong: dict[str, int] = {}
+            turn_in_group: dict[str, int] = {}
+            ranked = []
+            for i in ordered[start:end]:  # by id within the tie
+                need = needs[i]
+                td = turn_in_dong.get(need.dong, 0)
+                tg = turn_in_group.get(need.group, 0)
+                turn_in_dong[need.dong] = td + 1
+                turn_in_group[need.group] = tg + 1
+                ranked.append((td, tg, need.dong, need.group, need.id, i))
+            ranked.sort()
+            result.extend(r[-1] for r in ranked)
+        start = end
+    return result
+
+
+def _step1(index: _Index, problem: _Problem) -> _Plan:
+    """Goal 1: several complete passes, each along a different order; keep the best plan.
+
+    Pass 1 orders needs by gap per urgency point (density). Pass 2 by deadline, then gap.
+    Later passes price each pledge: a pledge left empty by the previous pass doubles its price,
+    one with money left halves it, and a need's cost is what its money would cost at those
+    prices (its draw pattern from the untouched pledges). Needs that run on money nobody else
+    can use move forward; needs that compete for the scarce general money move back. This is
+    a Lagrangian (shadow-price) heuristic for the multiple knapsack; it stops after
+    ``MAX_PASSES``, when an order repeats, or when ``WORK_BUDGET`` pool visits are spent, a
+    count and not a clock, so the result never depends on the machine.
     """
-    completed_from: dict[int, dict[int, int]] = {}  # pool number -> {need number: amount}
-    for i, taken in given.items():
-        for p, amount in taken:
-            completed_from.setdefault(p, {})[i] = amount
-    rerouted: list[int] = []
-    remaining = index.remaining
-    for b_need in skipped:
-        need = needs[b_need]
-        buckets = index.cell_buckets(cells[b_need])
-        direct = index.draw(need, buckets, need.gap)
-        short = need.gap - sum(amount for _, amount in direct)
-        if short <= 0:  # cannot happen (money only decreases), kept for safety
+    needs = problem.needs
+    start = index.save()
+    # What each need would draw from untouched pledges; needs that cannot be completed even
+    # then take no part in step 1.
+    patterns: dict[int, _Taken] = {}
+    for i, need in enumerate(needs):
+        if index.fits(problem.buckets[i], need.gap):
+            taken, missing = index.draw(need, problem.buckets[i], need.gap)
+            if not missing:
+                patterns[i] = taken
+    candidates = sorted(patterns)
+    index.restore(start)
+    if not candidates:
+        return _Plan({}, [], 0, 0, start)
+
+    gap_cost = [need.gap for need in needs]
+    orders = [
+        _order(problem, gap_cost, candidates),
+        _fair_turns(needs, candidates, {i: (needs[i].deadline, needs[i].gap) for i in candidates}),
+    ]
+    best: _Plan | None = None
+    seen: set[tuple[int, ...]] = set()
+    price = [PRICE_START] * len(index.remaining)
+    passes = 0
+    while orders and passes < MAX_PASSES and index.visits < WORK_BUDGET:
+        order = orders.pop(0)
+        signature = tuple(order)
+        if signature in seen:
             continue
-        direct_from = {p: amount for p, amount in direct}
-        moves: list[tuple[int, int, int, int]] = []  # (need A, from pool P, to pool Q, amount)
-        freed: dict[int, int] = {}  # pool P -> won freed for B
-        # Tentative state so that two moves never use the same free money twice.
-        spent_q: dict[int, int] = {}
-        moved_to: dict[tuple[int, int], int] = {}
-        for b in buckets:
+        seen.add(signature)
+        index.restore(start)
+        plan = _complete_pass(index, problem, order)
+        passes += 1
+        if best is None or (plan.score, plan.placed) > (best.score, best.placed):
+            best = plan
+        if orders:  # the deadline pass is still to come; prices follow the density pass
+            if passes == 1:
+                price = _reprice(price, plan.money[0])
+            continue
+        if passes > 1:
+            price = _reprice(price, plan.money[0])
+        cost = [0] * len(needs)
+        for i in candidates:
+            cost[i] = sum(amount * price[p] for p, amount in patterns[i])
+        orders.append(_order(problem, cost, candidates))
+    assert best is not None
+    index.restore(best.money)
+    return best
+
+
+def _reprice(price: list[int], remaining_after: list[int]) -> list[int]:
+    return [
+        min(PRICE_MAX, q * 2) if not left else max(1, q // 2)
+        for q, left in zip(price, remaining_after)
+    ]
+
+
+def _reroute(index: _Index, problem: _Problem, plan: _Plan, order: list[int]) -> None:
+    """Complete needs step 1 skipped by moving money of needs it completed (in place).
+
+    One step of an augmenting path: a skipped need B could use pledge P, P's money went to a
+    need A completed in this run, and A can take the same amount from a pledge Q that still has
+    money (and room under Q's cap for A). A's money moves from P to Q, P's freed money goes to
+    B, and B is committed only if it is then complete. Bounded by ``WORK_BUDGET`` too.
+    """
+    needs, buckets = problem.needs, problem.buckets
+    free_total = sum(index.remaining)
+    from_pool: dict[int, dict[int, int]] = {}  # pool -> {completed need: won}
+    for i, taken in plan.given.items():
+        for p, amount in taken:
+            from_pool.setdefault(p, {})[i] = amount
+    remaining = index.remaining
+    budget = WORK_BUDGET + REROUTE_BUDGET
+    for b_need in order:
+        if index.visits >= budget:
+            break
+        need = needs[b_need]
+        if b_need in plan.given or need.gap > free_total:
+            continue
+        direct, short = index.draw(need, buckets[b_need], need.gap)
+        from_direct = dict(direct)
+        moves: list[tuple[int, int, int, int]] = []  # (need A, from P, to Q, won)
+        freed: dict[int, int] = {}  # P -> won freed for B
+        spent: dict[int, int] = {}  # Q -> won promised to moves
+        moved_in: dict[tuple[int, int], int] = {}  # (A, Q) -> won promised
+        moved_out: dict[tuple[int, int], int] = {}  # (A, P) -> won promised
+        for b in buckets[b_need]:
+            if not short:
+                break
             for p in index.bucket_pools[b]:
-                users = completed_from.get(p)
+                index.visits += 1
+                users = from_pool.get(p)
                 if not users:
                     continue
-                room_b = index.room(p, need) - direct_from.get(p, 0)
-                room_b -= freed.get(p, 0)
-                if room_b <= 0:
-                    continue
+                room_b = index.room(p, need) - from_direct.get(p, 0) - freed.get(p, 0)
                 for a_need in sorted(users):
-                    amount_pa = users[a_need] - sum(
-                        m for (a, pp, _, m) in moves if a == a_need and pp == p
-                    )
-                    if amount_pa <= 0:
+                    if room_b <= 0 or not short:
+                        break
+                    want = min(users[a_need] - moved_out.get((a_need, p), 0), room_b, short)
+                    if want <= 0:
                         continue
-                    want = min(amount_pa, room_b, short)
                     a = needs[a_need]
-                    a_from = {q: amt for q, amt in given[a_need]}
-                    for b2 in index.cell_buckets(cells[a_need]):
+                    a_has = dict(plan.given[a_need])
+                    for b2 in buckets[a_need]:
+                        if not want:
+                            break
                         if not index.bucket_total[b2]:
                             continue
                         for q in index.bucket_pools[b2]:
-                            if q == p:
+                            index.visits += 1
+                            free_q = remaining[q] - spent.get(q, 0) - from_direct.get(q, 0)
+                            if q == p or free_q <= 0:
                                 continue
-                            free_q = remaining[q] - spent_q.get(q, 0) - direct_from.get(q, 0)
-                            if free_q <= 0:
-                                continue
-                            room_a = (
-                                index.room(q, a)
-                                - a_from.get(q, 0)
-                                - moved_to.get((a_need, q), 0)
-                            )
+                            room_a = index.room(q, a) - a_has.get(q, 0) - moved_in.get((a_need, q), 0)
                             amount = min(want, free_q, room_a)
                             if amount <= 0:
                                 continue
                             moves.append((a_need, p, q, amount))
-                            spent_q[q] = spent_q.get(q, 0) + amount
-                            moved_to[(a_need, q)] = moved_to.get((a_need, q), 0) + amount
+                            spent[q] = spent.get(q, 0) + amount
+                            moved_in[(a_need, q)] = moved_in.get((a_need, q), 0) + amount
+                            moved_out[(a_need, p)] = moved_out.get((a_need, p), 0) + amount
                             freed[p] = freed.get(p, 0) + amount
                             room_b -= amount
                             short -= amount
                             want -= amount
                             if not want:
                                 break
-                        if not want:
-                            break
-                    if not short or room_b <= 0:
-                        break
                 if not short:
                     break
-            if not short:
-                break
         if short:
             continue
-        # Apply: move A's money from P to Q, then give B its direct money and the freed money.
         for a_need, p, q, amount in moves:
-            taken = given[a_need]
-            merged: dict[int, int] = {}
-            for pool, amt in taken:
-                merged[pool] = merged.get(pool, 0) + amt
-            merged[p] -= amount
-            merged[q] = merged.get(q, 0) + amount
-            given[a_need] = [(pool, amt) for pool, amt in merged.items() if amt]
-            users = completed_from[p]
-            users[a_need] -= amount
-            if not users[a_need]:
-                del users[a_need]
-            completed_from.setdefault(q, {})[a_need] = (
-                completed_from.get(q, {}).get(a_need, 0) + amount
-            )
+            has = dict(plan.given[a_need])
+            has[p] -= amount
+            has[q] = has.get(q, 0) + amount
+            plan.given[a_need] = [(pool, won) for pool, won in has.items() if won]
+            from_pool[p][a_need] -= amount
+            if not from_pool[p][a_need]:
+                del from_pool[p][a_need]
+            from_pool.setdefault(q, {})[a_need] = from_pool.get(q, {}).get(a_need, 0) + amount
             index.commit([(q, amount)])
-            index.commit([(p, -amount)])
-        final: dict[int, int] = dict(direct_from)
+            index.commit([(p, amount)], sign=-1)
+        final = dict(from_direct)
         for p, amount in freed.items():
             final[p] = final.get(p, 0) + amount
-        taken_b = [(p, amount) for p, amount in final.items() if amount]
+        taken_b = [(p, won) for p, won in final.items() if won]
         index.commit(taken_b)
-        given[b_need] = taken_b
         for p, amount in taken_b:
-            completed_from.setdefault(p, {})[b_need] = amount
-        rerouted.append(b_need)
-    return rerouted
-
-
-def _fair_turns(needs: list[NeedSnapshot], order_key: list[tuple]) -> list[int]:
-    """Order needs by ``order_key``; among equal keys, dongs then groups take turns."""
-    by_key: dict[tuple, list[int]] = {}
-    for i, key in enumerate(order_key):
-        by_key.setdefault(key, []).append(i)
-    order: list[int] = []
-    for key in sorted(by_key):
-        members = by_key[key]
-        if len(members) == 1:
-            order.extend(members)
-            continue
-        turn_in_dong: dict[str, int] = {}
-        turn_in_group: dict[str, int] = {}
-        ranked = []
-        for i in sorted(members, key=lambda i: needs[i].id):
-            need = needs[i]
-            td = turn_in_dong.get(need.dong, 0)
-            tg = turn_in_group.get(need.group, 0)
-            turn_in_dong[need.dong] = td + 1
-            turn_in_group[need.group] = tg + 1
-            ranked.append((td, tg, need.dong, need.group, need.id, i))
-        ranked.sort()
-        order.extend(r[-1] for r in ranked)
-    return order
+            from_pool.setdefault(p, {})[b_need] = amount
+        free_total -= need.gap
+        plan.given[b_need] = taken_b
+        plan.sequence.append(b_need)
+        plan.rerouted.add(b_need)
+        plan.score += problem.weights[b_need]
+        plan.placed += need.gap
 
 
 def _check_unique(items: Sequence, what: str) -> None:
@@ -702,102 +795,100 @@ def propose(
     pools: Sequence[PoolSnapshot],
     today: datetime.date,
 ) -> MatchResult:
-    """Propose allocations of pooled pledges to open needs. See the module docstring."""
+    """Propose allocations of pooled pledges to open needs. See the module docstring.
+
+    Allocations come in the order they were decided: completions first, in the order they were
+    completed, then partial placements, nearest deadline first; within one need, by pool id.
+    """
     _check_unique(needs, "need")
     _check_unique(pools, "pool")
-    open_needs = sorted(
-        (n for n in needs if n.gap > 0 and n.deadline >= today), key=lambda n: n.id
-    )
-    usable = sorted(
-        (p for p in pools if p.remaining > 0 and p.open_on(today)), key=lambda p: p.id
-    )
+    open_needs = sorted((n for n in needs if n.gap > 0 and n.deadline >= today), key=lambda n: n.id)
+    usable = sorted((p for p in pools if p.remaining > 0 and p.open_on(today)), key=lambda p: p.id)
     index = _Index(usable, open_needs)
     cells = [(n.category, n.dong, n.group) for n in open_needs]
-    weights = [urgency_weight(n, today) for n in open_needs]
-    start_money = index.snapshot_money()
-
-    # Step 1, twice: density order, then deadline order; keep the better plan.
-    density_order = _fair_turns(
+    problem = _Problem(
         open_needs,
-        [(Fraction(n.gap, w), n.deadline) for n, w in zip(open_needs, weights)],
+        cells,
+        [urgency_weight(n, today) for n in open_needs],
+        [index.cell_buckets(cell) for cell in cells],
     )
-    deadline_order = _fair_turns(open_needs, [(n.deadline, n.gap) for n in open_needs])
-    best = _complete_in_order(index, open_needs, cells, weights, density_order)
-    if deadline_order != density_order:
-        index.restore_money(start_money)
-        other = _complete_in_order(index, open_needs, cells, weights, deadline_order)
-        if (other.score, other.placed) > (best.score, best.placed):
-            best = other
-    index.restore_money(best.money)
+    start_totals = index.bucket_total[:]
+
+    plan = _step1(index, problem)  # goal 1
+    deadline_order = _fair_turns(
+        open_needs, list(range(len(open_needs))), {i: (n.deadline, n.gap) for i, n in enumerate(open_needs)}
+    )
+    if REROUTE:
+        _reroute(index, problem, plan, deadline_order)
 
     allocations: list[Allocation] = []
     placed_on: dict[int, int] = {}
-    for i in best.sequence:
+    words: dict[tuple, str] = {}  # reason prefixes, built once per (days, criteria shape)
+
+    def prefix(days: int, p: int) -> str:
+        crit = index.criteria[p]
+        shape = (days, not crit.categories, not crit.dongs, not crit.groups)
+        text = words.get(shape)
+        if text is None:
+            text = words[shape] = f"{_deadline_words(days)}, {crit.describe()}"
+        return text
+
+    for i in plan.sequence:
         need = open_needs[i]
         days = days_left(need, today)
-        if i in best.rerouted:
-            code, outcome = REASON_COMPLETES_REROUTED, "completes the need (rerouted)"
+        if i in plan.rerouted:
+            code, outcome = REASON_COMPLETES_REROUTED, "completes the need (other pledges took over money it had given elsewhere)"
         elif days <= URGENT_DAYS:
             code, outcome = REASON_COMPLETES_URGENT, "completes the need"
         else:
             code, outcome = REASON_COMPLETES, "completes the need"
-        for p, amount in sorted(best.given[i], key=lambda pa: index.pool_ids[pa[0]]):
-            text = f"{_deadline_words(days)}, {index.criteria[p].describe()}; {outcome}"
-            allocations.append(Allocation(index.pool_ids[p], need.id, amount, text, code, True))
+        for p, amount in sorted(plan.given[i], key=lambda pa: index.pool_ids[pa[0]]):
+            allocations.append(
+                Allocation(index.pool_ids[p], need.id, amount, f"{prefix(days, p)}; {outcome}", code, True)
+            )
         placed_on[i] = need.gap
 
-    # Step 2: what is left goes, partially, to the nearest deadlines.
-    partial_order = _fair_turns(open_needs, [(n.deadline, n.gap) for n in open_needs])
-    for i in partial_order:
-        if i in best.given:
+    # Step 2 (goal 2): what is left goes, partially, to the nearest deadlines.
+    funded = set(plan.given)
+    for i in deadline_order:
+        if i in funded or not index.fits(problem.buckets[i], 1):
             continue
         need = open_needs[i]
-        buckets = index.cell_buckets(cells[i])
-        if not index.available_bound(buckets):
-            continue
-        taken = index.draw(need, buckets, need.gap)
+        taken, missing = index.draw(need, problem.buckets[i], need.gap)
         if not taken:
             continue
         index.commit(taken)
-        got = sum(amount for _, amount in taken)
-        completes = got == need.gap  # cannot happen (see module docstring); stays honest
+        completes = not missing  # impossible (see the module docstring); stays honest
         days = days_left(need, today)
-        for p, amount in sorted(taken, key=lambda pa: index.pool_ids[pa[0]]):
-            what = index.criteria[p].describe()
-            if completes:
-                code, text = REASON_COMPLETES, f"{_deadline_words(days)}, {what}; completes the need"
-            else:
-                code = REASON_PARTIAL
-                text = (
-                    f"{_deadline_words(days)}, {what}; nothing could complete a need now, "
-                    "so this brings the nearest deadline closer"
-                )
-            allocations.append(
-                Allocation(index.pool_ids[p], need.id, amount, text, code, completes)
-            )
-        placed_on[i] = got
         if completes:
-            best.given[i] = taken
+            code, outcome = REASON_COMPLETES, "completes the need"
+            funded.add(i)
+        else:
+            code, outcome = REASON_PARTIAL, "no pooled money could complete a need it fits, so it brings this one closer"
+        for p, amount in sorted(taken, key=lambda pa: index.pool_ids[pa[0]]):
+            allocations.append(
+                Allocation(index.pool_ids[p], need.id, amount, f"{prefix(days, p)}; {outcome}", code, completes)
+            )
+        placed_on[i] = need.gap - missing
 
-    funded = sorted(open_needs[i].id for i in best.given)
-    score = sum(weights[i] for i in best.given)
-    fairness = _fairness(open_needs, index, cells, start_money, best.given, placed_on)
-    return MatchResult(tuple(allocations), tuple(funded), fairness, score)
+    fairness = _fairness(problem, start_totals, funded, placed_on)
+    return MatchResult(
+        tuple(allocations),
+        tuple(sorted(open_needs[i].id for i in funded)),
+        fairness,
+        sum(problem.weights[i] for i in funded),
+    )
 
 
 def _fairness(
-    needs: list[NeedSnapshot],
-    index: _Index,
-    cells: list[tuple[str, str, str]],
-    start_money: tuple[list[int], list[int], list[int]],
-    funded: dict[int, list[tuple[int, int]]],
+    problem: _Problem,
+    start_totals: list[int],
+    funded: set[int],
     placed_on: dict[int, int],
 ) -> FairnessReport:
-    start_totals = start_money[1]
     rows: dict[str, dict[str, list[int]]] = {"dong": {}, "group": {}}
-    for i, need in enumerate(needs):
-        buckets = index.cell_buckets(cells[i])
-        reachable = any(start_totals[b] for b in buckets)
+    for i, need in enumerate(problem.needs):
+        reachable = any(start_totals[b] for b in problem.buckets[i])
         for kind, key in (("dong", need.dong), ("group", need.group)):
             row = rows[kind].setdefault(key, [0, 0, 0, 0])
             row[0] += 1
@@ -808,9 +899,7 @@ def _fairness(
     def table(kind: str) -> tuple[tuple[FairnessRow, ...], tuple[str, ...]]:
         built = tuple(FairnessRow(key, *rows[kind][key]) for key in sorted(rows[kind]))
         any_funded = any(r.funded_needs for r in built)
-        behind = tuple(
-            r.key for r in built if any_funded and r.reachable_needs and not r.funded_needs
-        )
+        behind = tuple(r.key for r in built if any_funded and r.reachable_needs and not r.funded_needs)
         return built, behind
 
     by_dong, behind_dongs = table("dong")

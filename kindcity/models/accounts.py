@@ -65,7 +65,11 @@ class User(UserMixin, db.Model):
 
     def get_id(self) -> str:
         # The password change time is part of the login id, so changing a password ends other sessions.
-        return f"{self.id}:{int(self.password_changed_at.timestamp())}"
+        return f"{self.id}:{self.session_stamp}"
+
+    @property
+    def session_stamp(self) -> str:
+        return str(int(self.password_changed_at.timestamp() * 1_000_000))
 
     @property
     def is_staff(self) -> bool:

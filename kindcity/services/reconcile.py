@@ -73,14 +73,17 @@ def check_needs(balances: dict[str, int]) -> list[Discrepancy]:
     return found
 
 
+def _sums_by_pledge(query) -> dict[int, int]:
+    return {pledge_id: int(total) for pledge_id, total in db.session.execute(query)}
+
+
 def check_pledges(balances: dict[str, int]) -> list[Discrepancy]:
     sums = _entry_sums()
-    payments = dict(db.session.execute(select(Payment.pledge_id, func.sum(Payment.amount)).group_by(Payment.pledge_id))
-                    .tuples())
-    refunds_done = dict(db.session.execute(select(Refund.pledge_id, func.sum(Refund.amount))
-                                           .where(Refund.status == "done").group_by(Refund.pledge_id)).tuples())
-    refunds_open = dict(db.session.execute(select(Refund.pledge_id, func.sum(Refund.amount))
-                                           .where(Refund.status != "done").group_by(Refund.pledge_id)).tuples())
+    payments = _sums_by_pledge(select(Payment.pledge_id, func.sum(Payment.amount)).group_by(Payment.pledge_id))
+    refunds_done = _sums_by_pledge(select(Refund.pledge_id, func.sum(Refund.amount))
+                                   .where(Refund.status == "done").group_by(Refund.pledge_id))
+    refunds_open = _sums_by_pledge(select(Refund.pledge_id, func.sum(Refund.amount))
+                                   .where(Refund.status != "done").group_by(Refund.pledge_id))
     found = []
     for pledge in db.session.scalars(select(Pledge).order_by(Pledge.id)):
         pid, subject = pledge.id, f"pledge {pledge.id} ({pledge.reference})"

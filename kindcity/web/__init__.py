@@ -23,7 +23,7 @@ def init_web(app: Flask) -> None:
         if not user_id.isdigit():
             return None
         user = db.session.get(User, int(user_id))
-        if user is None or not user.active or str(int(user.password_changed_at.timestamp())) != stamp:
+        if user is None or not user.active or user.session_stamp != stamp:
             return None
         return user
 
