@@ -2,72 +2,79 @@
 
 Pure: standard library only, no I/O, no framework. The web layer builds the snapshots, calls
 :func:`propose`, and writes the allocations it returns; everything here is plain values in and
-plain values out, with money as ``int`` won.
+plain values out, with money as ``int`` won. ``docs/matching.md`` is the same policy for donors.
 
-The policy (this is the page donors read in ``docs/matching.md``, here where it is decided)
-==========================================================================================
-
-The engine aims for three things, strictly in this order:
+The policy: what the engine aims for, in this order
+===================================================
 
 1. **Complete needs.** As many needs as possible are funded *completely* before their
    deadline, the most urgent weighing most. A half-funded trip takes no one to Seoul, so in this
-   first step money is only ever committed to a need when it completes it.
-   "Weighing most" is :func:`urgency_weight`: a need counts 1 (30 points) when its deadline is
-   30 days away or more, rising linearly to 2 (60 points) on the deadline day.
+   step money is only ever committed to a need when it completes it. "Weighing most" is
+   :func:`urgency_weight`: a need counts 1 (30 points) when its deadline is 30 days away or
+   more, rising by a thirtieth a day to 2 (60 points) on the deadline day. The engine maximises
+   the sum of the points of the needs it completes (the *urgency score*).
 2. **Place money.** Money that cannot complete any need is then placed partially, nearest
-   deadline first, so that it is at work instead of waiting. Partial money never displaces a
-   completion: step 2 only runs on what step 1 left.
-3. **Leave no dong or group behind.** Among needs that are equally good for step 1, the engine
-   takes dongs (then beneficiary groups) in turn instead of one dong's needs first, and every
-   run reports, per dong and per group, how many needs were open, reachable and funded, and
-   flags any dong or group where nothing was funded while others were (:class:`FairnessReport`).
+   deadline first (then smaller gap), so that it is at work and brings those needs closer.
+   Partial money never displaces a completion: this step only runs on what step 1 left.
+3. **Leave no dong or group behind.** Among needs that are equally good for step 1, dongs (then
+   beneficiary groups) take turns instead of one dong's needs going first; and every run
+   reports, per dong and per group, how many needs were open, reachable by some pledge, and
+   funded, and flags any dong or group where nothing was funded while others got something
+   (:class:`FairnessReport`), for staff to look at.
 
-It never breaks a pledge's criteria (categories, dongs, groups; an empty set means any) or its
-cap per need (in won, or percent of the need's *target*, counting what the pledge already gave
-that need), never gives a need more than its gap or a pledge more than its remaining received
-money, ignores needs past their deadline and pledges past their end date, and gives the same
-output for the same input (in any order, under any hash seed). Running it on its own result
-places nothing new: see "Idempotence" below.
+Always, whatever the goals say: a pledge's criteria (categories, dongs, beneficiary groups; an
+empty set means any) and its cap per need (in won, or percent of the need's *target*, counting
+what it already gave that need) are never broken; a need never gets more than its gap, a
+pledge never gives more than its remaining received money; needs past their deadline and
+pledges past their end date take no part; the same input gives the same output (in any order,
+under any hash seed); and a second run on the first run's result places nothing new.
 
-How it decides (and why this algorithm)
-=======================================
+How it decides, and why this algorithm
+======================================
 
-Goal 1 is a multiple-knapsack problem with eligibility and per-pair caps: NP-hard, and the exact
-optimum at 10,000 needs x 50,000 pledges is out of reach of a request-time Python function
+Goal 1 is a multiple knapsack with eligibility and per-pair caps: NP-hard, and the exact
+optimum at 10,000 needs x 50,000 pledges is out of reach of a request-time function
 (``bench/matching.py`` computes it with a MILP where it can, to measure how close we are). The
-engine is a deterministic greedy with three ideas that carry almost all of the optimum:
+engine is deterministic and built from four parts:
 
-* **Which need next: the most urgency per won.** Needs are tried in decreasing order of
-  ``urgency_weight / gap`` (the classic density rule for knapsack: with weights between 1 and 2,
-  small urgent gaps first completes the most needs), ties by earlier deadline, then dongs and
-  groups in turn, then id. A need is committed only if it can be completed *now*; otherwise
-  it is skipped (not blocked on), so the smaller needs behind it still get their chance.
-  The same pass is also run in pure deadline order (earliest deadline, then smaller gap), and
-  the plan with the higher urgency score is kept (density wins ties). Density alone can lose
-  half the score on adversarial inputs (one small need blocking one large urgent need); taking
-  the better of the two plans removes the worst cases for the price of a second pass.
-* **Which money first: the scarcest.** For a need, pledges are spent in order of how many open
-  needs their criteria admit, fewest first (a pledge for "medical transport in 양동" before a
-  pledge open to anything), then by arrival (earlier donors' money works first), then id. Money
-  that only fits a few needs is used where it fits; flexible money stays for the needs nothing
-  else can reach.
-* **Rerouting before giving up.** If a need cannot be completed because a pledge it could use
-  was spent on a need completed earlier in this run, and that earlier need can take the same
-  amount from a pledge with money still free, the engine moves it (one step of an augmenting
-  path) and completes the new need too. Needs completed stay completed.
+* **Which money first: the scarcest.** A need spends pledges in order of how many open needs
+  their criteria admit, fewest first (a pledge for "medical transport in 양동" before one open
+  to anything), then by arrival (earlier donors' money works first), then id. Money that fits
+  few needs is used where it fits; flexible money stays for needs nothing else reaches.
+* **Which need next: the most urgency per won.** A pass tries needs in increasing order of
+  ``gap / urgency_weight`` (the density rule for knapsack: with weights between 1 and 2, small
+  urgent gaps first complete the most needs), ties by earlier deadline, then dongs and groups
+  in turn, then id, and commits a need only when it can be completed; otherwise it moves on,
+  so smaller needs behind a large one still get their chance. Pure deadline order was measured
+  too and never did better. Then up to ``PRICE_PASSES`` passes re-rank needs by *priced*
+  money: a pledge that ran dry in the last pass doubles its price, one with money left halves
+  it, so needs that run on money nobody else can use move forward and needs that compete for
+  scarce general money move back (a shadow-price, Lagrangian heuristic). The best pass wins.
+* **Rerouting (augmenting paths).** When a need's own pledges fall short because some of their
+  money went to needs completed earlier, the engine looks for a chain, as max-flow does: this
+  need could use pledge P1, P1's money went to need A1, A1 could take it from pledge P2 instead,
+  ... until a pledge with money left. Money moves one step along the chain, every completed
+  need keeps exactly its gap, every pledge keeps its criteria and caps. With enough budget this
+  makes "can this set of needs be completed together?" exact, not a greedy guess.
+* **Local search.** Then, on the best plan: take one completed need out (least urgency per won
+  first), complete whatever left-out needs now fit (by rerouting), and keep the change only if
+  the urgency score rises (then more needs, then more money); otherwise undo it exactly (every
+  change is journaled). This finds the "one large need out, two smaller ones in" exchanges a
+  greedy misses.
 
-Scale: pledges are indexed by criteria buckets: a pledge for categories {a, b} in any dong for
-group g sits in buckets (a, *, g) and (b, *, g); a need in cell (c, d, g) looks at exactly the
-eight buckets (c|*, d|*, g|*) and finds each eligible pledge exactly once, never scanning the
-others. Each bucket keeps its unspent total, so a need that cannot be completed is usually
-rejected in eight additions. The largest benchmark (10,000 x 50,000) runs in well under 2 s.
+Passes, rerouting and local search stop once ``WORK_BUDGET`` is spent: work is counted in
+pledges looked at and needs tried, never in seconds, so the result never depends on the machine
+or its load. Small instances get searched thoroughly; the largest get the first passes.
 
-Idempotence: step 2 is maximal: after it, for every need with a gap left, every pledge that fits
-it is either empty or at its cap for that need. Feed the result back (gaps reduced, remaining
-reduced, ``already_from`` updated: :func:`apply_allocations`) and a re-run finds no money that
-fits any gap, so it places nothing. Step 2 also never completes a need that step 1 skipped:
-money only decreases during a run, so a need that could not be completed when step 1 tried it
-cannot be completed later.
+Scale: pledges sit in criteria buckets. A pledge for categories {a, b}, any dong, group g sits
+in buckets (a, *, g) and (b, *, g); a need in cell (c, d, g) looks only at its eight buckets
+(c|*, d|*, g|*) and meets each pledge that fits it exactly once. Each bucket keeps its unspent
+total, so a need that cannot be completed is usually turned down in eight additions.
+
+Idempotence: step 2 is maximal: after it, every pledge that fits a need with a gap left is
+either empty or at its cap for that need. Apply the result (:func:`apply_allocations`) and run
+again: no money fits any gap, so nothing is placed. (Step 2 never completes a need either:
+money only shrinks during a run, so what step 1 could not complete stays incomplete.)
 
 Match offers (매칭 기부) are not pooled money: they act when a resident's gift lands, see
 :func:`match_amount` and :func:`match_gift`.
@@ -75,7 +82,7 @@ Match offers (매칭 기부) are not pooled money: they act when a resident's gi
 from __future__ import annotations
 
 import datetime
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from itertools import product
 from math import lcm
@@ -86,6 +93,9 @@ __all__ = [
     "URGENCY_HORIZON_DAYS",
     "URGENCY_POINTS_BASE",
     "URGENT_DAYS",
+    "REASON_COMPLETES",
+    "REASON_COMPLETES_URGENT",
+    "REASON_PARTIAL",
     "REASON_CODES",
     "Criteria",
     "NeedSnapshot",
@@ -114,31 +124,27 @@ URGENCY_HORIZON_DAYS = 30
 URGENCY_POINTS_BASE = 30
 """Weight 1 in points. Points are integers so that scores compare exactly (no floats)."""
 
-REROUTE = True
-
-MAX_PASSES = 8
-"""Step 1 tries at most this many orders of needs (see ``_step1``)."""
-
-WORK_BUDGET = 1_500_000
-"""Step 1 starts no new pass once it has looked at this many pledges (a count, not a clock)."""
-
-REROUTE_BUDGET = 300_000
-"""Rerouting may look at this many more pledges."""
-
-PRICE_START = 1 << 10
-PRICE_MAX = 1 << 30
-
 URGENT_DAYS = 7
 """A completion this close to the deadline is reported as ``completes_urgent``."""
 
 REASON_COMPLETES_URGENT = "completes_urgent"
 REASON_COMPLETES = "completes"
-REASON_COMPLETES_REROUTED = "completes_rerouted"
 REASON_PARTIAL = "partial_best_effort"
-REASON_CODES = frozenset(
-    {REASON_COMPLETES_URGENT, REASON_COMPLETES, REASON_COMPLETES_REROUTED, REASON_PARTIAL}
-)
+REASON_CODES = frozenset({REASON_COMPLETES_URGENT, REASON_COMPLETES, REASON_PARTIAL})
 
+# Search effort. Work = pledges looked at + needs tried: a count, so results are reproducible.
+SEARCH_BUDGET = 400_000
+"""Work of step 1 from its first pass on. The first (density) pass always tries every need
+directly; rerouting, shadow-price passes and local search stop once this is spent."""
+
+REROUTE_BUDGET = 40_000
+"""Within one pass, rerouting stops after this much work (the rest of the pass is direct)."""
+
+PRICE_PASSES = 6
+"""At most this many shadow-price passes after the density pass."""
+
+_PRICE_START = 1 << 10
+_PRICE_MAX = 1 << 30
 
 # --------------------------------------------------------------------------------------------
 # Values
@@ -347,19 +353,18 @@ def urgency_weight(need: NeedSnapshot, today: datetime.date) -> int:
 # The engine
 # --------------------------------------------------------------------------------------------
 
-_Key = tuple  # (category | None, dong | None, group | None)
-_Cell = tuple  # (category, dong, group)
+_Key = tuple  # (category | None, dong | None, group | None); None = "any"
+_Cell = tuple  # (category, dong, group) of a need
 _Taken = list  # [(pool number, won)]
 
 
 class _Index:
-    """Pledges in criteria buckets, and the money state of the plan being built.
+    """Pledges in criteria buckets, and their unspent money.
 
-    Pool number p indexes parallel lists (pledges sorted in spending order); bucket b holds the
-    pool numbers whose criteria expand to its key, in spending order. ``remaining``,
-    ``bucket_total`` and ``bucket_head`` (first pool of a bucket that may still have money)
-    change as a plan commits money; :meth:`save` and :meth:`restore` let several plans start
-    from the same state. ``visits`` counts pools looked at, the engine's unit of work.
+    Pool number p indexes parallel lists, pledges being numbered in spending order. Bucket b
+    lists the pool numbers whose criteria expand to its key, in spending order, with their
+    unspent total and a head (no pool before it has money). ``visits`` counts pledges looked
+    at: the unit of the work budget.
     """
 
     def __init__(self, pools: list[PoolSnapshot], needs: list[NeedSnapshot]):
@@ -372,13 +377,14 @@ class _Index:
             for key in product((c, None), (d, None), (g, None)):
                 key_needs[key] = key_needs.get(key, 0) + count
 
-        keys_of: dict[tuple, tuple[tuple[_Key, ...], int]] = {}
-        ranked: list[tuple[int, int, int, PoolSnapshot, tuple[_Key, ...]]] = []
+        # Per distinct criteria: bucket keys, open needs admitted, words for reasons.
+        shapes: dict[tuple, tuple[tuple[_Key, ...], int, str]] = {}
+        ranked: list[tuple] = []
         for pool in pools:
             crit = pool.criteria
             signature = (crit.categories, crit.dongs, crit.groups)
-            found = keys_of.get(signature)
-            if found is None:
+            shape = shapes.get(signature)
+            if shape is None:
                 keys = tuple(
                     key
                     for key in product(
@@ -388,55 +394,65 @@ class _Index:
                     )
                     if key in key_needs
                 )
-                found = keys_of[signature] = (keys, sum(key_needs[key] for key in keys))
-            keys, admits = found
-            if admits:  # a pledge no open need fits plays no part
-                ranked.append((admits, pool.arrival, pool.id, pool, keys))
-        # Spending order: the pledge that fits the fewest open needs first, then earlier
-        # arrival, then id.
-        ranked.sort()  # ids are unique, so the pools themselves are never compared
+                admits = sum(key_needs[key] for key in keys)
+                shape = shapes[signature] = (keys, admits, crit.describe())
+            if shape[1]:  # a pledge that fits no open need plays no part
+                ranked.append((shape[1], pool.arrival, pool.id, pool, shape))
+        # Spending order: fits the fewest open needs, then earlier arrival, then id.
+        ranked.sort()  # ids are unique, so pools themselves are never compared
 
-        self.pool_ids = [r[3].id for r in ranked]
-        self.remaining = [r[3].remaining for r in ranked]
-        self.cap_won = [r[3].cap_won for r in ranked]
-        self.cap_percent = [r[3].cap_percent for r in ranked]
-        self.capped = [c is not None or q is not None for c, q in zip(self.cap_won, self.cap_percent)]
-        self.criteria = [r[3].criteria for r in ranked]
+        chosen = [r[3] for r in ranked]
+        self.pool_ids: list[int] = [r[2] for r in ranked]
+        self.remaining: list[int] = [pool.remaining for pool in chosen]
+        self.cap_won: list[int | None] = [pool.cap_won for pool in chosen]
+        self.cap_percent: list[int | None] = [pool.cap_percent for pool in chosen]
+        self.capped: list[bool] = [
+            won is not None or pct is not None for won, pct in zip(self.cap_won, self.cap_percent)
+        ]
+        self.words: list[str] = [r[4][2] for r in ranked]  # "in your chosen category", for reasons
+        self.slots: list[tuple[tuple[int, int], ...]] = []  # per pool: (bucket, position)
         bucket_no: dict[_Key, int] = {}
         self.bucket_pools: list[list[int]] = []
         self.bucket_total: list[int] = []
-        buckets_of: list[tuple[int, ...]] = []
+        remaining = self.remaining
         for p, r in enumerate(ranked):
+            keys = r[4][0]
+            if len(keys) == 1:
+                b = bucket_no.get(keys[0])
+                if b is None:
+                    b = bucket_no[keys[0]] = len(self.bucket_pools)
+                    self.bucket_pools.append([])
+                    self.bucket_total.append(0)
+                members = self.bucket_pools[b]
+                self.slots.append(((b, len(members)),))
+                members.append(p)
+                self.bucket_total[b] += remaining[p]
+                continue
             mine = []
-            for key in r[4]:
+            for key in keys:
                 b = bucket_no.get(key)
                 if b is None:
                     b = bucket_no[key] = len(self.bucket_pools)
                     self.bucket_pools.append([])
                     self.bucket_total.append(0)
+                mine.append((b, len(self.bucket_pools[b])))
                 self.bucket_pools[b].append(p)
-                self.bucket_total[b] += self.remaining[p]
-                mine.append(b)
-            buckets_of.append(tuple(mine))
-        self.buckets_of = buckets_of
+                self.bucket_total[b] += remaining[p]
+            self.slots.append(tuple(mine))
         self.bucket_head = [0] * len(self.bucket_pools)
         self.visits = 0
         self._bucket_no = bucket_no
         self._key_needs = key_needs
-        self._cell_buckets: dict[_Cell, tuple[int, ...]] = {}
 
     def cell_buckets(self, cell: _Cell) -> tuple[int, ...]:
-        """The buckets a need in ``cell`` draws from, the key admitting fewest needs first."""
-        found = self._cell_buckets.get(cell)
-        if found is None:
-            c, d, g = cell
-            present = sorted(
-                (self._key_needs[key], key.count(None), b)
-                for key in product((c, None), (d, None), (g, None))
-                if (b := self._bucket_no.get(key)) is not None
-            )
-            found = self._cell_buckets[cell] = tuple(b for _, _, b in present)
-        return found
+        """The buckets a need in ``cell`` draws from: the key admitting fewest needs first."""
+        c, d, g = cell
+        present = sorted(
+            (self._key_needs[key], key.count(None), b)
+            for key in product((c, None), (d, None), (g, None))
+            if (b := self._bucket_no.get(key)) is not None
+        )
+        return tuple(b for _, _, b in present)
 
     def save(self) -> tuple[list[int], list[int], list[int]]:
         return self.remaining[:], self.bucket_total[:], self.bucket_head[:]
@@ -445,7 +461,7 @@ class _Index:
         self.remaining, self.bucket_total, self.bucket_head = (x[:] for x in saved)
 
     def room(self, p: int, need: NeedSnapshot) -> int:
-        """What pool p's cap per need still allows for ``need`` (at most the gap)."""
+        """What pool p's cap per need still allows for ``need``, at most its gap."""
         room = need.gap
         if not self.capped[p]:
             return room
@@ -469,8 +485,8 @@ class _Index:
     def draw(self, need: NeedSnapshot, buckets: tuple[int, ...], wanted: int) -> tuple[_Taken, int]:
         """(pools and amounts that would give ``need`` up to ``wanted``, won still missing).
 
-        Scarcest pools first; commits nothing. Each pledge that fits the need sits in exactly
-        one of its buckets, so no pledge is counted twice.
+        Scarcest pools first; commits nothing. A pledge that fits the need sits in exactly one
+        of its buckets, so none is counted twice.
         """
         remaining = self.remaining
         capped = self.capped
@@ -507,73 +523,238 @@ class _Index:
         self.visits += visits
         return taken, left
 
-    def commit(self, taken: _Taken, sign: int = 1) -> None:
-        remaining = self.remaining
-        bucket_total = self.bucket_total
-        for p, amount in taken:
-            amount *= sign
-            remaining[p] -= amount
-            for b in self.buckets_of[p]:
-                bucket_total[b] -= amount
-            if sign < 0:  # money came back: the pool may sit before a bucket's head
-                for b in self.buckets_of[p]:
-                    self.bucket_head[b] = 0
-
-
-@dataclass
-class _Plan:
-    """A step-1 plan: which needs it completes, with which money."""
-
-    given: dict[int, _Taken]  # need number -> pools and amounts
-    sequence: list[int]  # need numbers in the order they were completed
-    score: int
-    placed: int
-    money: tuple[list[int], list[int], list[int]]
-    rerouted: set[int] = field(default_factory=set)
+    def spend(self, p: int, amount: int) -> None:
+        """Pool p gives ``amount`` won (a negative amount gives it back)."""
+        self.remaining[p] -= amount
+        for b, k in self.slots[p]:
+            self.bucket_total[b] -= amount
+            if amount < 0 and k < self.bucket_head[b]:
+                self.bucket_head[b] = k
 
 
 @dataclass
 class _Problem:
-    needs: list[NeedSnapshot]  # open needs, by id
-    cells: list[_Cell]
-    weights: list[int]
-    buckets: list[tuple[int, ...]]
+    needs: list[NeedSnapshot]  # open needs, by id; "need number" i indexes this list
+    weights: list[int]  # urgency points
+    buckets: list[tuple[int, ...]]  # each need's buckets, scarcest first
 
 
-def _complete_pass(index: _Index, problem: _Problem, order: list[int]) -> _Plan:
-    """Step 1 along one order of needs: commit a need only when this completes it."""
-    needs, buckets, weights = problem.needs, problem.buckets, problem.weights
-    given: dict[int, _Taken] = {}
-    sequence: list[int] = []
-    score = placed = 0
-    for i in order:
-        need = needs[i]
+# Journal entries of _Flow, undone in reverse order.
+_GIVE, _SPEND, _DONE, _UNDONE = range(4)
+
+
+class _Flow:
+    """A step-1 plan: the needs it completes and which pool gives each how much.
+
+    Every change is journaled so that a tentative change (a reroute that falls short, a
+    local-search move that does not pay) is undone exactly with :meth:`rollback`.
+    """
+
+    def __init__(self, index: _Index, problem: _Problem):
+        self.index = index
+        self.problem = problem
+        self.given: dict[int, dict[int, int]] = {}  # need -> {pool: won}
+        self.from_pool: dict[int, dict[int, int]] = {}  # pool -> {need: won}
+        self.completed: dict[int, None] = {}  # needs completed, in the order they were
+        self.score = 0
+        self.placed = 0
+        self.free = sum(index.remaining)
+        self.journal: list[tuple] = []
+
+    def key(self) -> tuple[int, int, int]:
+        """What makes one plan better than another: score, then needs, then won."""
+        return self.score, len(self.completed), self.placed
+
+    # --- journaled primitives ---------------------------------------------------------------
+
+    def _give(self, p: int, i: int, amount: int) -> None:
+        has = self.given.setdefault(i, {})
+        now = has.get(p, 0) + amount
+        users = self.from_pool.setdefault(p, {})
+        if now:
+            has[p] = now
+            users[i] = now
+        else:
+            del has[p]
+            del users[i]
+            if not has:
+                del self.given[i]
+        self.journal.append((_GIVE, p, i, amount))
+
+    def _spend(self, p: int, amount: int) -> None:
+        self.index.spend(p, amount)
+        self.free -= amount
+        self.journal.append((_SPEND, p, amount))
+
+    def _complete(self, i: int) -> None:
+        self.completed[i] = None
+        self.score += self.problem.weights[i]
+        self.placed += self.problem.needs[i].gap
+        self.journal.append((_DONE, i))
+
+    def _uncomplete(self, i: int) -> None:
+        del self.completed[i]
+        self.score -= self.problem.weights[i]
+        self.placed -= self.problem.needs[i].gap
+        self.journal.append((_UNDONE, i))
+
+    def mark(self) -> int:
+        return len(self.journal)
+
+    def rollback(self, mark: int) -> None:
+        journal = self.journal
+        while len(journal) > mark:
+            entry = journal.pop()
+            kind = entry[0]
+            if kind == _GIVE:
+                self._give(entry[1], entry[2], -entry[3])
+            elif kind == _SPEND:
+                self._spend(entry[1], -entry[2])
+            elif kind == _DONE:
+                self._uncomplete(entry[1])
+            else:
+                self._complete(entry[1])
+            journal.pop()  # the inverse just journaled itself
+
+    # --- moves --------------------------------------------------------------------------------
+
+    def try_direct(self, i: int) -> bool:
+        """Complete need i from pledges with money left, or change nothing."""
+        need = self.problem.needs[i]
         gap = need.gap
-        if not index.fits(buckets[i], gap):
-            continue
-        taken, missing = index.draw(need, buckets[i], gap)
+        buckets = self.problem.buckets[i]
+        if gap > self.free or not self.index.fits(buckets, gap):
+            return False
+        taken, missing = self.index.draw(need, buckets, gap)
         if missing:
-            continue
-        index.commit(taken)
-        given[i] = taken
-        sequence.append(i)
-        score += weights[i]
-        placed += gap
-    return _Plan(given, sequence, score, placed, index.save())
+            return False
+        for p, amount in taken:
+            self._spend(p, amount)
+            self._give(p, i, amount)
+        self._complete(i)
+        return True
+
+    def try_rerouted(self, i: int, stop_at: int) -> bool:
+        """Complete need i with augmenting paths (see the module docstring), or change nothing.
+
+        Gives up, undoing everything, when the paths run out or ``index.visits`` reaches
+        ``stop_at``.
+        """
+        problem, index = self.problem, self.index
+        need = problem.needs[i]
+        if need.gap > self.free:
+            return False
+        mark = self.mark()
+        direct, short = index.draw(need, problem.buckets[i], need.gap)
+        for p, amount in direct:
+            self._spend(p, amount)
+            self._give(p, i, amount)
+        while short:
+            path = _augmenting_path(self, i, stop_at)
+            if path is None:
+                self.rollback(mark)
+                return False
+            pools_on_path, needs_on_path = path  # P1..Pk, and X0 = i, X1..X(k-1)
+            last = len(pools_on_path) - 1
+            delta = min(short, index.remaining[pools_on_path[last]])
+            for j, p in enumerate(pools_on_path):
+                x = needs_on_path[j]
+                delta = min(delta, index.room(p, problem.needs[x]) - self.given.get(x, {}).get(p, 0))
+                if j < last:
+                    delta = min(delta, self.from_pool[p][needs_on_path[j + 1]])
+            if delta <= 0:  # cannot happen: every link of the chain has room
+                self.rollback(mark)
+                return False
+            for j, p in enumerate(pools_on_path):
+                self._give(p, needs_on_path[j], delta)
+                if j < last:
+                    self._give(p, needs_on_path[j + 1], -delta)
+            self._spend(pools_on_path[last], delta)
+            short -= delta
+        self._complete(i)
+        return True
+
+    def remove(self, i: int) -> None:
+        """Take completed need i out of the plan; its money goes back to its pledges."""
+        for p, amount in list(self.given.get(i, {}).items()):
+            self._give(p, i, -amount)
+            self._spend(p, -amount)
+        self._uncomplete(i)
 
 
-def _order(problem: _Problem, cost: list[int], candidates: list[int]) -> list[int]:
-    """Candidates by cost per urgency point (ascending), exact in integers; ties by deadline,
-    then dongs and groups taking turns, then id."""
-    weights = problem.weights
+def _augmenting_path(flow: _Flow, start: int, stop_at: int) -> tuple[list[int], list[int]] | None:
+    """Shortest chain start -> P1 -> X1 -> P2 -> ... -> Pk, Pk with money left (breadth first).
+
+    Need X -> pool P when P fits X and X may take more from it (cap room, gap); pool P -> need
+    X' when P now gives X' money. Returns (pools, needs): pools[j] gives needs[j] more and
+    (for j < k-1) needs[j + 1] less. None if there is no chain or the work runs out.
+    """
+    index, problem = flow.index, flow.problem
+    needs, buckets = problem.needs, problem.buckets
+    remaining, capped = index.remaining, index.capped
+    given, from_pool = flow.given, flow.from_pool
+    reached_pool: dict[int, int] = {}  # pool -> the need it was reached from
+    reached_need: dict[int, int] = {start: -1}  # need -> the pool it was reached from
+    frontier = [start]
+    while frontier:
+        following: list[int] = []
+        for x in frontier:
+            x_need = needs[x]
+            x_has = given.get(x, {})
+            for b in buckets[x]:
+                work = 1
+                for p in index.bucket_pools[b]:
+                    if p in reached_pool:
+                        continue
+                    work += 1
+                    room = index.room(p, x_need) if capped[p] else x_need.gap
+                    if room <= x_has.get(p, 0):
+                        continue
+                    reached_pool[p] = x
+                    if remaining[p]:
+                        index.visits += work
+                        pools_on_path, needs_on_path = [p], [x]
+                        while x != start:
+                            p = reached_need[x]
+                            x = reached_pool[p]
+                            pools_on_path.append(p)
+                            needs_on_path.append(x)
+                        pools_on_path.reverse()
+                        needs_on_path.reverse()
+                        return pools_on_path, needs_on_path
+                    for y in from_pool.get(p, ()):
+                        if y not in reached_need:
+                            reached_need[y] = p
+                            following.append(y)
+                index.visits += work
+                if index.visits >= stop_at:
+                    return None
+        frontier = following
+    return None
+
+
+def _complete_pass(index: _Index, problem: _Problem, order: list[int], stop_at: int) -> _Flow:
+    """One pass of step 1 along ``order``: complete each need if its pledges can, directly or
+    by rerouting (rerouting only until ``REROUTE_BUDGET`` or ``stop_at``, whichever first)."""
+    flow = _Flow(index, problem)
+    reroute_until = min(stop_at, index.visits + REROUTE_BUDGET)
+    for i in order:
+        index.visits += 1
+        if not flow.try_direct(i) and index.visits < reroute_until:
+            flow.try_rerouted(i, reroute_until)
+    flow.journal.clear()  # a pass is never undone
+    return flow
+
+
+def _ranked(problem: _Problem, cost: list[int], candidates: list[int]) -> list[int]:
+    """Candidates by cost per urgency point, least first (exact, in integers); ties by
+    deadline, then dongs and groups taking turns, then id."""
+    weights, needs = problem.weights, problem.needs
     scale = 1
-    for w in set(weights[i] for i in candidates):
+    for w in {weights[i] for i in candidates}:
         scale = lcm(scale, w)
-    needs = problem.needs
     return _fair_turns(
-        needs,
-        candidates,
-        {i: (cost[i] * (scale // weights[i]), needs[i].deadline) for i in candidates},
+        needs, candidates, {i: (cost[i] * (scale // weights[i]), needs[i].deadline) for i in candidates}
     )
 
 
@@ -605,22 +786,12 @@ def _fair_turns(needs: list[NeedSnapshot], candidates: list[int], key: dict[int,
     return result
 
 
-def _step1(index: _Index, problem: _Problem) -> _Plan:
-    """Goal 1: several complete passes, each along a different order; keep the best plan.
-
-    Pass 1 orders needs by gap per urgency point (density). Pass 2 by deadline, then gap.
-    Later passes price each pledge: a pledge left empty by the previous pass doubles its price,
-    one with money left halves it, and a need's cost is what its money would cost at those
-    prices (its draw pattern from the untouched pledges). Needs that run on money nobody else
-    can use move forward; needs that compete for the scarce general money move back. This is
-    a Lagrangian (shadow-price) heuristic for the multiple knapsack; it stops after
-    ``MAX_PASSES``, when an order repeats, or when ``WORK_BUDGET`` pool visits are spent, a
-    count and not a clock, so the result never depends on the machine.
-    """
+def _step1(index: _Index, problem: _Problem) -> _Flow:
+    """Goal 1: the density pass, shadow-price passes, then local search on the best plan."""
     needs = problem.needs
     start = index.save()
-    # What each need would draw from untouched pledges; needs that cannot be completed even
-    # then take no part in step 1.
+    # What each need would draw from untouched pledges. A need that could not be completed
+    # even then takes no part in step 1.
     patterns: dict[int, _Taken] = {}
     for i, need in enumerate(needs):
         if index.fits(problem.buckets[i], need.gap):
@@ -629,149 +800,112 @@ def _step1(index: _Index, problem: _Problem) -> _Plan:
                 patterns[i] = taken
     candidates = sorted(patterns)
     index.restore(start)
-    if not candidates:
-        return _Plan({}, [], 0, 0, start)
-
-    gap_cost = [need.gap for need in needs]
-    orders = [
-        _order(problem, gap_cost, candidates),
-        _fair_turns(needs, candidates, {i: (needs[i].deadline, needs[i].gap) for i in candidates}),
-    ]
-    best: _Plan | None = None
-    seen: set[tuple[int, ...]] = set()
-    price = [PRICE_START] * len(index.remaining)
-    passes = 0
-    while orders and passes < MAX_PASSES and index.visits < WORK_BUDGET:
-        order = orders.pop(0)
-        signature = tuple(order)
-        if signature in seen:
-            continue
-        seen.add(signature)
-        index.restore(start)
-        plan = _complete_pass(index, problem, order)
-        passes += 1
-        if best is None or (plan.score, plan.placed) > (best.score, best.placed):
-            best = plan
-        if orders:  # the deadline pass is still to come; prices follow the density pass
-            if passes == 1:
-                price = _reprice(price, plan.money[0])
-            continue
-        if passes > 1:
-            price = _reprice(price, plan.money[0])
+    density = _ranked(problem, [need.gap for need in needs], candidates)
+    # SEARCH_BUDGET counts from here. The density pass always tries every need directly;
+    # its rerouting, the price passes and the local search stop when the budget is spent.
+    stop_at = index.visits + SEARCH_BUDGET
+    best = _complete_pass(index, problem, density, stop_at)
+    best_money = index.save()
+    best_order = density
+    price = [_PRICE_START] * len(index.remaining)
+    seen = {tuple(density)}
+    for _ in range(PRICE_PASSES):
+        if index.visits >= stop_at:
+            break
+        price = [
+            min(_PRICE_MAX, q * 2) if not left else max(1, q // 2)
+            for q, left in zip(price, index.remaining)
+        ]
         cost = [0] * len(needs)
         for i in candidates:
             cost[i] = sum(amount * price[p] for p, amount in patterns[i])
-        orders.append(_order(problem, cost, candidates))
-    assert best is not None
-    index.restore(best.money)
+        order = _ranked(problem, cost, candidates)
+        if tuple(order) in seen:
+            break
+        seen.add(tuple(order))
+        index.restore(start)
+        latest = _complete_pass(index, problem, order, stop_at)
+        if latest.key() > best.key():
+            best, best_money, best_order = latest, index.save(), order
+    index.restore(best_money)
+    _local_search(best, best_order, stop_at)
     return best
 
 
-def _reprice(price: list[int], remaining_after: list[int]) -> list[int]:
-    return [
-        min(PRICE_MAX, q * 2) if not left else max(1, q // 2)
-        for q, left in zip(price, remaining_after)
-    ]
+def _local_search(flow: _Flow, order: list[int], stop_at: int) -> None:
+    """Exchange moves on the best plan: take one completed need out, put left-out needs in,
+    and keep the change only if the plan gets better (score, then needs, then won).
 
-
-def _reroute(index: _Index, problem: _Problem, plan: _Plan, order: list[int]) -> None:
-    """Complete needs step 1 skipped by moving money of needs it completed (in place).
-
-    One step of an augmenting path: a skipped need B could use pledge P, P's money went to a
-    need A completed in this run, and A can take the same amount from a pledge Q that still has
-    money (and room under Q's cap for A). A's money moves from P to Q, P's freed money goes to
-    B, and B is committed only if it is then complete. Bounded by ``WORK_BUDGET`` too.
+    Needs to take out are tried least urgency per won first. Needs that may go in are the
+    left-out needs that fit a pledge the need taken out gave money to. Phase 1 puts them in
+    greedily in ``order``; if no move helps, phase 2 tries each of them *first*, then the rest
+    greedily (a denser need put in first can block a better one). A move that helps is kept
+    and the search starts over; a move that does not is undone exactly. After every kept move
+    every left-out need is tried again, so (budget allowing) no need that fits is left out.
+    Stops when no move helps or the work budget is spent.
     """
-    needs, buckets = problem.needs, problem.buckets
-    free_total = sum(index.remaining)
-    from_pool: dict[int, dict[int, int]] = {}  # pool -> {completed need: won}
-    for i, taken in plan.given.items():
-        for p, amount in taken:
-            from_pool.setdefault(p, {})[i] = amount
-    remaining = index.remaining
-    budget = WORK_BUDGET + REROUTE_BUDGET
-    for b_need in order:
-        if index.visits >= budget:
-            break
-        need = needs[b_need]
-        if b_need in plan.given or need.gap > free_total:
-            continue
-        direct, short = index.draw(need, buckets[b_need], need.gap)
-        from_direct = dict(direct)
-        moves: list[tuple[int, int, int, int]] = []  # (need A, from P, to Q, won)
-        freed: dict[int, int] = {}  # P -> won freed for B
-        spent: dict[int, int] = {}  # Q -> won promised to moves
-        moved_in: dict[tuple[int, int], int] = {}  # (A, Q) -> won promised
-        moved_out: dict[tuple[int, int], int] = {}  # (A, P) -> won promised
-        for b in buckets[b_need]:
-            if not short:
+    index, problem = flow.index, flow.problem
+    weights, needs, buckets = problem.weights, problem.needs, problem.buckets
+
+    def put_in(candidates: list[int]) -> None:
+        for i in candidates:
+            if index.visits >= stop_at:
+                return
+            index.visits += 1
+            if i in flow.completed or needs[i].gap > flow.free:
+                continue
+            if not flow.try_direct(i):
+                flow.try_rerouted(i, stop_at)
+
+    def improves(out: int, first: int | None, candidates: list[int]) -> bool:
+        before = flow.key()
+        mark = flow.mark()
+        flow.remove(out)
+        if first is not None:
+            put_in([first])
+            if first not in flow.completed:
+                flow.rollback(mark)
+                return False
+        put_in([i for i in candidates if i != out])
+        if flow.key() > before:
+            flow.journal.clear()
+            put_in([i for i in order if i not in flow.completed])
+            flow.journal.clear()
+            return True
+        flow.rollback(mark)
+        return False
+
+    def moves() -> Iterator[tuple[int, list[int]]]:
+        """(need to take out, needs that may go in), computed lazily: work counts."""
+        left_out = [i for i in order if i not in flow.completed]
+        outs = sorted(flow.completed, key=lambda i: (-needs[i].gap * 60 // weights[i], needs[i].id))
+        for out in outs:
+            freed = {b for p in flow.given[out] for b, _ in index.slots[p]}
+            index.visits += len(left_out)
+            movable = [i for i in left_out if not freed.isdisjoint(buckets[i])]
+            if movable:
+                yield out, movable
+
+    improved = True
+    while improved and index.visits < stop_at:
+        improved = False
+        for out, movable in moves():  # phase 1
+            if index.visits >= stop_at:
+                return
+            if improves(out, None, movable):
+                improved = True
                 break
-            for p in index.bucket_pools[b]:
-                index.visits += 1
-                users = from_pool.get(p)
-                if not users:
-                    continue
-                room_b = index.room(p, need) - from_direct.get(p, 0) - freed.get(p, 0)
-                for a_need in sorted(users):
-                    if room_b <= 0 or not short:
-                        break
-                    want = min(users[a_need] - moved_out.get((a_need, p), 0), room_b, short)
-                    if want <= 0:
-                        continue
-                    a = needs[a_need]
-                    a_has = dict(plan.given[a_need])
-                    for b2 in buckets[a_need]:
-                        if not want:
-                            break
-                        if not index.bucket_total[b2]:
-                            continue
-                        for q in index.bucket_pools[b2]:
-                            index.visits += 1
-                            free_q = remaining[q] - spent.get(q, 0) - from_direct.get(q, 0)
-                            if q == p or free_q <= 0:
-                                continue
-                            room_a = index.room(q, a) - a_has.get(q, 0) - moved_in.get((a_need, q), 0)
-                            amount = min(want, free_q, room_a)
-                            if amount <= 0:
-                                continue
-                            moves.append((a_need, p, q, amount))
-                            spent[q] = spent.get(q, 0) + amount
-                            moved_in[(a_need, q)] = moved_in.get((a_need, q), 0) + amount
-                            moved_out[(a_need, p)] = moved_out.get((a_need, p), 0) + amount
-                            freed[p] = freed.get(p, 0) + amount
-                            room_b -= amount
-                            short -= amount
-                            want -= amount
-                            if not want:
-                                break
-                if not short:
-                    break
-        if short:
+        if improved:
             continue
-        for a_need, p, q, amount in moves:
-            has = dict(plan.given[a_need])
-            has[p] -= amount
-            has[q] = has.get(q, 0) + amount
-            plan.given[a_need] = [(pool, won) for pool, won in has.items() if won]
-            from_pool[p][a_need] -= amount
-            if not from_pool[p][a_need]:
-                del from_pool[p][a_need]
-            from_pool.setdefault(q, {})[a_need] = from_pool.get(q, {}).get(a_need, 0) + amount
-            index.commit([(q, amount)])
-            index.commit([(p, amount)], sign=-1)
-        final = dict(from_direct)
-        for p, amount in freed.items():
-            final[p] = final.get(p, 0) + amount
-        taken_b = [(p, won) for p, won in final.items() if won]
-        index.commit(taken_b)
-        for p, amount in taken_b:
-            from_pool.setdefault(p, {})[b_need] = amount
-        free_total -= need.gap
-        plan.given[b_need] = taken_b
-        plan.sequence.append(b_need)
-        plan.rerouted.add(b_need)
-        plan.score += problem.weights[b_need]
-        plan.placed += need.gap
+        for out, movable in moves():  # phase 2
+            for first in movable[1:]:
+                if index.visits >= stop_at:
+                    return
+                if improves(out, first, movable):
+                    improved = True
+                    break
+            if improved or index.visits >= stop_at:
+                break
 
 
 def _check_unique(items: Sequence, what: str) -> None:
@@ -795,104 +929,92 @@ def propose(
     pools: Sequence[PoolSnapshot],
     today: datetime.date,
 ) -> MatchResult:
-    """Propose allocations of pooled pledges to open needs. See the module docstring.
+    """Propose allocations of pooled pledges to open needs (see the module docstring).
 
-    Allocations come in the order they were decided: completions first, in the order they were
+    Allocations come in the order they were decided: completions in the order the needs were
     completed, then partial placements, nearest deadline first; within one need, by pool id.
+    Raises ValueError on duplicate ids.
     """
     _check_unique(needs, "need")
     _check_unique(pools, "pool")
     open_needs = sorted((n for n in needs if n.gap > 0 and n.deadline >= today), key=lambda n: n.id)
     usable = sorted((p for p in pools if p.remaining > 0 and p.open_on(today)), key=lambda p: p.id)
     index = _Index(usable, open_needs)
-    cells = [(n.category, n.dong, n.group) for n in open_needs]
-    problem = _Problem(
-        open_needs,
-        cells,
-        [urgency_weight(n, today) for n in open_needs],
-        [index.cell_buckets(cell) for cell in cells],
-    )
-    start_totals = index.bucket_total[:]
+    cell_buckets: dict[_Cell, tuple[int, ...]] = {}
+    buckets = []
+    for n in open_needs:
+        cell = (n.category, n.dong, n.group)
+        if cell not in cell_buckets:
+            cell_buckets[cell] = index.cell_buckets(cell)
+        buckets.append(cell_buckets[cell])
+    problem = _Problem(open_needs, [urgency_weight(n, today) for n in open_needs], buckets)
+    reachable = [index.fits(b, 1) for b in buckets]
 
-    plan = _step1(index, problem)  # goal 1
-    deadline_order = _fair_turns(
-        open_needs, list(range(len(open_needs))), {i: (n.deadline, n.gap) for i, n in enumerate(open_needs)}
-    )
-    if REROUTE:
-        _reroute(index, problem, plan, deadline_order)
+    flow = _step1(index, problem)  # goal 1
 
     allocations: list[Allocation] = []
     placed_on: dict[int, int] = {}
-    words: dict[tuple, str] = {}  # reason prefixes, built once per (days, criteria shape)
-
-    def prefix(days: int, p: int) -> str:
-        crit = index.criteria[p]
-        shape = (days, not crit.categories, not crit.dongs, not crit.groups)
-        text = words.get(shape)
-        if text is None:
-            text = words[shape] = f"{_deadline_words(days)}, {crit.describe()}"
-        return text
-
-    for i in plan.sequence:
+    pool_ids, pool_words = index.pool_ids, index.words
+    for i in flow.completed:
         need = open_needs[i]
         days = days_left(need, today)
-        if i in plan.rerouted:
-            code, outcome = REASON_COMPLETES_REROUTED, "completes the need (other pledges took over money it had given elsewhere)"
-        elif days <= URGENT_DAYS:
-            code, outcome = REASON_COMPLETES_URGENT, "completes the need"
-        else:
-            code, outcome = REASON_COMPLETES, "completes the need"
-        for p, amount in sorted(plan.given[i], key=lambda pa: index.pool_ids[pa[0]]):
-            allocations.append(
-                Allocation(index.pool_ids[p], need.id, amount, f"{prefix(days, p)}; {outcome}", code, True)
-            )
+        code = REASON_COMPLETES_URGENT if days <= URGENT_DAYS else REASON_COMPLETES
+        when = _deadline_words(days)
+        for p, amount in sorted(flow.given[i].items(), key=lambda pa: pool_ids[pa[0]]):
+            text = f"{when}, {pool_words[p]}; completes the need"
+            allocations.append(Allocation(pool_ids[p], need.id, amount, text, code, True))
         placed_on[i] = need.gap
 
     # Step 2 (goal 2): what is left goes, partially, to the nearest deadlines.
-    funded = set(plan.given)
-    for i in deadline_order:
-        if i in funded or not index.fits(problem.buckets[i], 1):
+    funded = set(flow.completed)
+    nearest_first = _fair_turns(
+        open_needs, list(range(len(open_needs))), {i: (n.deadline, n.gap) for i, n in enumerate(open_needs)}
+    )
+    for i in nearest_first:
+        if i in funded or not index.fits(buckets[i], 1):
             continue
         need = open_needs[i]
-        taken, missing = index.draw(need, problem.buckets[i], need.gap)
+        taken, missing = index.draw(need, buckets[i], need.gap)
         if not taken:
             continue
-        index.commit(taken)
-        completes = not missing  # impossible (see the module docstring); stays honest
-        days = days_left(need, today)
+        for p, amount in taken:
+            index.spend(p, amount)
+        completes = not missing  # cannot happen (see the module docstring); stays honest
         if completes:
-            code, outcome = REASON_COMPLETES, "completes the need"
             funded.add(i)
-        else:
-            code, outcome = REASON_PARTIAL, "no pooled money could complete a need it fits, so it brings this one closer"
-        for p, amount in sorted(taken, key=lambda pa: index.pool_ids[pa[0]]):
-            allocations.append(
-                Allocation(index.pool_ids[p], need.id, amount, f"{prefix(days, p)}; {outcome}", code, completes)
-            )
+        days = days_left(need, today)
+        code = REASON_COMPLETES if completes else REASON_PARTIAL
+        outcome = (
+            "completes the need"
+            if completes
+            else "nothing could complete a need it fits, so it brings this one closer"
+        )
+        when = _deadline_words(days)
+        for p, amount in sorted(taken, key=lambda pa: pool_ids[pa[0]]):
+            text = f"{when}, {pool_words[p]}; {outcome}"
+            allocations.append(Allocation(pool_ids[p], need.id, amount, text, code, completes))
         placed_on[i] = need.gap - missing
 
-    fairness = _fairness(problem, start_totals, funded, placed_on)
     return MatchResult(
         tuple(allocations),
         tuple(sorted(open_needs[i].id for i in funded)),
-        fairness,
+        _fairness(open_needs, reachable, funded, placed_on),
         sum(problem.weights[i] for i in funded),
     )
 
 
 def _fairness(
-    problem: _Problem,
-    start_totals: list[int],
+    needs: list[NeedSnapshot],
+    reachable: list[bool],
     funded: set[int],
     placed_on: dict[int, int],
 ) -> FairnessReport:
     rows: dict[str, dict[str, list[int]]] = {"dong": {}, "group": {}}
-    for i, need in enumerate(problem.needs):
-        reachable = any(start_totals[b] for b in problem.buckets[i])
+    for i, need in enumerate(needs):
         for kind, key in (("dong", need.dong), ("group", need.group)):
             row = rows[kind].setdefault(key, [0, 0, 0, 0])
             row[0] += 1
-            row[1] += reachable
+            row[1] += reachable[i]
             row[2] += i in funded
             row[3] += placed_on.get(i, 0)
 

@@ -22,6 +22,9 @@ class MoneyError(ValueError):
 
 
 _SEPARATORS = re.compile(r"[,\s_]")
+# Plain digits with an optional zero fraction ("1500000", "1500000.00"). No exponents: "1e999999"
+# would make Python build a million-digit integer, and nobody writes won that way.
+_PLAIN_NUMBER = re.compile(r"-?\d{1,20}(?:\.\d{1,4})?")
 
 
 def to_won(value: object) -> int:
@@ -44,7 +47,7 @@ def to_won(value: object) -> int:
         text = _SEPARATORS.sub("", value.strip())
         for suffix in ("원", "KRW", "krw", "₩", "￦"):
             text = text.removesuffix(suffix).removeprefix(suffix)
-        if not text:
+        if not _PLAIN_NUMBER.fullmatch(text):
             raise MoneyError("not_a_number", value)
         try:
             number = Decimal(text)

@@ -23,8 +23,8 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "date": ("거래일시", "거래일자", "거래일", "일자", "거래시간", "date", "datetime"),
     "amount": ("입금액", "입금금액", "맡기신금액", "입금", "받은금액", "deposit", "amount"),
     "withdrawal": ("출금액", "출금금액", "찾으신금액", "출금", "withdrawal"),
-    "memo": ("입금자명", "입금자", "보낸분", "보낸사람", "의뢰인", "적요", "내용", "기재내용", "메모", "거래내용",
-             "depositor", "memo", "description", "name"),
+    "memo": ("입금자명", "입금자", "보낸분", "보낸사람", "보낸분/받는분", "받는분/보낸분", "의뢰인", "적요", "내용",
+             "기재내용", "메모", "송금메모", "거래내용", "depositor", "memo", "description", "name"),
     "balance": ("거래후잔액", "잔액", "balance"),
     "transaction_id": ("거래번호", "거래고유번호", "transaction_id", "id"),
 }
@@ -65,8 +65,13 @@ def decode(data: bytes) -> tuple[str, str]:
     raise StatementError("encoding")
 
 
+_UNIT_SUFFIX = re.compile(r"[(\[（]\s*(원|krw|won)\s*[)\]）]\s*$", re.IGNORECASE)
+
+
 def _normalise_header(cell: str) -> str:
-    return re.sub(r"[\s()\[\]（）:_\-]", "", cell).lower()
+    """'입금액(원)' and '입금액' are the same column; so are 'Deposit' and 'deposit '."""
+    cell = _UNIT_SUFFIX.sub("", cell.strip())
+    return re.sub(r"[\s()\[\]（）:_\-/]", "", cell).lower()
 
 
 def _find_columns(rows: list[list[str]]) -> tuple[int, dict[str, int]]:
@@ -91,6 +96,8 @@ def _find_columns(rows: list[list[str]]) -> tuple[int, dict[str, int]]:
 
 def _parse_date(text: str, line: int) -> datetime:
     cleaned = text.strip()
+    if cleaned.isdigit() and len(cleaned) not in (8, 14):
+        raise StatementError("bad_date", row=line, column="date", value=text)  # strptime would read 2024511
     for fmt in _DATE_FORMATS:
         try:
             return datetime.strptime(cleaned, fmt)
@@ -135,7 +142,7 @@ def parse_statement(data: bytes) -> list[StatementRow]:
         if not amount:
             continue  # a withdrawal or a zero line: not a gift
         booked_at = _parse_date(row[columns["date"]], offset)
-        memo = " ".join(row[i].strip() for i in memo_columns if row[i].strip())
+        memo = " ".join(row[i].strip() for i in memo_columns if i < len(row) and row[i].strip())
         balance = _parse_money(row[columns["balance"]], offset, "balance") if "balance" in columns else None
         if "transaction_id" in columns and row[columns["transaction_id"]].strip():
             identity = "id:" + row[columns["transaction_id"]].strip()
@@ -162,12 +169,16 @@ class Match(StrEnum):
     OVER_PAID = "over_paid"      # more than owed (the surplus follows the donor's choice)
     UNMATCHED = "unmatched"      # no known reference code
     DUPLICATE = "duplicate"      # already imported
+    CONFIRMED_BY_HAND = "confirmed_by_hand"  # staff already recorded this transfer by hand: link, don't add
 
 
-def classify(row: StatementRow, owed: int | None, already_imported: bool) -> Match:
-    """``owed`` is what the pledge with this row's reference still expects (None: no such pledge)."""
+def classify(row: StatementRow, owed: int | None, already_imported: bool, confirmed_by_hand: bool = False) -> Match:
+    """``owed`` is what the pledge with this row's reference still expects (None: no such pledge);
+    ``confirmed_by_hand`` says a hand-recorded payment of the same amount awaits its statement line."""
     if already_imported:
         return Match.DUPLICATE
+    if confirmed_by_hand:
+        return Match.CONFIRMED_BY_HAND
     if owed is None:
         return Match.UNMATCHED
     if row.amount == owed:

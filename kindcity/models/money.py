@@ -78,6 +78,9 @@ class Payment(db.Model):
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     note: Mapped[str] = mapped_column(String(300), default="")
+    # The bank statement line that shows this money arrived: set on import, or when a transfer that
+    # staff confirmed by hand is later seen on a statement (so it is never counted twice).
+    bank_fingerprint: Mapped[str | None] = mapped_column(String(64), unique=True)
 
 
 class Refund(db.Model):

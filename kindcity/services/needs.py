@@ -306,13 +306,18 @@ def district_totals() -> dict[str, int]:
 
 
 def supporters(need_id: int, limit: int = 30) -> dict:
-    """Who gave to this need, as each donor chose to be shown; anonymous gifts only counted."""
-    from ..models import Pledge
+    """Who gave to this need, as each donor chose to be shown, with what their gift put on the need
+    (not money later refunded or pooled); anonymous gifts are only counted."""
+    from ..models import LedgerLine, LedgerTransaction, Pledge
 
-    rows = db.session.scalars(select(Pledge).where(Pledge.need_id == need_id, Pledge.paid > 0)
-                              .order_by(Pledge.created_at.desc()).limit(500)).all()
+    placed = (select(LedgerTransaction.pledge_id, (-func.sum(LedgerLine.amount)).label("placed"))
+              .join(LedgerLine, LedgerLine.transaction_id == LedgerTransaction.id)
+              .where(LedgerLine.account == f"need:{need_id}", LedgerTransaction.pledge_id.is_not(None))
+              .group_by(LedgerTransaction.pledge_id).subquery())
+    rows = db.session.execute(select(Pledge, placed.c.placed).join(placed, placed.c.pledge_id == Pledge.id)
+                              .where(placed.c.placed > 0).order_by(Pledge.created_at.desc()).limit(500)).all()
     shown = [{"name": p.donor.organisation.name if p.display == "organisation" and p.donor.organisation
-              else p.donor.display_name, "amount": p.paid, "message": p.message}
-             for p in rows if p.display in ("name", "organisation")]
-    return {"shown": shown[:limit], "anonymous": sum(1 for p in rows if p.display == "anonymous"),
+              else p.donor.display_name, "amount": int(amount), "message": p.message}
+             for p, amount in rows if p.display in ("name", "organisation")]
+    return {"shown": shown[:limit], "anonymous": sum(1 for p, _ in rows if p.display == "anonymous"),
             "count": len(rows)}

@@ -99,8 +99,8 @@ def create_direct_pledge(actor: Actor, request: PledgeRequest, *, hold_for: time
     if findings:
         raise PersonalDataFound(findings)
     need = db.session.get(Need, request.need_id)
-    if need is None or need.status not in (NeedStatus.OPEN, NeedStatus.FUNDED):
-        raise NotFound()
+    if need is None or need.status in (NeedStatus.DRAFT, NeedStatus.AWAITING_APPROVAL):
+        raise NotFound()  # not public: do not reveal it exists
     if need.status != NeedStatus.OPEN or need.deadline < seoul_today(now):
         raise PledgeError("need_not_open")
     amount = pledge_amount(amount=request.amount, units=request.units, unit_cost=need.unit_cost, gap=need.gap)

@@ -9,9 +9,10 @@ from ..domain.pledges import PledgeStatus
 from ..domain.statements import Match, StatementError, classify, decode, parse_statement
 from ..domain.time import SEOUL, utcnow
 from ..extensions import db
-from ..models import BankTransaction, Pledge, StatementImport
+from ..models import BankTransaction, Payment, Pledge, StatementImport
 from . import Actor, Forbidden, NotFound
 from .audit import record
+from .needs import staff_can_see
 from .pledges import apply_payment, lock_needs_and_pledges
 
 _CHUNK = 900  # stay under SQLite's bound-parameter limit
@@ -39,6 +40,25 @@ def _pledges_by_reference(references) -> dict[str, Pledge]:
     return found
 
 
+def _unlinked_manual_payments(pledge_ids) -> dict[int, list[Payment]]:
+    """Hand-recorded payments not yet seen on any statement, per pledge, oldest first."""
+    found: dict[int, list[Payment]] = {}
+    for chunk in _chunks(set(pledge_ids)):
+        for payment in db.session.scalars(select(Payment).where(
+                Payment.pledge_id.in_(chunk), Payment.source == "manual", Payment.bank_fingerprint.is_(None))
+                .order_by(Payment.id)):
+            found.setdefault(payment.pledge_id, []).append(payment)
+    return found
+
+
+def _take_manual(manual: dict[int, list[Payment]], pledge_id: int, amount: int) -> Payment | None:
+    for payment in manual.get(pledge_id, []):
+        if payment.amount == amount:
+            manual[pledge_id].remove(payment)
+            return payment
+    return None
+
+
 def preview_statement(actor: Actor, filename: str, data: bytes) -> StatementImport:
     """Parse and classify; nothing about money changes yet. Raises StatementError for a bad file."""
     if actor.user is None or not actor.user.is_staff:
@@ -47,15 +67,20 @@ def preview_statement(actor: Actor, filename: str, data: bytes) -> StatementImpo
     rows = parse_statement(data)
     known = _known_fingerprints(r.fingerprint for r in rows)
     pledges = _pledges_by_reference(r.reference for r in rows if r.reference)
+    manual = _unlinked_manual_payments(p.id for p in pledges.values())
     owed_running: dict[int, int] = {}
     preview = []
     for row in rows:
         pledge = pledges.get(row.reference) if row.reference else None
         owed = None
         if pledge is not None:
-            owed = owed_running.get(pledge.id, pledge.owed)
-        outcome = classify(row, owed, row.fingerprint in known)
-        if pledge is not None and outcome != Match.DUPLICATE:
+            # A cancelled or closed pledge expects nothing: its money will follow the donor's choice.
+            expects = 0 if pledge.status in (PledgeStatus.CANCELLED, PledgeStatus.CLOSED) else pledge.owed
+            owed = owed_running.get(pledge.id, expects)
+        by_hand = (pledge is not None and row.fingerprint not in known
+                   and _take_manual(manual, pledge.id, row.amount) is not None)
+        outcome = classify(row, owed, row.fingerprint in known, by_hand)
+        if pledge is not None and outcome not in (Match.DUPLICATE, Match.CONFIRMED_BY_HAND):
             owed_running[pledge.id] = max(0, (owed or 0) - row.amount)
         preview.append({"line": row.line, "booked_at": row.booked_at.isoformat(), "amount": row.amount,
                         "memo": row.memo[:300], "reference": row.reference, "fingerprint": row.fingerprint,
@@ -74,7 +99,7 @@ def commit_statement(actor: Actor, import_id: int) -> dict[str, int]:
     statement = db.session.scalar(select(StatementImport).where(StatementImport.id == import_id).with_for_update())
     if statement is None:
         raise NotFound()
-    counts = {"applied": 0, "unmatched": 0, "skipped": 0}
+    counts = {"applied": 0, "linked": 0, "unmatched": 0, "skipped": 0}
     if statement.committed_at is not None:
         counts["skipped"] = len(statement.rows)
         return counts
@@ -83,6 +108,7 @@ def commit_statement(actor: Actor, import_id: int) -> dict[str, int]:
     need_ids = set(db.session.scalars(select(Pledge.need_id).where(Pledge.id.in_(pledge_ids)))) if pledge_ids else set()
     needs, pledges = lock_needs_and_pledges(need_ids, pledge_ids)
     known = _known_fingerprints(r["fingerprint"] for r in rows)
+    manual = _unlinked_manual_payments(pledge_ids)
     for row in rows:
         if row["fingerprint"] in known:
             counts["skipped"] += 1
@@ -91,9 +117,14 @@ def commit_statement(actor: Actor, import_id: int) -> dict[str, int]:
         booked_at = datetime.fromisoformat(row["booked_at"]).replace(tzinfo=SEOUL).astimezone(timezone.utc)
         pledge = pledges.get(row["pledge_id"]) if row["pledge_id"] else None
         outcome = "unmatched"
-        if pledge is not None:
-            apply_payment(actor, needs[pledge.need_id], pledge, row["amount"], source="statement",
-                          external_id=row["fingerprint"], received_at=booked_at, note=row["memo"])
+        by_hand = _take_manual(manual, pledge.id, row["amount"]) if pledge is not None else None
+        if by_hand is not None:
+            by_hand.bank_fingerprint = row["fingerprint"]  # the statement confirms it; no new money
+            outcome = "linked"
+        elif pledge is not None:
+            outcome_ = apply_payment(actor, needs[pledge.need_id], pledge, row["amount"], source="statement",
+                                     external_id=row["fingerprint"], received_at=booked_at, note=row["memo"])
+            outcome_.payment.bank_fingerprint = row["fingerprint"]
             outcome = "applied"
         db.session.add(BankTransaction(fingerprint=row["fingerprint"], booked_at=booked_at, amount=row["amount"],
                                        memo=row["memo"], reference=row["reference"], outcome=outcome,
@@ -119,11 +150,12 @@ def match_bank_row(actor: Actor, bank_row_id: int, reference: str) -> BankTransa
     if row.outcome != "unmatched":
         return row
     pledge = db.session.scalar(select(Pledge).where(Pledge.reference == reference.strip().upper()))
-    if pledge is None:
+    if pledge is None or pledge.need is None or not staff_can_see(actor.user, pledge.need):
         raise StatementError("unknown_reference", value=reference)
     needs, pledges = lock_needs_and_pledges([pledge.need_id], [pledge.id])
-    apply_payment(actor, needs[pledge.need_id], pledges[pledge.id], row.amount, source="statement",
-                  external_id=row.fingerprint, received_at=row.booked_at, note=row.memo)
+    outcome = apply_payment(actor, needs[pledge.need_id], pledges[pledge.id], row.amount, source="statement",
+                            external_id=row.fingerprint, received_at=row.booked_at, note=row.memo)
+    outcome.payment.bank_fingerprint = row.fingerprint
     row.outcome, row.pledge_id = "applied", pledge.id
     record(actor, "statement.match", "bank_transaction", row.id, after={"pledge": pledge.id})
     return row

@@ -194,8 +194,8 @@ def commit_statement(import_id: int):
     except NotFound:
         abort(404)
     db.session.commit()
-    flash(_("Statement applied: %(applied)s payments recorded, %(unmatched)s unmatched, %(skipped)s already imported.",
-            **counts), "success")
+    flash(_("Statement applied: %(applied)s payments recorded, %(linked)s confirming transfers already recorded "
+            "by hand, %(unmatched)s unmatched, %(skipped)s already imported.", **counts), "success")
     return redirect(url_for("staff.statement", import_id=import_id), 303)
 
 

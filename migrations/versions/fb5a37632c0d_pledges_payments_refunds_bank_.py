@@ -110,11 +110,13 @@ def upgrade():
     sa.Column('recorded_at', kindcity.models.types.UTCDateTime(timezone=True), nullable=False),
     sa.Column('recorded_by_id', sa.Integer(), nullable=True),
     sa.Column('note', sa.String(length=300), nullable=False),
+    sa.Column('bank_fingerprint', sa.String(length=64), nullable=True),
     sa.CheckConstraint("source IN ('manual','statement','stripe','demo')", name=op.f('ck_payments_source')),
     sa.CheckConstraint('amount > 0', name=op.f('ck_payments_amount_positive')),
     sa.ForeignKeyConstraint(['pledge_id'], ['pledges.id'], name=op.f('fk_payments_pledge_id_pledges')),
     sa.ForeignKeyConstraint(['recorded_by_id'], ['users.id'], name=op.f('fk_payments_recorded_by_id_users')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_payments')),
+    sa.UniqueConstraint('bank_fingerprint', name=op.f('uq_payments_bank_fingerprint')),
     sa.UniqueConstraint('source', 'external_id', name='uq_payments_source_external_id')
     )
     with op.batch_alter_table('payments', schema=None) as batch_op:

@@ -274,17 +274,13 @@ def test_need_that_is_not_open_cannot_be_pledged(client, session, status):
     assert need.reserved == 0
 
 
-_NOT_FOUND_BUG = pytest.mark.xfail(strict=True, reason=(
-    "bug: create_direct_pledge (services/pledges.py:102-103) raises NotFound for a public need that is "
-    "cancelled/expired/delivering/completed, so the form (which GET still shows) says 'Not found.' "
-    "instead of 'This need is not taking pledges any more.'"))
 
 
 @pytest.mark.parametrize("status", [
     NeedStatus.FUNDED,
-    pytest.param(NeedStatus.CANCELLED, marks=_NOT_FOUND_BUG),
-    pytest.param(NeedStatus.EXPIRED, marks=_NOT_FOUND_BUG),
-    pytest.param(NeedStatus.COMPLETED, marks=_NOT_FOUND_BUG),
+    NeedStatus.CANCELLED,
+    NeedStatus.EXPIRED,
+    NeedStatus.COMPLETED,
 ])
 def test_closed_need_says_it_takes_no_pledges(client, session, status):
     need = f.need(status=status)
@@ -324,8 +320,6 @@ def test_staff_and_admins_cannot_pledge(client, session, scene, role):
     assert _count(session) == 0
 
 
-@pytest.mark.xfail(strict=True, reason="bug: to_won (domain/money.py) accepts scientific notation, so the amount "
-                                       "'1e3' becomes a 1,000 won pledge (and '1e999999' costs ~30 s of CPU)")
 def test_scientific_notation_is_not_an_amount(client, session, scene):
     _staff, need, donor = scene
     f.login(client, donor)
@@ -496,9 +490,6 @@ def test_public_page_shows_paid_supporters_as_they_chose(app, session):
     assert reconcile() == []
 
 
-@pytest.mark.xfail(strict=True, reason="bug: services/needs.py supporters() shows Pledge.paid (all money received, "
-                                       "including the over-paid part owed back, or money of a cancelled pledge) as "
-                                       "the gift to this need, instead of what was placed on the need")
 def test_public_page_shows_what_was_given_to_the_need_not_what_was_refunded(app, session):
     staff = f.user("staff")
     need = f.need(author=staff, target=1_000_000)
