@@ -57,14 +57,17 @@ engine is deterministic and built from four parts:
   need keeps exactly its gap, every pledge keeps its criteria and caps. With enough budget this
   makes "can this set of needs be completed together?" exact, not a greedy guess.
 * **Local search.** Then, on the best plan: take one completed need out (least urgency per won
-  first), complete whatever left-out needs now fit (by rerouting), and keep the change only if
-  the urgency score rises (then more needs, then more money); otherwise undo it exactly (every
-  change is journaled). This finds the "one large need out, two smaller ones in" exchanges a
-  greedy misses.
+  first), complete left-out needs that can use the money it frees (greedily; failing that,
+  each of them first, then the rest; or two needs out at once), and keep the change only if
+  the urgency score rises (or stays and more needs complete); otherwise undo it exactly
+  (every change is journaled).
+  This finds the "one large need out, two smaller ones in" exchanges a greedy misses.
 
-Passes, rerouting and local search stop once ``WORK_BUDGET`` is spent: work is counted in
-pledges looked at and needs tried, never in seconds, so the result never depends on the machine
-or its load. Small instances get searched thoroughly; the largest get the first passes.
+The first (density) pass always runs; rerouting, price passes and local search stop once
+``SEARCH_BUDGET`` is spent. Work is counted in pledges looked at and needs tried, never in
+seconds, so the result never depends on the machine or its load. Small instances get searched
+thoroughly; the largest get little beyond the first pass, which is where it matters least (one
+need is a smaller share of thousands).
 
 Scale: pledges sit in criteria buckets. A pledge for categories {a, b}, any dong, group g sits
 in buckets (a, *, g) and (b, *, g); a need in cell (c, d, g) looks only at its eight buckets
@@ -834,18 +837,20 @@ def _step1(index: _Index, problem: _Problem) -> _Flow:
 
 def _local_search(flow: _Flow, order: list[int], stop_at: int) -> None:
     """Exchange moves on the best plan: take one completed need out, put left-out needs in,
-    and keep the change only if the plan gets better (score, then needs, then won).
+    and keep the change only if the plan gets better (score, then needs).
 
     Needs to take out are tried least urgency per won first. Needs that may go in are the
-    left-out needs that fit a pledge the need taken out gave money to. Phase 1 puts them in
+    left-out needs that can reach the money it frees (see ``moves``). Phase 1 puts them in
     greedily in ``order``; if no move helps, phase 2 tries each of them *first*, then the rest
-    greedily (a denser need put in first can block a better one). A move that helps is kept
+    greedily (a denser need put in first can block a better one); if none helps either,
+    phase 3 takes two needs out at once, then puts in greedily. A move that helps is kept
     and the search starts over; a move that does not is undone exactly. After every kept move
     every left-out need is tried again, so (budget allowing) no need that fits is left out.
     Stops when no move helps or the work budget is spent.
     """
     index, problem = flow.index, flow.problem
     weights, needs, buckets = problem.weights, problem.needs, problem.buckets
+    position = {i: k for k, i in enumerate(order)}
 
     def put_in(candidates: list[int]) -> None:
         for i in candidates:
@@ -857,17 +862,18 @@ def _local_search(flow: _Flow, order: list[int], stop_at: int) -> None:
             if not flow.try_direct(i):
                 flow.try_rerouted(i, stop_at)
 
-    def improves(out: int, first: int | None, candidates: list[int]) -> bool:
-        before = flow.key()
+    def improves(out: int | tuple[int, int], first: int | None, candidates: list[int]) -> bool:
+        before = flow.key()[:2]  # score, then needs; more won alone would only drift
         mark = flow.mark()
-        flow.remove(out)
+        for taken_out in (out,) if isinstance(out, int) else out:
+            flow.remove(taken_out)
         if first is not None:
             put_in([first])
             if first not in flow.completed:
                 flow.rollback(mark)
                 return False
-        put_in([i for i in candidates if i != out])
-        if flow.key() > before:
+        put_in(candidates)
+        if flow.key()[:2] > before:
             flow.journal.clear()
             put_in([i for i in order if i not in flow.completed])
             flow.journal.clear()
@@ -876,13 +882,23 @@ def _local_search(flow: _Flow, order: list[int], stop_at: int) -> None:
         return False
 
     def moves() -> Iterator[tuple[int, list[int]]]:
-        """(need to take out, needs that may go in), computed lazily: work counts."""
+        """(need to take out, needs that may go in), computed lazily (the work counts).
+
+        May go in: a left-out need that fits a pledge the need taken out frees, or a pledge
+        that gives to a completed need which could move onto the freed money (one step of
+        rerouting; longer chains are found when the need is put in, not here).
+        """
         left_out = [i for i in order if i not in flow.completed]
         outs = sorted(flow.completed, key=lambda i: (-needs[i].gap * 60 // weights[i], needs[i].id))
         for out in outs:
             freed = {b for p in flow.given[out] for b, _ in index.slots[p]}
-            index.visits += len(left_out)
-            movable = [i for i in left_out if not freed.isdisjoint(buckets[i])]
+            reach = set(freed)
+            for j in flow.completed:
+                if j != out and not freed.isdisjoint(buckets[j]):
+                    for p in flow.given[j]:
+                        reach.update(b for b, _ in index.slots[p])
+            index.visits += len(left_out) + len(flow.completed)
+            movable = [i for i in left_out if not reach.isdisjoint(buckets[i])]
             if movable:
                 yield out, movable
 
@@ -905,6 +921,20 @@ def _local_search(flow: _Flow, order: list[int], stop_at: int) -> None:
                     improved = True
                     break
             if improved or index.visits >= stop_at:
+                break
+        if improved:
+            continue
+        single = list(moves())  # phase 3: two needs out
+        for x, (out, movable) in enumerate(single):
+            for other, more in single[x + 1 :]:
+                if index.visits >= stop_at:
+                    return
+                index.visits += len(movable) + len(more)
+                merged = sorted(set(movable) | set(more), key=position.__getitem__)
+                if improves((out, other), None, merged):
+                    improved = True
+                    break
+            if improved:
                 break
 
 

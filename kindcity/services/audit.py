@@ -14,3 +14,15 @@ def record(actor: Actor, action: str, entity: str, entity_id: int,
                        entity=entity, entity_id=entity_id, before=before, after=after)
     db.session.add(entry)
     return entry
+
+
+def record_now(actor: Actor, action: str, entity: str, entity_id: int, *, after: dict[str, Any] | None = None,
+               at=None) -> None:
+    """The same entry written at once, without an ORM object (hot paths)."""
+    from sqlalchemy import insert
+
+    from ..domain.time import utcnow
+
+    db.session.execute(insert(AuditEntry).values(actor_id=actor.user_id, address=actor.address, action=action,
+                                                 entity=entity, entity_id=entity_id, before=None, after=after,
+                                                 at=at or utcnow()))

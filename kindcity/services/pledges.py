@@ -1,5 +1,6 @@
 """Direct pledges: reserving part of a need's gap, paying, expiring, cancelling, and what happens to
-money when its need closes. Every change of money is one transaction: the caller commits once.
+money when its need closes. Every change of money is one transaction: the caller commits once, and
+rolls back when a service refuses (a refusal may come after rows were added to the session).
 
 Lock order, everywhere: the need row first, then the pledge row. On PostgreSQL these are row
 locks (SELECT ... FOR UPDATE); on SQLite the whole database is locked at BEGIN IMMEDIATE.
@@ -9,7 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm import make_transient_to_detached
 
 from ..domain import ledger as rules
 from ..domain.needs import NeedAction, NeedStatus
@@ -21,8 +23,8 @@ from ..domain.time import seoul_today, utcnow
 from ..extensions import db
 from ..models import Need, Payment, Pledge, Refund
 from . import Actor, Forbidden, NotFound
-from .audit import record
-from .ledger import placed_by_pledge_on_need, post
+from .audit import record, record_now
+from .ledger import placed_by_pledge_on_need, post, post_now
 from .needs import PersonalDataFound, on_need_closed
 
 PAYMENT_SOURCES = ("manual", "statement", "stripe", "demo")
@@ -98,22 +100,32 @@ def create_direct_pledge(actor: Actor, request: PledgeRequest, *, hold_for: time
     findings = check_fields({"message": message})
     if findings:
         raise PersonalDataFound(findings)
-    need = db.session.get(Need, request.need_id)
-    if need is None or need.status in (NeedStatus.DRAFT, NeedStatus.AWAITING_APPROVAL):
+    # Only the columns the rules need: this is the hottest path of the site, so no ORM objects are
+    # built until the pledge is safely reserved.
+    row = db.session.execute(select(Need.status, Need.deadline, Need.unit_cost, Need.target, Need.reserved,
+                                    Need.confirmed).where(Need.id == request.need_id)).one_or_none()
+    if row is None or row.status in (NeedStatus.DRAFT, NeedStatus.AWAITING_APPROVAL):
         raise NotFound()  # not public: do not reveal it exists
-    if need.status != NeedStatus.OPEN or need.deadline < seoul_today(now):
+    if row.status != NeedStatus.OPEN or row.deadline < seoul_today(now):
         raise PledgeError("need_not_open")
-    amount = pledge_amount(amount=request.amount, units=request.units, unit_cost=need.unit_cost, gap=need.gap)
-    reserve_gap(need.id, amount)
-    pledge = Pledge(reference=_unique_reference(), donor_id=donor.id, need_id=need.id, kind="direct",
-                    amount=amount, units=request.units, method=request.method, display=display.value,
-                    message=message, on_cancel=on_cancel.value, status=PledgeStatus.AWAITING_PAYMENT,
-                    hold_expires_at=now + hold_for, paid=0, held=amount, created_at=now)
+    amount = pledge_amount(amount=request.amount, units=request.units, unit_cost=row.unit_cost,
+                           gap=row.target - row.reserved - row.confirmed)
+    values = dict(reference=_unique_reference(), donor_id=donor.id, need_id=request.need_id, kind="direct",
+                  amount=amount, units=request.units, method=request.method, display=display.value, message=message,
+                  on_cancel=on_cancel.value, status=PledgeStatus.AWAITING_PAYMENT, hold_expires_at=now + hold_for,
+                  paid=0, held=amount, created_at=now, flagged=None)
+    pledge_id = db.session.execute(insert(Pledge).values(**values).returning(Pledge.id)).scalar_one()
+    post_now(rules.pledged(pledge_id, request.need_id, amount), actor, now)
+    record_now(actor, "pledge.create", "pledge", pledge_id,
+               after={"need": request.need_id, "amount": amount, "method": request.method}, at=now)
+    # Last, so the need's row lock is held only from here to the commit: everything else is written.
+    # If the gap is gone, PledgeError is raised and the caller rolls back, as on any refusal
+    # (the request or CLI command owns the transaction); nothing of this pledge is then kept.
+    reserve_gap(request.need_id, amount)
+    # The caller gets a Pledge without another query inside the locked part of the transaction.
+    pledge = Pledge(id=pledge_id, **values)
+    make_transient_to_detached(pledge)
     db.session.add(pledge)
-    db.session.flush()
-    post(rules.pledged(pledge.id, need.id, amount), actor)
-    record(actor, "pledge.create", "pledge", pledge.id,
-           after={"need": need.id, "amount": amount, "method": request.method})
     return pledge
 
 
@@ -124,6 +136,7 @@ def reserve_gap(need_id: int, amount: int) -> None:
     so two donors taking the last 100,000원 at once cannot both succeed (the second sees the first's
     row after its lock is released, and the WHERE no longer matches).
     """
+    db.session.flush()  # pending rows go first, so the lock below is the transaction's last step
     result = db.session.execute(
         update(Need)
         .where(Need.id == need_id, Need.status == NeedStatus.OPEN,
@@ -131,11 +144,14 @@ def reserve_gap(need_id: int, amount: int) -> None:
         .values(reserved=Need.reserved + amount)
         .execution_options(synchronize_session=False))
     if result.rowcount != 1:
-        need = db.session.scalar(select(Need).where(Need.id == need_id).execution_options(populate_existing=True))
-        if need is None or need.status != NeedStatus.OPEN:
+        status, gap = db.session.execute(select(Need.status, Need.target - Need.reserved - Need.confirmed)
+                                         .where(Need.id == need_id)).one()
+        if status != NeedStatus.OPEN:
             raise PledgeError("need_not_open")
-        raise PledgeError("not_enough_left", gap=need.gap)
-    db.session.expire_all()
+        raise PledgeError("not_enough_left", gap=int(gap))
+    need = db.session.identity_map.get(db.session.identity_key(Need, need_id))
+    if need is not None:
+        db.session.expire(need, ["reserved"])
 
 
 def _unique_reference() -> str:

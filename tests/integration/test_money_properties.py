@@ -50,6 +50,7 @@ def test_random_money_sequences_keep_every_invariant(session, steps):
         clock = utcnow()
         for step in steps:
             kind = step[0]
+            attempt = session.begin_nested()  # like a request: a refusal rolls its work back
             try:
                 if kind == "pledge":
                     _, donor, need, amount, choice = step
@@ -82,8 +83,9 @@ def test_random_money_sequences_keep_every_invariant(session, steps):
                     if due:
                         svc.record_bank_refund(Actor(staff), due[step[1] % len(due)].id, refunded_at=clock,
                                                bank_reference="ref")
+                attempt.commit()
             except (PledgeRuleError, ServiceError, need_service.rules.NeedRuleError):
-                pass  # a refusal is fine; it must leave nothing half-done, which the check below proves
+                attempt.rollback()  # a refusal is fine; what it leaves after the rollback is checked below
             _check_invariants([n.id for n in needs])
     finally:
         nested.rollback()

@@ -1,0 +1,190 @@
+"""Benchmark: pledges per second on one hot need, and the time to import a 10,000-row statement.
+
+    .venv/bin/python bench/pledges.py [--database postgresql+psycopg://postgres@127.0.0.1:5432/kindcity_bench]
+
+Runs against a database of its own (created and dropped here). Prints figures; asserts nothing.
+"""
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from sqlalchemy import create_engine, func, select, text  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
+
+from kindcity import create_app  # noqa: E402
+from kindcity.domain.pledges import PledgeRuleError  # noqa: E402
+from kindcity.extensions import db  # noqa: E402
+from kindcity.models import Need, Payment, Pledge, User  # noqa: E402
+from kindcity.services import SYSTEM, Actor  # noqa: E402
+from kindcity.services import pledges as svc  # noqa: E402
+from kindcity.services import statements as statement_service  # noqa: E402
+from kindcity.services.reconcile import reconcile  # noqa: E402
+from kindcity.services.reference import seed_district  # noqa: E402
+
+CLIENTS = int(__import__("os").environ.get("BENCH_CLIENTS", "20"))
+
+
+def fresh_database(url: str) -> str:
+    target = make_url(url)
+    admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f"DROP DATABASE IF EXISTS {target.database} WITH (FORCE)"))
+        conn.execute(text(f"CREATE DATABASE {target.database}"))
+    admin.dispose()
+    return target.render_as_string(hide_password=False)
+
+
+def make_need(target: int, staff: User) -> int:
+    from tests import factories as f
+    return f.need(author=staff, target=target).id
+
+
+def _client(url: str, need_id: int, donor_id: int, count: int, barrier, results) -> None:
+    """One donor's process: like one gunicorn worker, its own interpreter, engine and connection."""
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench", "TESTING": True})
+    won = refused = 0
+    with app.app_context():
+        donor = db.session.get(User, donor_id)
+        db.session.commit()
+        barrier.wait()
+        timing = {"before_lock": 0.0, "lock_to_commit": 0.0}
+        original = svc.reserve_gap
+
+        def timed_reserve(need, amount):
+            timing["mark"] = time.perf_counter()
+            return original(need, amount)
+        svc.reserve_gap = timed_reserve
+        for _ in range(count):
+            start = time.perf_counter()
+            try:
+                svc.create_direct_pledge(Actor(donor), svc.PledgeRequest(
+                    need_id=need_id, amount=10_000, units=None, display="anonymous", message="",
+                    on_cancel="refund"), hold_for=timedelta(days=7))
+                db.session.commit()
+                won += 1
+            except PledgeRuleError:
+                db.session.rollback()
+                refused += 1
+            timing["before_lock"] += timing["mark"] - start
+            timing["lock_to_commit"] += time.perf_counter() - timing["mark"]
+        db.session.remove()
+        db.engine.dispose()
+    results.put((won, refused, timing["before_lock"] / count * 1000, timing["lock_to_commit"] / count * 1000))
+
+
+def bench_hot_need(app, url: str, pledges_total: int) -> None:
+    from tests import factories as f
+    with app.app_context():
+        staff = f.user("staff")
+        donors = [f.user("donor").id for _ in range(CLIENTS)]
+        # room for all but the last few pledges, so the end of the run races for the last won too
+        need_id = make_need(10_000 * (pledges_total - 5), staff)
+        db.session.commit()
+        db.session.remove()
+        db.engine.dispose()  # no connection may cross the fork below
+    context = multiprocessing.get_context("fork")
+    barrier = context.Barrier(CLIENTS + 1)
+    results = context.Queue()
+    per_client = pledges_total // CLIENTS
+    processes = [context.Process(target=_client, args=(url, need_id, d, per_client, barrier, results))
+                 for d in donors]
+    for process in processes:
+        process.start()
+    barrier.wait()
+    started = time.perf_counter()
+    outcomes = [results.get() for _ in processes]
+    elapsed = time.perf_counter() - started
+    for process in processes:
+        process.join()
+    won = sum(o[0] for o in outcomes)
+    refused = sum(o[1] for o in outcomes)
+    before = sum(o[2] for o in outcomes) / len(outcomes)
+    locked = sum(o[3] for o in outcomes) / len(outcomes)
+    with app.app_context():
+        need = db.session.get(Need, need_id)
+        over = max(0, need.reserved + need.confirmed - need.target)
+        problems = reconcile()
+        db.session.remove()
+    attempts = won + refused
+    print(f"hot need: {CLIENTS} concurrent clients (processes), {attempts} pledge attempts in {elapsed:.2f} s "
+          f"= {attempts / elapsed:.0f} pledges/s ({won} accepted, {refused} refused 'not enough left'); "
+          f"over-funding: {over} won; reconcile: {len(problems)} discrepancies")
+    print(f"  per pledge, averaged over clients: {before:.1f} ms of work before the need's row lock, "
+          f"{locked:.1f} ms from the conditional UPDATE (waiting for the lock included) to the end of COMMIT")
+
+
+def bench_statement(app, rows: int) -> None:
+    from tests import factories as f
+    with app.app_context():
+        staff = f.user("staff", centre_code="district-welfare")
+        donor = f.user("donor")
+        needs = [make_need(10_000_000, staff) for _ in range(50)]
+        references = []
+        for index in range(rows):
+            pledge = svc.create_direct_pledge(Actor(donor), svc.PledgeRequest(
+                need_id=needs[index % len(needs)], amount=20_000, units=None, display="anonymous", message="",
+                on_cancel="refund"), hold_for=timedelta(days=7))
+            references.append(pledge.reference)
+            if index % 1000 == 999:
+                db.session.commit()
+        db.session.commit()
+        lines = ["거래일시,적요,출금액,입금액,입금자명,잔액"]
+        balance = 0
+        for index, reference in enumerate(references):
+            amount = 20_000 if index % 10 else 15_000  # every tenth deposit is a partial payment
+            balance += amount
+            lines.append(f"2026-11-{1 + index % 28:02d} 10:{index % 60:02d}:{index % 60:02d},타행이체,,"
+                         f"\"{amount:,}\",김후원 {reference},\"{balance:,}\"")
+        data = "\n".join(lines).encode("cp949")
+        actor = Actor(staff, "bench")
+        started = time.perf_counter()
+        preview = statement_service.preview_statement(actor, "bench.csv", data)
+        db.session.commit()
+        previewed = time.perf_counter()
+        counts = statement_service.commit_statement(actor, preview.id)
+        db.session.commit()
+        done = time.perf_counter()
+        payments = db.session.scalar(select(func.count(Payment.id)))
+        again = statement_service.preview_statement(actor, "bench.csv", data)
+        duplicates = sum(1 for r in again.rows if r["outcome"] == "duplicate")
+        db.session.rollback()
+        problems = reconcile()
+        print(f"statement import: {rows} rows (CP949): preview {previewed - started:.2f} s, apply "
+              f"{done - previewed:.2f} s, total {done - started:.2f} s; {counts['applied']} payments recorded "
+              f"({payments} in the table); re-import sees {duplicates} duplicates; reconcile: "
+              f"{len(problems)} discrepancies")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--database", default="postgresql+psycopg://postgres@127.0.0.1:5432/kindcity_bench")
+    parser.add_argument("--pledges", type=int, default=4000)
+    parser.add_argument("--rows", type=int, default=10_000)
+    parser.add_argument("--only", choices=["hot", "statement"])
+    args = parser.parse_args()
+    url = fresh_database(args.database)
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench", "TESTING": True,
+                      "SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": CLIENTS + 5, "max_overflow": 5}})
+    with app.app_context():
+        db.create_all()
+        seed_district("gwangju-seogu")
+        db.session.commit()
+    print(f"database: {make_url(url).render_as_string(hide_password=True)}")
+    if args.only in (None, "hot"):
+        bench_hot_need(app, url, args.pledges)
+    if args.only in (None, "statement"):
+        bench_statement(app, args.rows)
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+if __name__ == "__main__":
+    main()
