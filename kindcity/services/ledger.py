@@ -31,6 +31,18 @@ def post_now(posting: Posting, actor: Actor | None, at) -> int:
     return transaction_id
 
 
+def post_many(postings, actor: Actor | None, at) -> None:
+    """Many postings in two statements (bulk imports): the transactions, then all their lines."""
+    ids = db.session.scalars(
+        insert(LedgerTransaction).returning(LedgerTransaction.id, sort_by_parameter_order=True),
+        [{"entry": p.entry.value, "pledge_id": p.pledge_id, "need_id": p.need_id, "memo": p.memo,
+          "actor_id": actor.user_id if actor else None, "created_at": at} for p in postings]).all()
+    # RETURNING makes SQLAlchemy send multi-row VALUES batches instead of one INSERT per row.
+    db.session.scalars(insert(LedgerLine).returning(LedgerLine.id), [
+        {"transaction_id": transaction_id, "account": line.account, "amount": line.amount}
+        for transaction_id, posting in zip(ids, postings) for line in posting.lines]).all()
+
+
 def balance(account: str) -> int:
     return int(db.session.scalar(select(func.coalesce(func.sum(LedgerLine.amount), 0))
                                  .where(LedgerLine.account == account)))

@@ -24,7 +24,7 @@ from ..extensions import db
 from ..models import Need, Payment, Pledge, Refund
 from . import Actor, Forbidden, NotFound
 from .audit import record, record_now
-from .ledger import placed_by_pledge_on_need, post, post_now
+from .ledger import placed_by_pledge_on_need, post, post_many, post_now
 from .needs import PersonalDataFound, on_need_closed
 
 PAYMENT_SOURCES = ("manual", "statement", "stripe", "demo")
@@ -70,6 +70,26 @@ def _set_need_status(actor: Actor, need: Need, action: NeedAction) -> None:
 
 def _set_pledge_status(pledge: Pledge, action: PledgeAction) -> None:
     pledge.status = next_status(pledge.status, action)
+
+
+class BulkWriter:
+    """Collects journal postings and payment rows, then writes them in a handful of statements."""
+
+    def __init__(self, actor: Actor, at: datetime):
+        self.actor, self.at = actor, at
+        self.postings: list = []
+        self.payments: list[dict] = []
+
+    def post(self, posting) -> None:
+        rules.check_balanced(posting.lines)
+        self.postings.append(posting)
+
+    def write(self) -> None:
+        if self.payments:
+            db.session.scalars(insert(Payment).returning(Payment.id), self.payments).all()  # batched VALUES
+        if self.postings:
+            post_many(self.postings, self.actor, self.at)
+        self.postings, self.payments = [], []
 
 
 # --- creating a pledge ---------------------------------------------------------------------
@@ -199,8 +219,14 @@ def record_payment(actor: Actor, pledge_id: int, amount: int, *, source: str, ex
 
 
 def apply_payment(actor: Actor, need: Need, pledge: Pledge, amount: int, *, source: str, external_id: str,
-                  received_at: datetime, note: str = "") -> PaymentOutcome:
-    """The payment rules on rows the caller has locked; adds rows, never flushes (bulk imports)."""
+                  received_at: datetime, note: str = "", writer: "BulkWriter | None" = None,
+                  bank_fingerprint: str | None = None) -> PaymentOutcome:
+    """The payment rules on rows the caller has locked; adds rows, never flushes.
+
+    With a ``writer`` (bulk imports) the payment row and the journal postings are collected and
+    written by the caller in a few statements; ``need`` and ``pledge`` may then be plain objects
+    with the same attributes, which the caller writes back."""
+    poster = writer.post if writer is not None else (lambda posting: post(posting, actor))
     holding = pledge.status in HOLDING
     can_place = need.status == NeedStatus.OPEN and pledge.status not in (PledgeStatus.CANCELLED, PledgeStatus.CLOSED)
     split = split_payment(amount=amount, promised=pledge.amount, paid_before=pledge.paid,
@@ -212,39 +238,44 @@ def apply_payment(actor: Actor, need: Need, pledge: Pledge, amount: int, *, sour
     pledge.paid += amount
     _set_pledge_status(pledge, PledgeAction.PAY_FULL if split.completes else PledgeAction.PAY_PART)
     if pledge.status not in HOLDING and pledge.held:
-        _release(actor, need, pledge, pledge.held)
-    payment = Payment(pledge=pledge, amount=amount, source=source, external_id=external_id,
-                      received_at=received_at, recorded_by_id=actor.user_id, note=note[:300])
-    db.session.add(payment)
-    post(rules.received(pledge.id, amount, need_id=need.id, placed=split.to_need,
-                        converted_hold=split.from_hold, memo=f"{source}:{external_id}"[:200]), actor)
+        _release(actor, need, pledge, pledge.held, poster=poster)
+    row = dict(pledge_id=pledge.id, amount=amount, source=source, external_id=external_id, received_at=received_at,
+               recorded_by_id=actor.user_id, note=note[:300], bank_fingerprint=bank_fingerprint)
+    payment = None
+    if writer is not None:
+        writer.payments.append(row)
+    else:
+        payment = Payment(**row)
+        db.session.add(payment)
+    poster(rules.received(pledge.id, amount, need_id=need.id, placed=split.to_need,
+                          converted_hold=split.from_hold, memo=f"{source}:{external_id}"[:200]))
     if split.surplus:
-        follow_donor_choice(actor, pledge, split.surplus,
+        follow_donor_choice(actor, pledge, split.surplus, poster=poster,
                             reason="over_paid" if split.to_need == min(amount, pledge.amount) else "need_full")
     if need.status == NeedStatus.OPEN and need.confirmed >= need.target:
         _set_need_status(actor, need, NeedAction.FUND)
     return PaymentOutcome(payment, created=True, placed=split.to_need, surplus=split.surplus)
 
 
-def follow_donor_choice(actor: Actor, pledge: Pledge, amount: int, *, reason: str) -> None:
+def follow_donor_choice(actor: Actor, pledge: Pledge, amount: int, *, reason: str, poster=None) -> None:
     """Money of this pledge that no need can take: pooled, owed back, or left for staff to move."""
     choice = OnCancel(pledge.on_cancel)
     if choice == OnCancel.POOL:
-        post(rules.moved_to_pool(pledge.id, amount, memo=reason), actor)
+        (poster or (lambda posting: post(posting, actor)))(rules.moved_to_pool(pledge.id, amount, memo=reason))
     elif choice == OnCancel.REFUND:
-        db.session.add(Refund(pledge=pledge, amount=amount, reason=reason, status="due"))
+        db.session.add(Refund(pledge_id=pledge.id, amount=amount, reason=reason, status="due"))
     # SIMILAR: the money stays on the pledge's own account; staff see it in their queue and move it.
     record(actor, f"pledge.unplaced.{choice.value}", "pledge", pledge.id, after={"amount": amount, "reason": reason})
 
 
 # --- holds ending ----------------------------------------------------------------------------
 
-def _release(actor: Actor, need: Need, pledge: Pledge, amount: int) -> None:
+def _release(actor: Actor, need: Need, pledge: Pledge, amount: int, poster=None) -> None:
     if amount <= 0:
         return
     need.reserved -= amount
     pledge.held -= amount
-    post(rules.released(pledge.id, need.id, amount), actor)
+    (poster or (lambda posting: post(posting, actor)))(rules.released(pledge.id, need.id, amount))
 
 
 def release_expired(now: datetime | None = None, actor: Actor | None = None) -> list[int]:
@@ -366,3 +397,102 @@ def record_bank_refund(actor: Actor, refund_id: int, *, refunded_at: datetime, b
     post(rules.refunded(refund.pledge_id, refund.amount, memo=f"bank:{refund.bank_reference}"), actor)
     record(actor, "refund.record", "refund", refund.id, after={"amount": refund.amount})
     return refund
+
+
+# --- card payments: holds ended by the provider, refunds the provider confirms ----------------
+# Used by kindcity.services.card. Each step is idempotent (a second call changes nothing), because
+# provider events arrive late, twice and out of order. Lock order as everywhere: need, pledge, refund.
+
+def expire_hold(actor: Actor, pledge_id: int, *, reason: str) -> bool:
+    """End one pledge's hold now (its card checkout expired or its delayed payment failed)."""
+    need_id = db.session.scalar(select(Pledge.need_id).where(Pledge.id == pledge_id))
+    if need_id is None:
+        raise NotFound()
+    need = lock_need(need_id)
+    pledge = lock_pledge(pledge_id)
+    if pledge.status not in HOLDING:
+        return False  # paid, cancelled or released already
+    _release(actor, need, pledge, pledge.held)
+    _set_pledge_status(pledge, PledgeAction.EXPIRE)
+    record(actor, "pledge.expire", "pledge", pledge.id, after={"released": True, "reason": reason})
+    return True
+
+
+def extend_hold(actor: Actor, pledge_id: int, *, until: datetime, reason: str) -> bool:
+    """Keep an unpaid pledge's hold until ``until`` (a delayed payment method is settling)."""
+    pledge = lock_pledge(pledge_id)
+    if pledge.status not in HOLDING or (pledge.hold_expires_at is not None and pledge.hold_expires_at >= until):
+        return False
+    before = pledge.hold_expires_at
+    pledge.hold_expires_at = until
+    record(actor, "pledge.hold_extended", "pledge", pledge.id,
+           before={"until": before.isoformat() if before else None}, after={"until": until.isoformat(), "reason": reason})
+    return True
+
+
+def flag_pledge(actor: Actor, pledge_id: int, text: str) -> bool:
+    """Put a pledge in front of staff (a dispute, a refund made outside kindcity, ...)."""
+    pledge = lock_pledge(pledge_id)
+    text = text[:200]
+    if pledge.flagged == text:
+        return False
+    before = pledge.flagged
+    pledge.flagged = text
+    record(actor, "pledge.flag", "pledge", pledge.id, before={"flagged": before}, after={"flagged": text})
+    return True
+
+
+def _lock_refund(refund_id: int) -> Refund:
+    refund = db.session.scalar(select(Refund).where(Refund.id == refund_id).with_for_update()
+                               .execution_options(populate_existing=True))
+    if refund is None:
+        raise NotFound()
+    return refund
+
+
+def mark_refund_sent(actor: Actor, refund_id: int, *, source: str, external_id: str) -> bool:
+    """The provider accepted a refund but has not confirmed it yet: 'due' -> 'pending'."""
+    pledge_id = db.session.scalar(select(Refund.pledge_id).where(Refund.id == refund_id))
+    if pledge_id is None:
+        raise NotFound()
+    lock_pledge(pledge_id)
+    refund = _lock_refund(refund_id)
+    if refund.status != "due":
+        return False
+    refund.status, refund.external_id, refund.failure = "pending", external_id, None
+    record(actor, "refund.sent", "refund", refund.id, after={"amount": refund.amount, "via": f"{source}:{external_id}"})
+    return True
+
+
+def complete_provider_refund(actor: Actor, refund_id: int, *, source: str, external_id: str,
+                             refunded_at: datetime) -> bool:
+    """The provider confirmed the refund: the journal records it now, once."""
+    pledge_id = db.session.scalar(select(Refund.pledge_id).where(Refund.id == refund_id))
+    if pledge_id is None:
+        raise NotFound()
+    lock_pledge(pledge_id)
+    refund = _lock_refund(refund_id)
+    if refund.status == "done":
+        return False
+    if unplaced(pledge_id) < refund.amount:
+        raise PledgeError("not_enough_unplaced", available=unplaced(pledge_id))
+    refund.status, refund.refunded_at, refund.external_id, refund.failure = "done", refunded_at, external_id, None
+    post(rules.refunded(pledge_id, refund.amount, memo=f"{source}:{external_id}"[:200]), actor)
+    record(actor, "refund.complete", "refund", refund.id, after={"amount": refund.amount, "via": f"{source}:{external_id}"})
+    return True
+
+
+def refund_failed(actor: Actor, refund_id: int, *, failure: str, external_id: str | None = None) -> bool:
+    """The provider could not send it back: the refund stays owed ('due') and staff pay it by bank."""
+    pledge_id = db.session.scalar(select(Refund.pledge_id).where(Refund.id == refund_id))
+    if pledge_id is None:
+        raise NotFound()
+    lock_pledge(pledge_id)
+    refund = _lock_refund(refund_id)
+    if refund.status == "done" or refund.failure == failure[:200]:
+        return False
+    refund.status, refund.failure = "due", failure[:200]
+    if external_id and refund.external_id is None:
+        refund.external_id = external_id
+    record(actor, "refund.failed", "refund", refund.id, after={"amount": refund.amount, "failure": refund.failure})
+    return True

@@ -3,17 +3,19 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import select
+from types import SimpleNamespace
+
+from sqlalchemy import insert, select, update
 
 from ..domain.pledges import PledgeStatus
 from ..domain.statements import Match, StatementError, classify, decode, parse_statement
 from ..domain.time import SEOUL, utcnow
 from ..extensions import db
-from ..models import BankTransaction, Payment, Pledge, StatementImport
+from ..models import BankTransaction, Need, Payment, Pledge, StatementImport
 from . import Actor, Forbidden, NotFound
 from .audit import record
 from .needs import staff_can_see
-from .pledges import apply_payment, lock_needs_and_pledges
+from .pledges import BulkWriter, apply_payment, lock_needs_and_pledges
 
 _CHUNK = 900  # stay under SQLite's bound-parameter limit
 
@@ -105,10 +107,11 @@ def commit_statement(actor: Actor, import_id: int) -> dict[str, int]:
         return counts
     rows = statement.rows
     pledge_ids = {r["pledge_id"] for r in rows if r["pledge_id"]}
-    need_ids = set(db.session.scalars(select(Pledge.need_id).where(Pledge.id.in_(pledge_ids)))) if pledge_ids else set()
-    needs, pledges = lock_needs_and_pledges(need_ids, pledge_ids)
+    needs, pledges = _lock_plain(pledge_ids)
     known = _known_fingerprints(r["fingerprint"] for r in rows)
     manual = _unlinked_manual_payments(pledge_ids)
+    writer = BulkWriter(actor, utcnow())
+    bank_rows = []
     for row in rows:
         if row["fingerprint"] in known:
             counts["skipped"] += 1
@@ -122,17 +125,58 @@ def commit_statement(actor: Actor, import_id: int) -> dict[str, int]:
             by_hand.bank_fingerprint = row["fingerprint"]  # the statement confirms it; no new money
             outcome = "linked"
         elif pledge is not None:
-            outcome_ = apply_payment(actor, needs[pledge.need_id], pledge, row["amount"], source="statement",
-                                     external_id=row["fingerprint"], received_at=booked_at, note=row["memo"])
-            outcome_.payment.bank_fingerprint = row["fingerprint"]
+            apply_payment(actor, needs[pledge.need_id], pledge, row["amount"], source="statement",
+                          external_id=row["fingerprint"], received_at=booked_at, note=row["memo"],
+                          writer=writer, bank_fingerprint=row["fingerprint"])
             outcome = "applied"
-        db.session.add(BankTransaction(fingerprint=row["fingerprint"], booked_at=booked_at, amount=row["amount"],
-                                       memo=row["memo"], reference=row["reference"], outcome=outcome,
-                                       pledge_id=pledge.id if pledge else None, import_id=statement.id))
+        bank_rows.append(dict(fingerprint=row["fingerprint"], booked_at=booked_at, amount=row["amount"],
+                              memo=row["memo"], reference=row["reference"], outcome=outcome,
+                              pledge_id=pledge.id if pledge else None, import_id=statement.id, imported_at=utcnow()))
         counts[outcome] += 1
+    writer.write()
+    _write_back(needs, pledges)
+    if bank_rows:
+        db.session.scalars(insert(BankTransaction).returning(BankTransaction.id), bank_rows).all()
     statement.committed_at = utcnow()
     record(actor, "statement.commit", "statement", statement.id, after=counts)
     return counts
+
+
+_NEED_FIELDS = ("id", "status", "target", "reserved", "confirmed")
+_PLEDGE_FIELDS = ("id", "need_id", "status", "amount", "paid", "held", "on_cancel")
+
+
+def _lock_plain(pledge_ids) -> tuple[dict[int, SimpleNamespace], dict[int, SimpleNamespace]]:
+    """Lock the pledges and their needs (needs first, in id order) and read them as plain objects:
+    thousands of rows are applied in memory and written back in one statement per table."""
+    pledges: dict[int, SimpleNamespace] = {}
+    need_ids: set[int] = set()
+    for chunk in _chunks(sorted(pledge_ids)):
+        for row in db.session.execute(select(Pledge.need_id).where(Pledge.id.in_(chunk))):
+            need_ids.add(row.need_id)
+    needs: dict[int, SimpleNamespace] = {}
+    for chunk in _chunks(sorted(need_ids)):
+        for row in db.session.execute(select(*(getattr(Need, f) for f in _NEED_FIELDS))
+                                      .where(Need.id.in_(chunk)).order_by(Need.id).with_for_update()):
+            needs[row.id] = SimpleNamespace(**row._mapping)
+    for chunk in _chunks(sorted(pledge_ids)):
+        for row in db.session.execute(select(*(getattr(Pledge, f) for f in _PLEDGE_FIELDS))
+                                      .where(Pledge.id.in_(chunk)).order_by(Pledge.id).with_for_update()):
+            pledges[row.id] = SimpleNamespace(**row._mapping)
+    for item in list(needs.values()) + list(pledges.values()):
+        item._original = dict(vars(item))
+    return needs, pledges
+
+
+def _write_back(needs, pledges) -> None:
+    db.session.flush()  # ORM changes made on the way (linked payments, refunds, audit) go first
+    for model, items, fields in ((Need, needs, ("status", "reserved", "confirmed")),
+                                 (Pledge, pledges, ("status", "paid", "held"))):
+        changed = [{"id": item.id, **{f: getattr(item, f) for f in fields}} for item in items.values()
+                   if any(getattr(item, f) != item._original[f] for f in fields)]
+        if changed:
+            db.session.execute(update(model), changed)
+    db.session.expire_all()
 
 
 def unmatched_rows(limit: int = 200) -> list[BankTransaction]:
