@@ -56,21 +56,33 @@ def make_test_app(database_url: str, **extra):
 
 
 @pytest.fixture(scope="session")
-def database_url(tmp_path_factory) -> str:
-    if PG_URL:
-        return PG_URL
-    return "sqlite:///" + str(tmp_path_factory.mktemp("db") / "kindcity-test.sqlite3")
+def database_url(tmp_path_factory):
+    """SQLite: a temporary file. PostgreSQL: a database of this test run's own, created from the
+    server in KINDCITY_TEST_DATABASE_URL and dropped at the end, so parallel runs never collide."""
+    if not PG_URL:
+        yield "sqlite:///" + str(tmp_path_factory.mktemp("db") / "kindcity-test.sqlite3")
+        return
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+
+    base = make_url(PG_URL)
+    name = f"{base.database}_run{os.getpid()}"
+    admin = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield base.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 @pytest.fixture(scope="session")
 def app(database_url, tmp_path_factory):
     app = make_test_app(database_url, KINDCITY_OUTBOX=str(tmp_path_factory.mktemp("outbox")))
     with app.app_context():
-        db.drop_all()
-        if db.engine.dialect.name == "postgresql":
-            # Tables from other test runs or migrations tests must not linger.
-            with db.engine.begin() as conn:
-                conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
         db.create_all()
         seed_district("gwangju-seogu")
         db.session.commit()

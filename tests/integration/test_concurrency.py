@@ -33,7 +33,7 @@ THREADS = 20
 def live_app():
     url = os.environ.get("KINDCITY_TEST_DATABASE_URL")
     assert url, "the concurrency tests need PostgreSQL (KINDCITY_TEST_DATABASE_URL); make test provides it"
-    name = "kindcity_concurrency_test"
+    name = f"kindcity_concurrency_test_{os.getpid()}"
     admin = create_engine(make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))

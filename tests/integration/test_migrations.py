@@ -21,7 +21,7 @@ def empty_database_url(tmp_path):
         yield "sqlite:///" + str(tmp_path / "migrations.sqlite3")
         return
     # A database of its own, so the migration run cannot disturb the suite's tables.
-    name = "kindcity_migrations_test"
+    name = f"kindcity_migrations_test_{os.getpid()}"
     admin = create_engine(make_url(pg).set(database="postgres"), isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
