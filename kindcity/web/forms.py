@@ -55,7 +55,7 @@ ORG_KIND_CHOICES = [
     SelectChoice("", _l("An individual")),
     SelectChoice("church", _l("A church or religious body")),
     SelectChoice("business", _l("A business")),
-    SelectChoice("good_shop", _l("A good shop (착한 가게)")),
+    SelectChoice("good_shop", _l("A good shop")),
     SelectChoice("civic", _l("A civic group")),
 ]
 
@@ -118,6 +118,10 @@ DISPLAY_CHOICES = [
     SelectChoice("name", _l("My name")),
     SelectChoice("organisation", _l("My organisation's name")),
 ]
+PAYMENT_METHOD_CHOICES = [
+    SelectChoice("bank", _l("Bank transfer (계좌이체)")),
+    SelectChoice("card", _l("Card")),
+]
 ON_CANCEL_CHOICES = [
     SelectChoice("refund", _l("Refund it to me")),
     SelectChoice("pool", _l("Move it to the district's pooled fund (나눔 기금)")),
@@ -133,6 +137,7 @@ class PledgeForm(FlaskForm):
                           validators=[Optional(), Length(max=300)])
     on_cancel = SelectField(_l("If this need is cancelled or closes before it is met, your money should"),
                             choices=ON_CANCEL_CHOICES, default="refund")
+    method = SelectField(_l("How will you pay?"), choices=PAYMENT_METHOD_CHOICES, default="bank")
 
 
 class PaymentForm(FlaskForm):
