@@ -35,6 +35,8 @@ def load_config(instance_path: str, environ: Mapping[str, str] | None = None) ->
         "KINDCITY_DISTRICT": env.get("KINDCITY_DISTRICT", "gwangju-seogu"),
         "KINDCITY_RECEIVING_ORG": env.get("KINDCITY_RECEIVING_ORG", ""),
         "KINDCITY_OUTBOX": env.get("KINDCITY_OUTBOX", str(Path(instance_path) / "outbox")),
+        # Report photos: outside static/, served only through a route that checks publication.
+        "KINDCITY_UPLOAD_DIR": env.get("KINDCITY_UPLOAD_DIR", str(Path(instance_path) / "uploads")),
         "KINDCITY_SMTP_URL": env.get("KINDCITY_SMTP_URL", ""),
         "KINDCITY_MAIL_FROM": env.get("KINDCITY_MAIL_FROM", "noreply@kindcity.example"),
         "KINDCITY_LOGIN_MAX_FAILURES_PER_ACCOUNT": int(env.get("KINDCITY_LOGIN_MAX_FAILURES_PER_ACCOUNT", "5")),

@@ -6,8 +6,8 @@ Accounts (a debit is positive, a credit negative; every transaction sums to zero
 
     cash                money the receiving organisation holds (bank account, card processor)
     pledge:<id>         money received on a pledge and not yet placed anywhere (credit balance)
-    need:<id>           money placed on a need and not yet spent (credit balance = held)
-    spent:<id>          money disbursed for a need (debit balance)
+    need:<id>           money placed on a need, net of money taken back (credit balance)
+    spent:<id>          money disbursed for a need (debit balance); held = -need:<id> - spent:<id>
     pool                the district's pooled fund, money waiting for a need (credit balance)
     promise:<id>        memo: what a donor has promised and not yet paid (debit balance)
     hold:<id>           memo: the part of a need's gap reserved by unpaid promises (credit balance)

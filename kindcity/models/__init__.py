@@ -1,6 +1,7 @@
 """SQLAlchemy models: the persistent shape of the domain. No business rules live here."""
 from .accounts import LoginAttempt, Organisation, Role, User
 from .audit import AuditEntry
+from .impact import Disbursement, ImpactReport, LeftoverReturn, ReportPhoto
 from .money import BankTransaction, LedgerLine, LedgerTransaction, Payment, Pledge, Refund, StatementImport
 from .needs import Need
 from .places import BeneficiaryGroup, Category, Centre, District, Dong
@@ -8,6 +9,10 @@ from .places import BeneficiaryGroup, Category, Centre, District, Dong
 __all__ = [
     "AuditEntry",
     "BankTransaction",
+    "Disbursement",
+    "ImpactReport",
+    "LeftoverReturn",
+    "ReportPhoto",
     "LedgerLine",
     "LedgerTransaction",
     "Payment",

@@ -60,8 +60,10 @@ def check_needs(balances: dict[str, int]) -> list[Discrepancy]:
         if need.reserved + need.confirmed > need.target:
             found.append(Discrepancy("need_over_target", f"need {need.id}", f"<= {need.target}",
                                      need.reserved + need.confirmed))
-        held = -balances.get(f"need:{need.id}", 0)
+        # need:<id> holds what was placed on the need (net of money taken back); a disbursement
+        # (Dr spent:<id>, Cr cash) leaves it alone, so what is still held is placed - spent.
         spent = balances.get(f"spent:{need.id}", 0)
+        held = -balances.get(f"need:{need.id}", 0) - spent
         hold = -balances.get(f"hold:{need.id}", 0)
         if need.confirmed != held + spent:
             found.append(Discrepancy("need_confirmed_vs_journal", f"need {need.id} (confirmed = disbursed + held)",
