@@ -81,7 +81,8 @@ def database_url(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def app(database_url, tmp_path_factory):
-    app = make_test_app(database_url, KINDCITY_OUTBOX=str(tmp_path_factory.mktemp("outbox")))
+    app = make_test_app(database_url, KINDCITY_OUTBOX=str(tmp_path_factory.mktemp("outbox")),
+                        KINDCITY_UPLOAD_DIR=str(tmp_path_factory.mktemp("uploads")))
     with app.app_context():
         db.create_all()
         seed_district("gwangju-seogu")

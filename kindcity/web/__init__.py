@@ -28,6 +28,7 @@ def init_web(app: Flask) -> None:
         return user
 
     from . import admin, api, auth, donor, public, staff, staff_money  # noqa: F401  (staff_money adds staff routes)
+    from . import api_impact, donor_impact, impact, staff_impact  # noqa: F401  (add impact routes to api, donor, staff)
 
     app.register_blueprint(public.bp)
     app.register_blueprint(auth.bp)
@@ -35,6 +36,7 @@ def init_web(app: Flask) -> None:
     app.register_blueprint(staff.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(impact.bp)
     csrf.exempt(api.bp)
 
     app.after_request(security_headers)

@@ -1,6 +1,8 @@
 """The OpenAPI 3 description of the public API. Tests validate real responses against it."""
 from __future__ import annotations
 
+from .openapi_impact import IMPACT_PATHS, IMPACT_SCHEMAS
+
 _REF = {"type": "object", "required": ["code", "name"], "additionalProperties": False,
         "properties": {"code": {"type": "string"}, "name": {"type": "string"}}}
 
@@ -38,6 +40,7 @@ def openapi_document() -> dict:
                         "schema": {"$ref": "#/components/schemas/Need"}}}},
                     "404": {"description": "No such public need", "content": {"application/json": {
                         "schema": {"$ref": "#/components/schemas/Error"}}}}}}},
+            **IMPACT_PATHS,
         },
         "components": {"schemas": {
             "Reference": _REF,
@@ -75,5 +78,6 @@ def openapi_document() -> dict:
             "Error": {"type": "object", "required": ["error"], "properties": {"error": {
                 "type": "object", "required": ["status", "message"],
                 "properties": {"status": {"type": "integer"}, "message": {"type": "string"}}}}},
+            **IMPACT_SCHEMAS,
         }},
     }

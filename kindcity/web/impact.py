@@ -1,0 +1,108 @@
+"""Public impact pages: the district dashboard, each need's impact, the donor wall, report photos."""
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from pathlib import Path
+
+from flask import Blueprint, abort, current_app, render_template, request, send_from_directory
+from flask_login import current_user
+from sqlalchemy import select
+
+from ..domain.impact import PERIODS, WALL_GROUP_ORDER, format_tenths
+from ..domain.time import SEOUL, seoul_today
+from ..extensions import db
+from ..i18n import current_locale, format_won
+from ..models import ReportPhoto
+from ..services import NotFound
+from ..services import impact as impact_service
+from ..services import needs as need_service
+from ..services.photos import STORED_NAME
+from .charts import columns, horizontal_bars
+from .impact_forms import PeriodForm
+from .lazy import expire_due_needs
+
+bp = Blueprint("impact", __name__)
+
+_PHOTO_NAME = re.compile(STORED_NAME)
+
+
+def upload_folder() -> Path:
+    configured = current_app.config.get("KINDCITY_UPLOAD_DIR")
+    return Path(configured) if configured else Path(current_app.instance_path) / "uploads"
+
+
+@bp.app_template_global()
+def tenths(value: int) -> str:
+    return format_tenths(value)
+
+
+@bp.app_template_filter("seoul_date")
+def seoul_date(value):
+    """The Korea-time calendar day of a UTC timestamp."""
+    return value.astimezone(SEOUL).date() if value is not None else None
+
+
+def period_from_args() -> str:
+    period = request.args.get("period", "all")
+    return period if period in PERIODS else "all"
+
+
+@bp.get("/impact")
+def dashboard():
+    period = period_from_args()
+    summary = impact_service.district_impact(period, seoul_today())
+    locale = current_locale()
+    charts = {
+        "category": horizontal_bars([(row.ref.name(locale), row.placed, format_won(row.placed))
+                                     for row in summary.by_category]),
+        "dong": horizontal_bars([(row.ref.name(locale), row.placed, format_won(row.placed))
+                                 for row in summary.by_dong]),
+        "month": columns([(month[2:].replace("-", "."), amount, format_won(amount))
+                          for month, amount in summary.by_month]),
+    }
+    tables = {
+        "category": [(row.ref.name(locale), format_won(row.placed), row.completed) for row in summary.by_category],
+        "dong": [(row.ref.name(locale), format_won(row.placed), row.completed) for row in summary.by_dong],
+        "month": [(month, format_won(amount)) for month, amount in summary.by_month],
+    }
+    form = PeriodForm(request.args)
+    form.period.data = period
+    last_day = summary.end - timedelta(days=1) if summary.end else None
+    return render_template("impact/dashboard.html", summary=summary, charts=charts, tables=tables, form=form,
+                           period=period, last_day=last_day)
+
+
+@bp.get("/needs/<int:need_id>/impact")
+def need(need_id: int):
+    expire_due_needs()
+    try:
+        item = need_service.get_public_need(need_id)
+    except NotFound:
+        abort(404)
+    return render_template("impact/need.html", need=item, impact=impact_service.need_impact(item))
+
+
+@bp.get("/donors")
+def wall():
+    return render_template("impact/wall.html", wall=impact_service.donor_wall(), groups=WALL_GROUP_ORDER)
+
+
+@bp.get("/impact/photos/<name>")
+def photo(name: str):
+    """A report photo: public once its report is published; before that, only staff who see the need."""
+    if not _PHOTO_NAME.fullmatch(name):
+        abort(404)
+    item = db.session.scalar(select(ReportPhoto).where(ReportPhoto.filename == name))
+    if item is None:
+        abort(404)
+    if not item.report.is_published:
+        if not (current_user.is_authenticated and current_user.is_staff
+                and need_service.staff_can_see(current_user, item.report.need)):
+            abort(404)
+    response = send_from_directory(upload_folder(), name, mimetype=item.content_type)
+    response.headers["Content-Disposition"] = "inline"
+    if not item.report.is_published:
+        response.headers["Cache-Control"] = "private, no-store"
+    return response
+
