@@ -43,6 +43,13 @@ def load_config(instance_path: str, environ: Mapping[str, str] | None = None) ->
         "KINDCITY_LOGIN_MAX_FAILURES_PER_ADDRESS": int(env.get("KINDCITY_LOGIN_MAX_FAILURES_PER_ADDRESS", "20")),
         "KINDCITY_LOGIN_WINDOW_MINUTES": int(env.get("KINDCITY_LOGIN_WINDOW_MINUTES", "15")),
         "KINDCITY_BANK_HOLD_DAYS": int(env.get("KINDCITY_BANK_HOLD_DAYS", "7")),
+        # Card payments (docs/stripe.md): Stripe when a secret key is set, else the demo provider (not in production).
+        "KINDCITY_STRIPE_SECRET_KEY": env.get("KINDCITY_STRIPE_SECRET_KEY", ""),
+        "KINDCITY_STRIPE_WEBHOOK_SECRET": env.get("KINDCITY_STRIPE_WEBHOOK_SECRET", ""),
+        "KINDCITY_STRIPE_ACCOUNT": env.get("KINDCITY_STRIPE_ACCOUNT", ""),
+        "KINDCITY_STRIPE_API_BASE": env.get("KINDCITY_STRIPE_API_BASE", ""),
+        "KINDCITY_STRIPE_NETWORK_RETRIES": int(env.get("KINDCITY_STRIPE_NETWORK_RETRIES", "2")),
+        "KINDCITY_CARD_HOLD_MINUTES": int(env.get("KINDCITY_CARD_HOLD_MINUTES", "30")),
         "KINDCITY_PAGE_SIZE": int(env.get("KINDCITY_PAGE_SIZE", "12")),
         "MAX_CONTENT_LENGTH": int(env.get("KINDCITY_MAX_CONTENT_LENGTH", str(12 * 1024 * 1024))),
         "MAX_FORM_MEMORY_SIZE": 512 * 1024,
@@ -79,3 +86,16 @@ def check_config(cfg: Mapping[str, Any]) -> None:
             raise ConfigError(
                 "KINDCITY_SECRET_KEY must be set to a random value of at least 32 characters in production"
             )
+    check_card_config(cfg)
+
+
+def check_card_config(cfg: Mapping[str, Any]) -> None:
+    """Stripe's Checkout lives 30 minutes to 24 hours; production needs the webhook secret and the real API."""
+    minutes = cfg.get("KINDCITY_CARD_HOLD_MINUTES", 30)
+    if cfg.get("KINDCITY_STRIPE_SECRET_KEY") and not 30 <= minutes <= 23 * 60:
+        raise ConfigError("KINDCITY_CARD_HOLD_MINUTES must be between 30 and 1380 with Stripe")
+    if cfg.get("KINDCITY_ENV") == "production" and cfg.get("KINDCITY_STRIPE_SECRET_KEY"):
+        if not cfg.get("KINDCITY_STRIPE_WEBHOOK_SECRET"):
+            raise ConfigError("KINDCITY_STRIPE_WEBHOOK_SECRET must be set when Stripe is used in production")
+        if cfg.get("KINDCITY_STRIPE_API_BASE"):
+            raise ConfigError("KINDCITY_STRIPE_API_BASE is for tests only; leave it empty in production")

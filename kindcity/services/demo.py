@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from ..domain.needs import NeedStatus
 from ..extensions import db
-from ..models import BeneficiaryGroup, Category, Dong, Need, Organisation, User
+from ..models import BeneficiaryGroup, Category, District, Dong, Need, Organisation, User
 from . import SYSTEM, Actor
 from . import needs as need_service
 from .accounts import create_organisation, create_user, find_user_by_email, register_donor
@@ -137,5 +137,124 @@ def load_demo_data(district_code: str, today: date) -> dict[str, int]:
             need_service.expire_overdue(today)
         created += 1
     db.session.flush()
+    created += load_demo_impact(district, today)
     return {"needs_created": created, "open": len(db.session.scalars(
         select(Need.id).where(Need.status == NeedStatus.OPEN)).all())}
+
+
+# --- impact: a completed need with a published report (load_demo_impact) ------------------------
+
+IMPACT_NEED_TITLE = "암 환자 서울 병원 이동 지원 (1차)"
+IMPACT_STORY = (
+    "지난 석 달 동안 서구에 사는 암 환자 11명이 서울의 대형병원에서 항암 치료를 받기 위해 "
+    "**38번 왕복**했습니다. 계획한 40번 중 2번은 치료 일정이 바뀌어 필요하지 않았습니다.\n\n"
+    "한 번 왕복에 드는 KTX와 택시 비용 15만 원을 서구 사랑나눔교회, 빛고을엘리베이터(주), "
+    "상무 착한국밥과 이웃 주민이 함께 마련했습니다. 쓰고 남은 30만 원은 후원자들이 고른 대로 "
+    "나눔 기금, 비슷한 수요, 환불로 돌아갔습니다.\n\n"
+    "> 치료보다 오가는 길이 더 걱정이었는데, 이제는 치료에만 마음을 쓸 수 있습니다.")
+# (donor e-mail, amount, display, on_cancel, days before today the money arrived)
+IMPACT_GIFTS = (
+    ("church@kindcity.example", 3_000_000, "organisation", "pool", 84),
+    ("elevator@kindcity.example", 2_100_000, "organisation", "similar", 80),
+    ("shop@kindcity.example", 600_000, "organisation", "pool", 76),
+    ("resident@kindcity.example", 300_000, "name", "refund", 75),
+)
+# (trips, days before today, what it paid for)
+IMPACT_SPENDING = ((10, 62, "서울 병원 왕복 교통비 10회 (KTX·택시)"), (10, 41, "서울 병원 왕복 교통비 10회 (KTX·택시)"),
+                   (10, 20, "서울 병원 왕복 교통비 10회 (KTX·택시)"), (8, 6, "서울 병원 왕복 교통비 8회 (KTX·택시)"))
+
+
+def _demo_photo_png() -> bytes:
+    """A drawn picture of a train (nobody in it), so the demo needs no real photo with consent."""
+    from io import BytesIO
+
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGB", (960, 540), (214, 234, 248))
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((0, 400, 960, 540), fill=(120, 160, 90))
+    draw.rectangle((0, 380, 960, 396), fill=(90, 90, 90))
+    draw.rounded_rectangle((90, 250, 870, 380), radius=40, fill=(245, 245, 245), outline=(11, 93, 59), width=6)
+    draw.polygon([(870, 250), (940, 330), (870, 380)], fill=(11, 93, 59))
+    for left in range(140, 800, 110):
+        draw.rounded_rectangle((left, 275, left + 80, 325), radius=8, fill=(60, 110, 160))
+    draw.rectangle((90, 340, 870, 352), fill=(11, 93, 59))
+    draw.ellipse((760, 60, 860, 160), fill=(255, 200, 60))
+    out = BytesIO()
+    image.save(out, "PNG")
+    return out.getvalue()
+
+
+def _demo_upload_folder():
+    from flask import current_app, has_app_context
+
+    if not has_app_context():
+        return None
+    from pathlib import Path
+    return Path(current_app.config.get("KINDCITY_UPLOAD_DIR") or Path(current_app.instance_path) / "uploads")
+
+
+def load_demo_impact(district: District, today: date) -> int:
+    """A completed need with a published report: 38 of 40 Seoul round trips for cancer patients.
+
+    Everything goes through the services (pledges, payments, delivery, spending, leftovers, report,
+    a colleague's approval), so the journal reconciles. Idempotent: it does nothing once the need exists.
+    """
+    import hashlib
+    from datetime import datetime, time
+
+    from ..domain.time import SEOUL
+    from ..models import ReportPhoto
+    from . import impact as impact_service
+    from . import photos as photo_files
+    from . import pledges as pledge_service
+
+    if db.session.scalar(select(Need.id).where(Need.title == IMPACT_NEED_TITLE)) is not None:
+        return 0
+    author = find_user_by_email("staff.hwajeong@kindcity.example")
+    approver = find_user_by_email("staff.district@kindcity.example")
+    by_code = lambda model, code: db.session.scalar(select(model).where(model.code == code))  # noqa: E731
+    writer = Actor(author, "demo")
+    need = need_service.create_need(writer, need_service.NeedInput(
+        title=IMPACT_NEED_TITLE, summary="서울 대형병원에서 항암 치료를 받는 환자들의 왕복 교통비를 지원했습니다.",
+        description="서울 병원 왕복 교통비 40회분을 모았습니다. 모금이 끝나 지원을 마쳤고, 성과 보고가 공개되어 있습니다.",
+        category_id=by_code(Category, "medical-transport").id, dong_id=by_code(Dong, "hwajeong1").id,
+        group_id=by_code(BeneficiaryGroup, "cancer-patients").id, beneficiary_count=11, deadline=today + timedelta(days=1),
+        receiving_org=district.receiving_org_ko, unit_name="서울 병원 왕복", unit_cost=150_000, units=40), today)
+    need_service.submit(writer, need, today)
+    need_service.approve(Actor(approver, "demo"), need, today)
+    need.created_at = need.approved_at = datetime.combine(today - timedelta(days=90), time(9, 0), SEOUL)
+    for email, amount, display, on_cancel, days_ago in IMPACT_GIFTS:
+        donor = find_user_by_email(email)
+        pledge = pledge_service.create_direct_pledge(Actor(donor, "demo"), pledge_service.PledgeRequest(
+            need_id=need.id, amount=amount, units=None, display=display, message="", on_cancel=on_cancel),
+            hold_for=timedelta(days=7))
+        arrived = datetime.combine(today - timedelta(days=days_ago), time(10, 0), SEOUL)
+        pledge_service.record_payment(Actor(approver, "demo"), pledge.id, amount, source="demo",
+                                      external_id=f"demo-impact:{pledge.reference}", received_at=arrived)
+    db.session.flush()
+    db.session.refresh(need)
+    impact_service.start_delivery(writer, need, report_due=today + timedelta(days=14), today=today)
+    for trips, days_ago, what in IMPACT_SPENDING:
+        impact_service.record_disbursement(writer, need, amount=trips * 150_000, spent_on=today - timedelta(days=days_ago),
+                                           description=what, today=today)
+    impact_service.return_leftovers(writer, need)
+    impact_service.save_report(writer, need, impact_service.ReportInput(
+        units_delivered=38, beneficiaries_reached=11, delivered_from=today - timedelta(days=70),
+        delivered_to=today - timedelta(days=6), story=IMPACT_STORY), today)
+    folder = _demo_upload_folder()
+    if folder is not None:
+        processed = photo_files.process_photo(_demo_photo_png(), "train.png")
+        # Named by content, so loading the demo again (or in tests) never piles up copies.
+        name = f"{hashlib.sha256(processed.data).hexdigest()[:32]}.{processed.extension}"
+        if not (folder / name).exists():
+            photo_files.store(folder, name, processed.data)
+        report = impact_service.report_for(need.id)
+        db.session.add(ReportPhoto(report_id=report.id, filename=name, content_type=processed.content_type,
+                                   width=processed.width, height=processed.height, size_bytes=len(processed.data),
+                                   caption="서울로 향하는 KTX 열차 그림 (사람은 나오지 않습니다)", consent=True,
+                                   uploaded_by_id=author.id))
+        db.session.flush()
+    impact_service.submit_report(writer, need, today)
+    impact_service.approve_report(Actor(approver, "demo"), need, today)
+    return 1
