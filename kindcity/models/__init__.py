@@ -5,6 +5,7 @@ from .impact import Disbursement, ImpactReport, LeftoverReturn, ReportPhoto
 from .money import BankTransaction, LedgerLine, LedgerTransaction, Payment, Pledge, Refund, StatementImport
 from .needs import Need
 from .places import BeneficiaryGroup, Category, Centre, District, Dong
+from .provider_events import ProviderEvent
 
 __all__ = [
     "AuditEntry",
@@ -27,6 +28,7 @@ __all__ = [
     "LoginAttempt",
     "Need",
     "Organisation",
+    "ProviderEvent",
     "Role",
     "User",
 ]

@@ -52,6 +52,8 @@ class Pledge(db.Model):
     paid: Mapped[int] = mapped_column(BigInteger, default=0)
     held: Mapped[int] = mapped_column(BigInteger, default=0)
     flagged: Mapped[str | None] = mapped_column(String(200))
+    # The card checkout started for this pledge (one per pledge: its idempotency key is fixed).
+    checkout_session_id: Mapped[str | None] = mapped_column(String(128), unique=True)
 
     @property
     def owed(self) -> int:
@@ -102,6 +104,8 @@ class Refund(db.Model):
     bank_reference: Mapped[str | None] = mapped_column(String(100))
     external_id: Mapped[str | None] = mapped_column(String(128), unique=True)
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # Why the card provider could not send it back; such a refund stays 'due' for staff to pay by bank.
+    failure: Mapped[str | None] = mapped_column(String(200))
 
 
 class BankTransaction(db.Model):
