@@ -83,11 +83,16 @@ def release_expired():
 
 
 @click.command("reconcile")
-def reconcile():
+@click.option("--stripe", "with_stripe", is_flag=True,
+              help="Also compare with Stripe: apply undelivered events, send card refunds due, compare records.")
+@click.option("--since", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="With --stripe: the first day (Korea time) to compare; default 30 days ago.")
+def reconcile(with_stripe: bool, since):
     """Check every money invariant against the journal; print each disagreement; exit 1 if any."""
     from .services.reconcile import reconcile as run
 
-    problems = run()
+    stripe_problems = _reconcile_stripe(since.date() if since else None) if with_stripe else []
+    problems = run() + stripe_problems
     db.session.rollback()
     for problem in problems:
         click.echo(str(problem))
@@ -95,6 +100,41 @@ def reconcile():
         click.echo(f"{len(problems)} discrepancy(ies) found.", err=True)
         sys.exit(1)
     click.echo("All money is accounted for: journal balanced, needs and pledges agree with it.")
+
+
+def _reconcile_stripe(since_day) -> list:
+    """Catch up with Stripe first (each event and each refund committed on its own), then compare."""
+    from datetime import datetime, time, timedelta
+
+    from .domain.time import SEOUL
+    from .payments import ProviderError, ProviderRefused, app_card_provider, delayed_payment_hold, stripe_configured
+    from .services import card
+    from .web.webhooks import send_card_refunds
+
+    if not stripe_configured(current_app.config):
+        raise click.ClickException("Stripe is not configured (KINDCITY_STRIPE_SECRET_KEY).")
+    provider = app_card_provider(current_app)
+    since = datetime.combine(since_day or seoul_today() - timedelta(days=30), time.min, SEOUL)
+    try:
+        missed = card.missed_events(provider, since)
+        for notice in missed:
+            try:
+                result = card.handle_event(provider, notice, async_hold=delayed_payment_hold(current_app.config))
+            except ProviderRefused as error:
+                db.session.rollback()
+                click.echo(f"could not apply event {notice.id} ({notice.type}): {error}")
+                continue
+            db.session.commit()
+            click.echo(f"applied missed event {notice.id} ({notice.type}): {result.outcome}")
+        for refund_id, outcome in send_card_refunds(current_app, provider).items():
+            click.echo(f"card refund {refund_id}: {outcome}")
+        problems = card.reconcile_with_provider(provider, since)
+    except ProviderError as error:
+        db.session.rollback()
+        raise click.ClickException(f"Stripe could not be reached: {error}") from None
+    db.session.rollback()
+    click.echo(f"Compared with Stripe since {since.date().isoformat()}: {len(missed)} missed event(s) applied.")
+    return problems
 
 
 @click.command("check-personal-data")

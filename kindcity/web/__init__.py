@@ -29,6 +29,7 @@ def init_web(app: Flask) -> None:
 
     from . import admin, api, auth, donor, public, staff, staff_money  # noqa: F401  (staff_money adds staff routes)
     from . import api_impact, donor_impact, impact, staff_impact  # noqa: F401  (add impact routes to api, donor, staff)
+    from . import donor_card, webhooks  # noqa: F401  (donor_card adds card payment routes to the donor blueprint)
 
     app.register_blueprint(public.bp)
     app.register_blueprint(auth.bp)
@@ -37,7 +38,10 @@ def init_web(app: Flask) -> None:
     app.register_blueprint(admin.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(impact.bp)
+    app.register_blueprint(donor_card.demo_bp)
+    app.register_blueprint(webhooks.bp)
     csrf.exempt(api.bp)
+    csrf.exempt(webhooks.bp)  # Stripe signs its webhooks; the signature is checked on the raw body instead
 
     app.after_request(security_headers)
     app.teardown_request(_rollback_on_error)
@@ -49,7 +53,7 @@ def init_web(app: Flask) -> None:
 
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-       "font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; "
+       "font-src 'self'; connect-src 'self'; form-action 'self' https://checkout.stripe.com; frame-ancestors 'none'; "
        "base-uri 'self'; object-src 'none'")
 
 

@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from .. import mail
+from .. import mail, payments
 from ..domain.pledges import HOLDING, PledgeRuleError
 from ..domain.time import SEOUL, seoul_today
 from ..extensions import db
@@ -54,14 +54,17 @@ def pledge(need_id: int):
         del form.units
     if current_user.organisation is None:
         form.display.choices = [c for c in form.display.choices if c.value != "organisation"]
+    if not payments.card_available(current_app.config):
+        form.method.choices = [c for c in form.method.choices if c.value != "card"]
     if form.validate_on_submit():
         units = form.units.data if "units" in form and form.units.data else None
         request_ = pledge_service.PledgeRequest(
             need_id=need.id, amount=None if units else form.amount.data, units=units,
-            display=form.display.data, message=form.message.data or "", on_cancel=form.on_cancel.data)
+            display=form.display.data, message=form.message.data or "", on_cancel=form.on_cancel.data,
+            method=form.method.data)
         try:
             created = pledge_service.create_direct_pledge(
-                current_actor(), request_, hold_for=timedelta(days=current_app.config["KINDCITY_BANK_HOLD_DAYS"]))
+                current_actor(), request_, hold_for=payments.hold_for(form.method.data, current_app.config))
         except PersonalDataFound as error:
             db.session.rollback()
             form.message.errors.extend(personal_data_messages(error.findings))
@@ -71,6 +74,8 @@ def pledge(need_id: int):
             target.errors.append(message_for(error))
         else:
             db.session.commit()
+            if created.method == "card":
+                return redirect(url_for("donor.card_checkout", pledge_id=created.id), 303)
             _send_instructions(created)
             flash(_("Thank you! Your pledge is reserved. Please transfer the money with the reference code below."),
                   "success")
