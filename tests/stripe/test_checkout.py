@@ -1,0 +1,171 @@
+"""Starting a card payment: the Checkout Session kindcity asks Stripe for, and what the donor sees."""
+from __future__ import annotations
+
+import html
+from datetime import timedelta
+
+from sqlalchemy import func, select
+
+from kindcity.domain.pledges import PledgeStatus
+from kindcity.domain.time import utcnow
+from kindcity.extensions import db
+from kindcity.models import Need, Payment, Pledge
+from kindcity.services import card as card_service
+from tests import factories as f
+
+from .conftest import card_pledge, deliver
+
+
+def _values(node) -> list[str]:
+    if isinstance(node, dict):
+        return [v for value in node.values() for v in _values(value)]
+    if isinstance(node, list):
+        return [v for value in node for v in _values(value)]
+    return [str(node)]
+
+
+def test_a_card_pledge_asks_stripe_for_a_krw_checkout_in_whole_won(app, stripe_on, client, session):
+    need = f.need(target=500_000, title="암 환자 서울 병원 왕복 교통비", group="cancer-patients")
+    before = utcnow()
+    cp = card_pledge(client, need, 150_000)
+
+    created = stripe_on.calls("POST", "/v1/checkout/sessions")
+    assert len(created) == 1
+    params = created[0]["params"]
+    pledge = cp.row()
+    assert params["mode"] == "payment" and params["currency"] == "krw"
+    price = params["line_items"][0]["price_data"]
+    assert price["currency"] == "krw" and price["unit_amount"] == "150000"  # KRW has no minor unit: never x100
+    assert params["line_items"][0]["quantity"] == "1"
+    assert params["client_reference_id"] == str(pledge.id)
+    reference = {"pledge_id": str(pledge.id), "need_id": str(need.id), "reference": pledge.reference}
+    assert params["metadata"] == reference and params["payment_intent_data"]["metadata"] == reference
+    # Nothing about beneficiaries leaves kindcity: not the need's title, not its group.
+    assert not any("암" in value or "cancer" in value for value in _values(params))
+    assert int(params["expires_at"]) == int(pledge.hold_expires_at.timestamp())
+    minutes = (pledge.hold_expires_at - before).total_seconds() / 60
+    assert 32 <= minutes < 33  # 30 minutes of card hold + Stripe's clock margin
+    assert created[0]["idempotency_key"] == card_service.checkout_key(pledge)
+    assert params["success_url"] == f"http://kindcity.test/me/pledges/{pledge.id}/card/return"
+    assert params["cancel_url"] == f"http://kindcity.test/me/pledges/{pledge.id}/card/cancelled"
+    assert pledge.method == "card" and pledge.status == PledgeStatus.AWAITING_PAYMENT
+    assert pledge.checkout_session_id == stripe_on.only_session()["id"]
+    assert db.session.get(Need, need.id).reserved == 150_000
+
+
+def test_the_donor_is_sent_to_stripe_and_comes_back_to_the_same_session(app, stripe_on, client, session):
+    need = f.need(target=500_000)
+    donor = f.user("donor")
+    browser = app.test_client()
+    f.login(browser, donor)
+    response = browser.post(f"/me/needs/{need.id}/pledge", data={
+        "amount": "50,000", "display": "anonymous", "on_cancel": "refund", "method": "card"})
+    pledge = db.session.scalars(select(Pledge).where(Pledge.donor_id == donor.id)).one()
+    assert response.status_code == 303 and response.headers["Location"].endswith(f"/me/pledges/{pledge.id}/card")
+    first = browser.get(f"/me/pledges/{pledge.id}/card")
+    again = browser.get(f"/me/pledges/{pledge.id}/card")
+    url = stripe_on.only_session()["url"]
+    assert first.status_code == again.status_code == 303
+    assert first.headers["Location"] == again.headers["Location"] == url
+    assert len(stripe_on.calls("POST", "/v1/checkout/sessions")) == 1
+    # A second donor cannot open someone else's checkout.
+    stranger = app.test_client()
+    f.login(stranger, f.user("donor"))
+    assert stranger.get(f"/me/pledges/{pledge.id}/card").status_code == 404
+
+
+def test_the_pledge_page_offers_the_card_payment(app, stripe_on, client, session):
+    need = f.need(target=500_000)
+    donor = f.user("donor")
+    cp = card_pledge(client, need, 50_000, donor=donor)
+    browser = app.test_client()
+    f.login(browser, donor)
+    page = html.unescape(browser.get(f"/me/pledges/{cp.pledge_id}?lang=en").get_data(as_text=True))
+    assert f"/me/pledges/{cp.pledge_id}/card" in page and "Pay by card" in page
+    assert "Write this reference code" not in page  # no bank transfer instructions for a card pledge
+
+
+def test_stripe_answering_500_then_succeeding_makes_one_session(app, stripe_on, client, session, monkeypatch):
+    monkeypatch.setitem(app.config, "KINDCITY_STRIPE_NETWORK_RETRIES", 1)
+    stripe_on.fail_next("POST", "/v1/checkout/sessions", status=500)
+    need = f.need(target=500_000)
+    cp = card_pledge(client, need, 50_000)
+    attempts = stripe_on.calls("POST", "/v1/checkout/sessions")
+    assert len(attempts) == 2 and attempts[0]["idempotency_key"] == attempts[1]["idempotency_key"]
+    assert len(stripe_on.objects["checkout.session"]) == 1 and cp.session_id is not None
+
+
+def test_stripe_unavailable_keeps_the_pledge_and_the_donor_can_try_again(app, stripe_on, client, session):
+    stripe_on.fail_next("POST", "/v1/checkout/sessions", status=503)
+    need = f.need(target=500_000)
+    donor = f.user("donor")
+    browser = app.test_client()
+    f.login(browser, donor)
+    response = browser.post(f"/me/needs/{need.id}/pledge?lang=en", data={
+        "amount": "50,000", "display": "anonymous", "on_cancel": "refund", "method": "card"})
+    pledge_id = db.session.scalar(select(Pledge.id).where(Pledge.donor_id == donor.id))
+    failed = browser.get(response.headers["Location"], follow_redirects=True)
+    assert "not answering" in html.unescape(failed.get_data(as_text=True))
+    pledge = db.session.get(Pledge, pledge_id)
+    db.session.refresh(pledge)
+    assert pledge.status == PledgeStatus.AWAITING_PAYMENT and pledge.checkout_session_id is None
+    retry = browser.get(f"/me/pledges/{pledge_id}/card")
+    assert retry.status_code == 303 and retry.headers["Location"] == stripe_on.only_session()["url"]
+
+
+def test_the_receiving_organisations_account_is_used(app, stripe_on, client, session, monkeypatch):
+    monkeypatch.setitem(app.config, "KINDCITY_STRIPE_ACCOUNT", "acct_seogu_welfare")
+    card_pledge(client, f.need(target=500_000), 50_000)
+    assert [r["account"] for r in stripe_on.requests] == ["acct_seogu_welfare"]
+
+
+def test_coming_back_from_stripe_shows_the_payment_before_the_webhook(app, stripe_on, client, session):
+    need = f.need(target=500_000)
+    donor = f.user("donor")
+    cp = card_pledge(client, need, 50_000, donor=donor)
+    event = stripe_on.pay(cp.session_id)
+    browser = app.test_client()
+    f.login(browser, donor)
+    page = browser.get(f"/me/pledges/{cp.pledge_id}/card/return?lang=en", follow_redirects=True)
+    assert "Your card payment is confirmed" in html.unescape(page.get_data(as_text=True))
+    assert (cp.row().status, cp.row().paid) == (PledgeStatus.PAID, 50_000)
+    # The webhook arrives afterwards: recorded already, nothing changes.
+    assert deliver(client, event).get_json()["outcome"] == "payment_already_recorded"
+    assert db.session.scalar(select(func.count(Payment.id))) == 1
+
+
+def test_leaving_checkout_keeps_the_reservation(app, stripe_on, client, session):
+    need = f.need(target=500_000)
+    donor = f.user("donor")
+    cp = card_pledge(client, need, 50_000, donor=donor)
+    browser = app.test_client()
+    f.login(browser, donor)
+    page = browser.get(f"/me/pledges/{cp.pledge_id}/card/cancelled?lang=en", follow_redirects=True)
+    assert "You left the card payment page" in html.unescape(page.get_data(as_text=True))
+    assert cp.row().status == PledgeStatus.AWAITING_PAYMENT and db.session.get(Need, need.id).reserved == 50_000
+
+
+def test_a_completed_session_is_not_offered_again(app, stripe_on, client, session):
+    need = f.need(target=500_000)
+    donor = f.user("donor")
+    cp = card_pledge(client, need, 50_000, donor=donor)
+    stripe_on.pay(cp.session_id)  # paid; the webhook is not here yet
+    browser = app.test_client()
+    f.login(browser, donor)
+    response = browser.get(f"/me/pledges/{cp.pledge_id}/card?lang=en", follow_redirects=True)
+    assert "being confirmed" in html.unescape(response.get_data(as_text=True))
+    assert len(stripe_on.calls("POST", "/v1/checkout/sessions")) == 1
+
+
+def test_bank_pledges_do_not_touch_stripe(app, stripe_on, client, session):
+    need = f.need(target=500_000)
+    donor = f.user("donor")
+    browser = app.test_client()
+    f.login(browser, donor)
+    before = utcnow()
+    response = browser.post(f"/me/needs/{need.id}/pledge", data={
+        "amount": "50,000", "display": "anonymous", "on_cancel": "refund"})  # no method: bank transfer
+    pledge = db.session.scalars(select(Pledge).where(Pledge.donor_id == donor.id)).one()
+    assert response.status_code == 302 and pledge.method == "bank"
+    assert pledge.hold_expires_at - before >= timedelta(days=7) - timedelta(minutes=1)
+    assert stripe_on.requests == []
