@@ -20,8 +20,9 @@ def test_a_donor_pledges_by_card_on_the_demo_checkout_and_the_need_moves(live_se
 
     page.goto(f"/needs/{need.id}")
     progress = page.locator(".progress").first
+    won = lambda amount: t("%(amount)s won", amount=amount)  # noqa: E731  (the site's own won format)
     expect(progress.get_by_role("progressbar")).to_have_attribute("aria-valuenow", "0")
-    expect(progress.locator(".amounts")).to_contain_text("0원")
+    expect(progress.locator(".amounts strong")).to_have_text(won("0"))
     page.get_by_role("link", name=t("Pledge to this need")).click()
 
     form = page.locator("main form")
@@ -34,7 +35,7 @@ def test_a_donor_pledges_by_card_on_the_demo_checkout_and_the_need_moves(live_se
     expect(page).to_have_url(re.compile(r"/demo-checkout/demo_cs_\w+$"))
     expect(page.get_by_role("heading", level=1)).to_have_text(t("Demonstration card checkout"))
     expect(page.locator("main")).to_contain_text(t("This is a demonstration: no card is charged and no money moves."))
-    expect(page.locator("dl.facts")).to_contain_text("50,000원")
+    expect(page.locator("dl.facts")).to_contain_text(won("50,000"))
     page.locator("button[value=decline]").click()
     expect(page.locator(".flash-error")).to_contain_text(
         t("Demonstration: the card was declined. No money moved; you can try again."))
@@ -47,4 +48,4 @@ def test_a_donor_pledges_by_card_on_the_demo_checkout_and_the_need_moves(live_se
     page.goto(f"/needs/{need.id}")
     progress = page.locator(".progress").first
     expect(progress.get_by_role("progressbar")).to_have_attribute("aria-valuenow", "25")
-    expect(progress.locator(".amounts")).to_contain_text("50,000원")
+    expect(progress.locator(".amounts strong")).to_have_text(won("50,000"))
