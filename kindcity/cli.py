@@ -14,7 +14,7 @@ from .extensions import db
 
 def register_commands(app: Flask) -> None:
     for command in (demo_data, create_admin, expire_needs, check_personal_data, seed_district_cmd,
-                    release_expired, reconcile):
+                    release_expired, reconcile, match):
         app.cli.add_command(command)
 
 
@@ -135,6 +135,32 @@ def _reconcile_stripe(since_day) -> list:
     db.session.rollback()
     click.echo(f"Compared with Stripe since {since.date().isoformat()}: {len(missed)} missed event(s) applied.")
     return problems
+
+
+@click.command("match")
+@click.option("--dry-run", is_flag=True, help="Print the proposal; place nothing.")
+def match(dry_run: bool):
+    """Run the matching engine on pooled pledges: print its proposal, and apply it (or, when staff have
+    turned automatic application off, record it for their approval)."""
+    from .services import SYSTEM
+    from .services.matching import run_engine
+
+    outcome = run_engine(SYSTEM, "cli", dry_run=dry_run)
+    allocations = outcome.result.allocations if outcome.result else ()
+    for a in allocations:
+        click.echo(f"pledge {a.pool_id} -> need {a.need_id}: {a.amount:,} won [{a.reason_code}] {a.reason}")
+    if dry_run:
+        db.session.rollback()
+        click.echo(f"Dry run: {len(allocations)} allocation(s), {outcome.proposed:,} won proposed; nothing placed.")
+        return
+    db.session.commit()
+    run = outcome.run
+    if run.status == "pending":
+        click.echo(f"Run {run.id}: {outcome.proposed:,} won proposed; automatic application is off, so it waits "
+                   "for staff to approve it.")
+        return
+    click.echo(f"Run {run.id}: {outcome.placed:,} won placed"
+               + (f"; {len(run.skipped)} allocation(s) no longer fitted." if run.skipped else "."))
 
 
 @click.command("check-personal-data")

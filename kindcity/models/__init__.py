@@ -2,6 +2,7 @@
 from .accounts import LoginAttempt, Organisation, Role, User
 from .audit import AuditEntry
 from .impact import Disbursement, ImpactReport, LeftoverReturn, ReportPhoto
+from .matching import MatchAllocation, MatchingSettings, MatchOfferTerms, MatchRun, PooledTerms
 from .money import BankTransaction, LedgerLine, LedgerTransaction, Payment, Pledge, Refund, StatementImport
 from .needs import Need
 from .places import BeneficiaryGroup, Category, Centre, District, Dong
@@ -15,6 +16,11 @@ __all__ = [
     "LeftoverReturn",
     "ReportPhoto",
     "LedgerLine",
+    "MatchAllocation",
+    "MatchingSettings",
+    "MatchOfferTerms",
+    "MatchRun",
+    "PooledTerms",
     "LedgerTransaction",
     "Payment",
     "Pledge",

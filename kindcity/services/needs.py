@@ -173,6 +173,8 @@ def approve(actor: Actor, need: Need, today: date) -> None:
     _transition(actor, need, NeedAction.APPROVE)
     need.approved_by_id = user.id
     need.approved_at = utcnow()
+    for hook in _on_opened:
+        hook(actor, need)
 
 
 def send_back(actor: Actor, need: Need) -> None:
@@ -205,6 +207,15 @@ _on_closed: list = []
 def on_need_closed(hook) -> None:
     if hook not in _on_closed:
         _on_closed.append(hook)
+
+
+# ... and what happens when a need opens (the matching engine places pooled money on it).
+_on_opened: list = []
+
+
+def on_need_opened(hook) -> None:
+    if hook not in _on_opened:
+        _on_opened.append(hook)
 
 
 def expire_overdue(today: date, actor: Actor = SYSTEM) -> list[int]:

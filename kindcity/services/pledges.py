@@ -34,6 +34,23 @@ class PledgeError(PledgeRuleError):
     """A refusal from the pledge service (codes: need_not_open, not_enough_left, ...)."""
 
 
+# Later capabilities (the matching engine) register what must happen when money moves here:
+# "gift_placed" (actor, need, pledge, amount, received_at, poster): a direct pledge's money was placed;
+# "unassigned_received" (actor, pledge_ids): money landed on pledges that have no need of their own;
+# "holds_released" (actor): unpaid holds ended, so needs have room again.
+_hooks: dict[str, list] = {"gift_placed": [], "unassigned_received": [], "holds_released": []}
+
+
+def on(event: str, hook) -> None:
+    if hook not in _hooks[event]:
+        _hooks[event].append(hook)
+
+
+def fire(event: str, *args) -> None:
+    for hook in _hooks[event]:
+        hook(*args)
+
+
 def lock_need(need_id: int) -> Need:
     need = db.session.scalar(select(Need).where(Need.id == need_id).with_for_update(of=Need)
                              .execution_options(populate_existing=True))
@@ -206,10 +223,19 @@ def record_payment(actor: Actor, pledge_id: int, amount: int, *, source: str, ex
     existing = find_payment(source, external_id)
     if existing is not None:
         return PaymentOutcome(existing, created=False)
-    need_id = db.session.scalar(select(Pledge.need_id).where(Pledge.id == pledge_id))
-    if need_id is None:
+    row = db.session.execute(select(Pledge.need_id).where(Pledge.id == pledge_id)).one_or_none()
+    if row is None:
         raise NotFound()
-    need = lock_need(need_id)
+    if row.need_id is None:  # a pooled pledge or a match offer: the money waits for the matching engine
+        pledge = lock_pledge(pledge_id)
+        existing = find_payment(source, external_id)
+        if existing is not None:
+            return PaymentOutcome(existing, created=False)
+        outcome = apply_unassigned_payment(actor, pledge, amount, source=source, external_id=external_id,
+                                           received_at=received_at, note=note)
+        fire("unassigned_received", actor, [pledge.id])
+        return outcome
+    need = lock_need(row.need_id)
     pledge = lock_pledge(pledge_id)
     existing = find_payment(source, external_id)  # another worker may have recorded it while we waited
     if existing is not None:
@@ -252,9 +278,37 @@ def apply_payment(actor: Actor, need: Need, pledge: Pledge, amount: int, *, sour
     if split.surplus:
         follow_donor_choice(actor, pledge, split.surplus, poster=poster,
                             reason="over_paid" if split.to_need == min(amount, pledge.amount) else "need_full")
+    if split.to_need and pledge.kind == "direct":  # match offers add to a resident's gift (services.matching)
+        fire("gift_placed", actor, need, pledge, split.to_need, received_at, poster)
     if need.status == NeedStatus.OPEN and need.confirmed >= need.target:
         _set_need_status(actor, need, NeedAction.FUND)
     return PaymentOutcome(payment, created=True, placed=split.to_need, surplus=split.surplus)
+
+
+def apply_unassigned_payment(actor: Actor, pledge: Pledge, amount: int, *, source: str, external_id: str,
+                             received_at: datetime, note: str = "", writer: "BulkWriter | None" = None,
+                             bank_fingerprint: str | None = None) -> PaymentOutcome:
+    """Money for a pledge with no need of its own (a pooled pledge or a match offer), on a pledge row
+    the caller has locked: it stays on the pledge, unplaced, until the matching engine places it.
+    Beyond the promise, or on a pledge that has ended, it follows the donor's choice."""
+    poster = writer.post if writer is not None else (lambda posting: post(posting, actor))
+    accepting = pledge.status not in (PledgeStatus.CANCELLED, PledgeStatus.CLOSED)
+    kept = min(amount, max(0, pledge.amount - pledge.paid)) if accepting else 0
+    pledge.paid += amount
+    _set_pledge_status(pledge, PledgeAction.PAY_FULL if pledge.paid >= pledge.amount else PledgeAction.PAY_PART)
+    row = dict(pledge_id=pledge.id, amount=amount, source=source, external_id=external_id, received_at=received_at,
+               recorded_by_id=actor.user_id, note=note[:300], bank_fingerprint=bank_fingerprint)
+    payment = None
+    if writer is not None:
+        writer.payments.append(row)
+    else:
+        payment = Payment(**row)
+        db.session.add(payment)
+    poster(rules.received(pledge.id, amount, memo=f"{source}:{external_id}"[:200]))
+    if amount > kept:
+        follow_donor_choice(actor, pledge, amount - kept, poster=poster,
+                            reason="over_paid" if accepting else "pledge_ended")
+    return PaymentOutcome(payment, created=True, placed=0, surplus=amount - kept)
 
 
 def follow_donor_choice(actor: Actor, pledge: Pledge, amount: int, *, reason: str, poster=None) -> None:
@@ -296,6 +350,8 @@ def release_expired(now: datetime | None = None, actor: Actor | None = None) -> 
         _set_pledge_status(pledge, PledgeAction.EXPIRE)
         record(actor, "pledge.expire", "pledge", pledge.id, after={"released": True})
         released.append(pledge.id)
+    if released:
+        fire("holds_released", actor)
     return released
 
 
@@ -314,6 +370,7 @@ def cancel_pledge(actor: Actor, pledge_id: int) -> Pledge:
     _release(actor, need, pledge, pledge.held)
     _set_pledge_status(pledge, PledgeAction.EXPIRE if pledge.paid else PledgeAction.CANCEL)
     record(actor, "pledge.cancel", "pledge", pledge.id, after={"status": pledge.status})
+    fire("holds_released", actor)
     return pledge
 
 
@@ -415,6 +472,7 @@ def expire_hold(actor: Actor, pledge_id: int, *, reason: str) -> bool:
     _release(actor, need, pledge, pledge.held)
     _set_pledge_status(pledge, PledgeAction.EXPIRE)
     record(actor, "pledge.expire", "pledge", pledge.id, after={"released": True, "reason": reason})
+    fire("holds_released", actor)
     return True
 
 

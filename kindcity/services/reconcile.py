@@ -126,6 +126,65 @@ def check_cash(balances: dict[str, int]) -> list[Discrepancy]:
     return []
 
 
+def check_matching() -> list[Discrepancy]:
+    """Invariant 2 for pooled pledges (criteria and cap per need) and match offers (cap); and the
+    placements that carry reasons agree with the journal's allocations."""
+    from ..models import BeneficiaryGroup, Category, Dong, MatchAllocation, MatchOfferTerms, PooledTerms
+
+    on_needs = db.session.execute(
+        select(LedgerTransaction.pledge_id, Pledge.kind, LedgerLine.account, func.sum(LedgerLine.amount))
+        .join(LedgerLine, LedgerLine.transaction_id == LedgerTransaction.id)
+        .join(Pledge, Pledge.id == LedgerTransaction.pledge_id)
+        .where(Pledge.kind.in_(["pooled", "match"]), LedgerLine.account.startswith("need:"))
+        .group_by(LedgerTransaction.pledge_id, Pledge.kind, LedgerLine.account)).all()
+    needs = {row.id: row for row in db.session.execute(
+        select(Need.id, Need.target, Category.code.label("category"), Dong.code.label("dong"),
+               BeneficiaryGroup.code.label("grp"))
+        .join(Category, Category.id == Need.category_id).join(Dong, Dong.id == Need.dong_id)
+        .join(BeneficiaryGroup, BeneficiaryGroup.id == Need.group_id)
+        .where(Need.id.in_(select(MatchAllocation.need_id))))}
+    pooled = {t.pledge_id: t for t in db.session.scalars(select(PooledTerms))}
+    offers = {t.pledge_id: t for t in db.session.scalars(select(MatchOfferTerms))}
+    found, offer_net = [], defaultdict(int)
+    for pledge_id, kind, account, total in on_needs:
+        need_id, placed = int(account.split(":")[1]), -int(total)
+        if kind == "match":
+            offer_net[pledge_id] += placed
+            continue
+        terms, need = pooled.get(pledge_id), needs.get(need_id)
+        if placed <= 0 or terms is None or need is None:
+            continue
+        subject = f"pledge {pledge_id} on need {need_id}"
+        if not ((not terms.categories or need.category in terms.categories)
+                and (not terms.dongs or need.dong in terms.dongs) and (not terms.groups or need.grp in terms.groups)):
+            found.append(Discrepancy("pooled_outside_criteria", subject, "criteria accept the need", placed))
+        cap = min(c for c in (terms.cap_won, need.target * (terms.cap_percent or 0) // 100 if terms.cap_percent
+                              else None, need.target) if c is not None)
+        if placed > cap:
+            found.append(Discrepancy("pooled_over_cap_per_need", subject, f"<= {cap}", placed))
+    for pledge_id, terms in offers.items():
+        subject = f"match offer {pledge_id}"
+        if terms.matched != offer_net.get(pledge_id, 0):
+            found.append(Discrepancy("offer_matched_vs_journal", subject, offer_net.get(pledge_id, 0), terms.matched))
+        if offer_net.get(pledge_id, 0) > terms.cap:
+            found.append(Discrepancy("offer_over_cap", subject, f"<= {terms.cap}", offer_net.get(pledge_id, 0)))
+    placements = dict(db.session.execute(select(MatchAllocation.pledge_id, func.sum(MatchAllocation.amount))
+                                         .group_by(MatchAllocation.pledge_id)).all())
+    allocated = dict(db.session.execute(
+        select(LedgerTransaction.pledge_id, func.sum(LedgerLine.amount))
+        .join(LedgerLine, LedgerLine.transaction_id == LedgerTransaction.id)
+        .join(Pledge, Pledge.id == LedgerTransaction.pledge_id)
+        .where(LedgerTransaction.entry == Entry.ALLOCATED, Pledge.kind.in_(["pooled", "match"]),
+               LedgerLine.account.startswith("need:"))
+        .group_by(LedgerTransaction.pledge_id)).all())
+    for pledge_id in sorted(set(placements) | set(allocated)):
+        if int(placements.get(pledge_id, 0)) != -int(allocated.get(pledge_id, 0)):
+            found.append(Discrepancy("placements_vs_journal", f"pledge {pledge_id} (placements with reasons)",
+                                     -int(allocated.get(pledge_id, 0)), int(placements.get(pledge_id, 0))))
+    return found
+
+
 def reconcile() -> list[Discrepancy]:
     balances = _account_balances()
-    return check_journal_balanced() + check_needs(balances) + check_pledges(balances) + check_cash(balances)
+    return (check_journal_balanced() + check_needs(balances) + check_pledges(balances) + check_cash(balances)
+            + check_matching())

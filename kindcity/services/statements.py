@@ -15,7 +15,8 @@ from ..models import BankTransaction, Need, Payment, Pledge, StatementImport
 from . import Actor, Forbidden, NotFound
 from .audit import record
 from .needs import staff_can_see
-from .pledges import BulkWriter, apply_payment, lock_needs_and_pledges
+from .pledges import (BulkWriter, apply_payment, apply_unassigned_payment, fire, lock_needs_and_pledges,
+                      record_payment)
 
 _CHUNK = 900  # stay under SQLite's bound-parameter limit
 
@@ -112,6 +113,7 @@ def commit_statement(actor: Actor, import_id: int) -> dict[str, int]:
     manual = _unlinked_manual_payments(pledge_ids)
     writer = BulkWriter(actor, utcnow())
     bank_rows = []
+    unassigned: set[int] = set()
     for row in rows:
         if row["fingerprint"] in known:
             counts["skipped"] += 1
@@ -124,6 +126,12 @@ def commit_statement(actor: Actor, import_id: int) -> dict[str, int]:
         if by_hand is not None:
             by_hand.bank_fingerprint = row["fingerprint"]  # the statement confirms it; no new money
             outcome = "linked"
+        elif pledge is not None and pledge.need_id is None:  # pooled pledge or match offer: the engine places it
+            apply_unassigned_payment(actor, pledge, row["amount"], source="statement", external_id=row["fingerprint"],
+                                     received_at=booked_at, note=row["memo"], writer=writer,
+                                     bank_fingerprint=row["fingerprint"])
+            unassigned.add(pledge.id)
+            outcome = "applied"
         elif pledge is not None:
             apply_payment(actor, needs[pledge.need_id], pledge, row["amount"], source="statement",
                           external_id=row["fingerprint"], received_at=booked_at, note=row["memo"],
@@ -139,11 +147,13 @@ def commit_statement(actor: Actor, import_id: int) -> dict[str, int]:
         db.session.scalars(insert(BankTransaction).returning(BankTransaction.id), bank_rows).all()
     statement.committed_at = utcnow()
     record(actor, "statement.commit", "statement", statement.id, after=counts)
+    if unassigned:
+        fire("unassigned_received", actor, sorted(unassigned))
     return counts
 
 
 _NEED_FIELDS = ("id", "status", "target", "reserved", "confirmed")
-_PLEDGE_FIELDS = ("id", "need_id", "status", "amount", "paid", "held", "on_cancel")
+_PLEDGE_FIELDS = ("id", "need_id", "status", "amount", "paid", "held", "on_cancel", "kind", "donor_id")
 
 
 def _lock_plain(pledge_ids) -> tuple[dict[int, SimpleNamespace], dict[int, SimpleNamespace]]:
@@ -153,7 +163,8 @@ def _lock_plain(pledge_ids) -> tuple[dict[int, SimpleNamespace], dict[int, Simpl
     need_ids: set[int] = set()
     for chunk in _chunks(sorted(pledge_ids)):
         for row in db.session.execute(select(Pledge.need_id).where(Pledge.id.in_(chunk))):
-            need_ids.add(row.need_id)
+            if row.need_id is not None:  # pooled pledges and match offers have no need to lock
+                need_ids.add(row.need_id)
     needs: dict[int, SimpleNamespace] = {}
     for chunk in _chunks(sorted(need_ids)):
         for row in db.session.execute(select(*(getattr(Need, f) for f in _NEED_FIELDS))
@@ -194,6 +205,13 @@ def match_bank_row(actor: Actor, bank_row_id: int, reference: str) -> BankTransa
     if row.outcome != "unmatched":
         return row
     pledge = db.session.scalar(select(Pledge).where(Pledge.reference == reference.strip().upper()))
+    if pledge is not None and pledge.need_id is None:  # pooled pledge or match offer: not a centre's money
+        outcome = record_payment(actor, pledge.id, row.amount, source="statement", external_id=row.fingerprint,
+                                 received_at=row.booked_at, note=row.memo)
+        outcome.payment.bank_fingerprint = row.fingerprint
+        row.outcome, row.pledge_id = "applied", pledge.id
+        record(actor, "statement.match", "bank_transaction", row.id, after={"pledge": pledge.id})
+        return row
     if pledge is None or pledge.need is None or not staff_can_see(actor.user, pledge.need):
         raise StatementError("unknown_reference", value=reference)
     needs, pledges = lock_needs_and_pledges([pledge.need_id], [pledge.id])

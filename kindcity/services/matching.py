@@ -1,0 +1,790 @@
+"""The matching engine at work: pooled pledges (나눔 기금) and match offers (매칭 기부).
+
+``kindcity.domain.matching`` decides; this module feeds it and writes what it decided:
+
+* creating pooled pledges and match offers, pausing and ending them (unplaced money then follows
+  the donor's choice);
+* building the engine's snapshots from the database in a fixed number of queries, running
+  :func:`~kindcity.domain.matching.propose`, recording the run (:class:`MatchRun`) and, when
+  automatic application is on, applying it; otherwise the run waits for staff to approve it;
+* applying allocations: each one re-checked under row locks against the need and the pledge as
+  they are *now* (a need's gap, a pledge's received money, its criteria and cap per need), then
+  posted to the journal (``allocated``) and added to ``Need.confirmed`` with the conditional
+  UPDATE of invariant 1, with its one-line reason kept in :class:`MatchAllocation`;
+* match offers: when a resident's gift lands on a need, each qualifying offer adds
+  ``min(ratio x gift, what is left of its cap, the need's gap after the gift)``, under its terms
+  row's lock and a conditional UPDATE that the database's own CHECK backs;
+* giving pooled and offer money back to its pledge when a need closes.
+
+The engine runs when pooled money is received, when a need opens, when holds are released, when a
+donor resumes a paused pledge, and from ``kindcity match``. Only received money is ever placed.
+
+Locks: runs started by another operation (a payment, an approval, released holds) take row locks
+with SKIP LOCKED, so they never wait on a row another transaction holds and cannot deadlock with
+it; what they skip is placed by the next run. Staff approval and the CLI wait for their locks.
+Order, as everywhere: needs, then pledges, then match offer terms.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import func, or_, select, update
+
+from ..domain import ledger as rules
+from ..domain import matching as engine
+from ..domain.matching import Criteria, MatchOffer, NeedSnapshot, PoolSnapshot
+from ..domain.needs import NeedAction, NeedStatus
+from ..domain.personal_data import check_fields
+from ..domain.pledges import MIN_PLEDGE, Display, OnCancel, PledgeAction, PledgeRuleError, PledgeStatus
+from ..domain.time import SEOUL, seoul_today, utcnow
+from ..extensions import db
+from ..models import (BeneficiaryGroup, Category, Dong, LedgerLine, LedgerTransaction, MatchAllocation,
+                      MatchingSettings, MatchOfferTerms, MatchRun, Need, Organisation, Pledge, PooledTerms, Refund,
+                      User)
+from . import SYSTEM, Actor, Forbidden, NotFound
+from . import needs as need_service
+from . import pledges as pledge_service
+from .audit import record
+from .ledger import post
+from .needs import PersonalDataFound
+
+POOL_FUNDING = (PledgeStatus.PARTLY_PAID, PledgeStatus.PAID)  # received money a pooled pledge may place
+END_CHOICES = (OnCancel.REFUND, OnCancel.POOL)                # where unplaced money goes when it ends
+REASON_OFFER = "offer_match"
+EXPLICIT_TRIGGERS = ("cli", "staff")                          # runs recorded even when they propose nothing
+MAX_RATIO = 10                                                # at most 10 won added per won given
+
+
+class MatchingError(PledgeRuleError):
+    """A refusal from the matching service (codes: criteria_unknown, cap_invalid, ...)."""
+
+
+# --- the setting ------------------------------------------------------------------------------
+
+def settings(lock: bool = False) -> MatchingSettings:
+    query = select(MatchingSettings).order_by(MatchingSettings.id).limit(1)
+    row = db.session.scalar(query.with_for_update() if lock else query)
+    if row is None:
+        row = MatchingSettings(auto_apply=True)
+        db.session.add(row)
+        db.session.flush()
+    return row
+
+
+def can_manage(user: User | None) -> bool:
+    """Turning automatic application off and on: administrators and the district welfare office."""
+    return user is not None and (user.is_admin or (
+        user.is_staff and user.centre is not None and user.centre.is_district_office))
+
+
+def set_auto_apply(actor: Actor, on: bool) -> MatchingSettings:
+    if not can_manage(actor.user):
+        raise Forbidden()
+    row = settings(lock=True)
+    before = row.auto_apply
+    row.auto_apply, row.updated_at, row.updated_by_id = bool(on), utcnow(), actor.user_id
+    record(actor, "matching.settings", "matching_settings", row.id, before={"auto_apply": before},
+           after={"auto_apply": row.auto_apply})
+    return row
+
+
+# --- creating pooled pledges and match offers -------------------------------------------------
+
+@dataclass(frozen=True)
+class CriteriaInput:
+    categories: tuple[str, ...] = ()
+    dongs: tuple[str, ...] = ()
+    groups: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class PooledRequest:
+    amount: int | None
+    criteria: CriteriaInput
+    cap_won: int | None = None
+    cap_percent: int | None = None
+    ends_on: date | None = None
+    display: str = "anonymous"
+    message: str = ""
+    on_end: str = "refund"
+
+
+@dataclass(frozen=True)
+class OfferRequest:
+    amount: int | None            # the cap: the most the offer adds, in total
+    ratio_num: int
+    ratio_den: int
+    criteria: CriteriaInput
+    starts_on: date
+    ends_on: date
+    display: str = "organisation"
+    message: str = ""
+    on_end: str = "refund"
+
+
+def _donor(actor: Actor) -> User:
+    if actor.user is None or actor.user.role != "donor":
+        raise Forbidden()
+    return actor.user
+
+
+def _check_codes(criteria: CriteriaInput) -> CriteriaInput:
+    cleaned = CriteriaInput(*(tuple(sorted(set(codes))) for codes in
+                              (criteria.categories, criteria.dongs, criteria.groups)))
+    for model, codes in ((Category, cleaned.categories), (Dong, cleaned.dongs), (BeneficiaryGroup, cleaned.groups)):
+        if codes:
+            known = set(db.session.scalars(select(model.code).where(model.code.in_(codes))))
+            if known != set(codes):
+                raise MatchingError("criteria_unknown")
+    return cleaned
+
+
+def _common(actor: Actor, amount: int | None, display: str, message: str, on_end: str) -> tuple[User, str]:
+    donor = _donor(actor)
+    if amount is None:
+        raise MatchingError("amount_required")
+    if amount < MIN_PLEDGE:
+        raise MatchingError("amount_too_small", minimum=MIN_PLEDGE)
+    if Display(display) == Display.ORGANISATION and donor.organisation is None:
+        raise MatchingError("no_organisation")
+    if OnCancel(on_end) not in END_CHOICES:
+        raise MatchingError("on_end_invalid")
+    message = (message or "").strip()
+    findings = check_fields({"message": message})
+    if findings:
+        raise PersonalDataFound(findings)
+    return donor, message
+
+
+def _new_pledge(actor: Actor, donor: User, kind: str, amount: int, display: str, message: str,
+                on_end: str) -> Pledge:
+    pledge = Pledge(reference=pledge_service._unique_reference(), donor_id=donor.id, need_id=None, kind=kind,
+                    amount=amount, method="bank", display=display, message=message, on_cancel=on_end,
+                    status=PledgeStatus.AWAITING_PAYMENT, hold_expires_at=None, paid=0, held=0)
+    db.session.add(pledge)
+    db.session.flush()
+    return pledge
+
+
+def create_pooled_pledge(actor: Actor, request: PooledRequest, today: date) -> Pledge:
+    """A pooled pledge, awaiting its transfer. Nothing is placed until money is received."""
+    donor, message = _common(actor, request.amount, request.display, request.message, request.on_end)
+    if request.cap_won is not None and request.cap_percent is not None:
+        raise MatchingError("cap_one_kind")
+    if request.cap_won is not None and request.cap_won < MIN_PLEDGE:
+        raise MatchingError("cap_invalid")
+    if request.cap_percent is not None and not 1 <= request.cap_percent <= 100:
+        raise MatchingError("cap_invalid")
+    if request.ends_on is not None and request.ends_on < today:
+        raise MatchingError("ends_in_past")
+    criteria = _check_codes(request.criteria)
+    pledge = _new_pledge(actor, donor, "pooled", request.amount, request.display, message, request.on_end)
+    db.session.add(PooledTerms(pledge_id=pledge.id, categories=list(criteria.categories), dongs=list(criteria.dongs),
+                               groups=list(criteria.groups), cap_won=request.cap_won, cap_percent=request.cap_percent,
+                               ends_on=request.ends_on, paused=False))
+    record(actor, "pledge.create", "pledge", pledge.id,
+           after={"kind": "pooled", "amount": pledge.amount, "criteria": _criteria_dict(criteria),
+                  "cap_won": request.cap_won, "cap_percent": request.cap_percent,
+                  "ends_on": request.ends_on.isoformat() if request.ends_on else None})
+    return pledge
+
+
+def create_match_offer(actor: Actor, request: OfferRequest, today: date) -> Pledge:
+    """A match offer, awaiting its transfer: it adds to residents' gifts once its money is received."""
+    donor, message = _common(actor, request.amount, request.display, request.message, request.on_end)
+    if not (1 <= request.ratio_num <= MAX_RATIO * request.ratio_den and 1 <= request.ratio_den <= 100):
+        raise MatchingError("ratio_invalid")
+    if request.ends_on < request.starts_on:
+        raise MatchingError("period_invalid")
+    if request.ends_on < today:
+        raise MatchingError("ends_in_past")
+    criteria = _check_codes(request.criteria)
+    pledge = _new_pledge(actor, donor, "match", request.amount, request.display, message, request.on_end)
+    db.session.add(MatchOfferTerms(pledge_id=pledge.id, categories=list(criteria.categories),
+                                   dongs=list(criteria.dongs), groups=list(criteria.groups),
+                                   ratio_num=request.ratio_num, ratio_den=request.ratio_den, cap=pledge.amount,
+                                   matched=0, starts_on=request.starts_on, ends_on=request.ends_on))
+    record(actor, "pledge.create", "pledge", pledge.id,
+           after={"kind": "match", "amount": pledge.amount, "ratio": f"{request.ratio_num}:{request.ratio_den}",
+                  "criteria": _criteria_dict(criteria), "starts_on": request.starts_on.isoformat(),
+                  "ends_on": request.ends_on.isoformat()})
+    _forget_offers()
+    return pledge
+
+
+def _criteria_dict(criteria: CriteriaInput) -> dict[str, list[str]]:
+    return {"categories": list(criteria.categories), "dongs": list(criteria.dongs), "groups": list(criteria.groups)}
+
+
+def _criteria_of(terms) -> Criteria:
+    return Criteria(frozenset(terms.categories or ()), frozenset(terms.dongs or ()), frozenset(terms.groups or ()))
+
+
+# --- pausing and ending -----------------------------------------------------------------------
+
+def _own(actor: Actor, pledge_id: int, kinds: tuple[str, ...]) -> Pledge:
+    pledge = db.session.get(Pledge, pledge_id)
+    if pledge is None or pledge.kind not in kinds or actor.user is None or (
+            pledge.donor_id != actor.user.id and not actor.user.is_staff):
+        raise NotFound()
+    return pledge
+
+
+def set_paused(actor: Actor, pledge_id: int, paused: bool) -> PooledTerms:
+    """Pause (nothing more is placed) or resume a pooled pledge. Resuming runs the engine."""
+    _own(actor, pledge_id, ("pooled",))
+    pledge_service.lock_pledge(pledge_id)
+    terms = db.session.get(PooledTerms, pledge_id, populate_existing=True)
+    if terms.ended_at is not None:
+        raise MatchingError("pledge_ended")
+    if terms.paused != paused:
+        terms.paused = paused
+        record(actor, "pledge.pause" if paused else "pledge.resume", "pledge", pledge_id, after={"paused": paused})
+        if not paused:
+            run_engine(actor, "resumed")
+    return terms
+
+
+def end_pledge(actor: Actor, pledge_id: int, *, reason: str = "pledge_ended") -> int:
+    """End a pooled pledge or a match offer: nothing more is placed or matched, and its received
+    money not yet placed follows the donor's choice. Returns that amount. Idempotent."""
+    _own(actor, pledge_id, ("pooled", "match"))
+    pledge = pledge_service.lock_pledge(pledge_id)
+    model = PooledTerms if pledge.kind == "pooled" else MatchOfferTerms
+    terms = db.session.scalar(select(model).where(model.pledge_id == pledge_id).with_for_update()
+                              .execution_options(populate_existing=True))
+    if terms.ended_at is not None:
+        return 0
+    return _end(actor, pledge, terms, reason)
+
+
+def _end(actor: Actor, pledge: Pledge, terms, reason: str) -> int:
+    terms.ended_at = utcnow()
+    rest = pledge_service.unplaced(pledge.id) - pledge_service.refunds_due(pledge.id)
+    if rest > 0:
+        pledge_service.follow_donor_choice(actor, pledge, rest, reason=reason)
+    action = PledgeAction.CANCEL if pledge.status == PledgeStatus.AWAITING_PAYMENT else PledgeAction.CLOSE
+    if pledge.status not in (PledgeStatus.CANCELLED, PledgeStatus.CLOSED):
+        pledge_service._set_pledge_status(pledge, action)
+    record(actor, "pledge.end", "pledge", pledge.id, after={"status": pledge.status, "unplaced": rest,
+                                                            "reason": reason})
+    if pledge.kind == "match":
+        _forget_offers()
+    return max(rest, 0)
+
+
+def end_due(today: date, actor: Actor = SYSTEM, *, skip_locked: bool = False) -> list[int]:
+    """End every pooled pledge and match offer whose last day has passed (Korea time). Idempotent.
+    With ``skip_locked`` a pledge another transaction holds is left for the next time."""
+    due = sorted(set(db.session.scalars(select(PooledTerms.pledge_id).where(
+        PooledTerms.ended_at.is_(None), PooledTerms.ends_on < today))) | set(db.session.scalars(
+        select(MatchOfferTerms.pledge_id).where(MatchOfferTerms.ended_at.is_(None), MatchOfferTerms.ends_on < today))))
+    ended = []
+    for pledge_id in due:
+        pledge = db.session.scalar(select(Pledge).where(Pledge.id == pledge_id)
+                                   .with_for_update(skip_locked=skip_locked)
+                                   .execution_options(populate_existing=True))
+        if pledge is None:
+            continue
+        model = PooledTerms if pledge.kind == "pooled" else MatchOfferTerms
+        terms = db.session.scalar(select(model).where(model.pledge_id == pledge_id).with_for_update()
+                                  .execution_options(populate_existing=True))
+        if terms.ended_at is None:
+            _end(actor, pledge, terms, "pledge_period_over")
+            ended.append(pledge_id)
+    return ended
+
+
+# --- snapshots --------------------------------------------------------------------------------
+
+@dataclass
+class _NeedRow:
+    snapshot: NeedSnapshot
+    status: str
+
+
+def _need_rows(*conditions, lock: bool = False, skip_locked: bool = False) -> dict[int, _NeedRow]:
+    """Needs with their codes, in one query; ``already_from`` is filled in by the caller."""
+    query = (select(Need.id, Need.status, Need.target, Need.reserved, Need.confirmed, Need.deadline,
+                    Category.code.label("category"), Dong.code.label("dong"), BeneficiaryGroup.code.label("grp"))
+             .join(Category, Category.id == Need.category_id).join(Dong, Dong.id == Need.dong_id)
+             .join(BeneficiaryGroup, BeneficiaryGroup.id == Need.group_id).where(*conditions).order_by(Need.id))
+    if lock:
+        query = query.with_for_update(of=Need, skip_locked=skip_locked)
+    rows = {}
+    for r in db.session.execute(query):
+        gap = max(0, r.target - r.reserved - r.confirmed)
+        rows[r.id] = _NeedRow(NeedSnapshot(r.id, gap, r.target, r.deadline, r.category, r.dong, r.grp), r.status)
+    return rows
+
+
+@dataclass
+class _PoolRow:
+    id: int
+    status: str
+    amount: int
+    terms: Any
+    unplaced: int = 0
+    given: dict[int, int] = field(default_factory=dict)   # need id -> won this pledge has on it now
+    refunds_open: int = 0
+
+    @property
+    def remaining(self) -> int:
+        """Received money it may still place: never beyond its promise, never money owed back."""
+        placed = sum(self.given.values())
+        return max(0, min(self.unplaced - self.refunds_open, self.amount - placed))
+
+    def usable(self, today: date) -> bool:
+        t = self.terms
+        return (self.status in POOL_FUNDING and not t.paused and t.ended_at is None
+                and (t.ends_on is None or today <= t.ends_on))
+
+    def snapshot(self) -> PoolSnapshot:
+        t = self.terms
+        return PoolSnapshot(self.id, self.remaining, _criteria_of(t), t.cap_won, t.cap_percent, arrival=self.id,
+                            ends=t.ends_on)
+
+
+def _pool_rows(*conditions, lock: bool = False, skip_locked: bool = False) -> dict[int, _PoolRow]:
+    """Pooled pledges with their terms and money: three queries, whatever their number."""
+    query = (select(Pledge.id, Pledge.status, Pledge.amount, PooledTerms)
+             .join(PooledTerms, PooledTerms.pledge_id == Pledge.id).where(*conditions).order_by(Pledge.id))
+    if lock:
+        query = query.with_for_update(of=Pledge, skip_locked=skip_locked).execution_options(populate_existing=True)
+    pools = {r.id: _PoolRow(r.id, r.status, r.amount, r.PooledTerms) for r in db.session.execute(query)}
+    if not pools:
+        return pools
+    ids = list(pools)
+    money = (select(LedgerTransaction.pledge_id, LedgerLine.account, func.sum(LedgerLine.amount))
+             .join(LedgerLine, LedgerLine.transaction_id == LedgerTransaction.id)
+             .where(LedgerTransaction.pledge_id.in_(ids),
+                    or_(LedgerLine.account.startswith("pledge:"), LedgerLine.account.startswith("need:")))
+             .group_by(LedgerTransaction.pledge_id, LedgerLine.account))
+    for pledge_id, account, total in db.session.execute(money):
+        kind, _, key = account.partition(":")
+        if kind == "pledge" and int(key) == pledge_id:
+            pools[pledge_id].unplaced = -int(total)
+        elif kind == "need" and -int(total) > 0:
+            pools[pledge_id].given[int(key)] = -int(total)
+    for pledge_id, total in db.session.execute(
+            select(Refund.pledge_id, func.sum(Refund.amount))
+            .where(Refund.pledge_id.in_(ids), Refund.status.in_(["due", "pending"])).group_by(Refund.pledge_id)):
+        pools[pledge_id].refunds_open = int(total)
+    return pools
+
+
+def _active_pools() -> list:
+    return [Pledge.kind == "pooled", Pledge.status.in_([s.value for s in POOL_FUNDING]),
+            PooledTerms.paused.is_(False), PooledTerms.ended_at.is_(None)]
+
+
+def _with_given(needs: dict[int, _NeedRow], pools: dict[int, _PoolRow]) -> list[NeedSnapshot]:
+    given: dict[int, dict[int, int]] = defaultdict(dict)
+    for pool in pools.values():
+        for need_id, amount in pool.given.items():
+            given[need_id][pool.id] = amount
+    return [replace(row.snapshot, already_from=given.get(need_id, {})) for need_id, row in needs.items()]
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    needs: list[NeedSnapshot]
+    pools: list[PoolSnapshot]
+
+
+def snapshot(today: date, *, extra: PoolSnapshot | None = None) -> Snapshot:
+    """What the engine sees now: open needs in time with a gap, and pooled pledges with received money
+    to place (a fixed number of queries: pools, their money, their refunds, needs)."""
+    pools = {pid: p for pid, p in _pool_rows(*_active_pools()).items() if p.usable(today) and p.remaining > 0}
+    if not pools and extra is None:
+        return Snapshot([], [])
+    needs = _need_rows(Need.status == NeedStatus.OPEN, Need.deadline >= today,
+                       Need.target - Need.reserved - Need.confirmed > 0)
+    snapshots = [p.snapshot() for p in pools.values()]
+    if extra is not None:
+        snapshots = [s for s in snapshots if s.id != extra.id] + [extra]
+    return Snapshot(_with_given(needs, pools), snapshots)
+
+
+# --- runs -------------------------------------------------------------------------------------
+
+@dataclass
+class RunOutcome:
+    result: engine.MatchResult | None
+    run: MatchRun | None = None
+    placed: int = 0
+
+    @property
+    def proposed(self) -> int:
+        return self.result.total_placed() if self.result else 0
+
+
+def _proposal(result: engine.MatchResult, needs: list[NeedSnapshot], today: date) -> list[dict[str, Any]]:
+    deadline = {n.id: n.deadline for n in needs}
+    return [{"pool_id": a.pool_id, "need_id": a.need_id, "amount": a.amount, "reason": a.reason,
+             "reason_code": a.reason_code, "completes": a.completes,
+             "days_left": (deadline[a.need_id] - today).days} for a in result.allocations]
+
+
+def _fairness(report: engine.FairnessReport) -> dict[str, Any]:
+    def rows(items):
+        return [{"key": r.key, "open": r.open_needs, "reachable": r.reachable_needs, "funded": r.funded_needs,
+                 "placed": r.placed} for r in items]
+    return {"by_dong": rows(report.by_dong), "by_group": rows(report.by_group),
+            "left_behind_dongs": list(report.left_behind_dongs), "left_behind_groups": list(report.left_behind_groups)}
+
+
+def run_engine(actor: Actor, trigger: str, *, today: date | None = None, dry_run: bool = False,
+               apply: bool | None = None) -> RunOutcome:
+    """Propose, record and (when automatic application is on, or ``apply``) place pooled money.
+
+    A dry run only proposes: nothing is written. Runs started by other operations are recorded only
+    when they propose something; explicit ones (CLI, staff) always are.
+    """
+    today = today or seoul_today()
+    db.session.flush()  # the caller's pending changes (a need just opened, money just recorded) count
+    if not dry_run:
+        end_due(today, actor, skip_locked=trigger not in EXPLICIT_TRIGGERS)
+    seen = snapshot(today)
+    if not seen.pools and trigger not in EXPLICIT_TRIGGERS:
+        return RunOutcome(None)
+    result = engine.propose(seen.needs, seen.pools, today)
+    if dry_run or (not result.allocations and trigger not in EXPLICIT_TRIGGERS):
+        return RunOutcome(result)
+    auto = settings().auto_apply if apply is None else apply
+    db.session.execute(update(MatchRun).where(MatchRun.status == "pending").values(status="superseded")
+                       .execution_options(synchronize_session=False))
+    run = MatchRun(trigger=trigger[:30], actor_id=actor.user_id, status="pending", today=today,
+                   needs_considered=len(seen.needs), pools_considered=len(seen.pools),
+                   proposed_total=result.total_placed(), placed_total=0, urgency_score=result.urgency_score,
+                   proposal=_proposal(result, seen.needs, today), fully_funded=list(result.fully_funded),
+                   fairness=_fairness(result.fairness), skipped=[])
+    db.session.add(run)
+    db.session.flush()
+    placed = 0
+    if auto and result.allocations:
+        placed = _apply_run(actor, run, wait=trigger in EXPLICIT_TRIGGERS)
+        run.status = "applied"
+    elif auto:
+        run.status, run.applied_at = "applied", utcnow()
+    record(actor, "matching.run", "match_run", run.id,
+           after={"trigger": run.trigger, "status": run.status, "proposed": run.proposed_total, "placed": placed})
+    return RunOutcome(result, run, placed)
+
+
+def approve_run(actor: Actor, run_id: int) -> MatchRun:
+    """Staff apply a pending proposal, each allocation re-checked against the needs and pledges as
+    they are now (what no longer fits is cut down or skipped, and listed on the run)."""
+    if actor.user is None or not actor.user.is_staff:
+        raise Forbidden()
+    if not can_manage(actor.user):
+        raise Forbidden()
+    run = db.session.scalar(select(MatchRun).where(MatchRun.id == run_id).with_for_update()
+                            .execution_options(populate_existing=True))
+    if run is None:
+        raise NotFound()
+    if run.status != "pending":
+        raise MatchingError("run_not_pending")
+    _apply_run(actor, run, wait=True)
+    run.status, run.approved_by_id = "approved", actor.user_id
+    record(actor, "matching.approve", "match_run", run.id, after={"placed": run.placed_total})
+    return run
+
+
+def latest_runs(limit: int = 10) -> list[MatchRun]:
+    return list(db.session.scalars(select(MatchRun).order_by(MatchRun.id.desc()).limit(limit)))
+
+
+def _apply_run(actor: Actor, run: MatchRun, *, wait: bool) -> int:
+    """Place a run's proposal. Locks the needs and pledges it names (needs first, id order), re-reads
+    them, and places each allocation only as far as it still fits."""
+    today = seoul_today()
+    proposal = list(run.proposal)
+    db.session.flush()
+    needs = _need_rows(Need.id.in_(sorted({a["need_id"] for a in proposal})), lock=True, skip_locked=not wait)
+    pools = _pool_rows(Pledge.id.in_(sorted({a["pool_id"] for a in proposal})), Pledge.kind == "pooled",
+                       lock=True, skip_locked=not wait)
+    skipped, placed_total, touched = [], 0, set()
+    for item in proposal:
+        amount, why = _fits(item, needs.get(item["need_id"]), pools.get(item["pool_id"]), today)
+        if amount and not _raise_confirmed(item["need_id"], amount):
+            amount, why = 0, "need_gap"
+        if amount < item["amount"]:
+            skipped.append({"pool_id": item["pool_id"], "need_id": item["need_id"], "proposed": item["amount"],
+                            "placed": amount, "why": why})
+        if not amount:
+            continue
+        need, pool = needs[item["need_id"]], pools[item["pool_id"]]
+        completes = amount == need.snapshot.gap
+        code, reason = item["reason_code"], item["reason"]
+        if item["completes"] and not completes:  # cut down since it was proposed: no longer completes
+            code, reason = engine.REASON_PARTIAL, reason.split(";")[0] + "; only part of it still fitted when placed"
+        post(rules.allocated(pool.id, need.snapshot.id, amount, memo=f"match run {run.id}"), actor)
+        db.session.add(MatchAllocation(source="pool", pledge_id=pool.id, need_id=need.snapshot.id, amount=amount,
+                                       reason_code=code, reason=reason, days_left=item.get("days_left"),
+                                       completes=completes, run_id=run.id))
+        _reduce(need, pool, amount)
+        placed_total += amount
+        touched.add(need.snapshot.id)
+    _fund_completed(actor, touched)
+    run.placed_total, run.skipped, run.applied_at = placed_total, skipped, utcnow()
+    return placed_total
+
+
+def _fits(item: dict, need: _NeedRow | None, pool: _PoolRow | None, today: date) -> tuple[int, str]:
+    """How much of a proposed allocation still fits, and if not all of it, why."""
+    if need is None:
+        return 0, "need_busy_or_gone"
+    if pool is None:
+        return 0, "pledge_busy_or_gone"
+    if need.status != NeedStatus.OPEN or need.snapshot.deadline < today:
+        return 0, "need_not_open"
+    if not pool.usable(today):
+        return 0, "pledge_not_active"
+    snap = NeedSnapshot(need.snapshot.id, need.snapshot.gap, need.snapshot.target, need.snapshot.deadline,
+                        need.snapshot.category, need.snapshot.dong, need.snapshot.group,
+                        {pool.id: pool.given.get(need.snapshot.id, 0)})
+    if not _criteria_of(pool.terms).accepts(snap):
+        return 0, "criteria"
+    room = pool.snapshot().cap_for(snap)  # cap per need (counting what it gave), and the gap
+    amount = min(item["amount"], room, pool.remaining)
+    if amount >= item["amount"]:
+        return item["amount"], ""
+    why = "pledge_money" if pool.remaining < min(item["amount"], room) else (
+        "need_gap" if room == need.snapshot.gap else "cap_per_need")
+    return max(0, amount), why
+
+
+def _reduce(need: _NeedRow, pool: _PoolRow, amount: int) -> None:
+    need.snapshot = replace(need.snapshot, gap=need.snapshot.gap - amount)
+    pool.unplaced -= amount
+    pool.given[need.snapshot.id] = pool.given.get(need.snapshot.id, 0) + amount
+
+
+def _raise_confirmed(need_id: int, amount: int) -> bool:
+    """Invariant 1's conditional UPDATE: only if the need is open and its gap still allows it."""
+    result = db.session.execute(
+        update(Need).where(Need.id == need_id, Need.status == NeedStatus.OPEN,
+                           Need.target - Need.reserved - Need.confirmed >= amount)
+        .values(confirmed=Need.confirmed + amount).execution_options(synchronize_session=False))
+    return result.rowcount == 1
+
+
+def _fund_completed(actor: Actor, need_ids: set[int]) -> None:
+    """Needs whose money now reaches the target move to funded; loaded objects see the new money."""
+    if not need_ids:
+        return
+    for need in db.session.scalars(select(Need).where(Need.id.in_(sorted(need_ids)))
+                                   .execution_options(populate_existing=True)):
+        if need.status == NeedStatus.OPEN and need.confirmed >= need.target:
+            pledge_service._set_need_status(actor, need, NeedAction.FUND)
+
+
+def preview_unpaid(pledge: Pledge, today: date | None = None) -> list[engine.Allocation]:
+    """Where an unpaid pooled pledge's money would go if it were received today. Proposed only:
+    nothing is written, and nothing is placed until the money arrives."""
+    terms = db.session.get(PooledTerms, pledge.id)
+    today = today or seoul_today()
+    if terms is None or terms.paused or terms.ended_at is not None or pledge.owed <= 0:
+        return []
+    unpaid = PoolSnapshot(pledge.id, pledge.owed, _criteria_of(terms), terms.cap_won, terms.cap_percent,
+                          arrival=pledge.id, ends=terms.ends_on)
+    seen = snapshot(today, extra=unpaid)
+    return [a for a in engine.propose(seen.needs, seen.pools, today).allocations if a.pool_id == pledge.id]
+
+
+# --- triggers ---------------------------------------------------------------------------------
+
+def _after_need_opened(actor: Actor, need: Need) -> None:
+    run_engine(actor, "need_opened")
+
+
+def _after_unassigned_received(actor: Actor, pledge_ids) -> None:
+    _forget_offers()  # an offer's money may have arrived: it can match from now on
+    kinds = set(db.session.scalars(select(Pledge.kind).where(Pledge.id.in_(list(pledge_ids)))))
+    if "pooled" in kinds:
+        run_engine(actor, "money_received")
+
+
+def _after_holds_released(actor: Actor) -> None:
+    run_engine(actor, "holds_released")
+
+
+# --- a need closing: pooled and offer money goes back to its pledge ----------------------------
+
+def _after_need_closed(actor: Actor, need: Need) -> None:
+    """Money that pooled pledges and match offers placed on a closed need goes back to them: a pooled
+    pledge's is placed again by the engine, an offer's can match again; if the pledge has ended, it
+    follows the donor's choice."""
+    rows = db.session.execute(
+        select(LedgerTransaction.pledge_id, func.sum(LedgerLine.amount))
+        .join(LedgerLine, LedgerLine.transaction_id == LedgerTransaction.id)
+        .join(Pledge, Pledge.id == LedgerTransaction.pledge_id)
+        .where(LedgerLine.account == rules.need_account(need.id), Pledge.kind.in_(["pooled", "match"]))
+        .group_by(LedgerTransaction.pledge_id).order_by(LedgerTransaction.pledge_id)).all()
+    reason = "need_cancelled" if need.status == NeedStatus.CANCELLED else "need_expired"
+    for pledge_id, total in rows:
+        placed = -int(total)
+        if placed <= 0:
+            continue
+        need.confirmed -= placed
+        post(rules.unallocated(pledge_id, need.id, placed, memo=reason), actor)
+        offer = db.session.scalar(select(MatchOfferTerms).where(MatchOfferTerms.pledge_id == pledge_id)
+                                  .with_for_update().execution_options(populate_existing=True))
+        if offer is not None:
+            offer.matched -= placed
+        ended = offer.ended_at if offer is not None else db.session.scalar(
+            select(PooledTerms.ended_at).where(PooledTerms.pledge_id == pledge_id))
+        if ended is not None:
+            pledge_service.follow_donor_choice(actor, db.session.get(Pledge, pledge_id), placed, reason=reason)
+        record(actor, "pledge.unplaced", "pledge", pledge_id, after={"need": need.id, "amount": placed,
+                                                                     "reason": reason})
+
+
+# --- match offers -----------------------------------------------------------------------------
+
+_OFFERS_KEY = "kindcity.match_offers"
+
+
+def _forget_offers() -> None:
+    db.session().info.pop(_OFFERS_KEY, None)
+
+
+def _open_offers() -> list[tuple[int, int, Any]]:
+    """(offer pledge id, sponsor id, terms) of offers not ended; read once per transaction (a bulk
+    statement import asks for every gift) and forgotten when an offer is created or ended."""
+    session = db.session()
+    transaction = session.get_transaction()
+    cached = session.info.get(_OFFERS_KEY)
+    if cached is not None and cached[0] is transaction:
+        return cached[1]
+    rows = db.session.execute(
+        select(MatchOfferTerms.pledge_id, Pledge.donor_id, MatchOfferTerms.starts_on, MatchOfferTerms.ends_on,
+               MatchOfferTerms.categories, MatchOfferTerms.dongs, MatchOfferTerms.groups,
+               MatchOfferTerms.ratio_num, MatchOfferTerms.ratio_den)
+        .join(Pledge, Pledge.id == MatchOfferTerms.pledge_id)
+        .where(MatchOfferTerms.ended_at.is_(None), Pledge.status.in_([s.value for s in POOL_FUNDING]))
+        .order_by(MatchOfferTerms.pledge_id)).all()
+    session.info[_OFFERS_KEY] = (transaction, rows)
+    return rows
+
+
+@dataclass(frozen=True)
+class _Placed:
+    category: str
+    dong: str
+    group: str
+
+
+def _codes_of(need) -> _Placed:
+    if isinstance(need, Need):
+        return _Placed(need.category.code, need.dong.code, need.group.code)
+    row = db.session.execute(select(Category.code, Dong.code, BeneficiaryGroup.code)
+                             .join(Category, Category.id == Need.category_id).join(Dong, Dong.id == Need.dong_id)
+                             .join(BeneficiaryGroup, BeneficiaryGroup.id == Need.group_id)
+                             .where(Need.id == need.id)).one()
+    return _Placed(*row)
+
+
+def _after_gift_placed(actor: Actor, need, gift: Pledge, amount: int, received_at: datetime, poster) -> None:
+    """A resident's gift landed on a need (rows locked by the caller, who writes ``need`` back):
+    every qualifying offer adds its match, earliest-starting first, never past its cap or the gap."""
+    on = received_at.astimezone(SEOUL).date()
+    candidates = [r for r in _open_offers() if r.donor_id != gift.donor_id and r.starts_on <= on <= r.ends_on]
+    if not candidates or need.status != NeedStatus.OPEN:
+        return
+    placed_on = _codes_of(need)
+    candidates = [r for r in candidates if Criteria(frozenset(r.categories), frozenset(r.dongs),
+                                                     frozenset(r.groups)).accepts(placed_on)]
+    if not candidates:
+        return
+    ids = [r.pledge_id for r in candidates]
+    locked = {t.pledge_id: t for t in db.session.scalars(
+        select(MatchOfferTerms).where(MatchOfferTerms.pledge_id.in_(ids), MatchOfferTerms.ended_at.is_(None))
+        .order_by(MatchOfferTerms.pledge_id).with_for_update().execution_options(populate_existing=True))}
+    paid = dict(db.session.execute(select(Pledge.id, Pledge.paid).where(Pledge.id.in_(list(locked)))).all())
+    offers = [MatchOffer(t.pledge_id, t.ratio_num, t.ratio_den, max(0, min(t.cap, paid.get(t.pledge_id, 0)) - t.matched),
+                         _criteria_of(t), t.starts_on, t.ends_on) for t in locked.values()]
+    gap = need.target - need.reserved - need.confirmed
+    for match in engine.match_gift(offers, placed_on, amount, max(0, gap), on):
+        terms = locked[match.offer_id]
+        # Backed by the lock above and by the database: matched + amount never passes the cap.
+        done = db.session.execute(
+            update(MatchOfferTerms).where(MatchOfferTerms.pledge_id == terms.pledge_id,
+                                          MatchOfferTerms.matched + match.amount <= MatchOfferTerms.cap)
+            .values(matched=MatchOfferTerms.matched + match.amount).execution_options(synchronize_session=False))
+        if done.rowcount != 1:
+            continue
+        db.session.expire(terms, ["matched"])
+        need.confirmed += match.amount
+        poster(rules.allocated(terms.pledge_id, need.id, match.amount, memo=f"match of pledge {gift.id}"))
+        db.session.add(MatchAllocation(
+            source="offer", pledge_id=terms.pledge_id, need_id=need.id, amount=match.amount, reason_code=REASON_OFFER,
+            reason=f"matches a resident's gift of {amount:,} won at {terms.ratio_num}:{terms.ratio_den}",
+            days_left=None, completes=need.confirmed + need.reserved >= need.target, gift_pledge_id=gift.id,
+            gift_amount=amount))
+        record(actor, "offer.match", "pledge", terms.pledge_id,
+               after={"need": need.id, "gift_pledge": gift.id, "gift": amount, "matched": match.amount})
+
+
+# --- reading ----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class PledgeMoney:
+    received: int
+    placed: int        # on needs now
+    unplaced: int      # received, not placed, not owed back
+    returned: int      # refunded, owed back, or moved to the district's pooled fund
+
+
+def money_of(pledge: Pledge) -> PledgeMoney:
+    """A pooled pledge's or an offer's money, from the journal."""
+    rows = db.session.execute(
+        select(LedgerLine.account, func.sum(LedgerLine.amount))
+        .join(LedgerTransaction, LedgerTransaction.id == LedgerLine.transaction_id)
+        .where(LedgerTransaction.pledge_id == pledge.id).group_by(LedgerLine.account)).all()
+    on_needs = -sum(int(t) for a, t in rows if a.startswith("need:"))
+    unplaced = -sum(int(t) for a, t in rows if a == rules.pledge_account(pledge.id))
+    owed = pledge_service.refunds_due(pledge.id)
+    return PledgeMoney(received=pledge.paid, placed=on_needs, unplaced=max(0, unplaced - owed),
+                       returned=pledge.paid - on_needs - max(0, unplaced - owed))
+
+
+def allocations_of(pledge_id: int) -> list[MatchAllocation]:
+    return list(db.session.scalars(select(MatchAllocation).where(MatchAllocation.pledge_id == pledge_id)
+                                   .order_by(MatchAllocation.id.desc())))
+
+
+def offer_summary(pledge_id: int) -> dict[str, int]:
+    """What an offer multiplied: residents' gifts it matched, what it added, how many gifts."""
+    row = db.session.execute(select(func.count(MatchAllocation.id), func.coalesce(func.sum(MatchAllocation.amount), 0),
+                                    func.coalesce(func.sum(MatchAllocation.gift_amount), 0))
+                             .where(MatchAllocation.pledge_id == pledge_id, MatchAllocation.source == "offer")).one()
+    return {"gifts": int(row[0]), "added": int(row[1]), "residents": int(row[2]), "together": int(row[1] + row[2])}
+
+
+def matches_on_need(need_id: int) -> list[dict[str, Any]]:
+    """The match offers that added to this need, for its public page: one query, donors included."""
+    rows = db.session.execute(
+        select(Pledge.id, Pledge.display, User.display_name, Organisation.name.label("organisation"),
+               func.sum(MatchAllocation.amount).label("amount"))
+        .select_from(MatchAllocation).join(Pledge, Pledge.id == MatchAllocation.pledge_id)
+        .join(User, User.id == Pledge.donor_id).outerjoin(Organisation, Organisation.id == User.organisation_id)
+        .where(MatchAllocation.need_id == need_id, MatchAllocation.source == "offer")
+        .group_by(Pledge.id, Pledge.display, User.display_name, Organisation.name).order_by(Pledge.id)).all()
+    shown = []
+    for r in rows:
+        name = r.organisation if r.display == "organisation" else r.display_name if r.display == "name" else None
+        if r.amount > 0:
+            shown.append({"offer_id": r.id, "sponsor": name, "amount": int(r.amount)})
+    return shown
+
+
+pledge_service.on("gift_placed", _after_gift_placed)
+pledge_service.on("unassigned_received", _after_unassigned_received)
+pledge_service.on("holds_released", _after_holds_released)
+need_service.on_need_opened(_after_need_opened)
+need_service.on_need_closed(_after_need_closed)
