@@ -8,6 +8,7 @@ from ..domain.money import percent_of
 from ..domain.time import days_left, seoul_today
 from ..extensions import db
 from ..services import NotFound
+from ..services import matching as matching_service
 from ..services import needs as need_service
 from ..services.reference import reference_lists
 from ..text import render_markdown
@@ -85,7 +86,8 @@ def need(need_id: int):
         item = need_service.get_public_need(need_id)
     except NotFound:
         abort(404)
-    return render_template("public/need.html", need=item, supporters=need_service.supporters(item.id))
+    return render_template("public/need.html", need=item, supporters=need_service.supporters(item.id),
+                           matches=matching_service.matches_on_need(item.id))
 
 
 @bp.get("/healthz")

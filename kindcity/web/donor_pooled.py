@@ -1,0 +1,318 @@
+"""Donors' pooled pledges (나눔 기금) and sponsors' match offers (매칭 기부): routes added to the donor
+blueprint. Creating one (paid by bank transfer, like a direct pledge), reading every allocation with
+its reason and what is still unplaced, pausing and ending.
+
+The engine writes its reasons in English with a ``reason_code``; :func:`reason_text` says them in the
+reader's language from the code, the need's days to its deadline and the pledge's criteria.
+"""
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from wtforms import DateField, IntegerField, SelectField, SelectMultipleField, StringField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import InputRequired, Length, NumberRange, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from ..domain.matching import REASON_COMPLETES, REASON_COMPLETES_URGENT, REASON_PARTIAL
+from ..domain.pledges import PledgeRuleError
+from ..domain.time import seoul_today
+from ..extensions import db
+from ..i18n import current_locale
+from ..models import BeneficiaryGroup, Category, Dong, LedgerTransaction, MatchOfferTerms, Pledge, PooledTerms
+from ..services import ServiceError
+from ..services import matching as matching_service
+from ..services.needs import PersonalDataFound
+from ..services.reference import current_district, reference_lists
+from .access import current_actor
+from .donor import bp
+from .forms import DISPLAY_CHOICES, ConfirmForm, WonField
+from .messages import message_for, personal_data_messages
+
+# --- words ------------------------------------------------------------------------------------
+
+MATCHING_MESSAGES = {
+    "criteria_unknown": _l("Please choose categories, dongs and groups from the lists."),
+    "cap_invalid": _l("A cap per need is at least 1,000 won, or between 1 and 100 percent."),
+    "cap_one_kind": _l("Give the cap per need in won or in percent, not both."),
+    "ends_in_past": _l("The end date must be today or later."),
+    "on_end_invalid": _l("Please choose what happens to money that is not placed."),
+    "ratio_invalid": _l("The ratio must be between 1 won for every 100 won and 10 won for every won."),
+    "period_invalid": _l("The last day must not be before the first day."),
+    "pledge_ended": _l("This pledge has ended."),
+    "run_not_pending": _l("This proposal is no longer waiting for approval."),
+}
+
+
+def matching_message(error: Exception) -> str:
+    text = MATCHING_MESSAGES.get(getattr(error, "code", ""))
+    return str(text) if text is not None else message_for(error)
+
+
+CRITERIA_WORDS = {
+    (): _l("open to any need"),
+    ("category",): _l("in your chosen category"),
+    ("dong",): _l("in your chosen dong"),
+    ("group",): _l("in your chosen group"),
+    ("category", "dong"): _l("in your chosen category and dong"),
+    ("category", "group"): _l("in your chosen category and group"),
+    ("dong", "group"): _l("in your chosen dong and group"),
+    ("category", "dong", "group"): _l("in your chosen category, dong and group"),
+}
+
+REASON_TEXTS = {
+    REASON_COMPLETES_URGENT: _l("%(when)s, %(criteria)s; completes the need"),
+    REASON_COMPLETES: _l("%(when)s, %(criteria)s; completes the need"),
+    REASON_PARTIAL: _l("%(when)s, %(criteria)s; nothing could complete a need it fits, so it brings this one closer"),
+    matching_service.REASON_OFFER: _l("Matches a resident's gift of %(gift)s at %(num)s:%(den)s"),
+}
+
+
+def _when(days: int) -> str:
+    if days <= 0:
+        return _("deadline today")
+    if days == 1:
+        return _("deadline tomorrow")
+    return ngettext("deadline in %(num)s day", "deadline in %(num)s days", days)
+
+
+def criteria_words(terms) -> str:
+    chosen = tuple(word for word, values in (("category", terms.categories), ("dong", terms.dongs),
+                                             ("group", terms.groups)) if values)
+    return str(CRITERIA_WORDS[chosen])
+
+
+def reason_text(reason_code: str, *, reason: str, days_left: int | None = None, terms=None,
+                gift: int | None = None) -> str:
+    """One line a donor can read, in their language; the engine's English line if the code is unknown."""
+    text = REASON_TEXTS.get(reason_code)
+    if text is None:
+        return reason
+    if reason_code == matching_service.REASON_OFFER:
+        from ..i18n import format_won
+        return str(text) % {"gift": format_won(gift or 0), "num": terms.ratio_num if terms else 1,
+                            "den": terms.ratio_den if terms else 1}
+    if days_left is None or terms is None:
+        return reason
+    return str(text) % {"when": _when(days_left), "criteria": criteria_words(terms)}
+
+
+def _names(model, codes) -> list[str]:
+    if not codes:
+        return []
+    locale = current_locale()
+    return [row.name(locale) for row in db.session.scalars(select(model).where(model.code.in_(list(codes)))
+                                                            .order_by(model.sort, model.id))]
+
+
+def criteria_names(terms) -> dict[str, list[str]]:
+    return {"categories": _names(Category, terms.categories), "dongs": _names(Dong, terms.dongs),
+            "groups": _names(BeneficiaryGroup, terms.groups)}
+
+
+# --- forms ------------------------------------------------------------------------------------
+
+class CheckboxesField(SelectMultipleField):
+    """A list of checkboxes (easier on a phone than a multi-select); none checked means any."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+END_CHOICES = [
+    SelectChoice("refund", _l("Refund it to me")),
+    SelectChoice("pool", _l("Move it to the district's pooled fund (나눔 기금)")),
+]
+
+
+class _CriteriaForm(FlaskForm):
+    categories = CheckboxesField(_l("Categories"), choices=[], validators=[Optional()])
+    dongs = CheckboxesField(_l("Dongs"), choices=[], validators=[Optional()])
+    groups = CheckboxesField(_l("Beneficiary groups"), choices=[], validators=[Optional()])
+    display = SelectField(_l("How should your gift be shown?"), choices=DISPLAY_CHOICES, default="anonymous")
+    message = StringField(_l("A public message (optional; no personal details)"),
+                          validators=[Optional(), Length(max=300)])
+
+    def fill_choices(self) -> None:
+        dongs, categories, groups = reference_lists()
+        locale = current_locale()
+        self.categories.choices = [SelectChoice(c.code, c.name(locale)) for c in categories]
+        self.dongs.choices = [SelectChoice(d.code, d.name(locale)) for d in dongs]
+        self.groups.choices = [SelectChoice(g.code, g.name(locale)) for g in groups]
+        if current_user.organisation is None:
+            self.display.choices = [c for c in self.display.choices if c.value != "organisation"]
+
+    def criteria(self) -> matching_service.CriteriaInput:
+        return matching_service.CriteriaInput(tuple(self.categories.data or ()), tuple(self.dongs.data or ()),
+                                              tuple(self.groups.data or ()))
+
+
+class PooledForm(_CriteriaForm):
+    amount = WonField(_l("Amount in won (at least 1,000 won)"))
+    cap_won = WonField(_l("At most this many won for any one need"))
+    cap_percent = IntegerField(_l("Or at most this percent of any one need's target"),
+                               validators=[Optional(), NumberRange(min=1, max=100)])
+    ends_on = DateField(_l("Last day (optional)"), validators=[Optional()])
+    on_end = SelectField(_l("When the pledge ends, money not yet placed should"), choices=END_CHOICES,
+                         default="refund")
+
+
+class OfferForm(_CriteriaForm):
+    amount = WonField(_l("The most you add in total, in won (your cap)"))
+    ratio_num = IntegerField(_l("We add this many won"), default=1, validators=[InputRequired(), NumberRange(min=1)])
+    ratio_den = IntegerField(_l("for every this many won residents give"), default=1,
+                             validators=[InputRequired(), NumberRange(min=1)])
+    starts_on = DateField(_l("First day"), validators=[InputRequired()])
+    ends_on = DateField(_l("Last day"), validators=[InputRequired()])
+    on_end = SelectField(_l("When the offer ends, money not yet added should"), choices=END_CHOICES,
+                         default="refund")
+
+
+FIELD_FOR_CODE = {
+    "criteria_unknown": "categories", "cap_invalid": "cap_won", "cap_one_kind": "cap_won", "ends_in_past": "ends_on",
+    "on_end_invalid": "on_end", "ratio_invalid": "ratio_num", "period_invalid": "ends_on", "no_organisation": "display",
+}
+
+
+def _refused(form, error) -> None:
+    db.session.rollback()
+    if isinstance(error, PersonalDataFound):
+        form.message.errors.extend(personal_data_messages(error.findings))
+        return
+    target = getattr(form, FIELD_FOR_CODE.get(getattr(error, "code", ""), "amount"), form.amount)
+    target.errors = list(target.errors) + [matching_message(error)]
+
+
+# --- pooled pledges ---------------------------------------------------------------------------
+
+def _own(pledge_id: int, kind: str) -> Pledge:
+    pledge = db.session.get(Pledge, pledge_id)
+    if pledge is None or pledge.donor_id != current_user.id or pledge.kind != kind:
+        abort(404)
+    return pledge
+
+
+@bp.route("/pooled/new", methods=["GET", "POST"])
+def pooled_new():
+    form = PooledForm()
+    form.fill_choices()
+    if form.validate_on_submit():
+        request_ = matching_service.PooledRequest(
+            amount=form.amount.data, criteria=form.criteria(), cap_won=form.cap_won.data,
+            cap_percent=form.cap_percent.data, ends_on=form.ends_on.data, display=form.display.data,
+            message=form.message.data or "", on_end=form.on_end.data)
+        try:
+            created = matching_service.create_pooled_pledge(current_actor(), request_, seoul_today())
+        except (PledgeRuleError, ServiceError) as error:
+            _refused(form, error)
+        else:
+            db.session.commit()
+            flash(_("Thank you! Your pooled pledge is made. Please transfer the money with the reference code below."),
+                  "success")
+            return redirect(url_for("donor.pooled_detail", pledge_id=created.id), 303)
+    return render_template("donor/pooled_form.html", form=form)
+
+
+def _allocations(pledge: Pledge, terms) -> list[dict]:
+    return [{"item": a, "reason": reason_text(a.reason_code, reason=a.reason, days_left=a.days_left, terms=terms,
+                                              gift=a.gift_amount)}
+            for a in matching_service.allocations_of(pledge.id)]
+
+
+@bp.get("/pooled/<int:pledge_id>")
+def pooled_detail(pledge_id: int):
+    pledge = _own(pledge_id, "pooled")
+    terms = db.session.get(PooledTerms, pledge.id)
+    preview = []
+    if pledge.owed and terms.ended_at is None:
+        preview = matching_service.preview_unpaid(pledge)
+    return render_template("donor/pooled.html", pledge=pledge, terms=terms, names=criteria_names(terms),
+                           money=matching_service.money_of(pledge), allocations=_allocations(pledge, terms),
+                           preview=preview, preview_words=criteria_words(terms), district=current_district(),
+                           journal=_journal(pledge), form=ConfirmForm())
+
+
+def _journal(pledge: Pledge):
+    return db.session.scalars(select(LedgerTransaction).where(LedgerTransaction.pledge_id == pledge.id)
+                              .order_by(LedgerTransaction.id)).all()
+
+
+def _act(pledge_id: int, kind: str, action, done: str, endpoint: str):
+    _own(pledge_id, kind)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        action()
+    except (PledgeRuleError, ServiceError) as error:
+        db.session.rollback()
+        flash(matching_message(error), "error")
+    else:
+        db.session.commit()
+        flash(done, "success")
+    return redirect(url_for(endpoint, pledge_id=pledge_id), 303)
+
+
+@bp.post("/pooled/<int:pledge_id>/pause")
+def pooled_pause(pledge_id: int):
+    return _act(pledge_id, "pooled", lambda: matching_service.set_paused(current_actor(), pledge_id, True),
+                _("Paused: nothing more is placed until you resume."), "donor.pooled_detail")
+
+
+@bp.post("/pooled/<int:pledge_id>/resume")
+def pooled_resume(pledge_id: int):
+    return _act(pledge_id, "pooled", lambda: matching_service.set_paused(current_actor(), pledge_id, False),
+                _("Resumed: the matching engine places your money again."), "donor.pooled_detail")
+
+
+@bp.post("/pooled/<int:pledge_id>/end")
+def pooled_end(pledge_id: int):
+    return _act(pledge_id, "pooled", lambda: matching_service.end_pledge(current_actor(), pledge_id),
+                _("Ended: money not yet placed follows your choice."), "donor.pooled_detail")
+
+
+# --- match offers -----------------------------------------------------------------------------
+
+@bp.route("/offers/new", methods=["GET", "POST"])
+def offer_new():
+    form = OfferForm()
+    form.fill_choices()
+    if not form.is_submitted():
+        today = seoul_today()
+        form.starts_on.data = today
+        if current_user.organisation is not None:
+            form.display.data = "organisation"
+    if form.validate_on_submit():
+        request_ = matching_service.OfferRequest(
+            amount=form.amount.data, ratio_num=form.ratio_num.data, ratio_den=form.ratio_den.data,
+            criteria=form.criteria(), starts_on=form.starts_on.data, ends_on=form.ends_on.data,
+            display=form.display.data, message=form.message.data or "", on_end=form.on_end.data)
+        try:
+            created = matching_service.create_match_offer(current_actor(), request_, seoul_today())
+        except (PledgeRuleError, ServiceError) as error:
+            _refused(form, error)
+        else:
+            db.session.commit()
+            flash(_("Thank you! Your match offer is made. Please transfer the money with the reference code below."),
+                  "success")
+            return redirect(url_for("donor.offer_detail", pledge_id=created.id), 303)
+    return render_template("donor/offer_form.html", form=form)
+
+
+@bp.get("/offers/<int:pledge_id>")
+def offer_detail(pledge_id: int):
+    pledge = _own(pledge_id, "match")
+    terms = db.session.get(MatchOfferTerms, pledge.id)
+    return render_template("donor/offer.html", pledge=pledge, terms=terms, names=criteria_names(terms),
+                           money=matching_service.money_of(pledge), summary=matching_service.offer_summary(pledge.id),
+                           allocations=_allocations(pledge, terms), district=current_district(), form=ConfirmForm())
+
+
+@bp.post("/offers/<int:pledge_id>/end")
+def offer_end(pledge_id: int):
+    return _act(pledge_id, "match", lambda: matching_service.end_pledge(current_actor(), pledge_id),
+                _("Ended: money not yet added follows your choice."), "donor.offer_detail")

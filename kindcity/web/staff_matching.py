@@ -1,0 +1,149 @@
+"""Staff and the matching engine: routes added to the staff blueprint.
+
+Every staff member sees the latest runs, their proposals with reasons, and how each dong and group
+fared. Administrators and the district welfare office (the money of pooled pledges and match offers
+is the district's, not one centre's) turn automatic application off and on, approve proposals, run
+the engine, confirm the transfers of pooled pledges and match offers, and record their refunds.
+"""
+from __future__ import annotations
+
+from datetime import datetime, time
+from uuid import uuid4
+
+from flask import abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from ..domain.pledges import PledgeRuleError, PledgeStatus
+from ..domain.time import SEOUL
+from ..extensions import db
+from ..models import MatchOfferTerms, MatchRun, Need, Pledge, PooledTerms, Refund
+from ..services import ServiceError
+from ..services import matching as matching_service
+from ..services import pledges as pledge_service
+from .access import current_actor
+from .donor_pooled import matching_message, reason_text
+from .forms import ConfirmForm, PaymentForm, RefundForm
+from .staff import bp
+
+def _manager_only() -> None:
+    if not matching_service.can_manage(current_user):
+        abort(403)
+
+
+def _proposal_rows(run: MatchRun | None) -> list[dict]:
+    """A run's proposal with need titles, pledge references and reasons in the reader's language."""
+    if run is None or not run.proposal:
+        return []
+    need_ids = {a["need_id"] for a in run.proposal}
+    pool_ids = {a["pool_id"] for a in run.proposal}
+    titles = dict(db.session.execute(select(Need.id, Need.title).where(Need.id.in_(need_ids))).all())
+    references = dict(db.session.execute(select(Pledge.id, Pledge.reference).where(Pledge.id.in_(pool_ids))).all())
+    terms = {t.pledge_id: t for t in db.session.scalars(select(PooledTerms).where(PooledTerms.pledge_id.in_(pool_ids)))}
+    return [{**a, "title": titles.get(a["need_id"], ""), "reference": references.get(a["pool_id"], ""),
+             "text": reason_text(a["reason_code"], reason=a["reason"], days_left=a.get("days_left"),
+                                 terms=terms.get(a["pool_id"]))} for a in run.proposal]
+
+
+@bp.get("/matching")
+def matching():
+    runs = matching_service.latest_runs(10)
+    latest = runs[0] if runs else None
+    awaiting = db.session.scalars(select(Pledge).where(
+        Pledge.kind.in_(["pooled", "match"]),
+        Pledge.status.in_([PledgeStatus.AWAITING_PAYMENT, PledgeStatus.PARTLY_PAID]))
+        .order_by(Pledge.created_at).limit(200)).all()
+    refunds = db.session.scalars(select(Refund).join(Pledge, Pledge.id == Refund.pledge_id).where(
+        Refund.status == "due", Pledge.kind.in_(["pooled", "match"])).order_by(Refund.created_at).limit(200)).all()
+    payment_form = PaymentForm()
+    payment_form.received_on.data = datetime.now(SEOUL).date()
+    payment_form.token.data = uuid4().hex
+    active = {
+        "pooled": db.session.scalar(select(db.func.count(PooledTerms.pledge_id)).where(PooledTerms.ended_at.is_(None))),
+        "offers": db.session.scalar(select(db.func.count(MatchOfferTerms.pledge_id))
+                                    .where(MatchOfferTerms.ended_at.is_(None))),
+    }
+    return render_template("staff/matching.html", runs=runs, latest=latest, rows=_proposal_rows(latest),
+                           settings=matching_service.settings(), can_manage=matching_service.can_manage(current_user),
+                           awaiting=awaiting, refunds=refunds, active=active, form=ConfirmForm(),
+                           payment_form=payment_form, refund_form=RefundForm())
+
+
+def _done(ok_message: str, action) -> None:
+    try:
+        action()
+    except (PledgeRuleError, ServiceError) as error:
+        db.session.rollback()
+        flash(matching_message(error), "error")
+    else:
+        db.session.commit()
+        flash(ok_message, "success")
+
+
+@bp.post("/matching/auto-apply")
+def matching_auto_apply():
+    _manager_only()
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    on = not matching_service.settings().auto_apply
+    _done(_("Runs now apply themselves.") if on else _("Runs now wait for staff approval."),
+          lambda: matching_service.set_auto_apply(current_actor(), on))
+    return redirect(url_for("staff.matching"), 303)
+
+
+@bp.post("/matching/runs/<int:run_id>/approve")
+def matching_approve(run_id: int):
+    _manager_only()
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    _done(_("The proposal is applied."), lambda: matching_service.approve_run(current_actor(), run_id))
+    return redirect(url_for("staff.matching"), 303)
+
+
+@bp.post("/matching/run")
+def matching_run():
+    _manager_only()
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    _done(_("The engine ran."), lambda: matching_service.run_engine(current_actor(), "staff"))
+    return redirect(url_for("staff.matching"), 303)
+
+
+def _pooled_or_offer(pledge_id: int) -> Pledge:
+    pledge = db.session.get(Pledge, pledge_id)
+    if pledge is None or pledge.kind not in ("pooled", "match"):
+        abort(404)
+    return pledge
+
+
+@bp.post("/matching/pledges/<int:pledge_id>/payments")
+def matching_payment(pledge_id: int):
+    _manager_only()
+    pledge = _pooled_or_offer(pledge_id)
+    form = PaymentForm()
+    if not form.validate_on_submit() or not form.amount.data:
+        flash(_("Please enter the amount received."), "error")
+        return redirect(url_for("staff.matching"), 303)
+    received_at = datetime.combine(form.received_on.data, time(12, 0), SEOUL)
+    _done(_("Payment of %(amount)s won recorded for %(reference)s.", amount=f"{form.amount.data:,}",
+            reference=pledge.reference),
+          lambda: pledge_service.record_payment(current_actor(), pledge.id, form.amount.data, source="manual",
+                                                external_id=f"manual:{form.token.data or uuid4().hex}",
+                                                received_at=received_at))
+    return redirect(url_for("staff.matching"), 303)
+
+
+@bp.post("/matching/refunds/<int:refund_id>")
+def matching_refund(refund_id: int):
+    _manager_only()
+    refund = db.session.get(Refund, refund_id) or abort(404)
+    _pooled_or_offer(refund.pledge_id)
+    form = RefundForm()
+    if not form.validate_on_submit():
+        flash(_("Please give the date and the bank reference of the refund."), "error")
+        return redirect(url_for("staff.matching"), 303)
+    _done(_("Refund recorded."), lambda: pledge_service.record_bank_refund(
+        current_actor(), refund_id, refunded_at=datetime.combine(form.refunded_on.data, time(12), SEOUL),
+        bank_reference=form.bank_reference.data))
+    return redirect(url_for("staff.matching"), 303)

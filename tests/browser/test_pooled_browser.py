@@ -1,0 +1,126 @@
+"""A donor makes a pooled pledge in the browser, staff confirm its transfer, the engine places it, and
+the donor reads the reasons; a sponsor's match offer doubles a resident's gift on the need page.
+axe-core finds no serious or critical violation on the new pages."""
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from playwright.sync_api import expect
+
+from kindcity.domain.time import seoul_today
+from tests.browser.conftest import log_in
+from tests.browser.test_accessibility import assert_accessible
+
+pytestmark = pytest.mark.browser
+
+
+def test_pooled_pledge_paid_placed_and_explained(live_server, new_context):
+    staff = live_server.make_user("staff", centre_code="district-welfare")
+    donor = live_server.make_user("donor")
+    today = seoul_today()
+    need = live_server.make_need(title="서울 병원 이동 지원 (나눔 기금)", target=240_000, dong="nongseong2",
+                                 category="medical-transport", deadline=today + timedelta(days=4))
+
+    # The donor chooses medical transport in 농성2동, at most half of any one need, in English.
+    donor_page = new_context().new_page()
+    log_in(donor_page, donor)
+    donor_page.goto("/me/?lang=en")
+    donor_page.get_by_role("link", name="Give to a pooled fund").click()
+    assert_accessible(donor_page)
+    donor_page.locator("#amount").fill("1,000,000")
+    donor_page.locator("input[name=categories][value=medical-transport]").check()
+    donor_page.locator("input[name=dongs][value=nongseong2]").check()
+    donor_page.locator("#cap_percent").fill("50")
+    donor_page.get_by_role("button", name="Make the pooled pledge").click()
+    reference_box = donor_page.locator(".reference")
+    expect(reference_box).to_have_text(re.compile(r"^KC[2-9A-Z]{6}$"))
+    reference = reference_box.inner_text()
+    expect(donor_page.locator("main")).to_contain_text("광주은행")
+    expect(donor_page.locator("main")).to_contain_text("If your money arrived today")
+    assert_accessible(donor_page)
+    pooled_url = donor_page.url
+
+    # Staff of the district welfare office confirm the transfer; automatic application places it.
+    staff_page = new_context().new_page()
+    log_in(staff_page, staff)
+    staff_page.goto("/staff/matching?lang=en")
+    row = staff_page.locator("tr", has_text=reference)
+    row.get_by_role("button", name="Record payment").click()
+    expect(staff_page.locator(".flashes")).to_contain_text(f"Payment of 1,000,000 won recorded for {reference}")
+    expect(staff_page.locator("#latest-status")).to_have_text("Applied")
+    expect(staff_page.locator("main")).to_contain_text("서울 병원 이동 지원 (나눔 기금)")
+    assert_accessible(staff_page)
+
+    # The donor reads where the money went and why.
+    donor_page.goto(pooled_url)
+    table = donor_page.locator("table", has_text="서울 병원 이동 지원 (나눔 기금)")
+    expect(table).to_contain_text("120,000")
+    expect(table).to_contain_text("deadline in 4 days, in your chosen category and dong")
+    expect(donor_page.locator("#unplaced")).to_contain_text("880,000")
+    assert_accessible(donor_page)
+
+    # Anyone sees the money on the need, and can read how matching works.
+    visitor = new_context().new_page()
+    visitor.goto(f"/needs/{need.id}")
+    expect(visitor.locator(".progress .amounts")).to_contain_text("120,000원")
+    visitor.get_by_role("link", name=live_server.t("How matching works")).click()
+    expect(visitor.locator("h1")).to_have_text(live_server.t("How matching works"))
+    assert_accessible(visitor)
+
+
+def test_match_offer_doubles_a_residents_gift(live_server, new_context):
+    from kindcity.extensions import db
+    from kindcity.models import Organisation, User
+
+    staff = live_server.make_user("staff", centre_code="district-welfare")
+    sponsor = live_server.make_user("donor", name="엘리베이터 대표")
+    with live_server.app.app_context():
+        org = Organisation(name="○○엘리베이터", kind="business")
+        db.session.add(org)
+        db.session.flush()
+        db.session.get(User, sponsor.id).organisation_id = org.id
+        db.session.commit()
+    resident = live_server.make_user("donor")
+    need = live_server.make_need(title="학교 밖 청소년 수학여행 (매칭)", target=2_000_000, category="education",
+                                 group="out-of-school-youth")
+
+    sponsor_page = new_context().new_page()
+    log_in(sponsor_page, sponsor)
+    sponsor_page.goto("/me/offers/new?lang=en")
+    assert_accessible(sponsor_page)
+    sponsor_page.locator("#amount").fill("5,000,000")
+    sponsor_page.locator("input[name=groups][value=out-of-school-youth]").check()
+    sponsor_page.locator("#ends_on").fill((seoul_today() + timedelta(days=30)).isoformat())
+    sponsor_page.get_by_role("button", name="Make the match offer").click()
+    offer_reference = sponsor_page.locator(".reference").inner_text()
+    offer_url = sponsor_page.url
+
+    staff_page = new_context().new_page()
+    log_in(staff_page, staff)
+    staff_page.goto("/staff/matching?lang=en")
+    staff_page.locator("tr", has_text=offer_reference).get_by_role("button", name="Record payment").click()
+    expect(staff_page.locator(".flashes")).to_contain_text(offer_reference)
+
+    # A resident pledges 50,000원 and staff confirm it on the pledge page.
+    resident_page = new_context().new_page()
+    log_in(resident_page, resident)
+    resident_page.goto(f"/needs/{need.id}")
+    resident_page.get_by_role("link", name=live_server.t("Pledge to this need")).click()
+    resident_page.locator("#amount").fill("50,000")
+    resident_page.get_by_role("button", name=live_server.t("Pledge")).click()
+    pledge_id = re.search(r"/me/pledges/(\d+)", resident_page.url).group(1)
+    staff_page.goto(f"/staff/pledges/{pledge_id}?lang=en")
+    staff_page.get_by_role("button", name="Record payment").click()
+
+    visitor = new_context().new_page()
+    visitor.goto(f"/needs/{need.id}?lang=en")
+    expect(visitor.locator(".matches")).to_contain_text("○○엘리베이터")
+    expect(visitor.locator(".matches")).to_contain_text("50,000")
+    expect(visitor.locator(".progress .amounts")).to_contain_text("100,000")
+    assert_accessible(visitor)
+
+    sponsor_page.goto(offer_url)
+    expect(sponsor_page.locator("#multiplied")).to_contain_text("100,000")
+    assert_accessible(sponsor_page)
