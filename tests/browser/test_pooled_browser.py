@@ -64,7 +64,7 @@ def test_pooled_pledge_paid_placed_and_explained(live_server, new_context):
     # Anyone sees the money on the need, and can read how matching works.
     visitor = new_context().new_page()
     visitor.goto(f"/needs/{need.id}")
-    expect(visitor.locator(".progress .amounts")).to_contain_text("120,000원")
+    expect(visitor.locator(".progress .amounts")).to_contain_text(live_server.t("%(amount)s won", amount="120,000"))
     visitor.get_by_role("link", name=live_server.t("How matching works")).click()
     expect(visitor.locator("h1")).to_have_text(live_server.t("How matching works"))
     assert_accessible(visitor)
