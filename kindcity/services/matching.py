@@ -682,7 +682,7 @@ class _Placed:
 def _codes_of(need) -> _Placed:
     if isinstance(need, Need):
         return _Placed(need.category.code, need.dong.code, need.group.code)
-    row = db.session.execute(select(Category.code, Dong.code, BeneficiaryGroup.code)
+    row = db.session.execute(select(Category.code, Dong.code, BeneficiaryGroup.code).select_from(Need)
                              .join(Category, Category.id == Need.category_id).join(Dong, Dong.id == Need.dong_id)
                              .join(BeneficiaryGroup, BeneficiaryGroup.id == Need.group_id)
                              .where(Need.id == need.id)).one()

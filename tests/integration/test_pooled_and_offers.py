@@ -431,3 +431,43 @@ def test_the_run_is_built_from_a_fixed_number_of_queries(session):
     assert count_statements(0, 0) == count_statements(20, 10) == 4
     assert session.scalar(select(func.count(Pledge.id)).where(Pledge.kind == "pooled")) >= 12
     assert session.scalar(select(func.count(Need.id))) >= 23
+
+
+def test_a_gift_paid_through_a_bank_statement_is_matched_too(session):
+    staff = f.user("staff")
+    need = f.need(target=500_000)
+    doubling = offer(sponsor_org(), 100_000)
+    first = pledge_service.create_direct_pledge(Actor(f.user("donor")), pledge_service.PledgeRequest(
+        need_id=need.id, amount=60_000, units=None, display="anonymous", message="", on_cancel="refund"),
+        hold_for=timedelta(days=7))
+    second = pledge_service.create_direct_pledge(Actor(f.user("donor")), pledge_service.PledgeRequest(
+        need_id=need.id, amount=70_000, units=None, display="anonymous", message="", on_cancel="refund"),
+        hold_for=timedelta(days=7))
+    booked = TODAY.isoformat()
+    csv = ("거래일시,적요,출금액,입금액,입금자명,잔액\n"
+           f'{booked} 09:15:00,타행이체,0,"60,000",주민 {first.reference},"1,000,000"\n'
+           f'{booked} 09:16:00,타행이체,0,"70,000",주민 {second.reference},"1,070,000"\n').encode()
+    preview = statement_service.preview_statement(Actor(staff), "s.csv", csv)
+    assert statement_service.commit_statement(Actor(staff), preview.id)["applied"] == 2
+    # both gifts are matched in one import, and together never past the offer's cap
+    assert [(p.gift_pledge_id, p.amount) for p in placements(doubling)] == [(first.id, 60_000), (second.id, 40_000)]
+    assert fresh(need).confirmed == 230_000
+    assert session.get(MatchOfferTerms, doubling.id).matched == 100_000
+    assert reconcile() == []
+
+
+def test_staff_match_a_deposit_without_reference_to_a_pooled_pledge(session):
+    from kindcity.models import BankTransaction
+
+    staff = f.user("staff")
+    need = f.need(target=50_000)
+    pledge = pooled(f.user("donor"), 50_000)
+    csv = ("거래일시,적요,출금액,입금액,입금자명,잔액\n"
+           '2025-03-02 09:15:00,타행이체,0,"50,000",김교회,"1,000,000"\n').encode()
+    preview = statement_service.preview_statement(Actor(staff), "s.csv", csv)
+    assert statement_service.commit_statement(Actor(staff), preview.id)["unmatched"] == 1
+    row = session.scalar(select(BankTransaction).where(BankTransaction.outcome == "unmatched"))
+    statement_service.match_bank_row(Actor(staff), row.id, pledge.reference.lower())
+    assert row.outcome == "applied" and row.pledge_id == pledge.id
+    assert [p.amount for p in placements(pledge)] == [50_000] and fresh(need).status == NeedStatus.FUNDED
+    assert reconcile() == []
