@@ -76,8 +76,9 @@ total, so a need that cannot be completed is usually turned down in eight additi
 
 Idempotence: step 2 is maximal: after it, every pledge that fits a need with a gap left is
 either empty or at its cap for that need. Apply the result (:func:`apply_allocations`) and run
-again: no money fits any gap, so nothing is placed. (Step 2 never completes a need either:
-money only shrinks during a run, so what step 1 could not complete stays incomplete.)
+again: no money fits any gap, so nothing is placed. (Step 2 never completes a need either: step
+1 ends by completing every need its pledges can still complete directly, and step 2 only takes
+money away.)
 
 Match offers (매칭 기부) are not pooled money: they act when a resident's gift lands, see
 :func:`match_amount` and :func:`match_gift`.
@@ -302,7 +303,7 @@ class FairnessRow:
 
     key: str
     open_needs: int  # open, not past deadline, gap > 0
-    reachable_needs: int  # ... and at least one pledge with money fits it
+    reachable_needs: int  # ... and some pledge with money fits its criteria (caps aside)
     funded_needs: int  # completed by this run
     placed: int  # won placed on its needs by this run
 
@@ -832,6 +833,13 @@ def _step1(index: _Index, problem: _Problem) -> _Flow:
             best, best_money, best_order = latest, index.save(), order
     index.restore(best_money)
     _local_search(best, best_order, stop_at)
+    # Last, without budget (cheap: a bucket total or a draw each): any need that its pledges
+    # can now complete directly is completed. After this no left-out need can be completed
+    # directly, and step 2 only takes money away, so step 2 completes nothing.
+    for i in best_order:
+        if i not in best.completed:
+            best.try_direct(i)
+    best.journal.clear()
     return best
 
 
@@ -890,14 +898,27 @@ def _local_search(flow: _Flow, order: list[int], stop_at: int) -> None:
         """
         left_out = [i for i in order if i not in flow.completed]
         outs = sorted(flow.completed, key=lambda i: (-needs[i].gap * 60 // weights[i], needs[i].id))
+        users_of: dict[int, list[int]] = {}  # bucket -> completed needs that draw from it
+        for j in flow.completed:
+            for b in buckets[j]:
+                users_of.setdefault(b, []).append(j)
+        index.visits += 8 * len(flow.completed)
+        hop: dict[int, set[int]] = {}  # bucket -> buckets of the pledges its users draw on
         for out in outs:
+            if index.visits >= stop_at:
+                return
             freed = {b for p in flow.given[out] for b, _ in index.slots[p]}
             reach = set(freed)
-            for j in flow.completed:
-                if j != out and not freed.isdisjoint(buckets[j]):
-                    for p in flow.given[j]:
-                        reach.update(b for b, _ in index.slots[p])
-            index.visits += len(left_out) + len(flow.completed)
+            for b in freed:
+                if b not in hop:
+                    found: set[int] = set()
+                    for j in users_of.get(b, ()):
+                        for p in flow.given[j]:
+                            found.update(bb for bb, _ in index.slots[p])
+                            index.visits += 1
+                    hop[b] = found
+                reach |= hop[b]
+            index.visits += len(left_out)
             movable = [i for i in left_out if not reach.isdisjoint(buckets[i])]
             if movable:
                 yield out, movable

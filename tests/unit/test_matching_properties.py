@@ -27,7 +27,7 @@ CATEGORIES = ("food", "medical", "education")
 DONGS = ("yang", "pungam", "geumho1")
 GROUPS = ("elderly", "children")
 
-FAST = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @st.composite
