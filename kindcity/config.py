@@ -51,6 +51,11 @@ def load_config(instance_path: str, environ: Mapping[str, str] | None = None) ->
         "KINDCITY_STRIPE_NETWORK_RETRIES": int(env.get("KINDCITY_STRIPE_NETWORK_RETRIES", "2")),
         "KINDCITY_CARD_HOLD_MINUTES": int(env.get("KINDCITY_CARD_HOLD_MINUTES", "30")),
         "KINDCITY_PAGE_SIZE": int(env.get("KINDCITY_PAGE_SIZE", "12")),
+        # Rendered public pages kept per worker for anonymous visitors (kindcity/web/caching.py); 0 turns it off.
+        "KINDCITY_PAGE_CACHE_SIZE": int(env.get("KINDCITY_PAGE_CACHE_SIZE", "256")),
+        "KINDCITY_PAGE_CACHE_SECONDS": int(env.get("KINDCITY_PAGE_CACHE_SECONDS", "60")),
+        # Anonymous public requests may reuse a data version read this recently (production only by default).
+        "KINDCITY_DATA_VERSION_SECONDS": float(env.get("KINDCITY_DATA_VERSION_SECONDS", "1" if production else "0")),
         "MAX_CONTENT_LENGTH": int(env.get("KINDCITY_MAX_CONTENT_LENGTH", str(12 * 1024 * 1024))),
         "MAX_FORM_MEMORY_SIZE": 512 * 1024,
         "SESSION_COOKIE_HTTPONLY": True,

@@ -53,6 +53,9 @@ def init_web(app: Flask) -> None:
     from .context import register_context
     register_context(app)
 
+    from . import caching
+    caching.init_app(app)  # the front door of the public page cache (a WSGI middleware)
+
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
        "font-src 'self'; connect-src 'self'; form-action 'self' https://checkout.stripe.com; frame-ancestors 'none'; "

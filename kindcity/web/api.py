@@ -8,6 +8,7 @@ from ..i18n import current_locale
 from ..models import Need
 from ..services import NotFound
 from ..services import needs as need_service
+from .caching import public_page
 from .lazy import expire_due_needs
 from .openapi import openapi_document
 from .public import filters_from_args
@@ -44,6 +45,7 @@ def need_json(need: Need, locale: str) -> dict:
 
 
 @bp.get("/needs")
+@public_page
 def needs():
     expire_due_needs()
     per_page = min(100, max(1, request.args.get("per_page", 20, type=int)))
@@ -55,6 +57,7 @@ def needs():
 
 
 @bp.get("/needs/<int:need_id>")
+@public_page
 def need(need_id: int):
     expire_due_needs()
     try:

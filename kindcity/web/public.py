@@ -12,6 +12,7 @@ from ..services import matching as matching_service
 from ..services import needs as need_service
 from ..services.reference import reference_lists
 from ..text import render_markdown
+from .caching import public_page
 from .lazy import expire_due_needs
 
 bp = Blueprint("public", __name__)
@@ -58,17 +59,20 @@ def filters_from_args(args, per_page: int) -> need_service.NeedFilters:
 
 
 @bp.get("/")
+@public_page
 def home():
     expire_due_needs()
     today = seoul_today()
-    urgent, _ = need_service.search_public_needs(need_service.NeedFilters(sort="deadline", per_page=3), today)
-    nearly, _ = need_service.search_public_needs(need_service.NeedFilters(sort="nearly_funded", per_page=3), today)
-    newest, _ = need_service.search_public_needs(need_service.NeedFilters(sort="newest", per_page=3), today)
+    def top3(sort: str):
+        return need_service.search_public_needs(need_service.NeedFilters(sort=sort, per_page=3), today,
+                                                with_total=False)[0]
+    urgent, nearly, newest = top3("deadline"), top3("nearly_funded"), top3("newest")
     return render_template("public/home.html", urgent=urgent, nearly=nearly, newest=newest,
                            totals=need_service.district_totals())
 
 
 @bp.get("/needs")
+@public_page
 def needs():
     expire_due_needs()
     filters = filters_from_args(request.args, current_app.config["KINDCITY_PAGE_SIZE"])
@@ -80,6 +84,7 @@ def needs():
 
 
 @bp.get("/needs/<int:need_id>")
+@public_page
 def need(need_id: int):
     expire_due_needs()
     try:
