@@ -165,8 +165,8 @@ class HistoryForm(FlaskForm):
     class Meta:
         csrf = False
 
-    start = DateField(_l("From"), validators=[Optional()])
-    end = DateField(_l("To"), validators=[Optional()])
+    start = DateField(_l("From date"), validators=[Optional()])
+    end = DateField(_l("To date"), validators=[Optional()])
 
 
 class StatementUploadForm(FlaskForm):
