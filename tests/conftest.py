@@ -11,7 +11,6 @@ import socket
 import pytest
 from flask import g
 from flask.testing import FlaskClient
-from sqlalchemy import text
 from sqlalchemy.orm import scoped_session, sessionmaker
 
 from kindcity import create_app
@@ -62,21 +61,10 @@ def database_url(tmp_path_factory):
     if not PG_URL:
         yield "sqlite:///" + str(tmp_path_factory.mktemp("db") / "kindcity-test.sqlite3")
         return
-    from sqlalchemy import create_engine
-    from sqlalchemy.engine import make_url
+    from tests.pgdb import own_database
 
-    base = make_url(PG_URL)
-    name = f"{base.database}_run{os.getpid()}"
-    admin = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield base.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with own_database("run") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

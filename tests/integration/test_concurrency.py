@@ -5,14 +5,12 @@ Each thread has its own session and commits for real, so this runs in a database
 """
 from __future__ import annotations
 
-import os
 import threading
 import time
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import create_engine, func, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import func, select
 
 from kindcity.domain.pledges import PledgeRuleError, PledgeStatus
 from kindcity.domain.time import utcnow
@@ -21,9 +19,8 @@ from kindcity.models import Need, Pledge
 from kindcity.services import Actor
 from kindcity.services import pledges as svc
 from kindcity.services.reconcile import reconcile
-from kindcity.services.reference import seed_district
 from tests import factories as f
-from tests.conftest import make_test_app
+from tests.pgdb import own_postgres_app
 
 pytestmark = pytest.mark.postgres_only
 THREADS = 20
@@ -31,27 +28,9 @@ THREADS = 20
 
 @pytest.fixture(scope="module")
 def live_app():
-    url = os.environ.get("KINDCITY_TEST_DATABASE_URL")
-    assert url, "the concurrency tests need PostgreSQL (KINDCITY_TEST_DATABASE_URL); make test provides it"
-    name = f"kindcity_concurrency_test_{os.getpid()}"
-    admin = create_engine(make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        conn.execute(text(f"CREATE DATABASE {name}"))
-    app = make_test_app(make_url(url).set(database=name).render_as_string(hide_password=False),
-                        SQLALCHEMY_ENGINE_OPTIONS={"pool_size": THREADS + 5, "max_overflow": 5})
-    with app.app_context():
-        db.create_all()
-        seed_district("gwangju-seogu")
-        db.session.commit()
-    yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
-    with admin.connect() as conn:
-        conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-    admin.dispose()
-
+    with own_postgres_app("concurrency", SQLALCHEMY_ENGINE_OPTIONS={"pool_size": THREADS + 5,
+                                                                   "max_overflow": 5}) as app:
+        yield app
 
 def _setup(app, target: int, already: int, donors: int):
     """A need with ``already`` won received through the real services, so the journal agrees."""

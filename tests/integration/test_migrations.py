@@ -7,11 +7,11 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import create_engine, inspect, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import inspect
 
 from kindcity.extensions import db
 from tests.conftest import make_test_app
+from tests.pgdb import own_database
 
 
 @pytest.fixture
@@ -20,16 +20,8 @@ def empty_database_url(tmp_path):
     if not pg:
         yield "sqlite:///" + str(tmp_path / "migrations.sqlite3")
         return
-    # A database of its own, so the migration run cannot disturb the suite's tables.
-    name = f"kindcity_migrations_test_{os.getpid()}"
-    admin = create_engine(make_url(pg).set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        conn.execute(text(f"CREATE DATABASE {name}"))
-    yield make_url(pg).set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as conn:
-        conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-    admin.dispose()
+    with own_database("migrations") as url:  # its own, so the migration run cannot disturb the suite's tables
+        yield url
 
 
 def test_migrations_match_models_and_downgrade(empty_database_url):

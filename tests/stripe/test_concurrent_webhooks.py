@@ -13,8 +13,7 @@ import threading
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import create_engine, func, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import func, select
 
 from kindcity.domain.pledges import PledgeStatus
 from kindcity.extensions import db
@@ -24,9 +23,8 @@ from kindcity.services import Actor
 from kindcity.services import card as card_service
 from kindcity.services import pledges as pledge_service
 from kindcity.services.reconcile import reconcile
-from kindcity.services.reference import seed_district
 from tests import factories as f
-from tests.conftest import make_test_app
+from tests.pgdb import own_postgres_app
 
 from .conftest import WEBHOOK_SECRET, sign
 from .fake_stripe import API_KEY
@@ -42,27 +40,12 @@ def live_app(fake_stripe_server):
         if os.environ.get("CI") == "true":
             pytest.fail("CI: the concurrency tests need PostgreSQL (KINDCITY_TEST_DATABASE_URL)")
         pytest.skip("needs PostgreSQL (KINDCITY_TEST_DATABASE_URL); `make test` runs it")
-    name = "kindcity_stripe_concurrency_test"
-    admin = create_engine(make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        conn.execute(text(f"CREATE DATABASE {name}"))
-    app = make_test_app(make_url(url).set(database=name).render_as_string(hide_password=False),
-                        SQLALCHEMY_ENGINE_OPTIONS={"pool_size": 10, "max_overflow": 5},
-                        KINDCITY_STRIPE_SECRET_KEY=API_KEY, KINDCITY_STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET,
-                        KINDCITY_STRIPE_API_BASE=fake_stripe_server.url, KINDCITY_STRIPE_NETWORK_RETRIES=0)
-    with app.app_context():
-        db.create_all()
-        seed_district("gwangju-seogu")
-        db.session.commit()
-    yield app
-    close_app_providers(app)
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
-    with admin.connect() as conn:
-        conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-    admin.dispose()
+    with own_postgres_app("stripe_concurrency", SQLALCHEMY_ENGINE_OPTIONS={"pool_size": 10, "max_overflow": 5},
+                          KINDCITY_STRIPE_SECRET_KEY=API_KEY, KINDCITY_STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET,
+                          KINDCITY_STRIPE_API_BASE=fake_stripe_server.url,
+                          KINDCITY_STRIPE_NETWORK_RETRIES=0) as app:
+        yield app
+        close_app_providers(app)
 
 
 @pytest.fixture
