@@ -401,7 +401,7 @@ def main() -> None:
           f"-c{args.connections}, {args.rounds} x {max(1, args.duration // args.rounds)} s per page and as many for "
           f"the baseline, alternating, after a {args.warmup} s warm-up; {os.cpu_count()} CPUs shared by wrk, "
           f"gunicorn and PostgreSQL; load average {load_before[0]:.1f} before, {os.getloadavg()[0]:.1f} after")
-    header = (f"{'mode':<9} {'page':<18} {'bytes':>6} {'req/s':>7} {'p99 ms':>8} {'baseline req/s':>15} "
+    header = (f"{'mode':<10} {'page':<18} {'bytes':>6} {'req/s':>7} {'p99 ms':>8} {'baseline req/s':>15} "
               f"{'p99 ms':>7} {'ratio':>6}  errors")
     print(header)
     print("-" * len(header))
@@ -410,7 +410,7 @@ def main() -> None:
         problems = (f"{page['non_2xx']} non-2xx " if page["non_2xx"] else "") + page["socket_errors"]
         if page["rps"] == 0:
             problems = f"no request finished within wrk's 10 s timeout {problems}".strip()
-        print(f"{mode:<9} {name:<18} {size:>6} {page['rps']:>7.0f} {page['p99_ms']:>8.1f} {baseline['rps']:>15.0f} "
+        print(f"{mode:<10} {name:<18} {size:>6} {page['rps']:>7.0f} {page['p99_ms']:>8.1f} {baseline['rps']:>15.0f} "
               f"{baseline['p99_ms']:>7.1f} {ratio:>6.0%}  {problems}")
 
 

@@ -21,10 +21,13 @@ Register a public GET view with one line, ``@public_page`` (under its route deco
    someone else's change up to a second late. Logged-in visitors always read the version, so a
    donor or staff member sees their own change at once.
 
-6. The front door (``init_app``, a WSGI middleware) answers a cookie-less GET for a page stored
-   under the trusted version without entering Flask at all: no cookie means no session, no login,
-   no flashes and the default language, so the stored response (headers included) is exactly what
-   the app would send. Anything else goes through the app.
+6. The front door (``init_app``, a WSGI middleware) answers an anonymous GET for a page stored
+   under the trusted version without entering Flask at all. It serves only visitors whose request
+   the app would answer the same way: no cookie at all, or nothing but a signed session cookie that
+   holds the chosen language (no login, no flashes, no remember-me cookie). The stored response,
+   headers included, is what the app sent for the same URL and language. Anything else, and any
+   revalidation (If-None-Match), goes through the app. Install ProxyFix (if any) outside it.
+   A page that renders a CSRF token for an anonymous visitor is never stored nor validated.
 
 Cache-Control: ``public, max-age=0, must-revalidate`` for anonymous visitors (any cache may keep the
 page but must ask again), ``private, no-cache`` once logged in or when the response sets a cookie.
@@ -41,10 +44,12 @@ from functools import wraps
 from pathlib import Path
 from typing import Callable
 
-from flask import Response, current_app, make_response, request, session
+from flask import Response, current_app, g, make_response, request, session
 from flask_login import current_user
+from itsdangerous import BadSignature
 from sqlalchemy import func, select
 from sqlalchemy.sql.elements import ColumnElement
+from werkzeug.http import parse_cookie
 
 from ..domain.needs import NeedStatus
 from ..domain.pledges import HOLDING
@@ -251,14 +256,40 @@ def _apply_headers(response: Response, etag: str, anonymous: bool) -> Response:
     return response
 
 
-def _front_key(state: _State, environ) -> tuple | None:
-    """Where the front door keeps a cookie-less GET's response: only while the trusted version holds."""
+def _front_key(state: _State, environ, visitor: str) -> tuple | None:
+    """Where the front door keeps a GET's response: only while the trusted version holds."""
     trusted = state.trusted
     if (trusted is None or state.trust_seconds <= 0 or clock.monotonic() - trusted[1] >= state.trust_seconds
             or utcnow() >= trusted[2]):
         return None
-    return (trusted[0], seoul_today(), environ.get("wsgi.url_scheme"), environ.get("HTTP_HOST"),
+    return (trusted[0], seoul_today(), visitor, environ.get("wsgi.url_scheme"), environ.get("HTTP_HOST"),
             environ.get("SCRIPT_NAME", ""), environ.get("PATH_INFO", ""), environ.get("QUERY_STRING", ""))
+
+
+# Session keys of an anonymous visitor that leave a stored public page the same for everyone with
+# the same language: the language itself, Flask-Login's marker of a session without a login, and
+# the CSRF secret (a page that renders a token from it is never stored: see public_page).
+_ANONYMOUS_SESSION_KEYS = frozenset({"lang", "_fresh", "csrf_token"})
+
+
+def _front_visitor(app, cookie_header: str | None) -> str | None:
+    """Who the front door may serve: no cookie at all (""), or only a session cookie holding nothing
+    but the language and the anonymous markers above ("lang:en"). Anything else (a login, flashes,
+    a remember-me cookie, an unreadable cookie) is None: the app answers."""
+    if not cookie_header:
+        return ""
+    cookies = parse_cookie(cookie_header)
+    name = app.config.get("SESSION_COOKIE_NAME", "session")
+    serializer = getattr(app.session_interface, "get_signing_serializer", lambda _app: None)(app)
+    if set(cookies) != {name} or serializer is None:
+        return None
+    try:
+        data = serializer.loads(cookies[name], max_age=int(app.permanent_session_lifetime.total_seconds()))
+    except BadSignature:
+        return None
+    if not isinstance(data, dict) or set(data) - _ANONYMOUS_SESSION_KEYS:
+        return None
+    return f"lang:{data.get('lang', '')}"
 
 
 def public_page(view):
@@ -285,11 +316,16 @@ def public_page(view):
             response = make_response(view(*args, **kwargs))
             if response.status_code != 200:
                 return response
+            if anonymous and g.get(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")):
+                # A form for this visitor's session: theirs alone, and not covered by the ETag.
+                response.headers["Cache-Control"] = PRIVATE_CACHE_CONTROL
+                return response
             if anonymous and not session.modified and not response.headers.getlist("Set-Cookie"):
                 state.pages.put(etag, (clock.monotonic(), response.get_data(), response.content_type))
-        if (anonymous and request.method == "GET" and "HTTP_COOKIE" not in request.environ
-                and not session.modified and state.trusted is not None and state.trusted[0] == version):
-            key = _front_key(state, request.environ)
+        if (anonymous and request.method == "GET" and not session.modified and state.trusted is not None
+                and state.trusted[0] == version):
+            visitor = _front_visitor(current_app, request.environ.get("HTTP_COOKIE"))
+            key = _front_key(state, request.environ, visitor) if visitor is not None else None
             if key is not None:
                 request.environ[_FRONT_KEY] = key  # the front door keeps the finished response
         return _apply_headers(response, etag, anonymous)
@@ -304,17 +340,20 @@ _FRONT_KEY = "kindcity.front_key"
 
 
 class FrontDoor:
-    """WSGI middleware in front of the app: serves stored responses to cookie-less GETs (module docstring, 6)."""
+    """WSGI middleware in front of the app: serves stored responses to anonymous GETs (module docstring, 6)."""
 
     def __init__(self, app, wsgi_app):
         self.app, self.wsgi_app = app, wsgi_app
 
     def __call__(self, environ, start_response):
-        if (environ.get("REQUEST_METHOD") != "GET" or "HTTP_COOKIE" in environ
-                or "HTTP_IF_NONE_MATCH" in environ or "HTTP_AUTHORIZATION" in environ):
+        if (environ.get("REQUEST_METHOD") != "GET" or "HTTP_IF_NONE_MATCH" in environ
+                or "HTTP_AUTHORIZATION" in environ):
             return self.wsgi_app(environ, start_response)
         state = _state(self.app)
-        key = _front_key(state, environ)
+        visitor = _front_visitor(self.app, environ.get("HTTP_COOKIE"))
+        if visitor is None:
+            return self.wsgi_app(environ, start_response)
+        key = _front_key(state, environ, visitor)
         stored = state.front.get(key) if key is not None else None
         if stored is not None and clock.monotonic() - stored[0] < state.page_seconds:
             start_response("200 OK", list(stored[1]))

@@ -281,3 +281,83 @@ def test_the_front_door_never_hides_a_due_upkeep(app, session, need, trusting):
     assert "<dd>1,000,000원</dd>" in released
     session.refresh(pledge)
     assert pledge.status == PledgeStatus.EXPIRED
+
+
+def _served_by_the_app(app, client, path, **kwargs):
+    started = []
+    with request_started.connected_to(lambda sender, **extra: started.append(sender), app):
+        response = client.get(path, **kwargs)
+    return response, bool(started)
+
+
+def test_the_front_door_serves_a_visitor_whose_session_holds_only_the_language(app, session, need, trusting):
+    trusting(3600)
+    visitor = app.test_client()
+    visitor.get("/needs?lang=en")
+    for _ in range(3):  # until the app stops rewriting the cookie (Flask-Login marks it once)
+        response, _through_app = _served_by_the_app(app, visitor, "/needs")
+    response, through_app = _served_by_the_app(app, visitor, "/needs")
+    assert not through_app and '<html lang="en">' in response.get_data(as_text=True)
+    korean, through_app = _served_by_the_app(app, app.test_client(), "/needs")
+    assert '<html lang="ko">' in korean.get_data(as_text=True)  # not the English visitor's page
+
+
+@pytest.mark.parametrize("cookie", [("remember_token", "1|abc"), ("other", "1")])
+def test_the_front_door_lets_other_cookies_through(app, session, need, trusting, cookie):
+    trusting(3600)
+    app.test_client().get("/needs")
+    _response, through_app = _served_by_the_app(app, app.test_client(), "/needs")
+    assert not through_app  # stored for cookie-less visitors
+    visitor = app.test_client()
+    visitor.set_cookie(*cookie, domain=app.config["SERVER_NAME"])
+    _response, through_app = _served_by_the_app(app, visitor, "/needs")
+    assert through_app
+
+
+def test_a_forged_or_fuller_session_goes_through_the_app(app, session, need, trusting):
+    from kindcity.web.caching import _front_visitor
+
+    trusting(3600)
+    serializer = app.session_interface.get_signing_serializer(app)
+    with app.app_context():
+        assert _front_visitor(app, None) == "" and _front_visitor(app, "") == ""
+        assert _front_visitor(app, "session=" + serializer.dumps({"lang": "en", "_fresh": False})) == "lang:en"
+        assert _front_visitor(app, "session=" + serializer.dumps({"lang": "en", "csrf_token": "x"})) == "lang:en"
+        assert _front_visitor(app, "session=" + serializer.dumps({"csrf_token": "x", "_remember": "clear"})) is None
+        assert _front_visitor(app, "session=" + serializer.dumps({"_user_id": "1:2"})) is None
+        assert _front_visitor(app, "session=" + serializer.dumps({"_flashes": [("info", "x")]})) is None
+        assert _front_visitor(app, "session=eyJsYW5nIjoiZW4ifQ.forged.signature") is None
+
+
+def test_a_visitor_who_opened_a_form_is_still_served_by_the_front_door(app, session, need, trusting):
+    trusting(3600)
+    visitor = app.test_client()
+    visitor.get("/account/login")  # the session now holds a CSRF secret
+    for _ in range(3):
+        _served_by_the_app(app, visitor, "/needs")
+    response, through_app = _served_by_the_app(app, visitor, "/needs")
+    assert not through_app and "csrf_token" not in response.get_data(as_text=True)
+
+
+def test_a_public_page_with_a_form_for_an_anonymous_visitor_is_not_kept(app, session, need, trusting,
+                                                                        monkeypatch):
+    """A CSRF token is the visitor's own: such a page is private, without a validator, never stored."""
+    from flask_wtf.csrf import generate_csrf
+
+    import kindcity.web.public as public_views
+
+    trusting(3600)
+
+    real = public_views.render_template
+
+    def with_a_form(*args, **kwargs):
+        generate_csrf()
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(public_views, "render_template", with_a_form)
+    visitor = app.test_client()
+    visitor.get("/needs")  # the session gets its CSRF secret
+    for _ in range(3):
+        response, through_app = _served_by_the_app(app, visitor, "/needs")
+        assert response.status_code == 200 and through_app and "ETag" not in response.headers
+        assert response.headers["Cache-Control"] == PRIVATE_CACHE_CONTROL
