@@ -56,6 +56,8 @@ def load_config(instance_path: str, environ: Mapping[str, str] | None = None) ->
         "KINDCITY_PAGE_CACHE_SECONDS": int(env.get("KINDCITY_PAGE_CACHE_SECONDS", "60")),
         # Anonymous public requests may reuse a data version read this recently (production only by default).
         "KINDCITY_DATA_VERSION_SECONDS": float(env.get("KINDCITY_DATA_VERSION_SECONDS", "1" if production else "0")),
+        # District-wide figures (/impact, its API, /donors) are counted at most this often per worker.
+        "KINDCITY_AGGREGATE_SECONDS": float(env.get("KINDCITY_AGGREGATE_SECONDS", "60" if production else "0")),
         "MAX_CONTENT_LENGTH": int(env.get("KINDCITY_MAX_CONTENT_LENGTH", str(12 * 1024 * 1024))),
         "MAX_FORM_MEMORY_SIZE": 512 * 1024,
         "SESSION_COOKIE_HTTPONLY": True,

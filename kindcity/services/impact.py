@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from typing import Any
 
-from sqlalchemy import and_, case, func, select, true
+from sqlalchemy import and_, case, func, literal, select, true, union_all
+from sqlalchemy.orm import joinedload
 
 from ..domain import impact as rules
 from ..domain import ledger as ledger_rules
@@ -23,6 +23,7 @@ from ..domain.time import SEOUL, utcnow
 from ..extensions import db
 from ..models import (Category, Disbursement, Dong, ImpactReport, LedgerLine, LedgerTransaction,
                       LeftoverReturn, Need, Organisation, Payment, Pledge, Refund, ReportPhoto, User)
+from ..models.types import seoul_month
 from . import Actor, Forbidden, NotFound, ServiceError
 from . import photos as photo_files
 from .audit import record
@@ -86,16 +87,18 @@ class NeedMoney:
         return self.placed - self.spent
 
 
-def need_money(need_id: int) -> NeedMoney:
-    account = ledger_rules.need_account(need_id)
-    money_in, taken_back = db.session.execute(
-        select(func.coalesce(func.sum(case((LedgerLine.amount < 0, -LedgerLine.amount), else_=0)), 0),
-               func.coalesce(func.sum(case((LedgerLine.amount > 0, LedgerLine.amount), else_=0)), 0))
-        .where(LedgerLine.account == account)).one()
-    spent = db.session.scalar(select(func.coalesce(func.sum(LedgerLine.amount), 0))
-                              .where(LedgerLine.account == ledger_rules.spent_account(need_id)))
-    returned = db.session.scalar(select(func.coalesce(func.sum(LeftoverReturn.amount), 0))
-                                 .where(LeftoverReturn.need_id == need_id))
+def need_money(need_id: int, *, returned: int | None = None) -> NeedMoney:
+    """From the journal, in one query (and one more for leftovers returned, unless given)."""
+    account, spent_account = ledger_rules.need_account(need_id), ledger_rules.spent_account(need_id)
+    on_need = LedgerLine.account == account
+    money_in, taken_back, spent = db.session.execute(
+        select(func.coalesce(func.sum(case((and_(on_need, LedgerLine.amount < 0), -LedgerLine.amount), else_=0)), 0),
+               func.coalesce(func.sum(case((and_(on_need, LedgerLine.amount > 0), LedgerLine.amount), else_=0)), 0),
+               func.coalesce(func.sum(case((LedgerLine.account == spent_account, LedgerLine.amount), else_=0)), 0))
+        .where(LedgerLine.account.in_([account, spent_account]))).one()
+    if returned is None:
+        returned = db.session.scalar(select(func.coalesce(func.sum(LeftoverReturn.amount), 0))
+                                     .where(LeftoverReturn.need_id == need_id))
     return NeedMoney(int(money_in), int(taken_back), int(spent), int(returned))
 
 
@@ -358,6 +361,10 @@ class Contributor:
     message: str = ""
 
 
+# Names shown come from the donor and their organisation: loaded with the pledges, not one by one.
+_WITH_NAMES = joinedload(Pledge.donor).joinedload(User.organisation)
+
+
 def _shown_name(pledge: Pledge) -> str | None:
     if pledge.display == "organisation" and pledge.donor.organisation is not None:
         return pledge.donor.organisation.name
@@ -371,7 +378,8 @@ def contributors(need_id: int) -> list[Contributor]:
     placed = placed_by_pledges(need_id)
     if not placed:
         return []
-    pledges = db.session.scalars(select(Pledge).where(Pledge.id.in_(sorted(placed)))).all()
+    pledges = db.session.scalars(select(Pledge).where(Pledge.id.in_(sorted(placed)))
+                                 .options(_WITH_NAMES)).all()
     people = [Contributor(_shown_name(p), placed[p.id], p.kind, p.message if _shown_name(p) else "")
               for p in pledges]
     people.sort(key=lambda c: (-c.amount, c.name or ""))
@@ -408,7 +416,7 @@ def need_impact(need: Need) -> NeedImpact:
         leftovers[destination] = int(amount)
     direct = [c for c in people if c.kind != "match"]
     return NeedImpact(
-        need=need, money=need_money(need.id), report=report if report is not None and report.is_published else None,
+        need=need, money=need_money(need.id, returned=sum(leftovers.values())), report=report if report is not None and report.is_published else None,
         disbursements=list(db.session.scalars(select(Disbursement).where(Disbursement.need_id == need.id)
                                               .order_by(Disbursement.spent_on, Disbursement.id))),
         leftovers=leftovers, shown=[c for c in direct if c.name], anonymous_count=sum(1 for c in direct if not c.name),
@@ -437,7 +445,8 @@ def public_ledger(need: Need) -> list[LedgerRow]:
         .where(LedgerTransaction.need_id == need.id, LedgerLine.account.in_([account, spent_account]))
         .order_by(LedgerTransaction.id)).all()
     pledge_ids = {r.pledge_id for r in rows if r.pledge_id is not None}
-    pledges = {p.id: p for p in db.session.scalars(select(Pledge).where(Pledge.id.in_(pledge_ids)))} if pledge_ids else {}
+    pledges = {p.id: p for p in db.session.scalars(select(Pledge).where(Pledge.id.in_(pledge_ids))
+                                                   .options(_WITH_NAMES))} if pledge_ids else {}
     spending = {d.transaction_id: d for d in db.session.scalars(
         select(Disbursement).where(Disbursement.need_id == need.id))}
     destinations = {r.transaction_id: r.destination for r in db.session.scalars(
@@ -482,9 +491,21 @@ def _in_range(column, start, end):
     return and_(*conditions) if conditions else true()
 
 
+@dataclass(frozen=True)
+class Label:
+    """A category's or dong's code and names, as plain values: a summary may outlive its session."""
+
+    code: str
+    name_ko: str
+    name_en: str
+
+    def name(self, locale: str) -> str:
+        return self.name_en if locale == "en" and self.name_en else self.name_ko
+
+
 @dataclass
 class Breakdown:
-    ref: Any            # a Category or Dong row
+    ref: Label
     placed: int
     completed: int
 
@@ -503,55 +524,75 @@ class DistrictImpact:
     by_category: list[Breakdown] = field(default_factory=list)
     by_dong: list[Breakdown] = field(default_factory=list)
     by_month: list[tuple[str, int]] = field(default_factory=list)
+    computed_at: datetime | None = None
 
 
 def district_impact(period: str, today: date) -> DistrictImpact:
+    """The district's figures for a period, in seven aggregate queries whatever the data size (each
+    scans its table once; nothing per row comes back to Python)."""
     period = period if period in rules.PERIODS else "all"
     start, end = rules.period_range(period, today)
     start_at, end_at = _utc_bounds(start, end)
-    received = db.session.scalar(select(func.coalesce(func.sum(Payment.amount), 0))
-                                 .where(_in_range(Payment.received_at, start_at, end_at)))
-    donors = db.session.scalar(select(func.count(func.distinct(Pledge.donor_id))).join(Payment, Payment.pledge_id == Pledge.id)
-                               .where(_in_range(Payment.received_at, start_at, end_at)))
+    received, donors = db.session.execute(
+        select(func.coalesce(func.sum(Payment.amount), 0), func.count(func.distinct(Pledge.donor_id)))
+        .select_from(Payment).join(Pledge, Pledge.id == Payment.pledge_id)
+        .where(_in_range(Payment.received_at, start_at, end_at))).one()
     refunded = db.session.scalar(select(func.coalesce(func.sum(Refund.amount), 0)).where(
         Refund.status == "done", _in_range(Refund.refunded_at, start_at, end_at)))
     spent = db.session.scalar(select(func.coalesce(func.sum(Disbursement.amount), 0))
                               .where(_in_range(Disbursement.spent_on, start, end)))
-    published = and_(ImpactReport.status == ReportStatus.PUBLISHED,
-                     _in_range(ImpactReport.published_at, start_at, end_at))
-    completed, reached = db.session.execute(
-        select(func.count(ImpactReport.id), func.coalesce(func.sum(ImpactReport.beneficiaries_reached), 0))
-        .where(published)).one()
-    summary = DistrictImpact(period, start, end, int(received), int(refunded), int(spent), int(completed),
-                             int(reached), int(donors))
-    summary.by_category = _breakdown(Category, Need.category_id, start_at, end_at, published)
-    summary.by_dong = _breakdown(Dong, Need.dong_id, start_at, end_at, published)
+    summary = DistrictImpact(period, start, end, int(received), int(refunded), int(spent), 0, 0, int(donors),
+                             computed_at=utcnow())
+    _add_breakdowns(summary, start_at, end_at)
     summary.by_month = _months(start, end, start_at, end_at, today)
     return summary
 
 
-def _breakdown(model, column, start_at, end_at, published) -> list[Breakdown]:
-    placed = dict(db.session.execute(
-        select(column, -func.sum(LedgerLine.amount))
+def _add_breakdowns(summary: DistrictImpact, start_at, end_at) -> None:
+    """Money placed on needs and reports published, per category and per dong, and the totals of
+    reports: grouped by category and dong at once (the pairs are few), summed up here."""
+    placed = db.session.execute(
+        select(Need.category_id, Need.dong_id, -func.sum(LedgerLine.amount))
         .select_from(LedgerLine)
         .join(LedgerTransaction, LedgerLine.transaction_id == LedgerTransaction.id)
         .join(Need, Need.id == LedgerTransaction.need_id)
         .where(LedgerLine.account.startswith("need:"), _in_range(LedgerTransaction.created_at, start_at, end_at))
-        .group_by(column)).all())
-    completed = dict(db.session.execute(
-        select(column, func.count(ImpactReport.id)).join(Need, Need.id == ImpactReport.need_id)
-        .where(published).group_by(column)).all())
-    rows = db.session.scalars(select(model).order_by(model.sort, model.id)).all()
-    return [Breakdown(row, int(placed.get(row.id, 0) or 0), int(completed.get(row.id, 0))) for row in rows]
+        .group_by(Need.category_id, Need.dong_id)).all()
+    reports = db.session.execute(
+        select(Need.category_id, Need.dong_id, func.count(ImpactReport.id),
+               func.coalesce(func.sum(ImpactReport.beneficiaries_reached), 0))
+        .join(Need, Need.id == ImpactReport.need_id)
+        .where(ImpactReport.status == ReportStatus.PUBLISHED,
+               _in_range(ImpactReport.published_at, start_at, end_at))
+        .group_by(Need.category_id, Need.dong_id)).all()
+    sums: dict[tuple[str, int], list[int]] = defaultdict(lambda: [0, 0])
+    for category_id, dong_id, amount in placed:
+        sums[("category", category_id)][0] += int(amount or 0)
+        sums[("dong", dong_id)][0] += int(amount or 0)
+    for category_id, dong_id, count, reached in reports:
+        sums[("category", category_id)][1] += int(count)
+        sums[("dong", dong_id)][1] += int(count)
+        summary.needs_completed += int(count)
+        summary.beneficiaries_reached += int(reached)
+    labels = union_all(*(select(literal(kind).label("kind"), model.id, model.code, model.name_ko, model.name_en,
+                                model.sort.label("sort"))
+                         for kind, model in (("category", Category), ("dong", Dong)))).subquery()
+    rows = {"category": [], "dong": []}
+    for kind, row_id, code, name_ko, name_en, _sort in db.session.execute(
+            select(labels).order_by(labels.c.kind, labels.c.sort, labels.c.id)):
+        rows[kind].append(Breakdown(Label(code, name_ko, name_en), *sums.get((kind, row_id), (0, 0))))
+    summary.by_category, summary.by_dong = rows["category"], rows["dong"]
 
 
 def _months(start, end, start_at, end_at, today) -> list[tuple[str, int]]:
-    payments = db.session.execute(select(Payment.received_at, Payment.amount)
-                                  .where(_in_range(Payment.received_at, start_at, end_at))).all()
-    days = [(at.astimezone(SEOUL).date(), int(amount)) for at, amount in payments]
-    first = start or min((d for d, _ in days), default=today)
-    last = min(end - timedelta(days=1), today) if end else max([today] + [d for d, _ in days])
-    return rules.month_series(days, first, last)
+    month = seoul_month(Payment.received_at)
+    rows = db.session.execute(select(month, func.sum(Payment.amount))
+                              .where(_in_range(Payment.received_at, start_at, end_at))
+                              .group_by(month)).all()
+    firsts = [(date(int(key[:4]), int(key[5:7]), 1), int(amount)) for key, amount in rows]
+    first = start or min((d for d, _ in firsts), default=today)
+    last = min(end - timedelta(days=1), today) if end else max([today] + [d for d, _ in firsts])
+    return rules.month_series(firsts, first, last)
 
 
 # --- public: the donor wall -------------------------------------------------------------------

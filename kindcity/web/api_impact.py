@@ -7,12 +7,13 @@ from datetime import timedelta
 
 from flask import Response, abort, jsonify, url_for
 
-from ..domain.time import seoul_today
 from ..i18n import current_locale
 from ..services import NotFound
 from ..services import impact as impact_service
 from ..services import needs as need_service
+from . import aggregates
 from .api import bp
+from .caching import public_page
 from .impact import period_from_args
 from .lazy import expire_due_needs
 
@@ -25,8 +26,9 @@ def _breakdown_json(rows, locale: str) -> list[dict]:
 
 
 @bp.get("/impact")
+@public_page(aggregates=True)
 def impact():
-    summary = impact_service.district_impact(period_from_args(), seoul_today())
+    summary = aggregates.district_impact(period_from_args())
     locale = current_locale()
     last_day = (summary.end - timedelta(days=1)).isoformat() if summary.end is not None else None
     return jsonify({
@@ -42,6 +44,7 @@ def impact():
         "by_category": _breakdown_json(summary.by_category, locale),
         "by_dong": _breakdown_json(summary.by_dong, locale),
         "by_month": [{"month": month, "received_won": amount} for month, amount in summary.by_month],
+        "counted_at": summary.computed_at.isoformat(),
     })
 
 
@@ -71,6 +74,7 @@ def _report_json(report) -> dict | None:
 
 
 @bp.get("/needs/<int:need_id>/impact")
+@public_page
 def need_impact(need_id: int):
     need = _public_need(need_id)
     data = impact_service.need_impact(need)
@@ -100,6 +104,7 @@ def _csv_safe(text: str) -> str:
 
 
 @bp.get("/needs/<int:need_id>/ledger.csv")
+@public_page
 def need_ledger_csv(need_id: int):
     need = _public_need(need_id)
     out = io.StringIO()

@@ -56,6 +56,8 @@ from ..domain.pledges import HOLDING
 from ..domain.time import SEOUL, seoul_today, utcnow
 from ..extensions import db
 from ..i18n import current_locale
+from .aggregates import aggregate_bucket
+from .aggregates import forget as forget_aggregates
 from .lazy import expire_due_needs, mark_upkeep_done
 
 ANONYMOUS_CACHE_CONTROL = "public, max-age=0, must-revalidate"
@@ -155,6 +157,7 @@ def clear_page_cache() -> None:
     state.front.clear()
     state.horizons.clear()
     state.trusted = None
+    forget_aggregates()
 
 
 def _release_token(app) -> str:
@@ -237,13 +240,13 @@ def _visitor() -> str:
     return "anonymous"
 
 
-def _etag(state: _State, version: tuple, visitor: str) -> str:
+def _etag(state: _State, version: tuple, visitor: str, extra: str = "") -> str:
     token = state.version_tokens.get(version)
     if token is None:
         token = repr(version)
         state.version_tokens.put(version, token)
     parts = "|".join((state.release, token, seoul_today().isoformat(), current_locale(), visitor,
-                      request.host_url, request.full_path))
+                      request.host_url, request.full_path, extra))
     return hashlib.sha1(parts.encode()).hexdigest()[:32]
 
 
@@ -292,8 +295,12 @@ def _front_visitor(app, cookie_header: str | None) -> str | None:
     return f"lang:{data.get('lang', '')}"
 
 
-def public_page(view):
-    """Validators, 304 and the shared page store for a public GET view (see the module docstring)."""
+def public_page(view=None, *, aggregates: bool = False):
+    """Validators, 304 and the shared page store for a public GET view (see the module docstring).
+    ``@public_page(aggregates=True)`` for a page showing district-wide figures that are kept for a
+    while (kindcity/web/aggregates.py): its ETag also names the figures' bucket."""
+    if view is None:
+        return lambda inner: public_page(inner, aggregates=aggregates)
 
     @wraps(view)
     def wrapped(*args, **kwargs):
@@ -306,12 +313,14 @@ def public_page(view):
         state = _state()
         version = current_data_version()
         anonymous = not current_user.is_authenticated
-        etag = _etag(state, version, _visitor())
+        etag = _etag(state, version, _visitor(), aggregate_bucket() if aggregates else "")
         if request.if_none_match.contains_weak(etag):
             return _apply_headers(Response(status=304), etag, anonymous)
         stored = state.pages.get(etag) if anonymous else None
         if stored is not None and clock.monotonic() - stored[0] < state.page_seconds:
             response = Response(stored[1], status=200, content_type=stored[2])
+            if stored[3]:
+                response.headers["Content-Disposition"] = stored[3]
         else:
             response = make_response(view(*args, **kwargs))
             if response.status_code != 200:
@@ -321,7 +330,8 @@ def public_page(view):
                 response.headers["Cache-Control"] = PRIVATE_CACHE_CONTROL
                 return response
             if anonymous and not session.modified and not response.headers.getlist("Set-Cookie"):
-                state.pages.put(etag, (clock.monotonic(), response.get_data(), response.content_type))
+                state.pages.put(etag, (clock.monotonic(), response.get_data(), response.content_type,
+                                       response.headers.get("Content-Disposition")))
         if (anonymous and request.method == "GET" and not session.modified and state.trusted is not None
                 and state.trusted[0] == version):
             visitor = _front_visitor(current_app, request.environ.get("HTTP_COOKIE"))

@@ -10,7 +10,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from ..domain.impact import PERIODS, WALL_GROUP_ORDER, format_tenths
-from ..domain.time import SEOUL, seoul_today
+from ..domain.time import SEOUL
 from ..extensions import db
 from ..i18n import current_locale, format_won
 from ..models import ReportPhoto
@@ -18,6 +18,8 @@ from ..services import NotFound
 from ..services import impact as impact_service
 from ..services import needs as need_service
 from ..services.photos import STORED_NAME
+from . import aggregates
+from .caching import public_page
 from .charts import columns, horizontal_bars
 from .impact_forms import PeriodForm
 from .lazy import expire_due_needs
@@ -49,9 +51,10 @@ def period_from_args() -> str:
 
 
 @bp.get("/impact")
+@public_page(aggregates=True)
 def dashboard():
     period = period_from_args()
-    summary = impact_service.district_impact(period, seoul_today())
+    summary = aggregates.district_impact(period)
     locale = current_locale()
     charts = {
         "category": horizontal_bars([(row.ref.name(locale), row.placed, format_won(row.placed))
@@ -74,6 +77,7 @@ def dashboard():
 
 
 @bp.get("/needs/<int:need_id>/impact")
+@public_page
 def need(need_id: int):
     expire_due_needs()
     try:
@@ -84,8 +88,10 @@ def need(need_id: int):
 
 
 @bp.get("/donors")
+@public_page(aggregates=True)
 def wall():
-    return render_template("impact/wall.html", wall=impact_service.donor_wall(), groups=WALL_GROUP_ORDER)
+    entries, counted_at = aggregates.donor_wall()
+    return render_template("impact/wall.html", wall=entries, counted_at=counted_at, groups=WALL_GROUP_ORDER)
 
 
 @bp.get("/impact/photos/<name>")

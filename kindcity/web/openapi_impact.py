@@ -56,6 +56,8 @@ IMPACT_SCHEMAS = {
         "by_dong": {"type": "array", "items": {"$ref": "#/components/schemas/ImpactBreakdown"}},
         "by_month": {"type": "array", "items": _object({
             "month": {"type": "string", "pattern": r"^\d{4}-\d{2}$"}, "received_won": _WON})},
+        "counted_at": {"type": "string", "format": "date-time",
+                       "description": "When these figures were counted: they may be up to a few minutes old"},
     }),
     "ImpactReport": _object({
         "published_at": {"type": "string", "format": "date-time"},

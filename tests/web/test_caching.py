@@ -18,7 +18,8 @@ from kindcity.services import pledges as pledge_service
 from kindcity.web.caching import ANONYMOUS_CACHE_CONTROL, PRIVATE_CACHE_CONTROL, clear_page_cache
 from tests import factories as f
 
-PUBLIC = ["/", "/needs", "/needs/{id}", "/api/v1/needs", "/api/v1/needs/{id}"]
+PUBLIC = ["/", "/needs", "/needs/{id}", "/api/v1/needs", "/api/v1/needs/{id}", "/impact?period=12m", "/donors",
+          "/needs/{id}/impact", "/api/v1/impact", "/api/v1/needs/{id}/impact", "/api/v1/needs/{id}/ledger.csv"]
 
 
 @pytest.fixture
@@ -170,6 +171,46 @@ def test_the_page_store_can_be_turned_off(app, client, session, need, monkeypatc
         assert _get(client, "/").get_data() == first.get_data()
     finally:
         app.extensions.pop("kindcity_caching", None)
+
+
+def _paid_gift(session, need, amount: int) -> None:
+    donor = f.user("donor")
+    session.commit()
+    pledge = pledge_service.create_direct_pledge(
+        Actor(donor, "test"), pledge_service.PledgeRequest(need_id=need.id, amount=amount, units=None,
+                                                           display="anonymous", message="", on_cancel="refund"),
+        hold_for=timedelta(days=7))
+    session.commit()
+    pledge_service.record_payment(Actor(f.user("staff"), "test"), pledge.id, amount, source="manual",
+                                  external_id=f"gift-{pledge.id}", received_at=utcnow())
+    session.commit()
+
+
+def test_district_figures_are_fresh_on_every_change_when_not_kept(client, session, need):
+    assert client.get("/api/v1/impact").get_json()["received_won"] == 0
+    _paid_gift(session, need, 30_000)
+    assert client.get("/api/v1/impact").get_json()["received_won"] == 30_000
+
+
+def test_kept_district_figures_are_counted_again_once_their_period_is_over(app, client, session, need, monkeypatch):
+    """In production the dashboard's sums are kept for KINDCITY_AGGREGATE_SECONDS: a gift shows when
+    the period turns, and a revalidating visitor is never told the old page is still current."""
+    monkeypatch.setitem(app.config, "KINDCITY_AGGREGATE_SECONDS", 60)
+    with time_machine.travel(datetime(2026, 11, 30, 3, 0, 5, tzinfo=SEOUL), tick=False) as traveller:
+        first = client.get("/impact")
+        counted = client.get("/api/v1/impact").get_json()
+        assert counted["received_won"] == 0
+        _paid_gift(session, need, 30_000)
+        traveller.shift(20)          # same period: the kept figures, and the page says when they were counted
+        kept = client.get("/api/v1/impact").get_json()
+        assert kept["received_won"] == 0 and kept["counted_at"] == counted["counted_at"]
+        page = client.get("/impact", headers={"If-None-Match": first.headers["ETag"]})
+        assert page.status_code == 200  # the data version moved: rendered again, with the kept figures
+        traveller.shift(60)          # the next period: counted again
+        fresh = client.get("/api/v1/impact").get_json()
+        assert fresh["received_won"] == 30_000 and fresh["counted_at"] != counted["counted_at"]
+        again = client.get("/impact", headers={"If-None-Match": page.headers["ETag"]})
+        assert again.status_code == 200 and "30,000원" in again.get_data(as_text=True)
 
 
 def test_not_found_is_not_cached(client, need):

@@ -33,6 +33,12 @@ PAGES = {
     "public.need": lambda need_id: f"/needs/{need_id}",
     "api.needs": lambda need_id: "/api/v1/needs?per_page=100",
     "api.need": lambda need_id: f"/api/v1/needs/{need_id}",
+    "impact.dashboard": lambda need_id: "/impact?period=12m",
+    "impact.need": lambda need_id: f"/needs/{need_id}/impact",
+    "impact.wall": lambda need_id: "/donors",
+    "api.impact": lambda need_id: "/api/v1/impact",
+    "api.need_impact": lambda need_id: f"/api/v1/needs/{need_id}/impact",
+    "api.need_ledger_csv": lambda need_id: f"/api/v1/needs/{need_id}/ledger.csv",
 }
 SMALL, LARGE = (10, 3), (1_000, 60)   # (open needs, supporters of the need shown)
 MAX_RENDERED = 12                      # a first view: version, upkeep (2), version with horizon, the page
