@@ -23,6 +23,7 @@ from ..domain.time import seoul_today, utcnow
 from ..extensions import db
 from ..models import Need, Payment, Pledge, Refund
 from . import Actor, Forbidden, NotFound
+from . import pledge_writer as writer
 from .audit import record, record_now
 from .ledger import placed_by_pledge_on_need, post, post_many, post_now
 from .needs import PersonalDataFound, on_need_closed
@@ -138,27 +139,45 @@ def create_direct_pledge(actor: Actor, request: PledgeRequest, *, hold_for: time
     if findings:
         raise PersonalDataFound(findings)
     # Only the columns the rules need: this is the hottest path of the site, so no ORM objects are
-    # built until the pledge is safely reserved.
-    row = db.session.execute(select(Need.status, Need.deadline, Need.unit_cost, Need.target, Need.reserved,
-                                    Need.confirmed).where(Need.id == request.need_id)).one_or_none()
+    # built until the pledge is safely reserved (kindcity/services/pledge_writer.py).
+    today = seoul_today(now)
+    row = writer.read_need(request.need_id)
     if row is None or row.status in (NeedStatus.DRAFT, NeedStatus.AWAITING_APPROVAL):
         raise NotFound()  # not public: do not reveal it exists
-    if row.status != NeedStatus.OPEN or row.deadline < seoul_today(now):
+    if row.status != NeedStatus.OPEN or row.deadline < today:
         raise PledgeError("need_not_open")
     amount = pledge_amount(amount=request.amount, units=request.units, unit_cost=row.unit_cost,
                            gap=row.target - row.reserved - row.confirmed)
-    values = dict(reference=_unique_reference(), donor_id=donor.id, need_id=request.need_id, kind="direct",
+    values = dict(reference=new_reference(), donor_id=donor.id, need_id=request.need_id, kind="direct",
                   amount=amount, units=request.units, method=request.method, display=display.value, message=message,
                   on_cancel=on_cancel.value, status=PledgeStatus.AWAITING_PAYMENT, hold_expires_at=now + hold_for,
                   paid=0, held=amount, created_at=now, flagged=None)
-    pledge_id = db.session.execute(insert(Pledge).values(**values).returning(Pledge.id)).scalar_one()
-    post_now(rules.pledged(pledge_id, request.need_id, amount), actor, now)
-    record_now(actor, "pledge.create", "pledge", pledge_id,
-               after={"need": request.need_id, "amount": amount, "method": request.method}, at=now)
-    # Last, so the need's row lock is held only from here to the commit: everything else is written.
-    # If the gap is gone, PledgeError is raised and the caller rolls back, as on any refusal
-    # (the request or CLI command owns the transaction); nothing of this pledge is then kept.
-    reserve_gap(request.need_id, amount)
+    after = {"need": request.need_id, "amount": amount, "method": request.method}
+    if row.pledge_id is not None:
+        pledge_id = row.pledge_id
+        posting = rules.pledged(pledge_id, request.need_id, amount)
+        for _ in range(10):
+            if writer.write_single_statement(values, pledge_id=pledge_id, transaction_id=row.transaction_id,
+                                             posting=posting, actor=actor, after=after, now=now, today=today):
+                break
+            still_open, gap, taken = writer.explain_refusal(request.need_id, values["reference"], today)
+            if not taken:
+                raise PledgeError("not_enough_left", gap=gap) if still_open else PledgeError("need_not_open")
+            values["reference"] = new_reference()  # that code was just given to someone else: another
+        else:
+            raise RuntimeError("could not find a free reference code")
+    else:
+        values["reference"] = _unique_reference()
+        pledge_id = db.session.execute(insert(Pledge).values(**values).returning(Pledge.id)).scalar_one()
+        post_now(rules.pledged(pledge_id, request.need_id, amount), actor, now)
+        record_now(actor, "pledge.create", "pledge", pledge_id, after=after, at=now)
+        # Last, so the need's row lock is held only from here to the commit: everything else is written.
+        # If the gap is gone, PledgeError is raised and the caller rolls back, as on any refusal
+        # (the request or CLI command owns the transaction); nothing of this pledge is then kept.
+        reserve_gap(request.need_id, amount)
+    need = db.session.identity_map.get(db.session.identity_key(Need, request.need_id))
+    if need is not None:
+        db.session.expire(need, ["reserved", "updated_at"])
     # The caller gets a Pledge without another query inside the locked part of the transaction.
     pledge = Pledge(id=pledge_id, **values)
     make_transient_to_detached(pledge)
