@@ -272,3 +272,33 @@ def test_release_expired_cli(app, session):
     result = app.test_cli_runner().invoke(args=["release-expired"])
     assert result.exit_code == 0 and f": {p.id}" in result.output
     assert "0 hold(s) released" in app.test_cli_runner().invoke(args=["release-expired"]).output
+
+
+def test_a_reference_code_already_taken_is_drawn_again_and_nothing_is_reserved_twice(session, monkeypatch):
+    """The code is unique in the database; if the one drawn is taken, the pledge gets another and the
+    need's gap is reserved once (on PostgreSQL the single statement writes nothing for a taken code)."""
+    donor, need = f.user("donor"), f.need(target=500_000)
+    first = pledge(donor, need, 100_000)
+    session.commit()
+    drawn = iter([first.reference, first.reference, "KCFRESH01"])
+    monkeypatch.setattr(svc, "new_reference", lambda: next(drawn))
+    second = pledge(donor, need, 50_000)
+    session.commit()
+    assert second.reference == "KCFRESH01"
+    assert fresh(need).reserved == 150_000
+    assert session.scalar(select(db.func.count(Pledge.id)).where(Pledge.need_id == need.id)) == 2
+    assert reconcile() == []
+
+
+def test_a_refused_pledge_writes_nothing(session):
+    donor, need = f.user("donor"), f.need(target=100_000)
+    pledge(donor, need, 80_000)
+    session.commit()
+    counts = [session.scalar(select(db.func.count()).select_from(model)) for model in (Pledge, LedgerTransaction)]
+    with pytest.raises(PledgeRuleError) as refused:
+        pledge(donor, need, 30_000)
+    assert refused.value.code == "not_enough_left" and refused.value.details["gap"] == 20_000
+    session.rollback()
+    assert [session.scalar(select(db.func.count()).select_from(model))
+            for model in (Pledge, LedgerTransaction)] == counts
+    assert fresh(need).reserved == 80_000
