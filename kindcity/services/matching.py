@@ -17,7 +17,8 @@
 * giving pooled and offer money back to its pledge when a need closes.
 
 The engine runs when pooled money is received, when a need opens, when holds are released, when a
-donor resumes a paused pledge, and from ``kindcity match``. Only received money is ever placed.
+need closes with pooled money on it (that money is placed again at once), when a donor resumes a paused
+pledge, and from ``kindcity match``. Only received money is ever placed.
 
 Locks: runs started by another operation (a payment, an approval, released holds) take row locks
 with SKIP LOCKED, so they never wait on a row another transaction holds and cannot deadlock with
@@ -616,9 +617,17 @@ def _after_holds_released(actor: Actor) -> None:
 # --- a need closing: pooled and offer money goes back to its pledge ----------------------------
 
 def _after_need_closed(actor: Actor, need: Need) -> None:
-    """Money that pooled pledges and match offers placed on a closed need goes back to them: a pooled
-    pledge's is placed again by the engine, an offer's can match again; if the pledge has ended, it
-    follows the donor's choice."""
+    """Money that pooled pledges and match offers placed on a closed need goes back to them: an offer's
+    can match again; a pooled pledge's is placed again at once, by an engine run in the same transaction
+    (trigger ``need_closed``; with automatic application off it waits for staff like any run); if the
+    pledge has ended, it follows the donor's choice instead."""
+    if _return_placed_money(actor, need):
+        run_engine(actor, "need_closed")
+
+
+def _return_placed_money(actor: Actor, need: Need) -> bool:
+    """Give pooled and offer money on a closed need back to its pledges. True if pooled money that can
+    still be placed came back (so the engine has something new to place)."""
     rows = db.session.execute(
         select(LedgerTransaction.pledge_id, func.sum(LedgerLine.amount))
         .join(LedgerLine, LedgerLine.transaction_id == LedgerTransaction.id)
@@ -626,6 +635,7 @@ def _after_need_closed(actor: Actor, need: Need) -> None:
         .where(LedgerLine.account == rules.need_account(need.id), Pledge.kind.in_(["pooled", "match"]))
         .group_by(LedgerTransaction.pledge_id).order_by(LedgerTransaction.pledge_id)).all()
     reason = "need_cancelled" if need.status == NeedStatus.CANCELLED else "need_expired"
+    pooled_back = False
     for pledge_id, total in rows:
         placed = -int(total)
         if placed <= 0:
@@ -640,8 +650,11 @@ def _after_need_closed(actor: Actor, need: Need) -> None:
             select(PooledTerms.ended_at).where(PooledTerms.pledge_id == pledge_id))
         if ended is not None:
             pledge_service.follow_donor_choice(actor, db.session.get(Pledge, pledge_id), placed, reason=reason)
+        elif offer is None:
+            pooled_back = True
         record(actor, "pledge.unplaced", "pledge", pledge_id, after={"need": need.id, "amount": placed,
                                                                      "reason": reason})
+    return pooled_back
 
 
 # --- match offers -----------------------------------------------------------------------------

@@ -471,3 +471,75 @@ def test_staff_match_a_deposit_without_reference_to_a_pooled_pledge(session):
     assert row.outcome == "applied" and row.pledge_id == pledge.id
     assert [p.amount for p in placements(pledge)] == [50_000] and fresh(need).status == NeedStatus.FUNDED
     assert reconcile() == []
+
+
+# --- a need closing: its pooled money is placed again at once -------------------------------------
+
+def test_pooled_money_from_a_cancelled_need_is_placed_again_at_once(session):
+    staff = f.user("staff")
+    first = f.need(author=staff, target=100_000, deadline=TODAY + timedelta(days=3))
+    pledge = pooled(f.user("donor"), 100_000)
+    pay(pledge)
+    assert [(p.need_id, p.amount) for p in placements(pledge)] == [(first.id, 100_000)]
+    second = f.need(target=100_000, deadline=TODAY + timedelta(days=20))  # created directly: no run placed on it
+    runs_before = session.scalar(select(func.count(MatchRun.id)))
+    need_service.cancel(Actor(f.user("staff")), fresh(first), "대상자가 이사했습니다")
+    # in the same transaction: the money came back and went straight to the other open need
+    assert fresh(first).confirmed == 0
+    assert fresh(second).confirmed == 100_000 and second.status == NeedStatus.FUNDED
+    assert [(p.need_id, p.amount) for p in placements(pledge)] == [(first.id, 100_000), (second.id, 100_000)]
+    run = session.scalar(select(MatchRun).order_by(MatchRun.id.desc()))
+    assert session.scalar(select(func.count(MatchRun.id))) == runs_before + 1
+    assert (run.trigger, run.status, run.placed_total) == ("need_closed", "applied", 100_000)
+    money = svc.money_of(fresh(pledge))
+    assert (money.placed, money.unplaced) == (100_000, 0)
+    entries = session.scalars(select(LedgerTransaction.entry).where(LedgerTransaction.pledge_id == pledge.id)
+                              .order_by(LedgerTransaction.id)).all()
+    assert entries == ["received", "allocated", "unallocated", "allocated"]
+    assert reconcile() == []
+
+
+def test_pooled_money_from_an_expired_need_is_placed_again_at_once(session):
+    donor = f.user("donor")
+    soon = f.need(target=100_000, deadline=TODAY + timedelta(days=1), dong="yang")
+    pledge = pooled(donor, 40_000, dongs=["yang"])
+    pay(pledge)  # cannot complete anything: brings the closest need nearer
+    assert [(p.need_id, p.amount, p.reason_code) for p in placements(pledge)] == [(soon.id, 40_000, REASON_PARTIAL)]
+    later = f.need(target=40_000, deadline=TODAY + timedelta(days=10), dong="yang")
+    elsewhere = f.need(target=40_000, deadline=TODAY + timedelta(days=5), dong="pungam")
+    assert need_service.expire_overdue(TODAY + timedelta(days=2)) == [soon.id]
+    assert fresh(soon).status == NeedStatus.EXPIRED and soon.confirmed == 0
+    assert fresh(later).status == NeedStatus.FUNDED and fresh(elsewhere).confirmed == 0  # criteria still hold
+    assert session.scalar(select(MatchRun.trigger).order_by(MatchRun.id.desc())) == "need_closed"
+    assert svc.money_of(fresh(pledge)).unplaced == 0
+    assert reconcile() == []
+
+
+def test_with_automatic_application_off_the_re_run_waits_for_staff(session):
+    admin = f.user("admin")
+    first = f.need(target=60_000, deadline=TODAY + timedelta(days=2))
+    pledge = pooled(f.user("donor"), 60_000)
+    pay(pledge)
+    second = f.need(target=60_000, deadline=TODAY + timedelta(days=9))
+    svc.set_auto_apply(Actor(admin), False)
+    need_service.cancel(Actor(f.user("staff")), fresh(first), "사업이 취소되었습니다")
+    run = session.scalar(select(MatchRun).order_by(MatchRun.id.desc()))
+    assert (run.trigger, run.status, run.proposed_total) == ("need_closed", "pending", 60_000)
+    assert fresh(second).confirmed == 0 and svc.money_of(fresh(pledge)).unplaced == 60_000
+    svc.approve_run(Actor(admin), run.id)
+    assert fresh(second).status == NeedStatus.FUNDED
+    assert reconcile() == []
+
+
+def test_an_ended_pledges_money_from_a_closed_need_follows_the_donors_choice_without_a_run(session):
+    donor = f.user("donor")
+    first = f.need(target=70_000)
+    pledge = pooled(donor, 70_000, on_end="refund")
+    pay(pledge)
+    assert svc.end_pledge(Actor(donor), pledge.id) == 0  # everything is placed: nothing to give back yet
+    f.need(target=70_000)
+    runs_before = session.scalar(select(func.count(MatchRun.id)))
+    need_service.cancel(Actor(f.user("staff")), fresh(first), "사업이 취소되었습니다")
+    assert session.scalar(select(func.count(MatchRun.id))) == runs_before
+    assert session.scalar(select(func.sum(Refund.amount)).where(Refund.pledge_id == pledge.id)) == 70_000
+    assert reconcile() == []
