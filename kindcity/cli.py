@@ -14,7 +14,7 @@ from .extensions import db
 
 def register_commands(app: Flask) -> None:
     for command in (demo_data, create_admin, expire_needs, check_personal_data, seed_district_cmd,
-                    release_expired, reconcile, match):
+                    release_expired, reconcile, match, recurring):
         app.cli.add_command(command)
 
 
@@ -161,6 +161,32 @@ def match(dry_run: bool):
         return
     click.echo(f"Run {run.id}: {outcome.placed:,} won placed"
                + (f"; {len(run.skipped)} allocation(s) no longer fitted." if run.skipped else "."))
+
+
+@click.command("recurring")
+def recurring():
+    """Make the instalments of recurring pooled pledges that are due (Korea time) and mail each donor how to
+    pay it. Safe to run repeatedly, even two at once: no instalment is ever made twice."""
+    from .services.recurring import create_due_instalments
+    from .web.pooled_mail import send_instalment
+
+    made = create_due_instalments(seoul_today())
+    db.session.commit()
+    with site_request_context():  # mail goes out after the commit, with links to the site
+        for instalment in made:
+            send_instalment(instalment)
+    click.echo(f"{len(made)} instalment(s) made"
+               + (": " + ", ".join(f"{i.reference} (series {i.series_id}, #{i.period})" for i in made) if made else "."))
+
+
+def site_request_context():
+    """A request context on the site's public address, so url_for(_external=True) gives links donors can open."""
+    config = current_app.config
+    base = config.get("KINDCITY_BASE_URL") or (f"http://{config['SERVER_NAME']}" if config.get("SERVER_NAME")
+                                               else "http://127.0.0.1:5000")
+    if not config.get("KINDCITY_BASE_URL") and config.get("KINDCITY_ENV") == "production":
+        click.echo("warning: KINDCITY_BASE_URL is not set; links in mail point to " + base, err=True)
+    return current_app.test_request_context("/", base_url=base)
 
 
 @click.command("check-personal-data")

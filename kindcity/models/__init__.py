@@ -2,7 +2,7 @@
 from .accounts import LoginAttempt, Organisation, Role, User
 from .audit import AuditEntry
 from .impact import Disbursement, ImpactReport, LeftoverReturn, ReportPhoto
-from .matching import MatchAllocation, MatchingSettings, MatchOfferTerms, MatchRun, PooledTerms
+from .matching import MatchAllocation, MatchingSettings, MatchOfferTerms, MatchRun, PooledSeries, PooledTerms
 from .money import BankTransaction, LedgerLine, LedgerTransaction, Payment, Pledge, Refund, StatementImport
 from .needs import Need
 from .places import BeneficiaryGroup, Category, Centre, District, Dong
@@ -20,6 +20,7 @@ __all__ = [
     "MatchingSettings",
     "MatchOfferTerms",
     "MatchRun",
+    "PooledSeries",
     "PooledTerms",
     "LedgerTransaction",
     "Payment",

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, CheckConstraint, Date, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, BigInteger, CheckConstraint, Date, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..domain.time import utcnow
@@ -30,6 +30,43 @@ class _Criteria:
     groups: Mapped[list[str]] = mapped_column(JSON, default=list)
 
 
+class PooledSeries(_Criteria, db.Model):
+    """A recurring pooled pledge (정기 나눔 기금): the terms every instalment repeats, how often, until when.
+
+    Each instalment is a pooled pledge of its own (its own reference code, payment and allocations),
+    linked by ``PooledTerms.series_id`` and numbered by ``PooledTerms.period``. The pair is unique, so
+    two upkeep runs at the same moment can never make the same instalment twice.
+    """
+
+    __tablename__ = "pooled_series"
+    __table_args__ = (
+        CheckConstraint("frequency IN ('monthly','quarterly')", name="frequency"),
+        CheckConstraint("amount >= 1000", name="amount_minimum"),
+        CheckConstraint("method IN ('bank','card')", name="method"),
+        CheckConstraint("display IN ('name','organisation','anonymous')", name="display"),
+        CheckConstraint("on_end IN ('refund','pool')", name="on_end"),
+        CheckConstraint("cap_won IS NULL OR cap_won > 0", name="cap_won_positive"),
+        CheckConstraint("cap_percent IS NULL OR (cap_percent >= 1 AND cap_percent <= 100)", name="cap_percent_range"),
+        CheckConstraint("ends_on IS NULL OR ends_on >= starts_on", name="period_in_order"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    donor_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    donor: Mapped[User] = relationship(foreign_keys=[donor_id])
+    frequency: Mapped[str] = mapped_column(String(10))
+    starts_on: Mapped[date] = mapped_column(Date)            # Korea-time day the first instalment was due
+    ends_on: Mapped[date | None] = mapped_column(Date)       # the last day: no instalment after it; each one's end
+    amount: Mapped[int] = mapped_column(BigInteger)          # won per instalment
+    method: Mapped[str] = mapped_column(String(10), default="bank")
+    display: Mapped[str] = mapped_column(String(15), default="anonymous")
+    message: Mapped[str] = mapped_column(String(300), default="")
+    on_end: Mapped[str] = mapped_column(String(10), default="refund")
+    cap_won: Mapped[int | None] = mapped_column(BigInteger)
+    cap_percent: Mapped[int | None] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    stopped_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # no instalment is made after it
+    stopped_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
 class PooledTerms(_Criteria, db.Model):
     """What a pooled pledge will fund, its cap per need, its end, and whether the donor paused it."""
 
@@ -37,6 +74,10 @@ class PooledTerms(_Criteria, db.Model):
     __table_args__ = (
         CheckConstraint("cap_won IS NULL OR cap_won > 0", name="cap_won_positive"),
         CheckConstraint("cap_percent IS NULL OR (cap_percent >= 1 AND cap_percent <= 100)", name="cap_percent_range"),
+        CheckConstraint("(series_id IS NULL AND period IS NULL) OR (series_id IS NOT NULL AND period >= 1)",
+                        name="series_period"),
+        # One instalment per period of a series, whoever makes it and however often.
+        UniqueConstraint("series_id", "period", name="uq_pooled_terms_series_period"),
     )
     pledge_id: Mapped[int] = mapped_column(ForeignKey("pledges.id"), primary_key=True)
     pledge: Mapped[Pledge] = relationship()
@@ -45,6 +86,10 @@ class PooledTerms(_Criteria, db.Model):
     ends_on: Mapped[date | None] = mapped_column(Date)  # Korea-time day; after it nothing more is placed
     paused: Mapped[bool] = mapped_column(default=False)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # ended: the rest followed the donor's choice
+    # An instalment of a recurring pooled pledge: its series and its period (1, 2, ...); else both empty.
+    series_id: Mapped[int | None] = mapped_column(ForeignKey("pooled_series.id"))
+    series: Mapped[PooledSeries | None] = relationship()
+    period: Mapped[int | None] = mapped_column()
 
 
 class MatchOfferTerms(_Criteria, db.Model):

@@ -48,11 +48,11 @@ class CardPaymentsUnavailable(ProviderError):
 @dataclass(frozen=True)
 class CheckoutRequest:
     pledge_id: int
-    need_id: int
+    need_id: int | None         # None: a pooled pledge or a match offer (the matching engine places it)
     reference: str
     amount: int                 # whole won: KRW has no minor unit, so this is sent as it is
     product_name: str
-    expires_at: datetime        # the end of the pledge's hold
+    expires_at: datetime        # the end of the pledge's hold (no need: the end of this checkout's window)
     success_url: str
     cancel_url: str
     idempotency_key: str        # fixed per pledge: a retried request finds the same session

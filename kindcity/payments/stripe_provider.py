@@ -110,6 +110,8 @@ class StripeProvider:
     def create_checkout(self, request: CheckoutRequest) -> CheckoutSession:
         reference = {"pledge_id": str(request.pledge_id), "need_id": str(request.need_id),
                      "reference": request.reference}
+        if request.need_id is None:  # a pooled pledge or a match offer: no need of its own to name
+            del reference["need_id"]
         params = {
             "mode": "payment",
             "submit_type": "donate",

@@ -51,9 +51,17 @@ def provider_actor(provider: CardProvider, detail: str = "") -> Actor:
     return Actor(None, f"{provider.name}:{detail}"[:64] if detail else provider.name)
 
 
-def checkout_key(pledge: Pledge) -> str:
-    # Fixed per pledge; the reference code keeps two installations on one Stripe account apart.
-    return f"kindcity-checkout-{pledge.id}-{pledge.reference}"
+def checkout_key(pledge: Pledge, expires_at: datetime | None = None, after: str | None = None) -> str:
+    """Fixed per pledge; the reference code keeps two installations on one Stripe account apart.
+
+    A pledge without a need opens a checkout whenever the donor goes to pay, and a new one when the last
+    ended unpaid: its key also names the session's end (``expires_at``, whole minutes) and the session it
+    replaces (``after``). A retried request replays the same session (same key, same parameters); a
+    later one, or one after an ended session, gets a new one instead of the old session replayed."""
+    key = f"kindcity-checkout-{pledge.id}-{pledge.reference}"
+    if after:
+        key += f"-after-{after}"
+    return key if expires_at is None else f"{key}-{int(expires_at.timestamp())}"
 
 
 def refund_key(refund_id: int, reference: str) -> str:
@@ -64,7 +72,13 @@ def refund_key(refund_id: int, reference: str) -> str:
 
 def start_checkout(actor: Actor, provider: CardProvider, pledge_id: int, *, success_url: str, cancel_url: str,
                    product_name: str, now: datetime | None = None) -> str:
-    """The address of the provider's checkout page for this card pledge (one session per pledge)."""
+    """The address of the provider's checkout page for this card pledge.
+
+    A pledge to a need has one session, which lives as long as its hold on the need. A pooled pledge or a
+    match offer (no need: nothing is reserved) gets a session when the donor goes to pay, open for the
+    card hold; if it ends unpaid, the next visit starts a new one, so an instalment's link works whenever
+    the donor opens it."""
+    now = now or utcnow()
     pledge = db.session.get(Pledge, pledge_id)
     if pledge is None or actor.user is None or pledge.donor_id != actor.user.id:
         raise NotFound()
@@ -72,17 +86,28 @@ def start_checkout(actor: Actor, provider: CardProvider, pledge_id: int, *, succ
         raise CardError("not_card_pledge")
     if pledge.status not in HOLDING or pledge.paid:
         raise CardError("checkout_closed")
-    if pledge.hold_expires_at is None or pledge.hold_expires_at <= (now or utcnow()):
-        raise CardError("hold_expired")
+    unassigned = pledge.need_id is None
+    if unassigned:
+        # Whole minutes: a second click within the same minute finds the same session.
+        expires_at = (now + provider.hold_for()).replace(second=0, microsecond=0)
+        key = checkout_key(pledge) if provider.demo else checkout_key(pledge, expires_at)
+    else:
+        if pledge.hold_expires_at is None or pledge.hold_expires_at <= now:
+            raise CardError("hold_expired")
+        expires_at, key = pledge.hold_expires_at, checkout_key(pledge)
     if pledge.checkout_session_id and not provider.demo:
         state = provider.get_checkout(pledge.checkout_session_id)
         if state.status == "open" and state.url:
             return state.url
-        raise CardError("payment_confirming" if state.status == "complete" else "hold_expired")
+        ended_unpaid = checkout_action(state.status, state.payment_status,
+                                       state.payment_state) == CheckoutAction.RELEASE_HOLD
+        if not (unassigned and ended_unpaid):
+            raise CardError("payment_confirming" if state.status == "complete" else "hold_expired")
+        key = checkout_key(pledge, expires_at, after=pledge.checkout_session_id)
     session = provider.create_checkout(CheckoutRequest(
         pledge_id=pledge.id, need_id=pledge.need_id, reference=pledge.reference, amount=pledge.amount,
-        product_name=product_name, expires_at=pledge.hold_expires_at, success_url=success_url,
-        cancel_url=cancel_url, idempotency_key=checkout_key(pledge)))
+        product_name=product_name, expires_at=expires_at, success_url=success_url,
+        cancel_url=cancel_url, idempotency_key=key))
     if pledge.checkout_session_id != session.id:
         pledge.checkout_session_id = session.id
         record(actor, "pledge.checkout", "pledge", pledge.id, after={"provider": provider.name, "session": session.id})
@@ -131,12 +156,14 @@ def _pledge_for(provider: CardProvider, checkout: CheckoutState | None, payment_
         if found is not None:
             return found
         if checkout.pledge_id is not None:
-            # The session was created but its id never stored (the request died after Stripe answered):
+            # The session was created but its id never stored (the request died after Stripe answered), or,
+            # for a pledge without a need, an earlier session that a new one replaced after it ended unpaid:
             # trust client_reference_id only together with the pledge's reference code.
-            row = db.session.execute(select(Pledge.id, Pledge.method, Pledge.reference, Pledge.checkout_session_id)
+            row = db.session.execute(select(Pledge.id, Pledge.method, Pledge.reference, Pledge.checkout_session_id,
+                                            Pledge.need_id)
                                      .where(Pledge.id == checkout.pledge_id)).one_or_none()
-            if (row is not None and row.method == "card" and row.checkout_session_id is None
-                    and checkout.reference == row.reference):
+            if (row is not None and row.method == "card" and checkout.reference == row.reference
+                    and (row.checkout_session_id is None or row.need_id is None)):
                 return row.id
     if payment_id:
         return db.session.scalar(select(Payment.pledge_id).where(Payment.source == provider.source,
@@ -169,12 +196,18 @@ def _act_on_checkout(actor: Actor, source: str, pledge_id: int, state: CheckoutS
         if not outcome.created:
             return "payment_already_recorded"
         return "payment_recorded_unplaced" if outcome.surplus else "payment_recorded"
+    if action in (CheckoutAction.AWAIT_ASYNC, CheckoutAction.RELEASE_HOLD):
+        row = db.session.execute(select(Pledge.need_id, Pledge.checkout_session_id)
+                                 .where(Pledge.id == pledge_id)).one()
+        if row.need_id is None:
+            # A pooled pledge or a match offer holds nothing on a need: it simply waits for its money,
+            # and a checkout that ended unpaid can be started again from the donor's page.
+            return "awaiting_delayed_payment" if action == CheckoutAction.AWAIT_ASYNC else "checkout_ended_unpaid"
     if action == CheckoutAction.AWAIT_ASYNC:
         pledge_service.extend_hold(actor, pledge_id, until=now + async_hold, reason="delayed_payment_method")
         return "awaiting_delayed_payment"
     if action == CheckoutAction.RELEASE_HOLD:
-        current = db.session.scalar(select(Pledge.checkout_session_id).where(Pledge.id == pledge_id))
-        if current not in (None, state.session_id):
+        if row.checkout_session_id not in (None, state.session_id):
             return "other_checkout"
         released = pledge_service.expire_hold(actor, pledge_id, reason=f"checkout_{state.status}")
         return "hold_released" if released else "hold_already_ended"

@@ -16,9 +16,9 @@
   row's lock and a conditional UPDATE that the database's own CHECK backs;
 * giving pooled and offer money back to its pledge when a need closes.
 
-The engine runs when pooled money is received, when a need opens, when holds are released, when a
-need closes with pooled money on it (that money is placed again at once), when a donor resumes a paused
-pledge, and from ``kindcity match``. Only received money is ever placed.
+The engine runs when pooled money is received (by bank transfer or card), when a need opens, when holds
+are released, when a need closes with pooled money on it (that money is placed again at once), when a
+donor resumes a paused pledge, and from ``kindcity match``. Only received money is ever placed.
 
 Locks: runs started by another operation (a payment, an approval, released holds) take row locks
 with SKIP LOCKED, so they never wait on a row another transaction holds and cannot deadlock with
@@ -111,6 +111,7 @@ class PooledRequest:
     display: str = "anonymous"
     message: str = ""
     on_end: str = "refund"
+    method: str = "bank"          # bank transfer, or card through the card provider's checkout
 
 
 @dataclass(frozen=True)
@@ -124,6 +125,10 @@ class OfferRequest:
     display: str = "organisation"
     message: str = ""
     on_end: str = "refund"
+    method: str = "bank"
+
+
+PAYMENT_METHODS = ("bank", "card")
 
 
 def _donor(actor: Actor) -> User:
@@ -143,8 +148,11 @@ def _check_codes(criteria: CriteriaInput) -> CriteriaInput:
     return cleaned
 
 
-def _common(actor: Actor, amount: int | None, display: str, message: str, on_end: str) -> tuple[User, str]:
+def _common(actor: Actor, amount: int | None, display: str, message: str, on_end: str,
+            method: str = "bank") -> tuple[User, str]:
     donor = _donor(actor)
+    if method not in PAYMENT_METHODS:
+        raise MatchingError("method_invalid")
     if amount is None:
         raise MatchingError("amount_required")
     if amount < MIN_PLEDGE:
@@ -161,18 +169,29 @@ def _common(actor: Actor, amount: int | None, display: str, message: str, on_end
 
 
 def _new_pledge(actor: Actor, donor: User, kind: str, amount: int, display: str, message: str,
-                on_end: str) -> Pledge:
+                on_end: str, method: str = "bank") -> Pledge:
+    """The pledge row of a pooled pledge or a match offer: no need, so nothing is reserved (a card one
+    starts its checkout when the donor goes to pay; see ``services.card.start_checkout``)."""
     pledge = Pledge(reference=pledge_service._unique_reference(), donor_id=donor.id, need_id=None, kind=kind,
-                    amount=amount, method="bank", display=display, message=message, on_cancel=on_end,
+                    amount=amount, method=method, display=display, message=message, on_cancel=on_end,
                     status=PledgeStatus.AWAITING_PAYMENT, hold_expires_at=None, paid=0, held=0)
     db.session.add(pledge)
     db.session.flush()
     return pledge
 
 
-def create_pooled_pledge(actor: Actor, request: PooledRequest, today: date) -> Pledge:
-    """A pooled pledge, awaiting its transfer. Nothing is placed until money is received."""
-    donor, message = _common(actor, request.amount, request.display, request.message, request.on_end)
+@dataclass(frozen=True)
+class CheckedPooled:
+    """A pooled pledge's terms once checked: what every instalment of a series repeats too."""
+
+    donor: User
+    message: str
+    criteria: CriteriaInput
+
+
+def check_pooled(actor: Actor, request: PooledRequest, today: date) -> CheckedPooled:
+    donor, message = _common(actor, request.amount, request.display, request.message, request.on_end,
+                             request.method)
     if request.cap_won is not None and request.cap_percent is not None:
         raise MatchingError("cap_one_kind")
     if request.cap_won is not None and request.cap_won < MIN_PLEDGE:
@@ -181,21 +200,40 @@ def create_pooled_pledge(actor: Actor, request: PooledRequest, today: date) -> P
         raise MatchingError("cap_invalid")
     if request.ends_on is not None and request.ends_on < today:
         raise MatchingError("ends_in_past")
-    criteria = _check_codes(request.criteria)
-    pledge = _new_pledge(actor, donor, "pooled", request.amount, request.display, message, request.on_end)
+    return CheckedPooled(donor, message, _check_codes(request.criteria))
+
+
+def add_pooled_pledge(actor: Actor, donor: User, *, amount: int, criteria: CriteriaInput, cap_won: int | None,
+                      cap_percent: int | None, ends_on: date | None, display: str, message: str, on_end: str,
+                      method: str, series_id: int | None = None, period: int | None = None) -> Pledge:
+    """Write a pooled pledge whose terms were checked, with its terms row (flushed: a second instalment
+    of the same period of a series fails here, on the unique (series, period))."""
+    pledge = _new_pledge(actor, donor, "pooled", amount, display, message, on_end, method)
     db.session.add(PooledTerms(pledge_id=pledge.id, categories=list(criteria.categories), dongs=list(criteria.dongs),
-                               groups=list(criteria.groups), cap_won=request.cap_won, cap_percent=request.cap_percent,
-                               ends_on=request.ends_on, paused=False))
+                               groups=list(criteria.groups), cap_won=cap_won, cap_percent=cap_percent,
+                               ends_on=ends_on, paused=False, series_id=series_id, period=period))
+    db.session.flush()
     record(actor, "pledge.create", "pledge", pledge.id,
-           after={"kind": "pooled", "amount": pledge.amount, "criteria": _criteria_dict(criteria),
-                  "cap_won": request.cap_won, "cap_percent": request.cap_percent,
-                  "ends_on": request.ends_on.isoformat() if request.ends_on else None})
+           after={"kind": "pooled", "amount": pledge.amount, "method": method, "criteria": _criteria_dict(criteria),
+                  "cap_won": cap_won, "cap_percent": cap_percent, "ends_on": ends_on.isoformat() if ends_on else None,
+                  **({"series": series_id, "period": period} if series_id is not None else {})})
     return pledge
 
 
+def create_pooled_pledge(actor: Actor, request: PooledRequest, today: date) -> Pledge:
+    """A pooled pledge, awaiting its payment. Nothing is placed until money is received.
+    (A recurring one is made by ``services.recurring.create_series``.)"""
+    checked = check_pooled(actor, request, today)
+    return add_pooled_pledge(actor, checked.donor, amount=request.amount, criteria=checked.criteria,
+                             cap_won=request.cap_won, cap_percent=request.cap_percent, ends_on=request.ends_on,
+                             display=request.display, message=checked.message, on_end=request.on_end,
+                             method=request.method)
+
+
 def create_match_offer(actor: Actor, request: OfferRequest, today: date) -> Pledge:
-    """A match offer, awaiting its transfer: it adds to residents' gifts once its money is received."""
-    donor, message = _common(actor, request.amount, request.display, request.message, request.on_end)
+    """A match offer, awaiting its payment: it adds to residents' gifts once its money is received."""
+    donor, message = _common(actor, request.amount, request.display, request.message, request.on_end,
+                             request.method)
     if not (1 <= request.ratio_num <= MAX_RATIO * request.ratio_den and 1 <= request.ratio_den <= 100):
         raise MatchingError("ratio_invalid")
     if request.ends_on < request.starts_on:
@@ -203,13 +241,15 @@ def create_match_offer(actor: Actor, request: OfferRequest, today: date) -> Pled
     if request.ends_on < today:
         raise MatchingError("ends_in_past")
     criteria = _check_codes(request.criteria)
-    pledge = _new_pledge(actor, donor, "match", request.amount, request.display, message, request.on_end)
+    pledge = _new_pledge(actor, donor, "match", request.amount, request.display, message, request.on_end,
+                         request.method)
     db.session.add(MatchOfferTerms(pledge_id=pledge.id, categories=list(criteria.categories),
                                    dongs=list(criteria.dongs), groups=list(criteria.groups),
                                    ratio_num=request.ratio_num, ratio_den=request.ratio_den, cap=pledge.amount,
                                    matched=0, starts_on=request.starts_on, ends_on=request.ends_on))
     record(actor, "pledge.create", "pledge", pledge.id,
-           after={"kind": "match", "amount": pledge.amount, "ratio": f"{request.ratio_num}:{request.ratio_den}",
+           after={"kind": "match", "amount": pledge.amount, "method": request.method,
+                  "ratio": f"{request.ratio_num}:{request.ratio_den}",
                   "criteria": _criteria_dict(criteria), "starts_on": request.starts_on.isoformat(),
                   "ends_on": request.ends_on.isoformat()})
     _forget_offers()

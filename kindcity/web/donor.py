@@ -19,6 +19,7 @@ from ..services import NotFound, ServiceError
 from ..services import needs as need_service
 from ..services import pledges as pledge_service
 from ..services.needs import PersonalDataFound
+from ..services.recurring import series_of_pledges
 from ..services.reference import current_district
 from .access import current_actor, donor_required, protect_blueprint
 from .forms import ConfirmForm, HistoryForm, PledgeForm
@@ -39,7 +40,8 @@ def _own_pledge(pledge_id: int) -> Pledge:
 def dashboard():
     pledges = db.session.scalars(select(Pledge).where(Pledge.donor_id == current_user.id)
                                  .order_by(Pledge.created_at.desc(), Pledge.id.desc())).all()
-    return render_template("donor/dashboard.html", user=current_user, pledges=pledges,
+    instalments = series_of_pledges(p.id for p in pledges if p.kind == "pooled")
+    return render_template("donor/dashboard.html", user=current_user, pledges=pledges, instalments=instalments,
                            history_form=HistoryForm(request.args))
 
 

@@ -1,9 +1,10 @@
 """Card payment for donors: routes added to the donor blueprint, and the demo provider's checkout page.
 
 A card pledge is created by the donor pledge view like any other (its hold is the card hold); the donor
-is then sent to the provider's checkout page. Stripe brings them back to ``card_return`` (paid) or
-``card_cancelled`` (left the page); the webhook records the money, and ``card_return`` asks Stripe at
-once too, so the donor sees the payment without waiting for the webhook.
+is then sent to the provider's checkout page. Pooled pledges, their instalments and match offers paid by
+card take the same way (they hold nothing on a need: see ``services.card.start_checkout``). Stripe brings
+them back to ``card_return`` (paid) or ``card_cancelled`` (left the page); the webhook records the money,
+and ``card_return`` asks Stripe at once too, so the donor sees the payment without waiting for the webhook.
 """
 from __future__ import annotations
 
@@ -41,8 +42,17 @@ def _card_provider() -> CardProvider | None:
         return None
 
 
+DETAIL_ENDPOINTS = {"pooled": "donor.pooled_detail", "match": "donor.offer_detail"}
+
+
+def pledge_page(pledge: Pledge) -> str:
+    """The donor's page of this pledge: a pooled pledge and a match offer have their own."""
+    return url_for(DETAIL_ENDPOINTS.get(pledge.kind, "donor.pledge_detail"), pledge_id=pledge.id)
+
+
 def _back_to(pledge_id: int):
-    return redirect(url_for("donor.pledge_detail", pledge_id=pledge_id), 303)
+    pledge = db.session.get(Pledge, pledge_id)
+    return redirect(pledge_page(pledge) if pledge is not None else url_for("donor.dashboard"), 303)
 
 
 @bp.get("/pledges/<int:pledge_id>/card")
@@ -95,7 +105,9 @@ def card_return(pledge_id: int):
         send_card_refunds(current_app, provider, pledge_id=pledge.id)
     pledge = db.session.get(Pledge, pledge_id)
     db.session.refresh(pledge)
-    if outcome == "payment_recorded_unplaced" or (pledge.paid and pledge.refunds):
+    if pledge.need_id is None:
+        _flash_unassigned_return(pledge, outcome)
+    elif outcome == "payment_recorded_unplaced" or (pledge.paid and pledge.refunds):
         flash(_("Your payment arrived after this need was fully funded, so it follows your choice for such money "
                 "(a refund to your card, unless you chose otherwise)."), "info")
     elif pledge.paid >= pledge.amount:
@@ -107,10 +119,26 @@ def card_return(pledge_id: int):
     return _back_to(pledge_id)
 
 
+def _flash_unassigned_return(pledge: Pledge, outcome: str) -> None:
+    """Back from paying a pooled pledge or a match offer by card."""
+    if outcome == "payment_recorded_unplaced":
+        flash(_("Your payment arrived after this pledge had ended, so it follows your choice for such money "
+                "(a refund to your card, unless you chose otherwise)."), "info")
+    elif pledge.paid >= pledge.amount:
+        flash(_("Thank you! Your card payment is confirmed; the matching engine puts it to work."), "success")
+    elif outcome == "awaiting_delayed_payment":
+        flash(_("Thank you! Your payment is on its way; we will confirm it when it arrives."), "info")
+    else:
+        flash(_("Thank you! We are confirming your card payment; this page will show it shortly."), "info")
+
+
 @bp.get("/pledges/<int:pledge_id>/card/cancelled")
 def card_cancelled(pledge_id: int):
     pledge = _own_pledge(pledge_id)
-    if pledge.status in HOLDING and pledge.hold_expires_at is not None:
+    if pledge.status in HOLDING and pledge.need_id is None and not pledge.paid:
+        flash(_("You left the card payment page. Nothing was charged: you can pay by card from this page "
+                "whenever you like."), "info")
+    elif pledge.status in HOLDING and pledge.hold_expires_at is not None:
         flash(_("You left the card payment page. Your share stays reserved for a short while: you can pay by card "
                 "again or cancel the pledge."), "info")
     return _back_to(pledge_id)
@@ -151,7 +179,8 @@ def checkout(session_id: str):
             flash(_("Demonstration: the card was declined. No money moved; you can try again."), "error")
             return redirect(url_for("demo_checkout.checkout", session_id=session_id), 303)
         return redirect(url_for("donor.card_cancelled", pledge_id=pledge.id), 303)
-    return render_template("demo/checkout.html", pledge=pledge, form=form, payable=payable)
+    return render_template("demo/checkout.html", pledge=pledge, form=form, payable=payable,
+                           back_url=pledge_page(pledge))
 
 
 def _demo_pay(pledge_id: int, session_id: str):

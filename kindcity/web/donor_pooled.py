@@ -1,13 +1,16 @@
 """Donors' pooled pledges (나눔 기금) and sponsors' match offers (매칭 기부): routes added to the donor
-blueprint. Creating one (paid by bank transfer, like a direct pledge), reading every allocation with
-its reason and what is still unplaced, pausing and ending.
+blueprint. Creating one (paid by bank transfer or by card, like a direct pledge; a pooled pledge may
+recur every month or quarter), reading every allocation with its reason and what is still unplaced,
+pausing and ending, and stopping a recurring series.
 
 The engine writes its reasons in English with a ``reason_code``; :func:`reason_text` says them in the
 reader's language from the code, the need's days to its deadline and the pledge's criteria.
 """
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, url_for
+from datetime import date
+
+from flask import abort, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
@@ -19,20 +22,23 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from .. import payments
 from ..domain.matching import REASON_COMPLETES, REASON_COMPLETES_URGENT, REASON_PARTIAL
 from ..domain.pledges import PledgeRuleError
 from ..domain.time import seoul_today
 from ..extensions import db
-from ..i18n import current_locale
+from ..i18n import current_locale, format_day
 from ..models import BeneficiaryGroup, Category, Dong, LedgerTransaction, MatchOfferTerms, Pledge, PooledTerms
 from ..services import ServiceError
 from ..services import matching as matching_service
+from ..services import recurring as recurring_service
 from ..services.needs import PersonalDataFound
 from ..services.reference import current_district, reference_lists
 from .access import current_actor
 from .donor import bp
-from .forms import DISPLAY_CHOICES, ConfirmForm, WonField
+from .forms import DISPLAY_CHOICES, PAYMENT_METHOD_CHOICES, ConfirmForm, WonField
 from .messages import message_for, personal_data_messages
+from .pooled_mail import frequency_text, send_bank_instructions
 
 # --- words ------------------------------------------------------------------------------------
 
@@ -46,12 +52,23 @@ MATCHING_MESSAGES = {
     "period_invalid": _l("The last day must not be before the first day."),
     "pledge_ended": _l("This pledge has ended."),
     "run_not_pending": _l("This proposal is no longer waiting for approval."),
+    "repeat_invalid": _l("Please choose once, every month or every quarter."),
+    "series_ends_before_second": _l("With this last day there would be no second instalment (it is due on "
+                                    "%(second)s). Choose a later last day, or give once."),
+    "card_unavailable": _l("Card payment is not available on this site. Please choose bank transfer."),
 }
 
 
 def matching_message(error: Exception) -> str:
     text = MATCHING_MESSAGES.get(getattr(error, "code", ""))
-    return str(text) if text is not None else message_for(error)
+    if text is None:
+        return message_for(error)
+    details = {key: format_day(value) if isinstance(value, date) else value
+               for key, value in (getattr(error, "details", None) or {}).items()}
+    try:
+        return str(text) % details if details else str(text)
+    except (KeyError, TypeError, ValueError):
+        return str(text)
 
 
 CRITERIA_WORDS = {
@@ -124,6 +141,12 @@ class CheckboxesField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
+REPEAT_CHOICES = [
+    SelectChoice("once", _l("Once")),
+    SelectChoice("monthly", _l("Every month (a new instalment on the same day each month)")),
+    SelectChoice("quarterly", _l("Every quarter (a new instalment every three months)")),
+]
+
 END_CHOICES = [
     SelectChoice("refund", _l("Refund it to me")),
     SelectChoice("pool", _l("Move it to the district's pooled fund (나눔 기금)")),
@@ -137,6 +160,9 @@ class _CriteriaForm(FlaskForm):
     display = SelectField(_l("How should your gift be shown?"), choices=DISPLAY_CHOICES, default="anonymous")
     message = StringField(_l("A public message (optional; no personal details)"),
                           validators=[Optional(), Length(max=300)])
+    # The service refuses an unknown method with its own words (validate_choice would say "Not a valid choice").
+    method = SelectField(_l("How will you pay?"), choices=PAYMENT_METHOD_CHOICES, default="bank",
+                         validate_choice=False)
 
     def fill_choices(self) -> None:
         dongs, categories, groups = reference_lists()
@@ -146,6 +172,15 @@ class _CriteriaForm(FlaskForm):
         self.groups.choices = [SelectChoice(g.code, g.name(locale)) for g in groups]
         if current_user.organisation is None:
             self.display.choices = [c for c in self.display.choices if c.value != "organisation"]
+        if not card_offered():
+            self.method.choices = [c for c in self.method.choices if c.value != "card"]
+
+    def card_refused(self) -> bool:
+        """The donor chose card where the site offers none: say so on the field."""
+        if self.method.data == "card" and not card_offered():
+            self.method.errors = list(self.method.errors) + [str(MATCHING_MESSAGES["card_unavailable"])]
+            return True
+        return False
 
     def criteria(self) -> matching_service.CriteriaInput:
         return matching_service.CriteriaInput(tuple(self.categories.data or ()), tuple(self.dongs.data or ()),
@@ -157,6 +192,8 @@ class PooledForm(_CriteriaForm):
     cap_won = WonField(_l("At most this many won for any one need"))
     cap_percent = IntegerField(_l("Or at most this percent of any one need's target"),
                                validators=[Optional(), NumberRange(min=1, max=100)])
+    repeat = SelectField(_l("How often do you give this amount?"), choices=REPEAT_CHOICES, default="once",
+                         validate_choice=False)
     ends_on = DateField(_l("Last day (optional)"), validators=[Optional()])
     on_end = SelectField(_l("When the pledge ends, money not yet placed should"), choices=END_CHOICES,
                          default="refund")
@@ -176,7 +213,12 @@ class OfferForm(_CriteriaForm):
 FIELD_FOR_CODE = {
     "criteria_unknown": "categories", "cap_invalid": "cap_won", "cap_one_kind": "cap_won", "ends_in_past": "ends_on",
     "on_end_invalid": "on_end", "ratio_invalid": "ratio_num", "period_invalid": "ends_on", "no_organisation": "display",
+    "method_invalid": "method", "repeat_invalid": "repeat", "series_ends_before_second": "ends_on",
 }
+
+
+def card_offered() -> bool:
+    return payments.card_available(current_app.config)
 
 
 def _refused(form, error) -> None:
@@ -197,25 +239,41 @@ def _own(pledge_id: int, kind: str) -> Pledge:
     return pledge
 
 
+def _made(created: Pledge, detail_endpoint: str, thanks: str, frequency: str | None = None):
+    """After the commit: a card pledge goes on to the checkout; a bank one gets its instructions by mail."""
+    if created.method == "card":
+        return redirect(url_for("donor.card_checkout", pledge_id=created.id), 303)
+    send_bank_instructions(current_user.email, kind=created.kind, pledge_id=created.id, reference=created.reference,
+                           amount=created.amount, frequency=frequency)
+    flash(thanks, "success")
+    return redirect(url_for(detail_endpoint, pledge_id=created.id), 303)
+
+
 @bp.route("/pooled/new", methods=["GET", "POST"])
 def pooled_new():
     form = PooledForm()
     form.fill_choices()
-    if form.validate_on_submit():
+    if form.validate_on_submit() and not form.card_refused():
         request_ = matching_service.PooledRequest(
             amount=form.amount.data, criteria=form.criteria(), cap_won=form.cap_won.data,
             cap_percent=form.cap_percent.data, ends_on=form.ends_on.data, display=form.display.data,
-            message=form.message.data or "", on_end=form.on_end.data)
+            message=form.message.data or "", on_end=form.on_end.data, method=form.method.data or "bank")
+        repeat = form.repeat.data or "once"
         try:
-            created = matching_service.create_pooled_pledge(current_actor(), request_, seoul_today())
+            if repeat == "once":
+                created = matching_service.create_pooled_pledge(current_actor(), request_, seoul_today())
+            else:
+                created = recurring_service.create_series(current_actor(), request_, repeat, seoul_today())
         except (PledgeRuleError, ServiceError) as error:
             _refused(form, error)
         else:
             db.session.commit()
-            flash(_("Thank you! Your pooled pledge is made. Please transfer the money with the reference code below."),
-                  "success")
-            return redirect(url_for("donor.pooled_detail", pledge_id=created.id), 303)
-    return render_template("donor/pooled_form.html", form=form)
+            thanks = (_("Thank you! Your pooled pledge is made. Please transfer the money with the reference code "
+                        "below.") if repeat == "once" else
+                      _("Thank you! Your recurring pooled pledge is made, %(frequency)s. Please transfer this first "
+                        "instalment with the reference code below.", frequency=frequency_text(repeat)))
+            return _made(created, "donor.pooled_detail", thanks, None if repeat == "once" else repeat)
+    return render_template("donor/pooled_form.html", form=form, card_on=card_offered())
 
 
 def _allocations(pledge: Pledge, terms) -> list[dict]:
@@ -231,10 +289,11 @@ def pooled_detail(pledge_id: int):
     preview = []
     if pledge.owed and terms.ended_at is None:
         preview = matching_service.preview_unpaid(pledge)
+    series = recurring_service.summary(terms.series_id, seoul_today()) if terms.series_id is not None else None
     return render_template("donor/pooled.html", pledge=pledge, terms=terms, names=criteria_names(terms),
                            money=matching_service.money_of(pledge), allocations=_allocations(pledge, terms),
                            preview=preview, preview_words=criteria_words(terms), district=current_district(),
-                           journal=_journal(pledge), form=ConfirmForm())
+                           journal=_journal(pledge), form=ConfirmForm(), series=series, card_on=card_offered())
 
 
 def _journal(pledge: Pledge):
@@ -253,8 +312,20 @@ def _act(pledge_id: int, kind: str, action, done: str, endpoint: str):
         flash(matching_message(error), "error")
     else:
         db.session.commit()
+        _send_card_refunds(pledge_id)
         flash(done, "success")
     return redirect(url_for(endpoint, pledge_id=pledge_id), 303)
+
+
+def _send_card_refunds(pledge_id: int) -> None:
+    """Money owed back on a card-paid pledge goes back to the card now, as for a pledge to a need
+    (each refund in its own transaction; one that fails stays due for `kindcity reconcile --stripe`)."""
+    from .donor_card import _card_provider
+    from .webhooks import send_card_refunds
+
+    provider = _card_provider()
+    if provider is not None:
+        send_card_refunds(current_app, provider, pledge_id=pledge_id)
 
 
 @bp.post("/pooled/<int:pledge_id>/pause")
@@ -275,6 +346,18 @@ def pooled_end(pledge_id: int):
                 _("Ended: money not yet placed follows your choice."), "donor.pooled_detail")
 
 
+@bp.post("/pooled/<int:pledge_id>/series/stop")
+def pooled_series_stop(pledge_id: int):
+    """Stop the series this instalment belongs to: no more instalments; unpaid ones are cancelled."""
+    _own(pledge_id, "pooled")
+    series_id = db.session.scalar(select(PooledTerms.series_id).where(PooledTerms.pledge_id == pledge_id))
+    if series_id is None:
+        abort(404)
+    return _act(pledge_id, "pooled", lambda: recurring_service.stop_series(current_actor(), series_id),
+                _("Stopped: no more instalments will be made. Money already received keeps being placed."),
+                "donor.pooled_detail")
+
+
 # --- match offers -----------------------------------------------------------------------------
 
 @bp.route("/offers/new", methods=["GET", "POST"])
@@ -286,21 +369,22 @@ def offer_new():
         form.starts_on.data = today
         if current_user.organisation is not None:
             form.display.data = "organisation"
-    if form.validate_on_submit():
+    if form.validate_on_submit() and not form.card_refused():
         request_ = matching_service.OfferRequest(
             amount=form.amount.data, ratio_num=form.ratio_num.data, ratio_den=form.ratio_den.data,
             criteria=form.criteria(), starts_on=form.starts_on.data, ends_on=form.ends_on.data,
-            display=form.display.data, message=form.message.data or "", on_end=form.on_end.data)
+            display=form.display.data, message=form.message.data or "", on_end=form.on_end.data,
+            method=form.method.data or "bank")
         try:
             created = matching_service.create_match_offer(current_actor(), request_, seoul_today())
         except (PledgeRuleError, ServiceError) as error:
             _refused(form, error)
         else:
             db.session.commit()
-            flash(_("Thank you! Your match offer is made. Please transfer the money with the reference code below."),
-                  "success")
-            return redirect(url_for("donor.offer_detail", pledge_id=created.id), 303)
-    return render_template("donor/offer_form.html", form=form)
+            return _made(created, "donor.offer_detail",
+                         _("Thank you! Your match offer is made. Please transfer the money with the reference code "
+                           "below."))
+    return render_template("donor/offer_form.html", form=form, card_on=card_offered())
 
 
 @bp.get("/offers/<int:pledge_id>")
@@ -309,7 +393,8 @@ def offer_detail(pledge_id: int):
     terms = db.session.get(MatchOfferTerms, pledge.id)
     return render_template("donor/offer.html", pledge=pledge, terms=terms, names=criteria_names(terms),
                            money=matching_service.money_of(pledge), summary=matching_service.offer_summary(pledge.id),
-                           allocations=_allocations(pledge, terms), district=current_district(), form=ConfirmForm())
+                           allocations=_allocations(pledge, terms), district=current_district(), form=ConfirmForm(),
+                           card_on=card_offered())
 
 
 @bp.post("/offers/<int:pledge_id>/end")

@@ -50,8 +50,9 @@ def _proposal_rows(run: MatchRun | None) -> list[dict]:
 def matching():
     runs = matching_service.latest_runs(10)
     latest = runs[0] if runs else None
+    # Bank transfers only: card payments arrive through the card provider, never by a staff member's hand.
     awaiting = db.session.scalars(select(Pledge).where(
-        Pledge.kind.in_(["pooled", "match"]),
+        Pledge.kind.in_(["pooled", "match"]), Pledge.method == "bank",
         Pledge.status.in_([PledgeStatus.AWAITING_PAYMENT, PledgeStatus.PARTLY_PAID]))
         .order_by(Pledge.created_at).limit(200)).all()
     refunds = db.session.scalars(select(Refund).join(Pledge, Pledge.id == Refund.pledge_id).where(

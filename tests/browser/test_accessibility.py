@@ -120,3 +120,48 @@ def test_staff_pages_have_no_serious_axe_violations(live_server, seeded, page):
     page.get_by_role("button", name=t("Save draft")).click()
     expect(page.locator(".field.has-error").first).to_be_visible()
     assert_accessible(page)
+
+
+def test_donor_matching_pages_have_no_serious_axe_violations(live_server, page):
+    """The pooled pledge and match offer forms (payment method, how often), the same form with an error,
+    and a recurring instalment's page with its series table, in Korean."""
+    from kindcity.domain.recurrence import due_date
+    from kindcity.extensions import db
+    from kindcity.models import User
+    from kindcity.services import Actor
+    from kindcity.services import matching as matching_service
+    from kindcity.services import recurring
+
+    donor = live_server.make_user("donor")
+    today = seoul_today()
+    with live_server.app.app_context():
+        first = recurring.create_series(Actor(db.session.get(User, donor.id)), matching_service.PooledRequest(
+            amount=500_000, criteria=matching_service.CriteriaInput(categories=("medical-transport",)),
+            cap_percent=50, method="card"), "monthly", today)
+        [second] = recurring.create_due_instalments(due_date(today, "monthly", 2))
+        db.session.commit()
+        first_id = first.id
+    log_in(page, donor)
+
+    page.goto("/me/pooled/new")
+    expect(page.locator("#repeat")).to_be_visible()
+    assert_accessible(page)
+    page.locator("#amount").fill("100,000")
+    page.locator("#repeat").select_option("monthly")
+    page.locator("#ends_on").fill((today + timedelta(days=3)).isoformat())  # before the second instalment
+    page.locator("main form button[type=submit]").click()
+    expect(page.locator("#ends_on")).to_have_attribute("aria-invalid", "true")
+    assert_accessible(page)
+
+    page.goto("/me/offers/new")
+    expect(page.locator("#method")).to_be_visible()
+    assert_accessible(page)
+
+    page.goto(f"/me/pooled/{second.pledge_id}")
+    expect(page.locator("#series-h")).to_be_visible()
+    expect(page.locator("#card-h")).to_be_visible()
+    assert_accessible(page)
+    page.goto(f"/me/pooled/{first_id}")
+    assert_accessible(page)
+    page.goto("/me/")
+    assert_accessible(page)
