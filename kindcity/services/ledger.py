@@ -6,7 +6,7 @@ from sqlalchemy import func, insert, select
 from ..domain.ledger import Posting, check_balanced
 from ..extensions import db
 from ..models import LedgerLine, LedgerTransaction
-from . import Actor
+from . import Actor, bulk
 
 
 def post(posting: Posting, actor: Actor | None = None) -> LedgerTransaction:
@@ -32,15 +32,21 @@ def post_now(posting: Posting, actor: Actor | None, at) -> int:
 
 
 def post_many(postings, actor: Actor | None, at) -> None:
-    """Many postings in two statements (bulk imports): the transactions, then all their lines."""
-    ids = db.session.scalars(
-        insert(LedgerTransaction).returning(LedgerTransaction.id, sort_by_parameter_order=True),
-        [{"entry": p.entry.value, "pledge_id": p.pledge_id, "need_id": p.need_id, "memo": p.memo,
-          "actor_id": actor.user_id if actor else None, "created_at": at} for p in postings]).all()
-    # RETURNING makes SQLAlchemy send multi-row VALUES batches instead of one INSERT per row.
-    db.session.scalars(insert(LedgerLine).returning(LedgerLine.id), [
+    """Many postings at once (bulk imports): the transactions, then all their lines. On PostgreSQL
+    the transactions' ids come from their sequence and both tables are filled by COPY
+    (kindcity/services/bulk.py); elsewhere by batched INSERTs."""
+    rows = [{"entry": p.entry.value, "pledge_id": p.pledge_id, "need_id": p.need_id, "memo": p.memo,
+             "actor_id": actor.user_id if actor else None, "created_at": at} for p in postings]
+    ids = bulk.allocate_ids(LedgerTransaction.__table__, len(rows))
+    if ids is not None:
+        bulk.insert_rows(LedgerTransaction.__table__, [{"id": i, **row} for i, row in zip(ids, rows)])
+    else:
+        # RETURNING makes SQLAlchemy send multi-row VALUES batches instead of one INSERT per row.
+        ids = db.session.scalars(insert(LedgerTransaction).returning(LedgerTransaction.id,
+                                                                     sort_by_parameter_order=True), rows).all()
+    bulk.insert_rows(LedgerLine.__table__, [
         {"transaction_id": transaction_id, "account": line.account, "amount": line.amount}
-        for transaction_id, posting in zip(ids, postings) for line in posting.lines]).all()
+        for transaction_id, posting in zip(ids, postings) for line in posting.lines])
 
 
 def balance(account: str) -> int:

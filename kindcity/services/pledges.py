@@ -22,7 +22,7 @@ from ..domain.pledges import (HOLDING, Display, OnCancel, PledgeAction, PledgeRu
 from ..domain.time import seoul_today, utcnow
 from ..extensions import db
 from ..models import Need, Payment, Pledge, Refund
-from . import Actor, Forbidden, NotFound
+from . import Actor, Forbidden, NotFound, bulk
 from . import pledge_writer as writer
 from .audit import record, record_now
 from .ledger import placed_by_pledge_on_need, post, post_many, post_now
@@ -103,8 +103,7 @@ class BulkWriter:
         self.postings.append(posting)
 
     def write(self) -> None:
-        if self.payments:
-            db.session.scalars(insert(Payment).returning(Payment.id), self.payments).all()  # batched VALUES
+        bulk.insert_rows(Payment.__table__, self.payments)
         if self.postings:
             post_many(self.postings, self.actor, self.at)
         self.postings, self.payments = [], []

@@ -5,41 +5,37 @@ from datetime import datetime, timezone
 
 from types import SimpleNamespace
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import select
 
 from ..domain.pledges import PledgeStatus
 from ..domain.statements import Match, StatementError, classify, decode, parse_statement
 from ..domain.time import SEOUL, utcnow
 from ..extensions import db
 from ..models import BankTransaction, Need, Payment, Pledge, StatementImport
-from . import Actor, Forbidden, NotFound
+from . import Actor, Forbidden, NotFound, bulk
 from .audit import record
 from .needs import staff_can_see
 from .pledges import (BulkWriter, apply_payment, apply_unassigned_payment, fire, lock_needs_and_pledges,
                       record_payment)
 
-_CHUNK = 900  # stay under SQLite's bound-parameter limit
-
-
-def _chunks(values):
-    values = list(values)
-    for start in range(0, len(values), _CHUNK):
-        yield values[start:start + _CHUNK]
+_chunks = bulk.chunks  # all at once on PostgreSQL; under SQLite's parameter limit elsewhere
 
 
 def _known_fingerprints(fingerprints) -> set[str]:
     known: set[str] = set()
     for chunk in _chunks(fingerprints):
         known |= set(db.session.scalars(select(BankTransaction.fingerprint)
-                                        .where(BankTransaction.fingerprint.in_(chunk))))
+                                        .where(bulk.among(BankTransaction.fingerprint, chunk))))
     return known
 
 
-def _pledges_by_reference(references) -> dict[str, Pledge]:
-    found: dict[str, Pledge] = {}
+def _pledges_by_reference(references) -> dict[str, SimpleNamespace]:
+    """What the preview needs of each pledge (id, status, what it still owes), without ORM objects."""
+    found: dict[str, SimpleNamespace] = {}
     for chunk in _chunks(set(references)):
-        for pledge in db.session.scalars(select(Pledge).where(Pledge.reference.in_(chunk))):
-            found[pledge.reference] = pledge
+        for row in db.session.execute(select(Pledge.id, Pledge.reference, Pledge.status, Pledge.amount, Pledge.paid)
+                                      .where(bulk.among(Pledge.reference, chunk))):
+            found[row.reference] = SimpleNamespace(id=row.id, status=row.status, owed=max(0, row.amount - row.paid))
     return found
 
 
@@ -48,7 +44,7 @@ def _unlinked_manual_payments(pledge_ids) -> dict[int, list[Payment]]:
     found: dict[int, list[Payment]] = {}
     for chunk in _chunks(set(pledge_ids)):
         for payment in db.session.scalars(select(Payment).where(
-                Payment.pledge_id.in_(chunk), Payment.source == "manual", Payment.bank_fingerprint.is_(None))
+                bulk.among(Payment.pledge_id, chunk), Payment.source == "manual", Payment.bank_fingerprint.is_(None))
                 .order_by(Payment.id)):
             found.setdefault(payment.pledge_id, []).append(payment)
     return found
@@ -143,8 +139,7 @@ def commit_statement(actor: Actor, import_id: int) -> dict[str, int]:
         counts[outcome] += 1
     writer.write()
     _write_back(needs, pledges)
-    if bank_rows:
-        db.session.scalars(insert(BankTransaction).returning(BankTransaction.id), bank_rows).all()
+    bulk.insert_rows(BankTransaction.__table__, bank_rows)
     statement.committed_at = utcnow()
     record(actor, "statement.commit", "statement", statement.id, after=counts)
     if unassigned:
@@ -162,17 +157,17 @@ def _lock_plain(pledge_ids) -> tuple[dict[int, SimpleNamespace], dict[int, Simpl
     pledges: dict[int, SimpleNamespace] = {}
     need_ids: set[int] = set()
     for chunk in _chunks(sorted(pledge_ids)):
-        for row in db.session.execute(select(Pledge.need_id).where(Pledge.id.in_(chunk))):
+        for row in db.session.execute(select(Pledge.need_id).where(bulk.among(Pledge.id, chunk))):
             if row.need_id is not None:  # pooled pledges and match offers have no need to lock
                 need_ids.add(row.need_id)
     needs: dict[int, SimpleNamespace] = {}
     for chunk in _chunks(sorted(need_ids)):
         for row in db.session.execute(select(*(getattr(Need, f) for f in _NEED_FIELDS))
-                                      .where(Need.id.in_(chunk)).order_by(Need.id).with_for_update()):
+                                      .where(bulk.among(Need.id, chunk)).order_by(Need.id).with_for_update()):
             needs[row.id] = SimpleNamespace(**row._mapping)
     for chunk in _chunks(sorted(pledge_ids)):
         for row in db.session.execute(select(*(getattr(Pledge, f) for f in _PLEDGE_FIELDS))
-                                      .where(Pledge.id.in_(chunk)).order_by(Pledge.id).with_for_update()):
+                                      .where(bulk.among(Pledge.id, chunk)).order_by(Pledge.id).with_for_update()):
             pledges[row.id] = SimpleNamespace(**row._mapping)
     for item in list(needs.values()) + list(pledges.values()):
         item._original = dict(vars(item))
@@ -181,12 +176,16 @@ def _lock_plain(pledge_ids) -> tuple[dict[int, SimpleNamespace], dict[int, Simpl
 
 def _write_back(needs, pledges) -> None:
     db.session.flush()  # ORM changes made on the way (linked payments, refunds, audit) go first
+    now = utcnow()
     for model, items, fields in ((Need, needs, ("status", "reserved", "confirmed")),
                                  (Pledge, pledges, ("status", "paid", "held"))):
         changed = [{"id": item.id, **{f: getattr(item, f) for f in fields}} for item in items.values()
                    if any(getattr(item, f) != item._original[f] for f in fields)]
-        if changed:
-            db.session.execute(update(model), changed)
+        if model is Need:  # the data version of public pages follows needs' updated_at
+            fields += ("updated_at",)
+            for row in changed:
+                row["updated_at"] = now
+        bulk.update_rows(model.__table__, changed, fields=fields)
     db.session.expire_all()
 
 

@@ -1,0 +1,115 @@
+"""Writing thousands of rows at once (bank statement imports): COPY on PostgreSQL, executemany elsewhere.
+
+A 10,000-row statement writes ~10,000 payments, bank rows and journal transactions and ~40,000
+journal lines. As INSERT ... VALUES batches, PostgreSQL's driver spends most of the time parsing the
+huge statements; COPY streams the rows instead. COPY knows nothing of SQLAlchemy's Python-side
+defaults and types, so ``insert_rows`` fills the defaults and applies each column's bind processing
+(UTC timestamps, JSON) itself: the rows land exactly as an INSERT through SQLAlchemy would write them.
+
+Rows that others must point at (journal transactions, whose lines carry their id) get their ids
+from the table's sequence first (``allocate_ids``), so nothing needs RETURNING.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import ARRAY, Table, any_, bindparam, func, insert, select, text
+
+from ..extensions import db
+
+
+def is_postgresql() -> bool:
+    return db.session.get_bind().dialect.name == "postgresql"
+
+
+_SQLITE_CHUNK = 900  # stay under SQLite's bound-parameter limit
+
+
+def chunks(values) -> list[list]:
+    """``values`` in pieces small enough for one ``among`` each: all at once on PostgreSQL."""
+    values = list(values)
+    if is_postgresql():
+        return [values] if values else []
+    return [values[start:start + _SQLITE_CHUNK] for start in range(0, len(values), _SQLITE_CHUNK)]
+
+
+def among(column, values: list):
+    """``column IN values``; on PostgreSQL ``column = ANY(:array)``, one parameter however many
+    values (the driver parses no statement with thousands of placeholders)."""
+    if is_postgresql():
+        return column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
+    return column.in_(values)
+
+
+def allocate_ids(table: Table, count: int) -> list[int] | None:
+    """``count`` fresh ids from the table's sequence (PostgreSQL), or None where there is none."""
+    if count == 0:
+        return []
+    if not is_postgresql():
+        return None
+    sequence = func.nextval(func.pg_get_serial_sequence(table.name, "id"))
+    return list(db.session.connection().scalars(select(sequence).select_from(func.generate_series(1, count))))
+
+
+def _defaults(table: Table, present: set[str]) -> dict[str, Any]:
+    """Python-side defaults (``default=``) of the columns a row leaves out: a value, or a callable
+    to call for each row, as SQLAlchemy would."""
+    filled: dict[str, Any] = {}
+    for column in table.columns:
+        if column.name in present or column.default is None or column.primary_key:
+            continue
+        default = column.default
+        if default.is_callable:
+            filled[column.name] = default.arg
+        elif default.is_scalar:
+            filled[column.name] = (lambda value: lambda _context: value)(default.arg)
+    return filled
+
+
+def insert_rows(table: Table, rows: list[dict[str, Any]]) -> None:
+    """Insert ``rows`` (all with the same keys) into ``table`` in the session's transaction."""
+    if not rows:
+        return
+    db.session.flush()
+    if not is_postgresql():
+        db.session.execute(insert(table), rows)  # executemany: one prepared statement, many rows
+        return
+    keys = list(rows[0])
+    defaults = _defaults(table, set(keys))
+    names = keys + list(defaults)
+    dialect = db.session.get_bind().dialect
+    processors = [table.c[name].type.bind_processor(dialect) for name in names]
+    makers = list(defaults.values())
+    columns = ", ".join(dialect.identifier_preparer.quote(name) for name in names)
+    cursor = db.session.connection().connection.driver_connection.cursor()
+    with cursor.copy(f"COPY {dialect.identifier_preparer.quote(table.name)} ({columns}) FROM STDIN") as copy:
+        for row in rows:
+            values = [row[key] for key in keys] + [make(None) for make in makers]
+            copy.write_row([value if process is None or value is None else process(value)
+                            for process, value in zip(processors, values)])
+
+
+def update_rows(table: Table, rows: list[dict[str, Any]], *, fields: tuple[str, ...]) -> None:
+    """Set ``fields`` of each row found by its ``id``: one UPDATE ... FROM unnest(arrays) on
+    PostgreSQL, executemany elsewhere."""
+    if not rows:
+        return
+    db.session.flush()
+    if not is_postgresql():
+        db.session.connection().execute(
+            table.update().where(table.c.id == bindparam("_id")).values({f: bindparam(f) for f in fields}),
+            [{"_id": row["id"], **{f: row[f] for f in fields}} for row in rows])
+        return
+    dialect = db.session.get_bind().dialect
+    quote = dialect.identifier_preparer.quote
+    casts = ["bigint"] + [table.c[f].type.compile(dialect=dialect) for f in fields]
+    arrays = ", ".join(f"CAST(:a{n} AS {cast}[])" for n, cast in enumerate(casts))
+    names = ", ".join(["id"] + [quote(f) for f in fields])
+    assignments = ", ".join(f"{quote(f)} = v.{quote(f)}" for f in fields)
+    statement = text(f"UPDATE {quote(table.name)} AS t SET {assignments} FROM unnest({arrays}) AS v({names}) "
+                     f"WHERE t.id = v.id")
+    params = {"a0": [row["id"] for row in rows]}
+    for n, f in enumerate(fields, start=1):
+        process = table.c[f].type.bind_processor(dialect)
+        params[f"a{n}"] = [row[f] if process is None or row[f] is None else process(row[f]) for row in rows]
+    db.session.connection().execute(statement, params)
