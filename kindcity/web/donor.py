@@ -22,6 +22,7 @@ from ..services.needs import PersonalDataFound
 from ..services.recurring import series_of_pledges
 from ..services.reference import current_district
 from .access import current_actor, donor_required, protect_blueprint
+from .actions import attempt
 from .forms import ConfirmForm, HistoryForm, PledgeForm
 from .messages import message_for, personal_data_messages
 
@@ -112,14 +113,8 @@ def cancel(pledge_id: int):
     _own_pledge(pledge_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    try:
-        pledge_service.cancel_pledge(current_actor(), pledge_id)
-    except (PledgeRuleError, ServiceError) as error:
-        db.session.rollback()
-        flash(message_for(error), "error")
-    else:
-        db.session.commit()
-        flash(_("Your pledge is cancelled and its reservation released."), "success")
+    attempt(lambda: pledge_service.cancel_pledge(current_actor(), pledge_id),
+            _("Your pledge is cancelled and its reservation released."))
     return redirect(url_for("donor.pledge_detail", pledge_id=pledge_id), 303)
 
 

@@ -35,6 +35,7 @@ from ..services import recurring as recurring_service
 from ..services.needs import PersonalDataFound
 from ..services.reference import current_district, reference_lists
 from .access import current_actor
+from .actions import attempt
 from .donor import bp
 from .forms import DISPLAY_CHOICES, PAYMENT_METHOD_CHOICES, ConfirmForm, WonField
 from .messages import message_for, personal_data_messages
@@ -305,15 +306,8 @@ def _act(pledge_id: int, kind: str, action, done: str, endpoint: str):
     _own(pledge_id, kind)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    try:
-        action()
-    except (PledgeRuleError, ServiceError) as error:
-        db.session.rollback()
-        flash(matching_message(error), "error")
-    else:
-        db.session.commit()
+    if attempt(action, done, describe=matching_message).ok:
         _send_card_refunds(pledge_id)
-        flash(done, "success")
     return redirect(url_for(endpoint, pledge_id=pledge_id), 303)
 
 

@@ -15,14 +15,14 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from ..domain.pledges import PledgeRuleError, PledgeStatus
+from ..domain.pledges import PledgeStatus
 from ..domain.time import SEOUL
 from ..extensions import db
 from ..models import MatchOfferTerms, MatchRun, Need, Pledge, PooledTerms, Refund
-from ..services import ServiceError
 from ..services import matching as matching_service
 from ..services import pledges as pledge_service
 from .access import current_actor
+from .actions import attempt
 from .donor_pooled import matching_message, reason_text
 from .forms import ConfirmForm, PaymentForm, RefundForm
 from .staff import bp
@@ -72,14 +72,7 @@ def matching():
 
 
 def _done(ok_message: str, action) -> None:
-    try:
-        action()
-    except (PledgeRuleError, ServiceError) as error:
-        db.session.rollback()
-        flash(matching_message(error), "error")
-    else:
-        db.session.commit()
-        flash(ok_message, "success")
+    attempt(action, ok_message, describe=matching_message)
 
 
 @bp.post("/matching/auto-apply")

@@ -4,23 +4,24 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 from uuid import uuid4
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from ..domain.pledges import HOLDING, PledgeRuleError, PledgeStatus
+from ..domain.pledges import HOLDING, PledgeStatus
 from ..domain.statements import StatementError
 from ..domain.time import SEOUL, utcnow
 from ..extensions import db
 from ..models import LedgerTransaction, Need, Payment, Pledge, Refund, StatementImport
-from ..services import NotFound, ServiceError
+from ..services import NotFound
 from ..services import needs as need_service
 from ..services import pledges as pledge_service
 from ..services import statements as statement_service
 from .access import current_actor
+from .actions import attempt
 from .forms import ConfirmForm, MatchRowForm, MoveForm, PaymentForm, RefundForm, StatementUploadForm
-from .messages import message_for, statement_error_message
+from .messages import statement_error_message
 from .staff import bp
 
 
@@ -83,19 +84,13 @@ def record_payment(pledge_id: int):
             flash(_("Please enter the amount received."), "error")
         return redirect(url_for("staff.pledge", pledge_id=pledge_id), 303)
     received_at = datetime.combine(form.received_on.data, time(12, 0), SEOUL)
-    try:
-        outcome = pledge_service.record_payment(
-            current_actor(), item.id, form.amount.data, source="manual",
-            external_id=f"manual:{form.token.data or uuid4().hex}", received_at=received_at)
-    except (PledgeRuleError, ServiceError) as error:
-        db.session.rollback()
-        flash(message_for(error), "error")
-    else:
-        db.session.commit()
-        if not outcome.created:
-            flash(_("This payment was already recorded; nothing changed."), "info")
-        else:
-            flash(_("Payment of %(amount)s won recorded.", amount=f"{form.amount.data:,}"), "success")
+    result = attempt(lambda: pledge_service.record_payment(
+        current_actor(), item.id, form.amount.data, source="manual",
+        external_id=f"manual:{form.token.data or uuid4().hex}", received_at=received_at))
+    if result.ok and not result.value.created:
+        flash(_("This payment was already recorded; nothing changed."), "info")
+    elif result.ok:
+        flash(_("Payment of %(amount)s won recorded.", amount=f"{form.amount.data:,}"), "success")
     return redirect(url_for("staff.pledge", pledge_id=pledge_id), 303)
 
 
@@ -104,14 +99,8 @@ def cancel_pledge(pledge_id: int):
     _visible_pledge(pledge_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    try:
-        pledge_service.cancel_pledge(current_actor(), pledge_id)
-    except (PledgeRuleError, ServiceError) as error:
-        db.session.rollback()
-        flash(message_for(error), "error")
-    else:
-        db.session.commit()
-        flash(_("The unpaid part of the pledge is released."), "success")
+    attempt(lambda: pledge_service.cancel_pledge(current_actor(), pledge_id),
+            _("The unpaid part of the pledge is released."))
     return redirect(url_for("staff.pledge", pledge_id=pledge_id), 303)
 
 
@@ -126,14 +115,8 @@ def move(pledge_id: int):
     if target is None or not need_service.staff_can_see(current_user, target):
         flash(_("No such need."), "error")
         return redirect(url_for("staff.pledge", pledge_id=pledge_id), 303)
-    try:
-        pledge_service.move_to_need(current_actor(), pledge_id, target.id, form.amount.data)
-    except (PledgeRuleError, ServiceError) as error:
-        db.session.rollback()
-        flash(message_for(error), "error")
-    else:
-        db.session.commit()
-        flash(_("The money is moved to the need."), "success")
+    attempt(lambda: pledge_service.move_to_need(current_actor(), pledge_id, target.id, form.amount.data),
+            _("The money is moved to the need."))
     return redirect(url_for("staff.pledge", pledge_id=pledge_id), 303)
 
 
@@ -145,16 +128,9 @@ def record_refund(refund_id: int):
     if not form.validate_on_submit():
         flash(_("Please give the date and the bank reference of the refund."), "error")
         return redirect(url_for("staff.pledges"), 303)
-    try:
-        pledge_service.record_bank_refund(current_actor(), refund_id,
-                                          refunded_at=datetime.combine(form.refunded_on.data, time(12), SEOUL),
-                                          bank_reference=form.bank_reference.data)
-    except (PledgeRuleError, ServiceError) as error:
-        db.session.rollback()
-        flash(message_for(error), "error")
-    else:
-        db.session.commit()
-        flash(_("The refund is recorded."), "success")
+    attempt(lambda: pledge_service.record_bank_refund(
+        current_actor(), refund_id, refunded_at=datetime.combine(form.refunded_on.data, time(12), SEOUL),
+        bank_reference=form.bank_reference.data), _("The refund is recorded."))
     return redirect(url_for("staff.pledges"), 303)
 
 
