@@ -164,7 +164,7 @@ def bench_statement(app, rows: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--database", default="postgresql+psycopg://postgres@127.0.0.1:5432/kindcity_bench")
-    parser.add_argument("--pledges", type=int, default=4000)
+    parser.add_argument("--pledges", type=int, default=10_000)
     parser.add_argument("--rows", type=int, default=10_000)
     parser.add_argument("--only", choices=["hot", "statement"])
     args = parser.parse_args()

@@ -18,6 +18,8 @@ last, so the lock taken by BEGIN IMMEDIATE is the only one and the UPDATE is the
 """
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
@@ -41,17 +43,59 @@ def single_statement() -> bool:
     return db.session.get_bind().dialect.name == "postgresql"
 
 
-def read_need(need_id: int):
-    """The columns the pledge rules need; on PostgreSQL also a fresh pledge id and journal
-    transaction id (``pledge_id``, ``transaction_id``), None elsewhere. None if no such need."""
+@lru_cache(maxsize=2)
+def _read_statement(with_ids: bool):
+    """Built once: constructing it anew costs more than running it."""
     columns = [Need.status, Need.deadline, Need.unit_cost, Need.target, Need.reserved, Need.confirmed]
-    if single_statement():
+    if with_ids:
         columns += [func.nextval(func.pg_get_serial_sequence("pledges", "id")).label("pledge_id"),
                     func.nextval(func.pg_get_serial_sequence("ledger_transactions", "id")).label("transaction_id")]
     else:
         columns += [literal(None, Integer).label("pledge_id"), literal(None, Integer).label("transaction_id")]
+    return select(*columns).where(Need.id == bindparam("need_id"))
+
+
+def read_need(need_id: int):
+    """The columns the pledge rules need; on PostgreSQL also a fresh pledge id and journal
+    transaction id (``pledge_id``, ``transaction_id``), None elsewhere. None if no such need."""
     db.session.flush()  # anything pending goes first: the statements below bypass the ORM
-    return db.session.connection().execute(select(*columns).where(Need.id == need_id)).one_or_none()
+    if single_statement():
+        row = _run_raw(_read_statement(True), {"need_id": need_id})
+        return None if row is None else _NeedRow(*row)
+    return db.session.connection().execute(_read_statement(False), {"need_id": need_id}).one_or_none()
+
+
+@dataclass(frozen=True)
+class _NeedRow:
+    status: str
+    deadline: date
+    unit_cost: int | None
+    target: int
+    reserved: int
+    confirmed: int
+    pledge_id: int | None
+    transaction_id: int | None
+
+
+_RAW: dict[int, tuple[str, dict[str, Any]]] = {}
+
+
+def _run_raw(statement, params: dict[str, Any]):
+    """Run a statement built once, straight on the driver's cursor, in the session's transaction:
+    on the hottest path SQLAlchemy's per-execution bookkeeping costs as much as the database.
+    The SQL is compiled once by SQLAlchemy for PostgreSQL; literals it bound keep their values.
+    Parameters must be plain driver values (psycopg adapts ints, str, dates, aware datetimes)."""
+    compiled = _RAW.get(id(statement))
+    if compiled is None:
+        dialect = db.session.get_bind().dialect
+        built = statement.compile(dialect=dialect)
+        # The values SQLAlchemy bound itself (literals such as 'pledge.create'); the rest come per call.
+        fixed = {built.bind_names[bind]: bind.effective_value for bind in built.binds.values() if bind.unique}
+        compiled = _RAW.setdefault(id(statement), (built.string, fixed))
+    sql, fixed = compiled
+    cursor = db.session.connection().connection.driver_connection.cursor()
+    cursor.execute(sql, {**fixed, **params})
+    return cursor.fetchone()
 
 
 @lru_cache(maxsize=8)
@@ -103,8 +147,8 @@ def write_single_statement(values: dict[str, Any], *, pledge_id: int, transactio
                   after=after)
     for n, line in enumerate(posting.lines):
         params[f"account_{n}"], params[f"amount_{n}"] = line.account, line.amount
-    row = db.session.connection().execute(_statement(len(posting.lines)), params).first()
-    return row is not None
+    params["after"] = json.dumps(after)
+    return _run_raw(_statement(len(posting.lines)), params) is not None
 
 
 def explain_refusal(need_id: int, reference: str, today: date) -> tuple[bool, int, bool]:
