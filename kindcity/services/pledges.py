@@ -52,20 +52,21 @@ def fire(event: str, *args) -> None:
         hook(*args)
 
 
-def lock_need(need_id: int) -> Need:
-    need = db.session.scalar(select(Need).where(Need.id == need_id).with_for_update(of=Need)
-                             .execution_options(populate_existing=True))
-    if need is None:
+def _lock(model, row_id: int):
+    """The row, locked for this transaction and read afresh (NotFound if there is none)."""
+    row = db.session.scalar(select(model).where(model.id == row_id).with_for_update(of=model)
+                            .execution_options(populate_existing=True))
+    if row is None:
         raise NotFound()
-    return need
+    return row
+
+
+def lock_need(need_id: int) -> Need:
+    return _lock(Need, need_id)
 
 
 def lock_pledge(pledge_id: int) -> Pledge:
-    pledge = db.session.scalar(select(Pledge).where(Pledge.id == pledge_id).with_for_update()
-                               .execution_options(populate_existing=True))
-    if pledge is None:
-        raise NotFound()
-    return pledge
+    return _lock(Pledge, pledge_id)
 
 
 def lock_needs_and_pledges(need_ids, pledge_ids) -> tuple[dict[int, Need], dict[int, Pledge]]:
@@ -519,11 +520,7 @@ def flag_pledge(actor: Actor, pledge_id: int, text: str) -> bool:
 
 
 def _lock_refund(refund_id: int) -> Refund:
-    refund = db.session.scalar(select(Refund).where(Refund.id == refund_id).with_for_update()
-                               .execution_options(populate_existing=True))
-    if refund is None:
-        raise NotFound()
-    return refund
+    return _lock(Refund, refund_id)
 
 
 def mark_refund_sent(actor: Actor, refund_id: int, *, source: str, external_id: str) -> bool:

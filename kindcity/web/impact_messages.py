@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
-from .messages import PERSONAL_DATA_KINDS, message_for
+from .messages import fill, message_for, personal_data_messages
 
 IMPACT_MESSAGES = {
     "report_transition_not_allowed": _l("This step is not possible in the report's current state."),
@@ -65,21 +65,10 @@ def impact_message(error: Exception) -> str:
     if text is None:
         return message_for(error)
     details = dict(getattr(error, "details", {}) or {})
-    for key in WON_DETAILS:
-        if isinstance(details.get(key), int):
-            details[key] = f"{details[key]:,}"
     if "missing" in details:
         details["missing"] = ", ".join(str(MISSING_PARTS.get(part, part)) for part in details["missing"])
-    try:
-        return str(text) % details if details else str(text)
-    except (KeyError, TypeError, ValueError):
-        return str(text)
+    return fill(text, details, WON_DETAILS)
 
 
 def impact_personal_data_messages(findings) -> list[str]:
-    return [
-        str(_l("%(field)s: possible %(kind)s \"%(masked)s\". Remove it before publishing.",
-               field=TEXT_FIELDS.get(f.field, f.field), kind=PERSONAL_DATA_KINDS.get(f.finding.kind, f.finding.kind),
-               masked=f.finding.masked))
-        for f in findings
-    ]
+    return personal_data_messages(findings, TEXT_FIELDS)

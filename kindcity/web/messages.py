@@ -104,7 +104,13 @@ def message_for(error: Exception) -> str:
         return str(_l("Something went wrong. Please try again."))
     if isinstance(error, NeedRuleError):
         details = {}
-    for key in WON_DETAILS:
+    return fill(text, details, WON_DETAILS)
+
+
+def fill(text, details: dict, won_keys=WON_DETAILS) -> str:
+    """A message with its details filled in; amounts in won get thousands separators. A message
+    whose placeholders the details do not fit is shown as it is rather than failing."""
+    for key in won_keys:
         if isinstance(details.get(key), int):
             details[key] = f"{details[key]:,}"
     try:
@@ -113,10 +119,11 @@ def message_for(error: Exception) -> str:
         return str(text)
 
 
-def personal_data_messages(findings) -> list[str]:
+def personal_data_messages(findings, labels=FIELD_LABELS) -> list[str]:
+    """One message per finding of the personal-data guard, naming the field by ``labels``."""
     return [
         str(_l("%(field)s: possible %(kind)s \"%(masked)s\". Remove it before publishing.",
-               field=FIELD_LABELS.get(f.field, f.field), kind=PERSONAL_DATA_KINDS.get(f.finding.kind, f.finding.kind),
+               field=labels.get(f.field, f.field), kind=PERSONAL_DATA_KINDS.get(f.finding.kind, f.finding.kind),
                masked=f.finding.masked))
         for f in findings
     ]
