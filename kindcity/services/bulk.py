@@ -83,10 +83,14 @@ def insert_rows(table: Table, rows: list[dict[str, Any]]) -> None:
     columns = ", ".join(dialect.identifier_preparer.quote(name) for name in names)
     cursor = db.session.connection().connection.driver_connection.cursor()
     with cursor.copy(f"COPY {dialect.identifier_preparer.quote(table.name)} ({columns}) FROM STDIN") as copy:
+        processed = [(n, process) for n, process in enumerate(processors) if process is not None]
         for row in rows:
-            values = [row[key] for key in keys] + [make(None) for make in makers]
-            copy.write_row([value if process is None or value is None else process(value)
-                            for process, value in zip(processors, values)])
+            values = [row[key] for key in keys]
+            values += [make(None) for make in makers]
+            for n, process in processed:  # only the columns whose type converts (UTC times, JSON)
+                if values[n] is not None:
+                    values[n] = process(values[n])
+            copy.write_row(values)
 
 
 def update_rows(table: Table, rows: list[dict[str, Any]], *, fields: tuple[str, ...]) -> None:
