@@ -125,6 +125,14 @@ def test_match_offer_doubles_a_residents_gift(live_server, new_context):
     expect(sponsor_page.locator("#multiplied")).to_contain_text("100,000")
     assert_accessible(sponsor_page)
 
+    # The sponsor ends the offer: what it added stays on the need, and it multiplies nothing more
+    # (nor the gifts of later tests, which share this server's database).
+    sponsor_page.get_by_role("button", name="End this offer").click()
+    expect(sponsor_page.locator(".flashes")).to_contain_text("Ended")
+    expect(sponsor_page.get_by_role("button", name="End this offer")).to_have_count(0)
+    visitor.goto(f"/needs/{need.id}?lang=en")
+    expect(visitor.locator(".progress .amounts")).to_contain_text("100,000")
+
 
 def test_recurring_pooled_pledge_paid_by_card_then_stopped(live_server, new_context):
     """A church gives 300,000원 a quarter by card (the demonstration checkout stands in for Stripe): the
