@@ -35,10 +35,21 @@ def format_day(value: date | datetime | None) -> str:
     return format_date(value, "long")
 
 
+# A moment of today or lately, plainly: "11월 30일 오후 12:37" / "Nov 30, 12:37 PM" (Korea time).
+MOMENT_PATTERNS = {"ko": "M월 d일 a h:mm", "en": "MMM d, h:mm a"}
+
+
+def format_moment(value: datetime | None) -> str:
+    if value is None:
+        return ""
+    return format_datetime(value, MOMENT_PATTERNS.get(current_locale(), MOMENT_PATTERNS["en"]))
+
+
 def init_app(app: Flask) -> None:
     # Catalogues live in kindcity/translations (relative to the package, the app's root path).
     babel.init_app(app, locale_selector=select_locale, default_translation_directories="translations")
     app.jinja_env.filters["won"] = format_won
     app.jinja_env.filters["day"] = format_day
+    app.jinja_env.filters["moment"] = format_moment
     app.jinja_env.globals["current_locale"] = current_locale
     app.jinja_env.globals["Markup"] = Markup

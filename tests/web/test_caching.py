@@ -188,6 +188,9 @@ def _paid_gift(session, need, amount: int) -> None:
 
 def test_district_figures_are_fresh_on_every_change_when_not_kept(client, session, need):
     assert client.get("/api/v1/impact").get_json()["received_won"] == 0
+    with time_machine.travel(datetime(2026, 11, 30, 12, 37, tzinfo=SEOUL), tick=False):
+        assert "집계 시각: 11월 30일 오후 12:37." in client.get("/impact").get_data(as_text=True)
+        assert "Counted at Nov 30, 12:37 PM." in client.get("/donors?lang=en").get_data(as_text=True)
     _paid_gift(session, need, 30_000)
     assert client.get("/api/v1/impact").get_json()["received_won"] == 30_000
 
