@@ -164,35 +164,11 @@ def generate(n_needs: int, n_pools: int, seed: int, supply: float):
 # ---------------------------------------------------------------------------------------------
 
 
-def pair_room(pool: PoolSnapshot, need: NeedSnapshot) -> int:
-    room = need.gap
-    given = need.already_from.get(pool.id, 0)
-    if pool.cap_won is not None:
-        room = min(room, pool.cap_won - given)
-    if pool.cap_percent is not None:
-        room = min(room, need.target * pool.cap_percent // 100 - given)
-    return max(0, room)
-
-
 def check(needs, pools, result) -> None:
-    """Every rule, checked independently of the engine's code."""
-    need_by = {n.id: n for n in needs}
-    pool_by = {p.id: p for p in pools}
-    to_need: dict[int, int] = defaultdict(int)
-    from_pool: dict[int, int] = defaultdict(int)
-    pairs = set()
-    for a in result.allocations:
-        n, p = need_by[a.need_id], pool_by[a.pool_id]
-        assert isinstance(a.amount, int) and a.amount > 0 and n.deadline >= TODAY
-        assert p.criteria.accepts(n), a
-        assert (a.pool_id, a.need_id) not in pairs, a
-        pairs.add((a.pool_id, a.need_id))
-        assert a.amount <= pair_room(p, n), a
-        to_need[a.need_id] += a.amount
-        from_pool[a.pool_id] += a.amount
-    assert all(to_need[i] <= need_by[i].gap for i in to_need)
-    assert all(from_pool[j] <= pool_by[j].remaining for j in from_pool)
-    assert set(result.fully_funded) == {i for i in to_need if to_need[i] == need_by[i].gap}
+    """Every rule, checked independently of the engine's code: the same checker as the property tests."""
+    from tests.unit.test_matching_properties import assert_rules_hold
+
+    assert_rules_hold(needs, pools, result)
 
 
 def supply_nodes(needs, pools):

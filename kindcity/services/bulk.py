@@ -95,10 +95,16 @@ def insert_rows(table: Table, rows: list[dict[str, Any]]) -> None:
 
 def update_rows(table: Table, rows: list[dict[str, Any]], *, fields: tuple[str, ...]) -> None:
     """Set ``fields`` of each row found by its ``id``: one UPDATE ... FROM unnest(arrays) on
-    PostgreSQL, executemany elsewhere."""
+    PostgreSQL, executemany elsewhere. Columns with an ``onupdate`` (needs' ``updated_at``, which
+    the data version of public pages follows) are set too, as an ORM update would."""
     if not rows:
         return
     db.session.flush()
+    stamped = {column.name: column.onupdate.arg(None) for column in table.columns
+               if column.onupdate is not None and column.onupdate.is_callable and column.name not in fields}
+    if stamped:
+        fields = tuple(fields) + tuple(stamped)
+        rows = [{**row, **stamped} for row in rows]
     if not is_postgresql():
         db.session.connection().execute(
             table.update().where(table.c.id == bindparam("_id")).values({f: bindparam(f) for f in fields}),

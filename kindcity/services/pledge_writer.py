@@ -33,14 +33,11 @@ from ..extensions import db
 from ..models import AuditEntry, LedgerLine, LedgerTransaction, Need, Pledge
 from ..models.types import UTCDateTime
 from . import Actor
+from .bulk import is_postgresql
 
 # The pledge's columns written from Python values, in this order.
 PLEDGE_COLUMNS = ("reference", "donor_id", "need_id", "kind", "amount", "units", "method", "display", "message",
                   "on_cancel", "status", "hold_expires_at", "paid", "held", "created_at", "flagged")
-
-
-def single_statement() -> bool:
-    return db.session.get_bind().dialect.name == "postgresql"
 
 
 @lru_cache(maxsize=2)
@@ -59,7 +56,7 @@ def read_need(need_id: int):
     """The columns the pledge rules need; on PostgreSQL also a fresh pledge id and journal
     transaction id (``pledge_id``, ``transaction_id``), None elsewhere. None if no such need."""
     db.session.flush()  # anything pending goes first: the statements below bypass the ORM
-    if single_statement():
+    if is_postgresql():
         row = _run_raw(_read_statement(True), {"need_id": need_id})
         return None if row is None else _NeedRow(*row)
     return db.session.connection().execute(_read_statement(False), {"need_id": need_id}).one_or_none()
@@ -77,22 +74,19 @@ class _NeedRow:
     transaction_id: int | None
 
 
-_RAW: dict[int, tuple[str, dict[str, Any]]] = {}
+@lru_cache(maxsize=8)
+def _compiled(statement, dialect) -> tuple[str, dict[str, Any]]:
+    """The SQL of a statement built once, and the values SQLAlchemy bound itself (literals such as
+    'pledge.create'); the rest come with each call."""
+    built = statement.compile(dialect=dialect)
+    return built.string, {built.bind_names[bind]: bind.effective_value for bind in built.binds.values() if bind.unique}
 
 
 def _run_raw(statement, params: dict[str, Any]):
     """Run a statement built once, straight on the driver's cursor, in the session's transaction:
     on the hottest path SQLAlchemy's per-execution bookkeeping costs as much as the database.
-    The SQL is compiled once by SQLAlchemy for PostgreSQL; literals it bound keep their values.
     Parameters must be plain driver values (psycopg adapts ints, str, dates, aware datetimes)."""
-    compiled = _RAW.get(id(statement))
-    if compiled is None:
-        dialect = db.session.get_bind().dialect
-        built = statement.compile(dialect=dialect)
-        # The values SQLAlchemy bound itself (literals such as 'pledge.create'); the rest come per call.
-        fixed = {built.bind_names[bind]: bind.effective_value for bind in built.binds.values() if bind.unique}
-        compiled = _RAW.setdefault(id(statement), (built.string, fixed))
-    sql, fixed = compiled
+    sql, fixed = _compiled(statement, db.session.get_bind().dialect)
     cursor = db.session.connection().connection.driver_connection.cursor()
     cursor.execute(sql, {**fixed, **params})
     return cursor.fetchone()

@@ -18,12 +18,10 @@ from .needs import staff_can_see
 from .pledges import (BulkWriter, apply_payment, apply_unassigned_payment, fire, lock_needs_and_pledges,
                       record_payment)
 
-_chunks = bulk.chunks  # all at once on PostgreSQL; under SQLite's parameter limit elsewhere
-
 
 def _known_fingerprints(fingerprints) -> set[str]:
     known: set[str] = set()
-    for chunk in _chunks(fingerprints):
+    for chunk in bulk.chunks(fingerprints):
         known |= set(db.session.scalars(select(BankTransaction.fingerprint)
                                         .where(bulk.among(BankTransaction.fingerprint, chunk))))
     return known
@@ -32,7 +30,7 @@ def _known_fingerprints(fingerprints) -> set[str]:
 def _pledges_by_reference(references) -> dict[str, SimpleNamespace]:
     """What the preview needs of each pledge (id, status, what it still owes), without ORM objects."""
     found: dict[str, SimpleNamespace] = {}
-    for chunk in _chunks(set(references)):
+    for chunk in bulk.chunks(set(references)):
         for row in db.session.execute(select(Pledge.id, Pledge.reference, Pledge.status, Pledge.amount, Pledge.paid)
                                       .where(bulk.among(Pledge.reference, chunk))):
             found[row.reference] = SimpleNamespace(id=row.id, status=row.status, owed=max(0, row.amount - row.paid))
@@ -42,7 +40,7 @@ def _pledges_by_reference(references) -> dict[str, SimpleNamespace]:
 def _unlinked_manual_payments(pledge_ids) -> dict[int, list[Payment]]:
     """Hand-recorded payments not yet seen on any statement, per pledge, oldest first."""
     found: dict[int, list[Payment]] = {}
-    for chunk in _chunks(set(pledge_ids)):
+    for chunk in bulk.chunks(set(pledge_ids)):
         for payment in db.session.scalars(select(Payment).where(
                 bulk.among(Payment.pledge_id, chunk), Payment.source == "manual", Payment.bank_fingerprint.is_(None))
                 .order_by(Payment.id)):
@@ -156,16 +154,16 @@ def _lock_plain(pledge_ids) -> tuple[dict[int, SimpleNamespace], dict[int, Simpl
     thousands of rows are applied in memory and written back in one statement per table."""
     pledges: dict[int, SimpleNamespace] = {}
     need_ids: set[int] = set()
-    for chunk in _chunks(sorted(pledge_ids)):
+    for chunk in bulk.chunks(sorted(pledge_ids)):
         for row in db.session.execute(select(Pledge.need_id).where(bulk.among(Pledge.id, chunk))):
             if row.need_id is not None:  # pooled pledges and match offers have no need to lock
                 need_ids.add(row.need_id)
     needs: dict[int, SimpleNamespace] = {}
-    for chunk in _chunks(sorted(need_ids)):
+    for chunk in bulk.chunks(sorted(need_ids)):
         for row in db.session.execute(select(*(getattr(Need, f) for f in _NEED_FIELDS))
                                       .where(bulk.among(Need.id, chunk)).order_by(Need.id).with_for_update()):
             needs[row.id] = SimpleNamespace(**row._mapping)
-    for chunk in _chunks(sorted(pledge_ids)):
+    for chunk in bulk.chunks(sorted(pledge_ids)):
         for row in db.session.execute(select(*(getattr(Pledge, f) for f in _PLEDGE_FIELDS))
                                       .where(bulk.among(Pledge.id, chunk)).order_by(Pledge.id).with_for_update()):
             pledges[row.id] = SimpleNamespace(**row._mapping)
@@ -176,15 +174,10 @@ def _lock_plain(pledge_ids) -> tuple[dict[int, SimpleNamespace], dict[int, Simpl
 
 def _write_back(needs, pledges) -> None:
     db.session.flush()  # ORM changes made on the way (linked payments, refunds, audit) go first
-    now = utcnow()
     for model, items, fields in ((Need, needs, ("status", "reserved", "confirmed")),
                                  (Pledge, pledges, ("status", "paid", "held"))):
         changed = [{"id": item.id, **{f: getattr(item, f) for f in fields}} for item in items.values()
                    if any(getattr(item, f) != item._original[f] for f in fields)]
-        if model is Need:  # the data version of public pages follows needs' updated_at
-            fields += ("updated_at",)
-            for row in changed:
-                row["updated_at"] = now
         bulk.update_rows(model.__table__, changed, fields=fields)
     db.session.expire_all()
 

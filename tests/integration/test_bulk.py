@@ -58,3 +58,15 @@ def test_among_matches_many_values_in_one_piece_on_postgresql(session):
     for piece in pieces:
         found |= set(session.scalars(select(Need.id).where(bulk.among(Need.id, piece))))
     assert found == {needs[0].id, needs[2].id}
+
+
+def test_update_rows_stamps_columns_that_change_on_update(session):
+    """Needs' updated_at moves with a bulk write back, as with an ORM update: public pages' data
+    version follows it."""
+    need = f.need(target=1_000_000)
+    session.flush()
+    session.execute(Need.__table__.update().where(Need.id == need.id)
+                    .values(updated_at=datetime(2020, 1, 1, tzinfo=timezone.utc)))
+    bulk.update_rows(Need.__table__, [{"id": need.id, "reserved": 10_000}], fields=("reserved",))
+    session.expire_all()
+    assert need.reserved == 10_000 and need.updated_at > datetime(2025, 1, 1, tzinfo=timezone.utc)
