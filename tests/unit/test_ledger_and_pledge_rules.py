@@ -30,6 +30,21 @@ def test_received_places_and_converts():
                           "promise:1": -80_000}
 
 
+def test_money_placed_at_once_does_not_pass_through_the_pledge_account():
+    whole = L.received(1, 20_000, need_id=2, placed=20_000, converted_hold=20_000)
+    assert sorted(whole.lines) == sorted([L.Line("cash", 20_000), L.Line("need:2", -20_000),
+                                          L.Line("hold:2", 20_000), L.Line("promise:1", -20_000)])
+    unplaced = L.received(9, 1_000)
+    assert unplaced.lines == (L.Line("cash", 1_000), L.Line("pledge:9", -1_000))
+
+
+@pytest.mark.parametrize("bad", [(1.0, 0, 0), (True, 0, 0), (100, 50.0, 0), (100, 50, True), (0, 0, 0)])
+def test_received_refuses_amounts_that_are_not_whole_positive_won(bad):
+    amount, placed, converted = bad
+    with pytest.raises(L.LedgerError):
+        L.received(1, amount, need_id=2, placed=placed, converted_hold=converted)
+
+
 @pytest.mark.parametrize("bad", [0, -5, 1.0, True, "100"])
 def test_bad_amounts_refused(bad):
     with pytest.raises(L.LedgerError):
@@ -48,6 +63,10 @@ def test_received_split_must_be_ordered():
 def test_check_balanced_catches_unbalanced_lines():
     with pytest.raises(L.LedgerError):
         L.check_balanced([L.Line("cash", 100), L.Line("pool", -99)])
+    with pytest.raises(L.LedgerError):
+        L.check_balanced([L.Line("cash", 100.0), L.Line("pool", -100.0)])
+    with pytest.raises(L.LedgerError):
+        L.check_balanced([L.Line("cash", 0)])
 
 
 PS, PA = PledgeStatus, PledgeAction

@@ -182,7 +182,8 @@ def test_date_formats(cell, expected):
     assert parsed.booked_at == expected and parsed.booked_at.tzinfo is None
 
 
-@pytest.mark.parametrize("cell", ["05/01/2024", "2024-13-01", "2024-02-30", "어제", "2024년 5월", "2024-05-01T10:00"])
+@pytest.mark.parametrize("cell", ["05/01/2024", "2024-13-01", "2024-02-30", "어제", "2024년 5월", "2024-05-01T10:00",
+                                  "2024-05-01 24:00", "2024-05-01 10:60:00", "2024-05.01", "2024-05-01 10"])
 def test_bad_date(cell):
     error = _error(_csv("제목", "거래일시,입금액,입금자명", "2024-05-01,1000,ok", f"{cell},1000,x"))
     assert (error.code, error.row, error.column, error.value) == ("bad_date", 4, "date", cell)
@@ -211,7 +212,8 @@ def test_bad_amount_row_counts_title_lines():
     assert (error.code, error.row, error.column, error.value) == ("bad_amount", 6, "amount", "12,5a")
 
 
-@pytest.mark.parametrize("cell", ["-5,000", "1,000.5", "abc", "1,2,3,x", "1e20", "NaN", "Infinity"])
+@pytest.mark.parametrize("cell", ["-5,000", "1,000.5", "abc", "1,2,3,x", "1e20", "NaN", "Infinity",
+                                  "100,000,000,000,000", "99999999999999"])
 def test_bad_amounts(cell):
     error = _error(_csv("거래일시,입금액,입금자명", f'2024-05-01,"{cell}",x'))
     assert (error.code, error.row, error.column) == ("bad_amount", 2, "amount")
