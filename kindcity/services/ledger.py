@@ -45,8 +45,8 @@ def post_many(postings, actor: Actor | None, at) -> None:
         ids = db.session.scalars(insert(LedgerTransaction).returning(LedgerTransaction.id,
                                                                      sort_by_parameter_order=True), rows).all()
     bulk.insert_rows(LedgerLine.__table__, [
-        {"transaction_id": transaction_id, "account": line.account, "amount": line.amount}
-        for transaction_id, posting in zip(ids, postings) for line in posting.lines])
+        (transaction_id, account, amount) for transaction_id, posting in zip(ids, postings)
+        for account, amount in posting.lines], columns=("transaction_id", "account", "amount"))
 
 
 def balance(account: str) -> int:

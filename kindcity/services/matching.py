@@ -745,8 +745,11 @@ def _codes_of(need) -> _Placed:
 def _after_gift_placed(actor: Actor, need, gift: Pledge, amount: int, received_at: datetime, poster) -> None:
     """A resident's gift landed on a need (rows locked by the caller, who writes ``need`` back):
     every qualifying offer adds its match, earliest-starting first, never past its cap or the gap."""
+    offers = _open_offers()
+    if not offers:
+        return
     on = received_at.astimezone(SEOUL).date()
-    candidates = [r for r in _open_offers() if r.donor_id != gift.donor_id and r.starts_on <= on <= r.ends_on]
+    candidates = [r for r in offers if r.donor_id != gift.donor_id and r.starts_on <= on <= r.ends_on]
     if not candidates or need.status != NeedStatus.OPEN:
         return
     placed_on = _codes_of(need)

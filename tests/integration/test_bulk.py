@@ -25,9 +25,9 @@ def test_rows_with_ids_from_the_sequence_defaults_and_awkward_text_round_trip(se
     bulk.insert_rows(LedgerTransaction.__table__, [
         {"id": i, "entry": "received", "pledge_id": None, "need_id": None, "memo": AWKWARD if n == 0 else "",
          "actor_id": None, "created_at": at} for n, i in enumerate(ids)])
-    bulk.insert_rows(LedgerLine.__table__, [
-        {"transaction_id": i, "account": account, "amount": amount}
-        for i in ids for account, amount in (("cash", 5_000), (f"pledge:{i}", -5_000))])
+    bulk.insert_rows(LedgerLine.__table__, [  # as tuples in the order of the columns named
+        (i, account, amount) for i in ids for account, amount in (("cash", 5_000), (f"pledge:{i}", -5_000))],
+        columns=("transaction_id", "account", "amount"))
     session.expire_all()
     written = session.scalars(select(LedgerTransaction).where(LedgerTransaction.id.in_(ids))
                               .order_by(LedgerTransaction.id)).all()
