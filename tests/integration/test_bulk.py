@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 from sqlalchemy import select
 
 from kindcity.extensions import db
-from kindcity.models import LedgerLine, LedgerTransaction, Need
+from kindcity.models import LedgerLine, LedgerTransaction, Need, StatementImport
 from kindcity.services import bulk
 from tests import factories as f
 
@@ -70,3 +70,25 @@ def test_update_rows_stamps_columns_that_change_on_update(session):
     bulk.update_rows(Need.__table__, [{"id": need.id, "reserved": 10_000}], fields=("reserved",))
     session.expire_all()
     assert need.reserved == 10_000 and need.updated_at > datetime(2025, 1, 1, tzinfo=timezone.utc)
+
+
+def test_binary_copy_only_for_columns_with_a_plain_binary_form():
+    assert bulk._binary_copy_types(LedgerTransaction.__table__, ["id", "entry", "created_at", "memo"]) == [
+        "int4", "varchar", "timestamptz", "text"]
+    assert bulk._binary_copy_types(LedgerLine.__table__, ["amount"]) == ["int8"]
+    # JSON (a statement's previewed rows) has no plain binary form here: such tables are copied as text
+    assert bulk._binary_copy_types(StatementImport.__table__, ["filename", "rows"]) is None
+
+
+def test_a_table_copied_as_text_keeps_json_and_fills_defaults(session):
+    staff = f.user("staff")
+    session.flush()
+    rows = [{"memo": AWKWARD, "amount": 20_000}]
+    bulk.insert_rows(StatementImport.__table__, [
+        {"filename": f"statement-{n}.csv", "encoding": "cp949", "uploaded_by_id": staff.id, "rows": rows}
+        for n in range(2)])
+    session.expire_all()
+    written = session.scalars(select(StatementImport).where(StatementImport.uploaded_by_id == staff.id)
+                              .order_by(StatementImport.filename)).all()
+    assert [s.filename for s in written] == ["statement-0.csv", "statement-1.csv"]
+    assert all(s.rows == rows and s.uploaded_at is not None and s.uploaded_at.tzinfo for s in written)
