@@ -78,10 +78,14 @@ class Posting:
     memo: str = ""
 
 
-def _move(debit: str, credit: str, amount: int) -> tuple[Line, Line]:
-    if isinstance(amount, bool) or not isinstance(amount, int):
+def _whole_won(amount) -> int:
+    if type(amount) is not int:  # not a bool, a float or a Decimal
         raise LedgerError(f"amount must be whole won, got {amount!r}")
-    if amount <= 0:
+    return amount
+
+
+def _move(debit: str, credit: str, amount: int) -> tuple[Line, Line]:
+    if _whole_won(amount) <= 0:
         raise LedgerError(f"amount must be positive, got {amount}")
     return Line(debit, amount), Line(credit, -amount)
 
@@ -89,8 +93,8 @@ def _move(debit: str, credit: str, amount: int) -> tuple[Line, Line]:
 def check_balanced(lines: tuple[Line, ...] | list[Line]) -> None:
     total = 0
     for _, amount in lines:
-        if type(amount) is not int or amount == 0:  # whole won; not a bool, a float or a Decimal
-            raise LedgerError(f"bad line amount {amount!r}")
+        if _whole_won(amount) == 0:
+            raise LedgerError("a line of 0 won")
         total += amount
     if total != 0:
         raise LedgerError(f"lines do not balance: {total:+}")
@@ -121,8 +125,7 @@ def received(pledge_id: int, amount: int, *, need_id: int | None = None, placed:
     account's balance is what the gross form (in to the pledge, then on to the need) would give, in
     one line fewer each way, which matters when a bank statement posts ten thousand at once."""
     for value in (amount, placed, converted_hold):
-        if type(value) is not int:
-            raise LedgerError(f"amount must be whole won, got {value!r}")
+        _whole_won(value)
     if not 0 <= converted_hold <= placed <= amount or amount <= 0:
         raise LedgerError("need 0 <= converted_hold <= placed <= amount and amount > 0")
     if placed and need_id is None:
