@@ -1,10 +1,11 @@
 """Staff money screens: the pledge queue, confirming transfers, statement imports, refunds, per-need money."""
 from __future__ import annotations
 
+from collections import Counter
 from datetime import datetime, time, timedelta
 from uuid import uuid4
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -23,6 +24,8 @@ from .actions import attempt
 from .forms import ConfirmForm, MatchRowForm, MoveForm, PaymentForm, RefundForm, StatementUploadForm
 from .messages import statement_error_message
 from .staff import bp
+
+STATEMENT_ROWS_SHOWN = 500  # a preview page lists at most this many rows (of the outcome chosen)
 
 
 def _visible_pledge(pledge_id: int) -> Pledge:
@@ -155,10 +158,14 @@ def statements():
 @bp.get("/statements/<int:import_id>")
 def statement(import_id: int):
     item = db.session.get(StatementImport, import_id) or abort(404)
-    summary: dict[str, int] = {}
-    for row in item.rows:
-        summary[row["outcome"]] = summary.get(row["outcome"], 0) + 1
-    return render_template("staff/statement.html", statement=item, summary=summary, form=ConfirmForm())
+    summary = Counter(row["outcome"] for row in item.rows)
+    # Staff look for the rows that need them (unmatched, over-paid...) among thousands: one outcome at a time.
+    outcome = request.args.get("outcome")
+    if outcome not in summary:
+        outcome = None
+    rows = [row for row in item.rows if outcome is None or row["outcome"] == outcome]
+    return render_template("staff/statement.html", statement=item, summary=summary, outcome=outcome,
+                           rows=rows[:STATEMENT_ROWS_SHOWN], row_count=len(rows), form=ConfirmForm())
 
 
 @bp.post("/statements/<int:import_id>/commit")

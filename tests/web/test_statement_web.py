@@ -45,6 +45,7 @@ def _preview(client, content: bytes, filename: str = "statement.csv") -> tuple[i
 
 def _summary(page: str) -> dict[str, int]:
     block = page.split('<ul class="summary">', 1)[1].split("</ul>", 1)[0]
+    block = re.sub(r"</?a\b[^>]*>", "", block)  # outcomes with rows link to those rows
     found = {label: int(n) for label, n in re.findall(r"<li>([^<:]+): <strong>(\d+)</strong></li>", block)}
     found.pop("Already recorded by hand", None)  # its own test covers that row
     return found
@@ -376,6 +377,31 @@ def test_unknown_import_and_bank_row_are_404(client, session, scene):
     assert client.get("/staff/statements/999999").status_code == 404
     assert client.post("/staff/statements/999999/commit").status_code == 404
     assert client.post("/staff/bank-rows/999999/match", data={"reference": "KC7Q2MXA"}).status_code == 404
+
+
+def test_staff_see_one_outcome_at_a_time(client, session, scene):
+    _staff, _need_a, _need_b, exact, partial = scene
+    import_id, page = _preview(client, _statement(exact, partial).encode("utf-8"))
+    assert f'href="/staff/statements/{import_id}?outcome=unmatched"' in page
+    assert "?outcome=over_paid" not in page  # no over-paid rows: nothing to link to
+    only = _text(client.get(f"/staff/statements/{import_id}?outcome=unmatched&lang=en"))
+    body = only.split("<tbody>", 1)[1]
+    assert "김철수" in body and exact.reference not in body and partial.reference not in body
+    assert "Showing only: Unmatched." in only and 'aria-current="true">Unmatched</a>' in only
+    assert _summary(only) == _summary(page)  # the counts stay those of the whole statement
+    everything = _text(client.get(f"/staff/statements/{import_id}?outcome=nonsense&lang=en"))
+    assert "Showing only" not in everything and exact.reference in everything.split("<tbody>", 1)[1]
+
+
+def test_a_long_statement_shows_its_first_rows_and_says_so(client, session, scene, monkeypatch):
+    from kindcity.web import staff_money
+    monkeypatch.setattr(staff_money, "STATEMENT_ROWS_SHOWN", 2)
+    _staff, _need_a, _need_b, exact, partial = scene
+    import_id, page = _preview(client, _statement(exact, partial).encode("utf-8"))
+    assert page.split("<tbody>", 1)[1].split("</tbody>", 1)[0].count("<tr>") == 2
+    assert "Showing the first 2 of 3 rows." in page
+    only = _text(client.get(f"/staff/statements/{import_id}?outcome=matched&lang=en"))
+    assert "Showing the first" not in only
 
 
 def test_statements_page_lists_recent_imports(client, session, scene):
