@@ -119,7 +119,7 @@ def bench_hot_need(app, url: str, pledges_total: int) -> None:
           f"lock included), {committing:.1f} ms to commit; {cpu:.2f} ms of the client's own CPU")
 
 
-def bench_statement(app, rows: int) -> None:
+def bench_statement(app, url: str, rows: int) -> None:
     from tests import factories as f
     with app.app_context():
         staff = f.user("staff", centre_code="district-welfare")
@@ -164,6 +164,55 @@ def bench_statement(app, rows: int) -> None:
         # Python's own CPU time against the wall clock: the rest is waiting for PostgreSQL.
         print(f"  of which the app's own CPU: preview {cpu_previewed - cpu_started:.2f} s, apply "
               f"{cpu_done - cpu_previewed:.2f} s; the rest is PostgreSQL's work and the round trips")
+        db.session.remove()
+    floors = sorted(database_floor(url, rows) for _ in range(3))
+    print(f"  baseline, the same rows sent by psycopg alone, built beforehand (the database's own share on this "
+          f"machine): {floors[1]:.2f} s (median of 3; {floors[0]:.2f}-{floors[2]:.2f} s)")
+
+
+def database_floor(url: str, rows: int) -> float:
+    """The baseline: the rows an import of ``rows`` deposits writes (payments, journal transactions
+    and four lines each, pledge updates, bank rows), built in memory beforehand and sent by psycopg
+    alone with COPY, then rolled back. No app code runs: this is what the database itself takes on
+    this machine, the part of the import no Python can save."""
+    import hashlib
+    from datetime import datetime, timezone
+
+    import psycopg
+
+    now = datetime.now(timezone.utc)
+    with psycopg.connect(make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)) as conn:
+        cur = conn.cursor()
+        actor = cur.execute("SELECT min(id) FROM users").fetchone()[0]
+        pledges = cur.execute("SELECT id, need_id FROM pledges WHERE kind = 'direct' ORDER BY id LIMIT %s",
+                              [rows]).fetchall()
+        fingerprints = [hashlib.sha256(f"floor-{n}".encode()).hexdigest() for n in range(len(pledges))]
+        started = time.perf_counter()
+        cur.execute("SELECT id FROM pledges WHERE id = ANY(%s) ORDER BY id FOR UPDATE", [[p for p, _ in pledges]])
+        with cur.copy("COPY payments (pledge_id, amount, source, external_id, received_at, recorded_at, "
+                      "recorded_by_id, note, bank_fingerprint) FROM STDIN") as copy:
+            for (pledge_id, _), fingerprint in zip(pledges, fingerprints):
+                copy.write_row((pledge_id, 20_000, "statement", fingerprint, now, now, actor, "memo", fingerprint))
+        ids = [r[0] for r in cur.execute("SELECT nextval(pg_get_serial_sequence('ledger_transactions', 'id')) "
+                                         "FROM generate_series(1, %s)", [len(pledges)])]
+        with cur.copy("COPY ledger_transactions (id, entry, created_at, pledge_id, need_id, actor_id, memo) "
+                      "FROM STDIN") as copy:
+            for transaction_id, (pledge_id, need_id) in zip(ids, pledges):
+                copy.write_row((transaction_id, "received", now, pledge_id, need_id, actor, "statement"))
+        with cur.copy("COPY ledger_lines (transaction_id, account, amount) FROM STDIN") as copy:
+            for transaction_id, (pledge_id, need_id) in zip(ids, pledges):
+                for account, amount in (("cash", 20_000), (f"need:{need_id}", -20_000),
+                                        (f"hold:{need_id}", 20_000), (f"promise:{pledge_id}", -20_000)):
+                    copy.write_row((transaction_id, account, amount))
+        cur.execute("UPDATE pledges AS t SET status = 'paid', paid = t.amount, held = 0 "
+                    "FROM unnest(%s::bigint[]) AS v(id) WHERE t.id = v.id", [[p for p, _ in pledges]])
+        with cur.copy("COPY bank_transactions (fingerprint, booked_at, amount, memo, reference, outcome, pledge_id, "
+                      "imported_at) FROM STDIN") as copy:
+            for (pledge_id, _), fingerprint in zip(pledges, fingerprints):
+                copy.write_row((fingerprint, now, 20_000, "memo", None, "applied", pledge_id, now))
+        elapsed = time.perf_counter() - started
+        conn.rollback()
+    return elapsed
 
 
 def main() -> None:
@@ -184,7 +233,7 @@ def main() -> None:
     if args.only in (None, "hot"):
         bench_hot_need(app, url, args.pledges)
     if args.only in (None, "statement"):
-        bench_statement(app, args.rows)
+        bench_statement(app, url, args.rows)
     with app.app_context():
         db.session.remove()
         db.engine.dispose()
