@@ -21,8 +21,8 @@ from sqlalchemy.engine import make_url  # noqa: E402
 from kindcity import create_app  # noqa: E402
 from kindcity.domain.pledges import PledgeRuleError  # noqa: E402
 from kindcity.extensions import db  # noqa: E402
-from kindcity.models import Need, Payment, Pledge, User  # noqa: E402
-from kindcity.services import SYSTEM, Actor  # noqa: E402
+from kindcity.models import Need, Payment, User  # noqa: E402
+from kindcity.services import Actor  # noqa: E402
 from kindcity.services import pledges as svc  # noqa: E402
 from kindcity.services import statements as statement_service  # noqa: E402
 from kindcity.services.reconcile import reconcile  # noqa: E402

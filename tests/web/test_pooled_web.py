@@ -52,7 +52,7 @@ def _manager():
 
 def test_donor_creates_a_pooled_pledge_sees_how_to_pay_and_then_the_reasons(client, session):
     donor = f.user("donor")
-    need = f.need(target=400_000, deadline=TODAY + timedelta(days=5), dong="nongseong1")
+    f.need(target=400_000, deadline=TODAY + timedelta(days=5), dong="nongseong1")
     session.commit()
     f.login(client, donor)
     form = _text(client.get("/me/pooled/new?lang=en"))
