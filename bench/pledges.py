@@ -15,9 +15,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import create_engine, func, select, text  # noqa: E402
+from sqlalchemy import func, select  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
+from bench.common import fresh_database  # noqa: E402
 from kindcity import create_app  # noqa: E402
 from kindcity.domain.pledges import PledgeRuleError  # noqa: E402
 from kindcity.extensions import db  # noqa: E402
@@ -29,16 +30,6 @@ from kindcity.services.reconcile import reconcile  # noqa: E402
 from kindcity.services.reference import seed_district  # noqa: E402
 
 CLIENTS = int(__import__("os").environ.get("BENCH_CLIENTS", "20"))
-
-
-def fresh_database(url: str) -> str:
-    target = make_url(url)
-    admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f"DROP DATABASE IF EXISTS {target.database} WITH (FORCE)"))
-        conn.execute(text(f"CREATE DATABASE {target.database}"))
-    admin.dispose()
-    return target.render_as_string(hide_password=False)
 
 
 def make_need(target: int, staff: User) -> int:

@@ -47,6 +47,7 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import create_engine, insert, select, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
+from bench.common import fresh_database  # noqa: E402
 from kindcity import create_app  # noqa: E402
 from kindcity.domain import ledger as rules  # noqa: E402
 from kindcity.domain.needs import NeedStatus  # noqa: E402
@@ -66,15 +67,6 @@ HTTP = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
 # --- the data ---------------------------------------------------------------------------------------
-
-def fresh_database(url: str) -> None:
-    target = make_url(url)
-    admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{target.database}"'))
-    admin.dispose()
-
 
 def _copy(cursor, table: str, columns: tuple[str, ...], rows) -> int:
     count = 0
