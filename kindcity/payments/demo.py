@@ -57,6 +57,9 @@ class DemoCardProvider:
     def get_checkout(self, session_id: str) -> CheckoutState:
         raise NotSupported("the demo provider keeps no sessions")
 
+    def expire_checkout(self, session_id: str) -> CheckoutState | None:
+        return None  # the demo page itself refuses to take money for a pledge that no longer holds
+
     def find_checkout(self, payment_id: str) -> CheckoutState | None:
         return None
 

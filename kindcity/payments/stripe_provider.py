@@ -135,6 +135,14 @@ class StripeProvider:
                             {"expand": ["payment_intent", "payment_intent.latest_charge"]})
         return self._checkout_state(session)
 
+    def expire_checkout(self, session_id: str) -> CheckoutState | None:
+        """Close an open Checkout page so nobody can pay there any more. A session that is no longer
+        open (paid or expired meanwhile) is left as it is: None."""
+        try:
+            return self._checkout_state(self._get(self._v1.checkout.sessions.expire, session_id))
+        except ProviderRefused:
+            return None
+
     def find_checkout(self, payment_id: str) -> CheckoutState | None:
         found = self._get(self._v1.checkout.sessions.list,
                           {"payment_intent": payment_id, "limit": 1,

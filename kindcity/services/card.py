@@ -23,7 +23,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..domain.card import CheckoutAction, RefundOutcome, checkout_action, refund_outcome
 from ..domain.ledger import CASH, Entry
-from ..domain.pledges import HOLDING
+from ..domain.pledges import HOLDING, PledgeStatus
 from ..domain.time import utcnow
 from ..extensions import db
 from ..models import LedgerLine, LedgerTransaction, Payment, Pledge, ProviderEvent, Refund
@@ -363,6 +363,20 @@ def missed_events(provider: CardProvider, since: datetime) -> list[EventNotice]:
     """Events of the handled kinds since ``since`` that never reached us (oldest first)."""
     return [notice for notice in provider.events_since(since, HANDLED_EVENTS)
             if not event_recorded(provider.name, notice.id)]
+
+
+# --- checkouts of pledges that have ended -------------------------------------------------------
+
+ENDED = (PledgeStatus.CANCELLED, PledgeStatus.EXPIRED, PledgeStatus.CLOSED)
+
+
+def checkouts_to_close(pledge_ids) -> list[tuple[int, str]]:
+    """(pledge id, checkout session) of these pledges whose card checkout may still be open although
+    the pledge takes no more money: cancelled, expired or ended before anything was paid."""
+    return [(row.id, row.checkout_session_id) for row in db.session.execute(
+        select(Pledge.id, Pledge.checkout_session_id).where(
+            Pledge.id.in_(list(pledge_ids)), Pledge.method == "card", Pledge.checkout_session_id.is_not(None),
+            Pledge.paid == 0, Pledge.status.in_([status.value for status in ENDED])).order_by(Pledge.id))]
 
 
 # --- refunds through the provider ---------------------------------------------------------------

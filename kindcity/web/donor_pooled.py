@@ -40,6 +40,7 @@ from .donor import bp
 from .forms import DISPLAY_CHOICES, PAYMENT_METHOD_CHOICES, ConfirmForm, WonField
 from .messages import message_for, personal_data_messages
 from .pooled_mail import frequency_text, send_bank_instructions
+from .webhooks import settle_card_pledges
 
 # --- words ------------------------------------------------------------------------------------
 
@@ -302,24 +303,17 @@ def _journal(pledge: Pledge):
                               .order_by(LedgerTransaction.id)).all()
 
 
-def _act(pledge_id: int, kind: str, action, done: str, endpoint: str):
+def _act(pledge_id: int, kind: str, action, done: str, endpoint: str, *, also_ended=lambda value: ()):
+    """``also_ended`` names, from the action's result, other pledges the action ended (a series'
+    instalments). Money owed back on card-paid pledges goes back to the card now, and the card
+    pages of those that ended are closed (kindcity/web/webhooks.py)."""
     _own(pledge_id, kind)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    if attempt(action, done, describe=matching_message).ok:
-        _send_card_refunds(pledge_id)
+    result = attempt(action, done, describe=matching_message)
+    if result.ok:
+        settle_card_pledges([pledge_id, *also_ended(result.value)])
     return redirect(url_for(endpoint, pledge_id=pledge_id), 303)
-
-
-def _send_card_refunds(pledge_id: int) -> None:
-    """Money owed back on a card-paid pledge goes back to the card now, as for a pledge to a need
-    (each refund in its own transaction; one that fails stays due for `kindcity reconcile --stripe`)."""
-    from .donor_card import _card_provider
-    from .webhooks import send_card_refunds
-
-    provider = _card_provider()
-    if provider is not None:
-        send_card_refunds(current_app, provider, pledge_id=pledge_id)
 
 
 @bp.post("/pooled/<int:pledge_id>/pause")
@@ -349,7 +343,7 @@ def pooled_series_stop(pledge_id: int):
         abort(404)
     return _act(pledge_id, "pooled", lambda: recurring_service.stop_series(current_actor(), series_id),
                 _("Stopped: no more instalments will be made. Money already received keeps being placed."),
-                "donor.pooled_detail")
+                "donor.pooled_detail", also_ended=lambda cancelled: cancelled)
 
 
 # --- match offers -----------------------------------------------------------------------------

@@ -11,8 +11,8 @@ from flask import Blueprint, Flask, abort, current_app, jsonify, request
 from sqlalchemy.exc import OperationalError
 
 from ..extensions import db
-from ..payments import (CardProvider, InvalidWebhook, ProviderError, ProviderRefused, ProviderUnavailable,
-                        app_card_provider, delayed_payment_hold, stripe_configured)
+from ..payments import (CardPaymentsUnavailable, CardProvider, InvalidWebhook, ProviderError, ProviderRefused,
+                        ProviderUnavailable, app_card_provider, delayed_payment_hold, stripe_configured)
 from ..services import card as card_service
 
 bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")
@@ -45,6 +45,33 @@ def stripe_events():
     if result.pledge_id is not None and not result.duplicate:
         send_card_refunds(current_app, provider, pledge_id=result.pledge_id)
     return jsonify(received=True, event=notice.id, outcome=result.outcome), 200
+
+
+def settle_card_pledges(pledge_ids) -> None:
+    """After a request's commit that ended pledges or changed their money: close the card checkout
+    pages of those that ended and send the card refunds now due. Nothing to do without card payments."""
+    try:
+        provider = app_card_provider(current_app)
+    except CardPaymentsUnavailable:
+        return
+    close_card_checkouts(current_app, provider, pledge_ids)
+    for pledge_id in pledge_ids:
+        send_card_refunds(current_app, provider, pledge_id=pledge_id)
+
+
+def close_card_checkouts(app: Flask, provider: CardProvider, pledge_ids) -> list[int]:
+    """After the caller's commit: close the card checkout pages still open for these pledges if they
+    take no more money (cancelled, expired, ended), so nobody pays into a pledge that has ended.
+    Best effort: money paid there anyway is still recorded and follows the donor's choice.
+    Returns the pledges whose page was closed now."""
+    closed = []
+    for pledge_id, session_id in card_service.checkouts_to_close(pledge_ids):
+        try:
+            if provider.expire_checkout(session_id) is not None:
+                closed.append(pledge_id)
+        except ProviderError as error:
+            app.logger.warning("checkout %s of pledge %s not closed: %s", session_id, pledge_id, error)
+    return closed
 
 
 def send_card_refunds(app: Flask, provider: CardProvider, *, pledge_id: int | None = None) -> dict[int, str]:

@@ -9,8 +9,10 @@ from sqlalchemy import func, select
 from kindcity.domain.pledges import PledgeStatus
 from kindcity.domain.time import utcnow
 from kindcity.extensions import db
-from kindcity.models import Need, Payment, Pledge
+from kindcity.models import Need, Payment, Pledge, Refund
+from kindcity.payments import app_card_provider
 from kindcity.services import card as card_service
+from kindcity.services.reconcile import reconcile
 from tests import factories as f
 
 from .conftest import card_pledge, deliver
@@ -169,3 +171,62 @@ def test_bank_pledges_do_not_touch_stripe(app, stripe_on, client, session):
     assert response.status_code == 302 and pledge.method == "bank"
     assert pledge.hold_expires_at - before >= timedelta(days=7) - timedelta(minutes=1)
     assert stripe_on.requests == []
+
+
+# --- a pledge that ends closes its checkout page --------------------------------------------------
+
+def _cancel_as_donor(app, cp):
+    browser = app.test_client()
+    f.login(browser, db.session.get(Pledge, cp.pledge_id).donor)
+    return browser.post(f"/me/pledges/{cp.pledge_id}/cancel?lang=en")
+
+
+def test_a_donor_cancelling_an_unpaid_card_pledge_closes_its_checkout_page(app, stripe_on, client, session):
+    need = f.need(target=500_000)
+    cp = card_pledge(client, need, 50_000)
+    assert _cancel_as_donor(app, cp).status_code == 303
+    assert [c["path"] for c in stripe_on.calls("POST", "/v1/checkout/sessions/")] == [
+        f"/v1/checkout/sessions/{cp.session_id}/expire"]
+    assert stripe_on.session(cp.session_id)["status"] == "expired"  # nobody can pay there any more
+    pledge = cp.row()
+    assert pledge.status == PledgeStatus.CANCELLED and db.session.get(Need, need.id).reserved == 0
+    # Stripe then reports the page expired: nothing changes a second time.
+    response = deliver(client, stripe_on.events[-1])
+    assert response.status_code == 200 and stripe_on.events[-1]["type"] == "checkout.session.expired"
+    db.session.refresh(pledge)
+    assert pledge.status == PledgeStatus.CANCELLED and db.session.get(Need, need.id).reserved == 0
+    assert db.session.scalar(select(func.count(Payment.id))) == 0
+
+
+def test_staff_cancelling_a_card_pledge_close_its_page_too(app, stripe_on, client, session):
+    staff = f.user("staff", centre_code="district-welfare")
+    need = f.need(target=500_000, author=staff)
+    cp = card_pledge(client, need, 50_000)
+    f.login(client, staff)
+    assert client.post(f"/staff/pledges/{cp.pledge_id}/cancel").status_code == 303
+    assert stripe_on.session(cp.session_id)["status"] == "expired"
+
+
+def test_a_page_paid_just_before_the_cancel_is_left_to_the_webhook(app, stripe_on, client, session):
+    need = f.need(target=500_000)
+    cp = card_pledge(client, need, 50_000, on_cancel="refund")
+    paid = stripe_on.pay(cp.session_id)  # paid on Stripe; the webhook has not arrived yet
+    assert _cancel_as_donor(app, cp).status_code == 303
+    assert stripe_on.session(cp.session_id)["status"] == "complete"  # Stripe refused to expire it: fine
+    assert deliver(client, paid).status_code == 200
+    pledge = cp.row()
+    assert pledge.paid == 50_000 and pledge.status == PledgeStatus.CANCELLED  # recorded...
+    refund = db.session.scalars(select(Refund).where(Refund.pledge_id == pledge.id)).one()
+    db.session.refresh(refund)
+    assert (refund.amount, refund.status) == (50_000, "done")  # ...and sent back, as the donor chose
+    assert reconcile() == []
+    assert card_service.reconcile_with_provider(app_card_provider(app), utcnow() - timedelta(days=1)) == []
+
+
+def test_closing_the_page_is_best_effort_when_stripe_is_down(app, stripe_on, client, session):
+    need = f.need(target=500_000)
+    cp = card_pledge(client, need, 50_000)
+    stripe_on.fail_next("POST", f"/v1/checkout/sessions/{cp.session_id}/expire", status=503)
+    assert _cancel_as_donor(app, cp).status_code == 303
+    assert cp.row().status == PledgeStatus.CANCELLED  # the cancel stands; the page expires on its own
+    assert stripe_on.session(cp.session_id)["status"] == "open"

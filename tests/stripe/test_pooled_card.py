@@ -184,15 +184,30 @@ def test_card_money_for_a_pooled_pledge_that_ended_meanwhile_goes_back_to_the_ca
     browser = _browser(app, donor)
     pledge, _ = _pooled_by_card(browser, donor, categories=["culture"])
     session_id = _checkout(browser, pledge.id)
+    # Ending closes the checkout page; Stripe is unreachable at that moment, so it stays open...
+    stripe_on.fail_next("POST", f"/v1/checkout/sessions/{session_id}/expire", status=503)
     browser.post(f"/me/pooled/{pledge.id}/end")  # unpaid: cancelled
     assert _row(pledge.id).status == PledgeStatus.CANCELLED
-    response = deliver(browser, stripe_on.pay(session_id))  # the donor had the checkout page open
+    assert len(stripe_on.calls("POST", f"/v1/checkout/sessions/{session_id}/expire")) == 1
+    response = deliver(browser, stripe_on.pay(session_id))  # ...and the donor, who had it open, pays there
     assert response.get_json()["outcome"] == "payment_recorded_unplaced"
     refund = db.session.scalars(select(Refund).where(Refund.pledge_id == pledge.id)).one()
     db.session.refresh(refund)
     assert (refund.amount, refund.status) == (300_000, "done")
     assert db.session.scalar(select(func.count(MatchAllocation.id)).where(MatchAllocation.pledge_id == pledge.id)) == 0
     assert reconcile() == [] and stripe_agrees(app) == []
+
+
+def test_ending_an_unpaid_card_pooled_pledge_closes_its_checkout_page(app, stripe_on, client, session):
+    donor = f.user("donor")
+    browser = _browser(app, donor)
+    pledge, _ = _pooled_by_card(browser, donor, categories=["culture"])
+    session_id = _checkout(browser, pledge.id)
+    browser.post(f"/me/pooled/{pledge.id}/end")
+    assert _row(pledge.id).status == PledgeStatus.CANCELLED
+    assert stripe_on.session(session_id)["status"] == "expired"
+    assert deliver(browser, stripe_on.events[-1]).status_code == 200  # Stripe's own word of it changes nothing
+    assert _row(pledge.id).status == PledgeStatus.CANCELLED and reconcile() == []
 
 
 def test_a_card_paid_match_offer_doubles_a_residents_gift(app, stripe_on, client, session):
@@ -243,6 +258,20 @@ def test_each_card_instalment_of_a_recurring_pooled_pledge_is_paid_on_its_own(ap
     deliver(browser, stripe_on.pay(_checkout(browser, second.id)))  # its own checkout, opened from its page
     assert _row(second.id).paid == 100_000
     assert db.session.get(Need, need.id).confirmed == 200_000
+    assert reconcile() == [] and stripe_agrees(app) == []
+
+
+def test_stopping_a_series_closes_the_checkout_page_of_its_unpaid_instalment(app, stripe_on, client, session):
+    f.need(target=1_000_000, dong="hwajeong1", deadline=TODAY + timedelta(days=60))
+    donor = f.user("donor")
+    browser = _browser(app, donor)
+    first, _ = _pooled_by_card(browser, donor, amount="100,000", repeat="monthly", cap_percent="")
+    deliver(browser, stripe_on.pay(_checkout(browser, first.id)))
+    [made] = recurring.create_due_instalments(due_date(TODAY, "monthly", 2))
+    second_session = _checkout(browser, made.pledge_id)  # the donor opened the card page, then stops
+    assert browser.post(f"/me/pooled/{first.id}/series/stop").status_code == 303
+    assert _row(made.pledge_id).status == PledgeStatus.CANCELLED and _row(first.id).paid == 100_000
+    assert stripe_on.session(second_session)["status"] == "expired"
     assert reconcile() == [] and stripe_agrees(app) == []
 
 
