@@ -370,6 +370,11 @@ def missed_events(provider: CardProvider, since: datetime) -> list[EventNotice]:
 ENDED = (PledgeStatus.CANCELLED, PledgeStatus.EXPIRED, PledgeStatus.CLOSED)
 
 
+def card_pledges_of_need(need_id: int) -> list[int]:
+    return list(db.session.scalars(select(Pledge.id).where(Pledge.need_id == need_id, Pledge.method == "card")
+                                   .order_by(Pledge.id)))
+
+
 def checkouts_to_close(pledge_ids) -> list[tuple[int, str]]:
     """(pledge id, checkout session) of these pledges whose card checkout may still be open although
     the pledge takes no more money: cancelled, expired or ended before anything was paid."""

@@ -11,6 +11,7 @@ from ..domain.time import seoul_today
 from ..extensions import db
 from ..models import AuditEntry, Need
 from ..services import NotFound, ServiceError
+from ..services import card as card_service
 from ..services import needs as need_service
 from ..services.needs import NeedInput, PersonalDataFound
 from ..services.reference import current_district, reference_lists
@@ -18,6 +19,7 @@ from .access import current_actor, protect_blueprint, staff_required
 from .forms import ConfirmForm, NeedForm, ReasonForm
 from .i18n_helpers import localised_choices
 from .messages import message_for, personal_data_messages
+from .webhooks import settle_card_pledges
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 protect_blueprint(bp, staff_required)
@@ -153,6 +155,8 @@ def act(need_id: int, action: str):
         flash(message_for(error), "error")
         return redirect(url_for("staff.need", need_id=need_id)), 303
     db.session.commit()
+    if action == "cancel":  # card pages still open close; card money owed back goes back now
+        settle_card_pledges(card_service.card_pledges_of_need(need_id))
     flash(message, "success")
     return redirect(url_for("staff.need", need_id=need_id)), 303
 

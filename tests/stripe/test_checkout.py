@@ -230,3 +230,19 @@ def test_closing_the_page_is_best_effort_when_stripe_is_down(app, stripe_on, cli
     assert _cancel_as_donor(app, cp).status_code == 303
     assert cp.row().status == PledgeStatus.CANCELLED  # the cancel stands; the page expires on its own
     assert stripe_on.session(cp.session_id)["status"] == "open"
+
+
+def test_cancelling_a_need_closes_open_card_pages_and_refunds_card_money_at_once(app, stripe_on, client, session):
+    staff = f.user("staff", centre_code="district-welfare")
+    need = f.need(target=500_000, author=staff)
+    paid = card_pledge(client, need, 100_000, on_cancel="refund")
+    deliver(client, stripe_on.pay(paid.session_id))
+    unpaid = card_pledge(client, need, 50_000)
+    f.login(client, staff)
+    response = client.post(f"/staff/needs/{need.id}/cancel", data={"reason": "사업 취소"})
+    assert response.status_code == 303
+    assert stripe_on.session(unpaid.session_id)["status"] == "expired"
+    refund = db.session.scalars(select(Refund).where(Refund.pledge_id == paid.pledge_id)).one()
+    db.session.refresh(refund)
+    assert (refund.amount, refund.status) == (100_000, "done")  # not left for `kindcity reconcile --stripe`
+    assert len(stripe_on.objects["refund"]) == 1 and reconcile() == []
