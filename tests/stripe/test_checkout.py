@@ -246,3 +246,14 @@ def test_cancelling_a_need_closes_open_card_pages_and_refunds_card_money_at_once
     db.session.refresh(refund)
     assert (refund.amount, refund.status) == (100_000, "done")  # not left for `kindcity reconcile --stripe`
     assert len(stripe_on.objects["refund"]) == 1 and reconcile() == []
+
+
+def test_expire_needs_closes_the_card_pages_of_the_needs_it_expires(app, stripe_on, client, session):
+    need = f.need(target=500_000)
+    cp = card_pledge(client, need, 50_000)
+    db.session.get(Need, need.id).deadline = utcnow().date() - timedelta(days=2)
+    db.session.commit()
+    result = app.test_cli_runner().invoke(args=["expire-needs"])
+    assert result.exit_code == 0 and f"need(s) expired: {need.id}" in result.output, result.output
+    assert cp.row().status == PledgeStatus.CLOSED
+    assert stripe_on.session(cp.session_id)["status"] == "expired"
