@@ -67,13 +67,11 @@ def expire_needs():
     """Expire open needs whose deadline (Korea time) has passed. Safe to run repeatedly."""
     from .services.needs import expire_overdue
 
-    from .services.card import card_pledges_of_need
     from .web.webhooks import settle_card_pledges
 
     expired = expire_overdue(seoul_today())
     db.session.commit()
-    for need_id in expired:  # card pages still open close; card money owed back goes back now
-        settle_card_pledges(card_pledges_of_need(need_id))
+    settle_card_pledges()  # card pages still open close; card money owed back goes back now
     click.echo(f"{len(expired)} need(s) expired" + (f": {', '.join(map(str, expired))}" if expired else "."))
 
 

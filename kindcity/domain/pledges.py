@@ -54,6 +54,7 @@ TRANSITIONS: dict[tuple[PledgeStatus, PledgeAction], PledgeStatus] = {
     (S.CLOSED, A.PAY_FULL): S.CLOSED,
 }
 HOLDING = frozenset({S.AWAITING_PAYMENT, S.PARTLY_PAID})  # still reserving part of the gap
+ENDED = frozenset({S.CANCELLED, S.EXPIRED, S.CLOSED})  # takes no more money of its own
 
 
 class OnCancel(StrEnum):

@@ -23,7 +23,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..domain.card import CheckoutAction, RefundOutcome, checkout_action, refund_outcome
 from ..domain.ledger import CASH, Entry
-from ..domain.pledges import HOLDING, PledgeStatus
+from ..domain.pledges import ENDED, HOLDING
 from ..domain.time import utcnow
 from ..extensions import db
 from ..models import LedgerLine, LedgerTransaction, Payment, Pledge, ProviderEvent, Refund
@@ -367,14 +367,6 @@ def missed_events(provider: CardProvider, since: datetime) -> list[EventNotice]:
 
 # --- checkouts of pledges that have ended -------------------------------------------------------
 
-ENDED = (PledgeStatus.CANCELLED, PledgeStatus.EXPIRED, PledgeStatus.CLOSED)
-
-
-def card_pledges_of_need(need_id: int) -> list[int]:
-    return list(db.session.scalars(select(Pledge.id).where(Pledge.need_id == need_id, Pledge.method == "card")
-                                   .order_by(Pledge.id)))
-
-
 def checkouts_to_close(pledge_ids) -> list[tuple[int, str]]:
     """(pledge id, checkout session) of these pledges whose card checkout may still be open although
     the pledge takes no more money: cancelled, expired or ended before anything was paid."""
@@ -386,13 +378,14 @@ def checkouts_to_close(pledge_ids) -> list[tuple[int, str]]:
 
 # --- refunds through the provider ---------------------------------------------------------------
 
-def card_refunds_due(provider: CardProvider, pledge_id: int | None = None) -> list[int]:
-    """Refunds owed on pledges paid through this provider, not yet sent and not given up on."""
+def card_refunds_due(provider: CardProvider, pledge_ids=None) -> list[int]:
+    """Refunds owed on pledges paid through this provider, not yet sent and not given up on; of
+    these pledges only, if named."""
     paid_here = select(Payment.pledge_id).where(Payment.source == provider.source)
     query = (select(Refund.id).where(Refund.status == "due", Refund.failure.is_(None),
                                      Refund.pledge_id.in_(paid_here)).order_by(Refund.id))
-    if pledge_id is not None:
-        query = query.where(Refund.pledge_id == pledge_id)
+    if pledge_ids is not None:
+        query = query.where(Refund.pledge_id.in_(list(pledge_ids)))
     return list(db.session.scalars(query))
 
 

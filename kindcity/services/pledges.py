@@ -17,7 +17,7 @@ from ..domain import ledger as rules
 from ..domain.needs import NeedAction, NeedStatus
 from ..domain.needs import next_status as next_need_status
 from ..domain.personal_data import check_fields
-from ..domain.pledges import (HOLDING, Display, OnCancel, PledgeAction, PledgeRuleError, PledgeStatus,
+from ..domain.pledges import (ENDED, HOLDING, Display, OnCancel, PledgeAction, PledgeRuleError, PledgeStatus,
                               new_reference, next_status, pledge_amount, split_payment)
 from ..domain.time import seoul_today, utcnow
 from ..extensions import db
@@ -87,8 +87,25 @@ def _set_need_status(actor: Actor, need: Need, action: NeedAction) -> None:
            after={"status": need.status, "confirmed": need.confirmed})
 
 
+_TO_SETTLE = "kindcity.pledges_to_settle"
+
+
+def _settle_after_commit(pledge_id: int) -> None:
+    """Remember a pledge that ended or now owes a refund: once the transaction is committed, a card
+    provider may have to hear of it (kindcity/web/webhooks.py, settle_card_pledges)."""
+    db.session.info.setdefault(_TO_SETTLE, set()).add(pledge_id)
+
+
+def pledges_to_settle() -> list[int]:
+    """The pledges remembered so far, forgotten as they are handed over. Whoever acts on them reads
+    their state afresh: after a rollback the list may name pledges that did not change after all."""
+    return sorted(db.session.info.pop(_TO_SETTLE, ()))
+
+
 def _set_pledge_status(pledge: Pledge, action: PledgeAction) -> None:
     pledge.status = next_status(pledge.status, action)
+    if pledge.status in ENDED:
+        _settle_after_commit(pledge.id)
 
 
 class BulkWriter:
@@ -337,6 +354,7 @@ def follow_donor_choice(actor: Actor, pledge: Pledge, amount: int, *, reason: st
         (poster or (lambda posting: post(posting, actor)))(rules.moved_to_pool(pledge.id, amount, memo=reason))
     elif choice == OnCancel.REFUND:
         db.session.add(Refund(pledge_id=pledge.id, amount=amount, reason=reason, status="due"))
+        _settle_after_commit(pledge.id)
     # SIMILAR: the money stays on the pledge's own account; staff see it in their queue and move it.
     record(actor, f"pledge.unplaced.{choice.value}", "pledge", pledge.id, after={"amount": amount, "reason": reason})
 

@@ -116,7 +116,7 @@ def cancel(pledge_id: int):
         abort(400)
     if attempt(lambda: pledge_service.cancel_pledge(current_actor(), pledge_id),
                _("Your pledge is cancelled and its reservation released.")).ok:
-        settle_card_pledges([pledge_id])  # a card page still open for it is closed
+        settle_card_pledges()  # a card page still open for it is closed
     return redirect(url_for("donor.pledge_detail", pledge_id=pledge_id), 303)
 
 

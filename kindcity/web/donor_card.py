@@ -102,30 +102,25 @@ def card_return(pledge_id: int):
         except ProviderError as error:
             db.session.rollback()
             current_app.logger.warning("card return for pledge %s: %s", pledge_id, error)
-        send_card_refunds(current_app, provider, pledge_id=pledge.id)
+        send_card_refunds(current_app, provider, pledge_ids=[pledge.id])
     pledge = db.session.get(Pledge, pledge_id)
     db.session.refresh(pledge)
-    if pledge.need_id is None:
-        _flash_unassigned_return(pledge, outcome)
-    elif outcome == "payment_recorded_unplaced" or (pledge.paid and pledge.refunds):
-        flash(_("Your payment arrived after this need was fully funded, so it follows your choice for such money "
-                "(a refund to your card, unless you chose otherwise)."), "info")
-    elif pledge.paid >= pledge.amount:
-        flash(_("Thank you! Your card payment is confirmed."), "success")
-    elif outcome == "awaiting_delayed_payment":
-        flash(_("Thank you! Your payment is on its way; we will confirm it when it arrives."), "info")
-    else:
-        flash(_("Thank you! We are confirming your card payment; this page will show it shortly."), "info")
+    _flash_card_return(pledge, outcome)
     return _back_to(pledge_id)
 
 
-def _flash_unassigned_return(pledge: Pledge, outcome: str) -> None:
-    """Back from paying a pooled pledge or a match offer by card."""
-    if outcome == "payment_recorded_unplaced":
+def _flash_card_return(pledge: Pledge, outcome: str) -> None:
+    """What the donor is told on coming back from paying: a pledge to a need, or a pooled pledge or
+    match offer (no need of its own: the engine places its money)."""
+    pooled = pledge.need_id is None
+    if outcome == "payment_recorded_unplaced" or (not pooled and pledge.paid and pledge.refunds):
         flash(_("Your payment arrived after this pledge had ended, so it follows your choice for such money "
+                "(a refund to your card, unless you chose otherwise).") if pooled else
+              _("Your payment arrived after this need was fully funded, so it follows your choice for such money "
                 "(a refund to your card, unless you chose otherwise)."), "info")
     elif pledge.paid >= pledge.amount:
-        flash(_("Thank you! Your card payment is confirmed; the matching engine puts it to work."), "success")
+        flash(_("Thank you! Your card payment is confirmed; the matching engine puts it to work.") if pooled else
+              _("Thank you! Your card payment is confirmed."), "success")
     elif outcome == "awaiting_delayed_payment":
         flash(_("Thank you! Your payment is on its way; we will confirm it when it arrives."), "info")
     else:
@@ -193,5 +188,5 @@ def _demo_pay(pledge_id: int, session_id: str):
         flash(message_for(error), "error")
         return redirect(url_for("demo_checkout.checkout", session_id=session_id), 303)
     db.session.commit()
-    send_card_refunds(current_app, provider, pledge_id=pledge_id)
+    send_card_refunds(current_app, provider, pledge_ids=[pledge_id])
     return redirect(url_for("donor.card_return", pledge_id=pledge_id), 303)

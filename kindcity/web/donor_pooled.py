@@ -303,16 +303,14 @@ def _journal(pledge: Pledge):
                               .order_by(LedgerTransaction.id)).all()
 
 
-def _act(pledge_id: int, kind: str, action, done: str, endpoint: str, *, also_ended=lambda value: ()):
-    """``also_ended`` names, from the action's result, other pledges the action ended (a series'
-    instalments). Money owed back on card-paid pledges goes back to the card now, and the card
-    pages of those that ended are closed (kindcity/web/webhooks.py)."""
+def _act(pledge_id: int, kind: str, action, done: str, endpoint: str):
+    """Money owed back on card-paid pledges goes back to the card now, and the card pages of the
+    pledges the action ended are closed (kindcity/web/webhooks.py)."""
     _own(pledge_id, kind)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    result = attempt(action, done, describe=matching_message)
-    if result.ok:
-        settle_card_pledges([pledge_id, *also_ended(result.value)])
+    if attempt(action, done, describe=matching_message).ok:
+        settle_card_pledges()
     return redirect(url_for(endpoint, pledge_id=pledge_id), 303)
 
 
@@ -343,7 +341,7 @@ def pooled_series_stop(pledge_id: int):
         abort(404)
     return _act(pledge_id, "pooled", lambda: recurring_service.stop_series(current_actor(), series_id),
                 _("Stopped: no more instalments will be made. Money already received keeps being placed."),
-                "donor.pooled_detail", also_ended=lambda cancelled: cancelled)
+                "donor.pooled_detail")
 
 
 # --- match offers -----------------------------------------------------------------------------

@@ -11,7 +11,6 @@ from ..domain.time import seoul_today
 from ..extensions import db
 from ..models import AuditEntry, Need
 from ..services import NotFound, ServiceError
-from ..services import card as card_service
 from ..services import needs as need_service
 from ..services.needs import NeedInput, PersonalDataFound
 from ..services.reference import current_district, reference_lists
@@ -155,8 +154,7 @@ def act(need_id: int, action: str):
         flash(message_for(error), "error")
         return redirect(url_for("staff.need", need_id=need_id)), 303
     db.session.commit()
-    if action == "cancel":  # card pages still open close; card money owed back goes back now
-        settle_card_pledges(card_service.card_pledges_of_need(need_id))
+    settle_card_pledges()  # a cancelled need's card pages close; card money owed back goes back now
     flash(message, "success")
     return redirect(url_for("staff.need", need_id=need_id)), 303
 

@@ -105,7 +105,7 @@ def cancel_pledge(pledge_id: int):
         abort(400)
     if attempt(lambda: pledge_service.cancel_pledge(current_actor(), pledge_id),
                _("The unpaid part of the pledge is released.")).ok:
-        settle_card_pledges([pledge_id])
+        settle_card_pledges()
     return redirect(url_for("staff.pledge", pledge_id=pledge_id), 303)
 
 

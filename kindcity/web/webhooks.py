@@ -14,6 +14,7 @@ from ..extensions import db
 from ..payments import (CardPaymentsUnavailable, CardProvider, InvalidWebhook, ProviderError, ProviderRefused,
                         ProviderUnavailable, app_card_provider, delayed_payment_hold, stripe_configured)
 from ..services import card as card_service
+from ..services import pledges as pledge_service
 
 bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")
 
@@ -43,20 +44,23 @@ def stripe_events():
         current_app.logger.error("stripe event %s (%s) unreadable: %s", notice.id, notice.type, error)
         return jsonify(received=True, event=notice.id, outcome="unreadable"), 200
     if result.pledge_id is not None and not result.duplicate:
-        send_card_refunds(current_app, provider, pledge_id=result.pledge_id)
+        send_card_refunds(current_app, provider, pledge_ids=[result.pledge_id])
     return jsonify(received=True, event=notice.id, outcome=result.outcome), 200
 
 
-def settle_card_pledges(pledge_ids) -> None:
-    """After a request's commit that ended pledges or changed their money: close the card checkout
-    pages of those that ended and send the card refunds now due. Nothing to do without card payments."""
+def settle_card_pledges() -> None:
+    """After a commit: the pledges that transaction ended or left owing a refund (remembered by the
+    pledge services as it happened) have their card checkout pages closed and their card refunds
+    sent. Nothing to do without card payments."""
+    pledge_ids = pledge_service.pledges_to_settle()
+    if not pledge_ids:
+        return
     try:
         provider = app_card_provider(current_app)
     except CardPaymentsUnavailable:
         return
     close_card_checkouts(current_app, provider, pledge_ids)
-    for pledge_id in pledge_ids:
-        send_card_refunds(current_app, provider, pledge_id=pledge_id)
+    send_card_refunds(current_app, provider, pledge_ids=pledge_ids)
 
 
 def close_card_checkouts(app: Flask, provider: CardProvider, pledge_ids) -> list[int]:
@@ -74,7 +78,7 @@ def close_card_checkouts(app: Flask, provider: CardProvider, pledge_ids) -> list
     return closed
 
 
-def send_card_refunds(app: Flask, provider: CardProvider, *, pledge_id: int | None = None) -> dict[int, str]:
+def send_card_refunds(app: Flask, provider: CardProvider, *, pledge_ids=None) -> dict[int, str]:
     """Send the card refunds that are due, each in its own transaction, after the caller's commit.
 
     A refund that fails here stays due: the next event for its pledge, or `kindcity reconcile --stripe`,
@@ -83,7 +87,7 @@ def send_card_refunds(app: Flask, provider: CardProvider, *, pledge_id: int | No
     from ..services import SYSTEM
 
     done: dict[int, str] = {}
-    for refund_id in card_service.card_refunds_due(provider, pledge_id):
+    for refund_id in card_service.card_refunds_due(provider, pledge_ids):
         try:
             done[refund_id] = card_service.send_card_refund(SYSTEM, provider, refund_id)
             db.session.commit()
