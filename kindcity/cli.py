@@ -80,8 +80,11 @@ def release_expired():
     """Release the holds of unpaid pledges past their expiry. Safe to run repeatedly."""
     from .services.pledges import release_expired as release
 
+    from .web.webhooks import settle_card_pledges
+
     released = release()
     db.session.commit()
+    settle_card_pledges()  # a card page still open for an expired pledge closes
     click.echo(f"{len(released)} hold(s) released" + (f": {', '.join(map(str, released))}" if released else "."))
 
 
@@ -147,6 +150,7 @@ def match(dry_run: bool):
     turned automatic application off, record it for their approval)."""
     from .services import SYSTEM
     from .services.matching import run_engine
+    from .web.webhooks import settle_card_pledges
 
     outcome = run_engine(SYSTEM, "cli", dry_run=dry_run)
     allocations = outcome.result.allocations if outcome.result else ()
@@ -157,6 +161,7 @@ def match(dry_run: bool):
         click.echo(f"Dry run: {len(allocations)} allocation(s), {outcome.proposed:,} won proposed; nothing placed.")
         return
     db.session.commit()
+    settle_card_pledges()  # pooled pledges and offers past their last day: card pages close, card refunds go
     run = outcome.run
     if run.status == "pending":
         click.echo(f"Run {run.id}: {outcome.proposed:,} won proposed; automatic application is off, so it waits "

@@ -96,6 +96,11 @@ def _settle_after_commit(pledge_id: int) -> None:
     db.session.info.setdefault(_TO_SETTLE, set()).add(pledge_id)
 
 
+def any_to_settle() -> bool:
+    """Whether this session has remembered pledges to settle (cheap: no query)."""
+    return bool(db.session.info.get(_TO_SETTLE))
+
+
 def pledges_to_settle() -> list[int]:
     """The pledges remembered so far, forgotten as they are handed over. Whoever acts on them reads
     their state afresh: after a rollback the list may name pledges that did not change after all."""

@@ -46,6 +46,7 @@ def init_web(app: Flask) -> None:
     csrf.exempt(webhooks.bp)  # Stripe signs its webhooks; the signature is checked on the raw body instead
 
     app.after_request(security_headers)
+    app.after_request(_settle_card_pledges)
     app.teardown_request(_rollback_on_error)
     for code in (400, 403, 404, 405, 413, 429, 500, 503):
         app.register_error_handler(code, _error_page)
@@ -70,6 +71,21 @@ def security_headers(response):
     response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
     if request.is_secure:
         response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+    return response
+
+
+def _settle_card_pledges(response):
+    """After the view's commit, whatever the request ended or left owing a card refund is settled with
+    the card provider: open checkout pages closed, card refunds sent. One place for every view and for
+    the lazy upkeep that public pages run (an overdue need expiring while someone reads it), the
+    matching engine ending a pooled pledge past its last day, or a webhook's money landing on an
+    ended pledge. Without card payments, or with nothing remembered, it costs nothing."""
+    from ..services.pledges import any_to_settle
+    from .webhooks import settle_card_pledges
+
+    if db.session.registry.has() and any_to_settle():
+        db.session.rollback()  # views commit at the edge: nothing of theirs is left open to carry along
+        settle_card_pledges()
     return response
 
 

@@ -25,7 +25,6 @@ from .access import current_actor, donor_required, protect_blueprint
 from .actions import attempt
 from .forms import ConfirmForm, HistoryForm, PledgeForm
 from .messages import message_for, personal_data_messages
-from .webhooks import settle_card_pledges
 
 bp = Blueprint("donor", __name__, url_prefix="/me")
 protect_blueprint(bp, donor_required)
@@ -114,9 +113,8 @@ def cancel(pledge_id: int):
     _own_pledge(pledge_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    if attempt(lambda: pledge_service.cancel_pledge(current_actor(), pledge_id),
-               _("Your pledge is cancelled and its reservation released.")).ok:
-        settle_card_pledges()  # a card page still open for it is closed
+    attempt(lambda: pledge_service.cancel_pledge(current_actor(), pledge_id),
+            _("Your pledge is cancelled and its reservation released."))  # a card page still open closes after
     return redirect(url_for("donor.pledge_detail", pledge_id=pledge_id), 303)
 
 

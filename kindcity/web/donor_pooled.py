@@ -40,7 +40,6 @@ from .donor import bp
 from .forms import DISPLAY_CHOICES, PAYMENT_METHOD_CHOICES, ConfirmForm, WonField
 from .messages import message_for, personal_data_messages
 from .pooled_mail import frequency_text, send_bank_instructions
-from .webhooks import settle_card_pledges
 
 # --- words ------------------------------------------------------------------------------------
 
@@ -304,13 +303,12 @@ def _journal(pledge: Pledge):
 
 
 def _act(pledge_id: int, kind: str, action, done: str, endpoint: str):
-    """Money owed back on card-paid pledges goes back to the card now, and the card pages of the
-    pledges the action ended are closed (kindcity/web/webhooks.py)."""
+    """Money owed back on card-paid pledges goes back to the card, and the card pages of the pledges
+    the action ended are closed, once the response is made (kindcity/web/__init__.py)."""
     _own(pledge_id, kind)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    if attempt(action, done, describe=matching_message).ok:
-        settle_card_pledges()
+    attempt(action, done, describe=matching_message)
     return redirect(url_for(endpoint, pledge_id=pledge_id), 303)
 
 

@@ -18,7 +18,6 @@ from .access import current_actor, protect_blueprint, staff_required
 from .forms import ConfirmForm, NeedForm, ReasonForm
 from .i18n_helpers import localised_choices
 from .messages import message_for, personal_data_messages
-from .webhooks import settle_card_pledges
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 protect_blueprint(bp, staff_required)
@@ -153,8 +152,7 @@ def act(need_id: int, action: str):
         db.session.rollback()
         flash(message_for(error), "error")
         return redirect(url_for("staff.need", need_id=need_id)), 303
-    db.session.commit()
-    settle_card_pledges()  # a cancelled need's card pages close; card money owed back goes back now
+    db.session.commit()  # a cancelled need's card pages close and card money owed back goes back after this
     flash(message, "success")
     return redirect(url_for("staff.need", need_id=need_id)), 303
 

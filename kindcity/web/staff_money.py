@@ -24,7 +24,6 @@ from .actions import attempt
 from .forms import ConfirmForm, MatchRowForm, MoveForm, PaymentForm, RefundForm, StatementUploadForm
 from .messages import statement_error_message
 from .staff import bp
-from .webhooks import settle_card_pledges
 
 STATEMENT_ROWS_SHOWN = 500  # a preview page lists at most this many rows (of the outcome chosen)
 
@@ -103,9 +102,8 @@ def cancel_pledge(pledge_id: int):
     _visible_pledge(pledge_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    if attempt(lambda: pledge_service.cancel_pledge(current_actor(), pledge_id),
-               _("The unpaid part of the pledge is released.")).ok:
-        settle_card_pledges()
+    attempt(lambda: pledge_service.cancel_pledge(current_actor(), pledge_id),
+            _("The unpaid part of the pledge is released."))
     return redirect(url_for("staff.pledge", pledge_id=pledge_id), 303)
 
 

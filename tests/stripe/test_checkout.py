@@ -257,3 +257,52 @@ def test_expire_needs_closes_the_card_pages_of_the_needs_it_expires(app, stripe_
     assert result.exit_code == 0 and f"need(s) expired: {need.id}" in result.output, result.output
     assert cp.row().status == PledgeStatus.CLOSED
     assert stripe_on.session(cp.session_id)["status"] == "expired"
+
+
+def test_a_need_expiring_while_someone_reads_its_page_closes_its_card_pages(app, stripe_on, client, session):
+    """No command run: the need expires lazily on the first public look after its deadline, and the
+    card page its pledge still had open is closed after that page view's commit."""
+    need = f.need(target=500_000)
+    cp = card_pledge(client, need, 50_000)
+    db.session.get(Need, need.id).deadline = utcnow().date() - timedelta(days=2)
+    db.session.commit()
+    assert stripe_on.session(cp.session_id)["status"] == "open"
+    reader = app.test_client()  # an anonymous visitor
+    assert reader.get(f"/needs/{need.id}").status_code == 200
+    assert cp.row().status == PledgeStatus.CLOSED
+    assert stripe_on.session(cp.session_id)["status"] == "expired"
+    assert reconcile() == []
+
+
+def test_release_expired_closes_the_card_page_of_a_hold_it_releases(app, stripe_on, client, session):
+    need = f.need(target=500_000)
+    cp = card_pledge(client, need, 50_000)
+    db.session.get(Pledge, cp.pledge_id).hold_expires_at = utcnow() - timedelta(minutes=1)
+    db.session.commit()
+    result = app.test_cli_runner().invoke(args=["release-expired"])
+    assert result.exit_code == 0 and f"hold(s) released: {cp.pledge_id}" in result.output, result.output
+    assert cp.row().status == PledgeStatus.EXPIRED
+    assert stripe_on.session(cp.session_id)["status"] == "expired"
+
+
+def test_a_cancel_rolled_back_after_it_ended_the_pledge_leaves_the_card_page_open(app, stripe_on, client, session,
+                                                                                   monkeypatch):
+    """The pledge services remember the pledge as it is cancelled; when the transaction is then rolled
+    back, the settling after the response reads the pledge afresh and leaves its page alone."""
+    from kindcity.services import ServiceError
+    from kindcity.services import pledges as pledge_service
+
+    need = f.need(target=500_000)
+    cp = card_pledge(client, need, 50_000)
+    cancel = pledge_service.cancel_pledge
+
+    def cancel_then_fail(actor, pledge_id):
+        cancel(actor, pledge_id)
+        assert db.session.get(Pledge, pledge_id).status == PledgeStatus.CANCELLED  # ended, not yet committed
+        raise ServiceError("need_not_open")
+
+    monkeypatch.setattr(pledge_service, "cancel_pledge", cancel_then_fail)
+    assert _cancel_as_donor(app, cp).status_code == 303
+    assert cp.row().status == PledgeStatus.AWAITING_PAYMENT
+    assert stripe_on.calls("POST", "/v1/checkout/sessions/") == []
+    assert stripe_on.session(cp.session_id)["status"] == "open"

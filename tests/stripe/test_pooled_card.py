@@ -304,3 +304,45 @@ def test_the_demo_checkout_pays_a_pooled_pledge_and_refuses_card_in_production(a
     assert refused.status_code == 200
     assert "Card payment is not available on this site. Please choose bank transfer." in _text(refused)
     assert db.session.scalar(select(func.count(Pledge.id)).where(Pledge.donor_id == donor.id)) == 1
+
+
+def _past_its_last_day(pledge_id: int) -> None:
+    db.session.scalars(select(PooledTerms).where(PooledTerms.pledge_id == pledge_id)).one().ends_on = \
+        TODAY - timedelta(days=1)
+    db.session.commit()
+
+
+def test_the_engine_ending_a_card_paid_pooled_pledge_past_its_last_day_refunds_the_card(app, stripe_on, client,
+                                                                                         session):
+    """`kindcity match` (as cron runs it) ends the pooled pledges whose last day has passed; the money
+    still unplaced goes back to the card at once, not when someone next runs reconcile --stripe."""
+    donor = f.user("donor")
+    browser = _browser(app, donor)
+    pledge, _ = _pooled_by_card(browser, donor, categories=["culture"])  # no need of that kind: nothing placed
+    deliver(browser, stripe_on.pay(_checkout(browser, pledge.id)))
+    _past_its_last_day(pledge.id)
+    result = app.test_cli_runner().invoke(args=["match"])
+    assert result.exit_code == 0, result.output
+    assert _row(pledge.id).status == PledgeStatus.CLOSED
+    refund = db.session.scalars(select(Refund).where(Refund.pledge_id == pledge.id)).one()
+    db.session.refresh(refund)
+    assert (refund.amount, refund.reason, refund.status) == (300_000, "pledge_period_over", "done")
+    [sent] = stripe_on.calls("POST", "/v1/refunds")
+    assert sent["params"]["amount"] == "300000"
+    assert reconcile() == [] and stripe_agrees(app) == []
+
+
+def test_staff_running_the_engine_closes_the_page_of_an_unpaid_pooled_pledge_past_its_last_day(app, stripe_on,
+                                                                                                client, session):
+    donor = f.user("donor")
+    browser = _browser(app, donor)
+    pledge, _ = _pooled_by_card(browser, donor, categories=["culture"])
+    session_id = _checkout(browser, pledge.id)
+    _past_its_last_day(pledge.id)
+    manager = f.user("staff", centre_code="district-welfare")
+    db.session.commit()
+    staff = _browser(app, manager)
+    assert staff.post("/staff/matching/run").status_code == 303
+    assert _row(pledge.id).status == PledgeStatus.CANCELLED
+    assert stripe_on.session(session_id)["status"] == "expired"
+    assert reconcile() == [] and stripe_agrees(app) == []
