@@ -44,6 +44,10 @@ def load_config(instance_path: str, environ: Mapping[str, str] | None = None) ->
         "KINDCITY_LOGIN_MAX_FAILURES_PER_ACCOUNT": int(env.get("KINDCITY_LOGIN_MAX_FAILURES_PER_ACCOUNT", "5")),
         "KINDCITY_LOGIN_MAX_FAILURES_PER_ADDRESS": int(env.get("KINDCITY_LOGIN_MAX_FAILURES_PER_ADDRESS", "20")),
         "KINDCITY_LOGIN_WINDOW_MINUTES": int(env.get("KINDCITY_LOGIN_WINDOW_MINUTES", "15")),
+        # Forgotten passwords: how long a reset link works, and how many links per hour per e-mail / per address.
+        "KINDCITY_PASSWORD_RESET_MINUTES": int(env.get("KINDCITY_PASSWORD_RESET_MINUTES", "60")),
+        "KINDCITY_PASSWORD_RESET_MAX_PER_EMAIL": int(env.get("KINDCITY_PASSWORD_RESET_MAX_PER_EMAIL", "3")),
+        "KINDCITY_PASSWORD_RESET_MAX_PER_ADDRESS": int(env.get("KINDCITY_PASSWORD_RESET_MAX_PER_ADDRESS", "10")),
         "KINDCITY_BANK_HOLD_DAYS": int(env.get("KINDCITY_BANK_HOLD_DAYS", "7")),
         # Card payments (docs/stripe.md): Stripe when a secret key is set, else the demo provider (not in production).
         "KINDCITY_STRIPE_SECRET_KEY": env.get("KINDCITY_STRIPE_SECRET_KEY", ""),
@@ -95,6 +99,10 @@ def check_config(cfg: Mapping[str, Any]) -> None:
             raise ConfigError(
                 "KINDCITY_SECRET_KEY must be set to a random value of at least 32 characters in production"
             )
+        base = cfg.get("KINDCITY_BASE_URL") or ""
+        if not base.startswith(("https://", "http://")):
+            # Links in mail (password resets above all) must never follow a request's Host header.
+            raise ConfigError("KINDCITY_BASE_URL must be set to the site's public address (https://...) in production")
     check_card_config(cfg)
 
 

@@ -326,7 +326,7 @@ def session_cookie(app_base: str, first_path: str) -> str:
 
 def app_env(url: str, page_cache: bool) -> dict[str, str]:
     return {"DATABASE_URL": url, "KINDCITY_ENV": "production", "KINDCITY_SECRET_KEY": secrets.token_urlsafe(48),
-            "KINDCITY_SECURE_COOKIES": "0", "KINDCITY_PAGE_CACHE_SIZE": "256" if page_cache else "0"}
+            "KINDCITY_SECURE_COOKIES": "0", "KINDCITY_BASE_URL": "http://127.0.0.1", "KINDCITY_PAGE_CACHE_SIZE": "256" if page_cache else "0"}
 
 
 def main() -> None:

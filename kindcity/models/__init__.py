@@ -1,5 +1,5 @@
 """SQLAlchemy models: the persistent shape of the domain. No business rules live here."""
-from .accounts import LoginAttempt, Organisation, Role, User
+from .accounts import LoginAttempt, Organisation, PasswordResetRequest, Role, User
 from .audit import AuditEntry
 from .impact import Disbursement, ImpactReport, LeftoverReturn, ReportPhoto
 from .matching import MatchAllocation, MatchingSettings, MatchOfferTerms, MatchRun, PooledSeries, PooledTerms
@@ -35,6 +35,7 @@ __all__ = [
     "LoginAttempt",
     "Need",
     "Organisation",
+    "PasswordResetRequest",
     "ProviderEvent",
     "Role",
     "User",

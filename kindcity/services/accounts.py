@@ -1,17 +1,19 @@
 """Accounts: registration, login with limits that hold across workers, passwords, roles."""
 from __future__ import annotations
 
+import hashlib
 from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from email_validator import EmailNotValidError, validate_email
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, select
 
 from ..domain.organisations import ORGANISATION_KINDS, normalise_business_number
 from ..domain.time import utcnow
 from ..extensions import db
-from ..models import Centre, LoginAttempt, Organisation, Role, User
+from ..models import Centre, LoginAttempt, Organisation, PasswordResetRequest, Role, User
 from . import Actor, ServiceError
 from .audit import record
 
@@ -128,6 +130,68 @@ def change_password(user: User, current: str, new: str, address: str | None) -> 
     user.password_hash = hash_password(new)
     user.password_changed_at = utcnow()
     record(Actor(user, address), "user.password_change", "user", user.id)
+
+
+# --- forgotten passwords ---------------------------------------------------------------------
+#
+# A reset link carries a signed, timed token: the user's id and a fingerprint of their current
+# password hash and password time. Setting a new password changes both, so a link works once, and
+# a link sent before any later password change stops working. Nothing is stored for a token.
+
+_RESET_SALT = "kindcity.password-reset"
+
+
+def _reset_fingerprint(user: User) -> str:
+    return hashlib.sha256(f"{user.password_hash}|{user.session_stamp}".encode()).hexdigest()[:24]
+
+
+def request_password_reset(email: str, address: str, *, max_per_email: int = 3, max_per_address: int = 10,
+                           window_minutes: int = 60) -> User | None:
+    """Count a request for a reset link; return the account to mail it to, or None when the address has
+    no active account. The caller answers both cases in the same words, so nobody learns which e-mail
+    addresses have accounts. Too many requests for one e-mail or from one address are refused."""
+    try:
+        email = normalise_email(email)
+    except AccountError:
+        email = email.strip().lower()[:254]
+    since = utcnow() - timedelta(minutes=window_minutes)
+    recent = select(func.count()).select_from(PasswordResetRequest).where(PasswordResetRequest.at >= since)
+    if (db.session.scalar(recent.where(PasswordResetRequest.email == email)) >= max_per_email
+            or db.session.scalar(recent.where(PasswordResetRequest.address == address)) >= max_per_address):
+        raise AccountError("reset_rate_limited", minutes=window_minutes)
+    db.session.add(PasswordResetRequest(email=email, address=address))
+    user = find_user_by_email(email)
+    return user if user is not None and user.active else None
+
+
+def password_reset_token(user: User, secret: str) -> str:
+    return URLSafeTimedSerializer(secret, salt=_RESET_SALT).dumps([user.id, _reset_fingerprint(user)])
+
+
+def user_for_reset_token(token: str, secret: str, max_age_minutes: int) -> User:
+    """The account a reset link is for, or AccountError: reset_link_expired (too old) or
+    reset_link_invalid (altered, already used, or the password changed since it was sent)."""
+    try:
+        user_id, fingerprint = URLSafeTimedSerializer(secret, salt=_RESET_SALT).loads(
+            token, max_age=max_age_minutes * 60)
+    except SignatureExpired:
+        raise AccountError("reset_link_expired") from None
+    except (BadSignature, ValueError, TypeError):
+        raise AccountError("reset_link_invalid") from None
+    user = db.session.get(User, user_id) if isinstance(user_id, int) else None
+    if user is None or not user.active or fingerprint != _reset_fingerprint(user):
+        raise AccountError("reset_link_invalid")
+    return user
+
+
+def reset_password(token: str, new: str, secret: str, max_age_minutes: int, address: str | None) -> User:
+    """Set a new password from a reset link. Every session of the account (other devices) ends."""
+    user = user_for_reset_token(token, secret, max_age_minutes)
+    check_password_rules(new, user.email)
+    user.password_hash = hash_password(new)
+    user.password_changed_at = utcnow()
+    record(Actor(user, address), "user.password_reset", "user", user.id)
+    return user
 
 
 def create_user(actor: Actor, *, email: str, password: str, display_name: str, role: str,

@@ -1,17 +1,18 @@
-"""Logging in and out, registering as a donor, changing a password."""
+"""Logging in and out, registering as a donor, changing a password, resetting a forgotten one."""
 from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, flash, make_response, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
+from .. import mail
 from ..extensions import db
 from ..services import accounts
 from ..services.accounts import AccountError
 from .access import client_address, login_required
-from .forms import LoginForm, PasswordChangeForm, RegisterForm
+from .forms import LoginForm, PasswordChangeForm, PasswordResetForm, PasswordResetRequestForm, RegisterForm
 from .messages import message_for
 
 bp = Blueprint("auth", __name__, url_prefix="/account")
@@ -119,3 +120,77 @@ def password():
         flash(_("Your password has been changed. Other devices are logged out."), "success")
         return redirect(home_for(current_user))
     return render_template("auth/password.html", form=form)
+
+
+# --- a forgotten password ----------------------------------------------------------------------
+
+def _site_url(endpoint: str, **values) -> str:
+    """An absolute link for mail. KINDCITY_BASE_URL when set, so a forged Host header can never make
+    the site mail someone a link to another server; otherwise the address this request came to."""
+    base = current_app.config.get("KINDCITY_BASE_URL")
+    if base:
+        return base.rstrip("/") + url_for(endpoint, **values)
+    return url_for(endpoint, _external=True, **values)
+
+
+@bp.route("/reset", methods=["GET", "POST"])
+def reset_request():
+    if current_user.is_authenticated:
+        return redirect(url_for("auth.password"))
+    form = PasswordResetRequestForm()
+    if form.validate_on_submit():
+        cfg = current_app.config
+        try:
+            user = accounts.request_password_reset(
+                form.email.data, client_address(), max_per_email=cfg["KINDCITY_PASSWORD_RESET_MAX_PER_EMAIL"],
+                max_per_address=cfg["KINDCITY_PASSWORD_RESET_MAX_PER_ADDRESS"])
+        except AccountError as error:
+            db.session.rollback()
+            form.email.errors.append(message_for(error))
+            return render_template("auth/reset_request.html", form=form), 429
+        db.session.commit()
+        if user is not None:
+            minutes = cfg["KINDCITY_PASSWORD_RESET_MINUTES"]
+            link = _site_url("auth.reset_password", token=accounts.password_reset_token(user, cfg["SECRET_KEY"]))
+            mail.send(user.email, _("Set a new password for kindcity"), "\n\n".join([
+                _("Hello %(name)s,", name=user.display_name),
+                _("Someone, we hope you, asked to set a new password for your kindcity account. Open this link "
+                  "within %(minutes)s minutes and choose a new password:", minutes=minutes),
+                link,
+                _("The link works once. If you did not ask for it, you can ignore this mail: your password stays "
+                  "as it is.")]))
+        # The same answer whether or not the address has an account: nobody learns who is registered.
+        flash(_("If an account uses %(email)s, we have sent it a link to set a new password. It works for "
+                "%(minutes)s minutes. If no mail arrives, look in the spam folder, or ask again.",
+                email=form.email.data.strip(), minutes=cfg["KINDCITY_PASSWORD_RESET_MINUTES"]), "info")
+        return redirect(url_for("auth.login"), 303)
+    return render_template("auth/reset_request.html", form=form)
+
+
+@bp.route("/reset/<token>", methods=["GET", "POST"])
+def reset_password(token: str):
+    cfg = current_app.config
+    secret, minutes = cfg["SECRET_KEY"], cfg["KINDCITY_PASSWORD_RESET_MINUTES"]
+    form = PasswordResetForm()
+    problem = None
+    try:
+        accounts.user_for_reset_token(token, secret, minutes)
+    except AccountError as error:
+        problem = message_for(error)
+    if problem is None and form.validate_on_submit():
+        try:
+            user = accounts.reset_password(token, form.new.data, secret, minutes, client_address())
+        except AccountError as error:
+            db.session.rollback()
+            form.new.errors.append(message_for(error))
+        else:
+            db.session.commit()
+            logout_user()
+            session.clear()
+            login_user(user)
+            flash(_("Your new password is set, and you are logged in. Other devices are logged out."), "success")
+            return redirect(home_for(user), 303)
+    response = make_response(render_template("auth/reset_password.html", form=form, problem=problem),
+                             400 if problem else 200)
+    response.headers["Cache-Control"] = "no-store"  # the page's address holds the token
+    return response

@@ -86,6 +86,19 @@ class PasswordChangeForm(FlaskForm):
                             render_kw={"autocomplete": "new-password"})
 
 
+class PasswordResetRequestForm(FlaskForm):
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), Length(max=254)],
+                       render_kw={"autocomplete": "username"})
+
+
+class PasswordResetForm(FlaskForm):
+    new = PasswordField(_l("New password (at least 10 characters)"), validators=[DataRequired(), Length(min=10)],
+                        render_kw={"autocomplete": "new-password"})
+    confirm = PasswordField(_l("New password again"),
+                            validators=[DataRequired(), EqualTo("new", message=_l("The passwords do not match."))],
+                            render_kw={"autocomplete": "new-password"})
+
+
 class NeedForm(FlaskForm):
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=120)])
     summary = StringField(_l("Summary (one sentence)"), validators=[DataRequired(), Length(max=300)])

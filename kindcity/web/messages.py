@@ -13,6 +13,10 @@ MESSAGES = {
     "login_failed": _l("The e-mail address or password is not correct."),
     "login_rate_limited": _l("Too many failed attempts. Please wait %(minutes)s minutes and try again."),
     "current_password_wrong": _l("Your current password is not correct."),
+    "reset_rate_limited": _l("Too many reset links were asked for. Please wait %(minutes)s minutes and try again."),
+    "reset_link_expired": _l("This link has expired. Please ask for a new one."),
+    "reset_link_invalid": _l("This link does not work any more: it was already used, or the password was changed "
+                             "since it was sent. Please ask for a new one."),
     "organisation_kind_invalid": _l("Please choose the kind of organisation."),
     "business_number_invalid": _l("This business registration number is not valid (check the 10 digits)."),
     "business_number_taken": _l("An organisation with this business registration number is already registered."),

@@ -68,6 +68,7 @@ PUBLIC_PAGES = {
     "needs-filtered": "/needs?dong=nongseong1&sort=nearly_funded",
     "login": "/account/login",
     "register": "/account/register",
+    "password-reset": "/account/reset",
 }
 
 

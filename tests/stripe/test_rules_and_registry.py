@@ -43,7 +43,8 @@ def test_refund_status_decides_the_journal(status, expected):
 
 def _config(**extra):
     base = {"KINDCITY_ENV": "development", "KINDCITY_STRIPE_SECRET_KEY": "", "KINDCITY_BANK_HOLD_DAYS": 7,
-            "KINDCITY_CARD_HOLD_MINUTES": 30, "SECRET_KEY": "x" * 40}
+            "KINDCITY_CARD_HOLD_MINUTES": 30, "SECRET_KEY": "x" * 40,
+            "KINDCITY_BASE_URL": "https://kindcity.seogu.go.kr"}
     base.update(extra)
     return base
 

@@ -60,7 +60,10 @@ def test_production_refuses_default_or_short_secret(tmp_path):
         check_config(load_config(str(tmp_path), {"KINDCITY_ENV": "production"}))
     with pytest.raises(ConfigError):
         check_config(load_config(str(tmp_path), {"KINDCITY_ENV": "production", "KINDCITY_SECRET_KEY": "short"}))
-    good = load_config(str(tmp_path), {"KINDCITY_ENV": "production", "KINDCITY_SECRET_KEY": "x" * 40})
+    with pytest.raises(ConfigError, match="KINDCITY_BASE_URL"):
+        check_config(load_config(str(tmp_path), {"KINDCITY_ENV": "production", "KINDCITY_SECRET_KEY": "x" * 40}))
+    good = load_config(str(tmp_path), {"KINDCITY_ENV": "production", "KINDCITY_SECRET_KEY": "x" * 40,
+                                       "KINDCITY_BASE_URL": "https://kindcity.seogu.go.kr"})
     check_config(good)
     assert good["SESSION_COOKIE_SECURE"] is True
 
