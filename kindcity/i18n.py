@@ -27,11 +27,16 @@ def format_won(amount: int | None) -> str:
     return gettext("%(amount)s won", amount=group_digits(int(amount or 0)))
 
 
+# A date with its time to the minute, Korea time, without seconds or a raw UTC offset:
+# "2026년 12월 7일 오후 3:04" / "Dec 7, 2026, 3:04 PM" (the district's residents read Korea time).
+DATETIME_PATTERNS = {"ko": "y년 M월 d일 a h:mm", "en": "MMM d, y, h:mm a"}
+
+
 def format_day(value: date | datetime | None) -> str:
     if value is None:
         return ""
     if isinstance(value, datetime):
-        return format_datetime(value, "long" if current_locale() == "ko" else "medium")
+        return format_datetime(value, DATETIME_PATTERNS.get(current_locale(), DATETIME_PATTERNS["en"]))
     return format_date(value, "long")
 
 

@@ -236,7 +236,10 @@ def expire_overdue(today: date, actor: Actor = SYSTEM) -> list[int]:
 SORTS = {
     "deadline": (Need.deadline.asc(), Need.id.asc()),
     "newest": (Need.approved_at.desc(), Need.id.desc()),
-    "nearly_funded": ((Need.target - Need.confirmed - Need.reserved).asc(), Need.id.asc()),
+    # The smallest share of the target still missing first (per mille, whole numbers on both databases),
+    # then the smallest gap: a large need at 95% is nearer its goal than a small one at 0%.
+    "nearly_funded": (((Need.target - Need.confirmed - Need.reserved) * 1000 / Need.target).asc(),
+                      (Need.target - Need.confirmed - Need.reserved).asc(), Need.id.asc()),
     "largest": (Need.target.desc(), Need.id.asc()),
 }
 PUBLIC_FILTER_STATUSES = ("open", "funded", "delivering", "completed", "expired", "cancelled")
