@@ -108,6 +108,20 @@ def pledge_detail(pledge_id: int):
                            cancellable=pledge.status in HOLDING and not pledge.paid, form=ConfirmForm())
 
 
+@bp.get("/pledges/<int:pledge_id>/cancel")
+def cancel_confirm(pledge_id: int):
+    """One question before the pledge is cancelled: a stray tap on a phone must not undo a gift."""
+    pledge = _own_pledge(pledge_id)
+    if pledge.status not in HOLDING or pledge.paid:
+        return redirect(url_for("donor.pledge_detail", pledge_id=pledge_id))
+    back = url_for("donor.pledge_detail", pledge_id=pledge_id)
+    return render_template(
+        "donor/confirm.html", pledge=pledge, form=ConfirmForm(), question=_("Cancel this pledge?"),
+        consequence=_("Its reservation is released, so that others can give to this need instead. Nothing has "
+                      "been paid on it, so no money moves."),
+        confirm_label=_("Yes, cancel this pledge"), action=url_for("donor.cancel", pledge_id=pledge_id), back=back)
+
+
 @bp.post("/pledges/<int:pledge_id>/cancel")
 def cancel(pledge_id: int):
     _own_pledge(pledge_id)

@@ -27,7 +27,7 @@ from ..domain.matching import REASON_COMPLETES, REASON_COMPLETES_URGENT, REASON_
 from ..domain.pledges import PledgeRuleError
 from ..domain.time import seoul_today
 from ..extensions import db
-from ..i18n import current_locale, format_day
+from ..i18n import current_locale, format_day, format_won
 from ..models import BeneficiaryGroup, Category, Dong, LedgerTransaction, MatchOfferTerms, Pledge, PooledTerms
 from ..services import ServiceError
 from ..services import matching as matching_service
@@ -330,6 +330,28 @@ def pooled_end(pledge_id: int):
                 _("Ended: money not yet placed follows your choice."), "donor.pooled_detail")
 
 
+@bp.get("/pooled/<int:pledge_id>/end")
+def pooled_end_confirm(pledge_id: int):
+    return _confirm_end(_own(pledge_id, "pooled"), PooledTerms, "donor.pooled_end", "donor.pooled_detail",
+                        _("End this pooled pledge?"), _("From now on nothing more is placed from it."))
+
+
+def _confirm_end(pledge: Pledge, model, action: str, detail: str, question: str, effect: str):
+    """One question before a pooled pledge or match offer ends for good: what happens to its money."""
+    terms = db.session.get(model, pledge.id)
+    if terms.ended_at is not None or pledge.status in ("cancelled", "closed"):
+        return redirect(url_for(detail, pledge_id=pledge.id))
+    unplaced = matching_service.money_of(pledge).unplaced
+    consequence = effect
+    if unplaced > 0:
+        choice = _("refunded to you") if pledge.on_cancel == "refund" else _("moved to the district's pooled fund")
+        consequence += " " + _("The money not yet placed, %(amount)s, is %(choice)s.", amount=format_won(unplaced),
+                               choice=choice)
+    return render_template("donor/confirm.html", pledge=pledge, form=ConfirmForm(), question=question,
+                           consequence=consequence, confirm_label=_("Yes, end it"),
+                           action=url_for(action, pledge_id=pledge.id), back=url_for(detail, pledge_id=pledge.id))
+
+
 @bp.post("/pooled/<int:pledge_id>/series/stop")
 def pooled_series_stop(pledge_id: int):
     """Stop the series this instalment belongs to: no more instalments; unpaid ones are cancelled."""
@@ -379,6 +401,12 @@ def offer_detail(pledge_id: int):
                            money=matching_service.money_of(pledge), summary=matching_service.offer_summary(pledge.id),
                            allocations=_allocations(pledge, terms), district=current_district(), form=ConfirmForm(),
                            card_on=card_offered())
+
+
+@bp.get("/offers/<int:pledge_id>/end")
+def offer_end_confirm(pledge_id: int):
+    return _confirm_end(_own(pledge_id, "match"), MatchOfferTerms, "donor.offer_end", "donor.offer_detail",
+                        _("End this match offer?"), _("From now on no more gifts are matched from it."))
 
 
 @bp.post("/offers/<int:pledge_id>/end")

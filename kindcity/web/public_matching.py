@@ -1,9 +1,11 @@
-"""The public page "how matching works" (/matching): the matching policy for donors, Korean first and
-English second, added to the public blueprint.
+"""The public page "how matching works" (/matching): the matching policy for donors, in the reader's
+language, added to the public blueprint.
 
 The words are ``docs/matching.md``, the same policy the engine's docstring states, so the page and the
-engine cannot drift apart; the page renders its Korean and English sections (not the benchmark, which
-is for engineers). Where the document is not shipped, a short summary in the reader's language stands in.
+engine cannot drift apart. The document holds a Korean and an English section (and a benchmark, which is
+for engineers and never shown here); the page shows only the section in the visitor's language (Korean
+unless they chose English), with a link to the same page in the other language. Where the document or
+that section is not shipped, a short summary in the reader's language stands in.
 """
 from __future__ import annotations
 
@@ -16,12 +18,15 @@ from flask import render_template
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 
+from ..i18n import current_locale
 from .public import bp
 
 POLICY = Path(__file__).resolve().parents[2] / "docs" / "matching.md"
+# The ``## `` heading of each language's section in the document.
+SECTION_HEADINGS = {"ko": "한국어", "en": "English"}
 # Trusted text from the repository, still sanitised: tables are part of the policy (the reasons).
 _md = MarkdownIt("commonmark", {"html": False}).enable("table")
-_TAGS = {"p", "br", "strong", "em", "ul", "ol", "li", "code", "h3", "h4", "a", "table", "thead", "tbody", "tr",
+_TAGS = {"p", "br", "strong", "em", "ul", "ol", "li", "code", "h2", "h3", "a", "table", "thead", "tbody", "tr",
          "th", "td", "blockquote"}
 
 
@@ -32,27 +37,32 @@ def _section(text: str, heading: str) -> str:
 
 
 def _render(markdown: str) -> Markup:
-    html = _md.render(markdown)
+    """HTML of a section. Its ``###`` headings become ``<h2>``: the page's ``<h1>`` is the only heading above."""
+    tokens = _md.parse(markdown)
+    for token in tokens:
+        if token.type in ("heading_open", "heading_close") and token.tag in ("h3", "h4"):
+            token.tag = "h2" if token.tag == "h3" else "h3"
+    html = _md.renderer.render(tokens, _md.options, {})
     return Markup(nh3.clean(html, tags=_TAGS, attributes={"a": {"href"}, "th": {"scope"}},
                             url_schemes={"http", "https", "mailto"}))
 
 
-@lru_cache(maxsize=4)
-def _policy(path: Path, mtime: float) -> tuple[Markup, Markup] | None:
-    text = path.read_text(encoding="utf-8")
-    korean, english = _section(text, "한국어"), _section(text, "English")
-    if not korean or not english:
-        return None
-    return _render(korean), _render(english)
+@lru_cache(maxsize=8)
+def _policy(path: Path, mtime: float, locale: str) -> Markup | None:
+    body = _section(path.read_text(encoding="utf-8"), SECTION_HEADINGS[locale])
+    return _render(body) if body else None
 
 
-def policy_sections() -> tuple[Markup, Markup] | None:
+def policy_section(locale: str) -> Markup | None:
+    """The policy in ``locale`` ("ko" or "en"), as HTML; ``None`` when the document does not have it."""
+    if locale not in SECTION_HEADINGS:
+        locale = "ko"
     try:
-        return _policy(POLICY, POLICY.stat().st_mtime)
+        return _policy(POLICY, POLICY.stat().st_mtime, locale)
     except OSError:
         return None
 
 
 @bp.get("/matching")
 def matching():
-    return render_template("public/matching.html", sections=policy_sections())
+    return render_template("public/matching.html", section=policy_section(current_locale()))

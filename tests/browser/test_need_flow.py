@@ -82,6 +82,8 @@ def test_staff_post_colleague_approves_visitor_finds_it_on_a_phone(live_server, 
     expect(phone).to_have_url(re.compile(r"/needs$"))
     no_horizontal_scroll(phone, 390)
     filters = phone.get_by_role("search")
+    expect(filters.get_by_label(t("Dong"), exact=True)).to_be_hidden()  # folded away until asked for
+    filters.get_by_text(t("More filters"), exact=True).click()
     filters.get_by_label(t("Dong"), exact=True).select_option(label=DONG)
     filters.get_by_label(t("Category"), exact=True).select_option(label=CATEGORY)
     filters.get_by_role("button", name=t("Search")).click()

@@ -18,6 +18,8 @@ def test_filter_the_needs_list_and_open_a_need_without_javascript(live_server, n
     page = new_context(phone=True, java_script_enabled=False).new_page()
     page.goto("/needs")
     filters = page.get_by_role("search")
+    expect(filters.get_by_label(t("Dong"), exact=True)).to_be_hidden()  # folded away until asked for
+    filters.get_by_text(t("More filters"), exact=True).click()
     filters.get_by_label(t("Dong"), exact=True).select_option(label="서창동")
     filters.get_by_label(t("Category"), exact=True).select_option(label="문화·여가")
     filters.get_by_role("button", name=t("Search")).click()

@@ -127,9 +127,12 @@ def test_match_offer_doubles_a_residents_gift(live_server, new_context):
 
     # The sponsor ends the offer: what it added stays on the need, and it multiplies nothing more
     # (nor the gifts of later tests, which share this server's database).
-    sponsor_page.get_by_role("button", name="End this offer").click()
+    sponsor_page.get_by_role("link", name="End this offer").click()  # one question first: a stray tap ends nothing
+    expect(sponsor_page.get_by_role("heading", level=1)).to_have_text("End this match offer?")
+    assert_accessible(sponsor_page)
+    sponsor_page.get_by_role("button", name="Yes, end it").click()
     expect(sponsor_page.locator(".flashes")).to_contain_text("Ended")
-    expect(sponsor_page.get_by_role("button", name="End this offer")).to_have_count(0)
+    expect(sponsor_page.get_by_role("link", name="End this offer")).to_have_count(0)
     visitor.goto(f"/needs/{need.id}?lang=en")
     expect(visitor.locator(".progress .amounts")).to_contain_text("100,000")
 

@@ -249,18 +249,19 @@ BENCHMARK_TABLE_GOES_HERE
 """
 
 
-def test_policy_page_is_korean_first_then_english(client, session, monkeypatch, tmp_path):
+def test_policy_page_shows_the_readers_language_only(client, session, monkeypatch, tmp_path):
     from kindcity.web import public_matching
 
     policy = tmp_path / "matching.md"
     policy.write_text(POLICY_TEXT, encoding="utf-8")
     monkeypatch.setattr(public_matching, "POLICY", policy)
-    page = _text(client.get("/matching"))
-    korean, english = page.find('id="policy-ko"'), page.find('id="policy-en"')
-    assert 0 < korean < english
-    assert "수요를 끝까지 채웁니다" in page and "Complete needs." in page
-    assert "<table>" in page and "<code>completes</code>" in page
-    assert "BENCHMARK_TABLE_GOES_HERE" not in page and "# title" not in page
+    korean = _text(client.get("/matching"))
+    assert "수요를 끝까지 채웁니다" in korean and "Complete needs." not in korean
+    assert "<table>" in korean and "<code>completes</code>" in korean
+    english = _text(client.get("/matching?lang=en"))
+    assert "Complete needs." in english and "수요를 끝까지 채웁니다" not in english
+    for page in (korean, english):
+        assert "BENCHMARK_TABLE_GOES_HERE" not in page and "# title" not in page
     footer = _text(client.get("/?lang=en"))
     assert 'href="/matching"' in footer
 
@@ -276,7 +277,8 @@ def test_policy_page_has_a_summary_when_the_document_is_missing(client, session,
 def test_policy_page_renders_the_real_policy(client, session):
     from kindcity.web import public_matching
 
-    if not public_matching.POLICY.exists():
-        pytest.skip("docs/matching.md is not in this checkout")
-    page = _text(client.get("/matching"))
-    assert 0 < page.find('id="policy-ko"') < page.find('id="policy-en"')
+    assert public_matching.POLICY.exists(), "docs/matching.md ships with the site"
+    for lang, heading in (("ko", "엔진이 추구하는 것"), ("en", "What the engine aims for")):
+        page = _text(client.get(f"/matching?lang={lang}"))
+        assert public_matching.policy_section(lang) is not None
+        assert heading in page, lang
