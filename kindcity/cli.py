@@ -14,7 +14,7 @@ from .extensions import db
 
 def register_commands(app: Flask) -> None:
     for command in (demo_data, create_admin, expire_needs, check_personal_data, seed_district_cmd,
-                    release_expired, reconcile, match, recurring):
+                    release_expired, reconcile, match, recurring, purge_referrals):
         app.cli.add_command(command)
 
 
@@ -86,6 +86,19 @@ def release_expired():
     db.session.commit()
     settle_card_pledges()  # a card page still open for an expired pledge closes
     click.echo(f"{len(released)} hold(s) released" + (f": {', '.join(map(str, released))}" if released else "."))
+
+
+@click.command("purge-referrals")
+def purge_referrals():
+    """Erase the words of referrals closed longer ago than KINDCITY_REFERRAL_RETENTION_DAYS. Safe to run
+    repeatedly."""
+    from .services.referrals import purge_closed
+
+    days = current_app.config["KINDCITY_REFERRAL_RETENTION_DAYS"]
+    purged = purge_closed(days)
+    db.session.commit()
+    click.echo(f"{len(purged)} referral(s) closed {days} or more days ago erased"
+               + (f": {', '.join(map(str, purged))}" if purged else "."))
 
 
 @click.command("reconcile")

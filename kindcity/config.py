@@ -48,6 +48,10 @@ def load_config(instance_path: str, environ: Mapping[str, str] | None = None) ->
         "KINDCITY_PASSWORD_RESET_MINUTES": int(env.get("KINDCITY_PASSWORD_RESET_MINUTES", "60")),
         "KINDCITY_PASSWORD_RESET_MAX_PER_EMAIL": int(env.get("KINDCITY_PASSWORD_RESET_MAX_PER_EMAIL", "3")),
         "KINDCITY_PASSWORD_RESET_MAX_PER_ADDRESS": int(env.get("KINDCITY_PASSWORD_RESET_MAX_PER_ADDRESS", "10")),
+        # Referrals (사각지대 제보): their words are erased this many days after they are closed; a few per hour
+        # may be sent from one network address.
+        "KINDCITY_REFERRAL_RETENTION_DAYS": int(env.get("KINDCITY_REFERRAL_RETENTION_DAYS", "180")),
+        "KINDCITY_REFERRAL_MAX_PER_ADDRESS": int(env.get("KINDCITY_REFERRAL_MAX_PER_ADDRESS", "5")),
         "KINDCITY_BANK_HOLD_DAYS": int(env.get("KINDCITY_BANK_HOLD_DAYS", "7")),
         # Card payments (docs/stripe.md): Stripe when a secret key is set, else the demo provider (not in production).
         "KINDCITY_STRIPE_SECRET_KEY": env.get("KINDCITY_STRIPE_SECRET_KEY", ""),

@@ -7,6 +7,7 @@ from .money import BankTransaction, LedgerLine, LedgerTransaction, Payment, Pled
 from .needs import Need
 from .places import BeneficiaryGroup, Category, Centre, District, Dong
 from .provider_events import ProviderEvent
+from .referrals import Referral, ReferralNote
 
 __all__ = [
     "AuditEntry",
@@ -37,6 +38,8 @@ __all__ = [
     "Organisation",
     "PasswordResetRequest",
     "ProviderEvent",
+    "Referral",
+    "ReferralNote",
     "Role",
     "User",
 ]

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, flash, make_response, redirect, render_template, request, session, url_for
+from flask import (Blueprint, current_app, flash, make_response, redirect, render_template, request, session,
+                   url_for)
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
@@ -13,6 +14,7 @@ from ..services import accounts
 from ..services.accounts import AccountError
 from .access import client_address, login_required
 from .forms import LoginForm, PasswordChangeForm, PasswordResetForm, PasswordResetRequestForm, RegisterForm
+from .links import site_url
 from .messages import message_for
 
 bp = Blueprint("auth", __name__, url_prefix="/account")
@@ -124,15 +126,6 @@ def password():
 
 # --- a forgotten password ----------------------------------------------------------------------
 
-def _site_url(endpoint: str, **values) -> str:
-    """An absolute link for mail. KINDCITY_BASE_URL when set, so a forged Host header can never make
-    the site mail someone a link to another server; otherwise the address this request came to."""
-    base = current_app.config.get("KINDCITY_BASE_URL")
-    if base:
-        return base.rstrip("/") + url_for(endpoint, **values)
-    return url_for(endpoint, _external=True, **values)
-
-
 @bp.route("/reset", methods=["GET", "POST"])
 def reset_request():
     if current_user.is_authenticated:
@@ -151,7 +144,7 @@ def reset_request():
         db.session.commit()
         if user is not None:
             minutes = cfg["KINDCITY_PASSWORD_RESET_MINUTES"]
-            link = _site_url("auth.reset_password", token=accounts.password_reset_token(user, cfg["SECRET_KEY"]))
+            link = site_url("auth.reset_password", token=accounts.password_reset_token(user, cfg["SECRET_KEY"]))
             mail.send(user.email, _("Set a new password for kindcity"), "\n\n".join([
                 _("Hello %(name)s,", name=user.display_name),
                 _("Someone, we hope you, asked to set a new password for your kindcity account. Open this link "

@@ -13,6 +13,22 @@ MESSAGES = {
     "login_failed": _l("The e-mail address or password is not correct."),
     "login_rate_limited": _l("Too many failed attempts. Please wait %(minutes)s minutes and try again."),
     "current_password_wrong": _l("Your current password is not correct."),
+    "referral_situation_too_short": _l("Please tell us a little more: at least %(minimum)s characters."),
+    "referral_situation_too_long": _l("Please keep it to %(maximum)s characters; staff will ask for more."),
+    "referral_urgency_invalid": _l("Please choose how urgent it is."),
+    "referral_contact_too_long": _l("Please keep your contact details to %(maximum)s characters."),
+    "referral_consent_required": _l("Please agree to how we use this information, or we cannot take it."),
+    "referral_dong_unknown": _l("Please choose the dong where the person lives."),
+    "referral_rate_limited": _l("Too many referrals were sent from here. Please wait %(minutes)s minutes, or call "
+                                "your dong welfare centre."),
+    "referral_no_centre": _l("No welfare centre is set up to receive referrals yet. Please call the district "
+                             "office."),
+    "referral_transition_not_allowed": _l("This referral cannot be changed that way in its present state."),
+    "referral_outcome_required": _l("Please choose the outcome before closing the referral."),
+    "referral_action_unknown": _l("This action is not known."),
+    "referral_purged": _l("This referral's details have been erased after the retention period."),
+    "referral_note_empty": _l("Please write the note."),
+    "referral_note_too_long": _l("Please keep the note to %(maximum)s characters."),
     "reset_rate_limited": _l("Too many reset links were asked for. Please wait %(minutes)s minutes and try again."),
     "reset_link_expired": _l("This link has expired. Please ask for a new one."),
     "reset_link_invalid": _l("This link does not work any more: it was already used, or the password was changed "

@@ -1,0 +1,156 @@
+"""Referrals (사각지대 제보): a resident tells welfare staff about a neighbour who may need help.
+
+A referral holds personal data by nature (who, where, what is wrong), so it is never public: only the
+staff of the centre it is routed to (and the district office) read it, and its words are erased once it
+has been closed for the retention period. What stays after that is only what counts: dong, urgency,
+dates, outcome.
+
+Pure: the lifecycle as a transition table with typed errors, the checks on what a resident sends, the
+receipt code and the retention rule. No Flask, no SQLAlchemy.
+"""
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from .pledges import REFERENCE_ALPHABET
+
+
+class ReferralStatus(StrEnum):
+    NEW = "new"                # received, nobody has taken it up yet
+    IN_REVIEW = "in_review"    # a staff member is looking into it
+    CLOSED = "closed"          # with an outcome
+
+
+class ReferralAction(StrEnum):
+    TAKE_UP = "take_up"        # a staff member takes it on (and becomes its contact)
+    CLOSE = "close"            # with an outcome
+    REOPEN = "reopen"          # closed too early: back to review
+
+
+class Outcome(StrEnum):
+    SUPPORTED = "supported"              # linked to support (a benefit, a service, a need posted)
+    REFERRED = "referred_elsewhere"      # passed to another body better placed to help
+    NO_NEED = "no_need"                  # looked into: no help needed now
+    UNREACHABLE = "unreachable"          # the person could not be reached
+    DUPLICATE = "duplicate"              # already known from another referral
+
+
+class Urgency(StrEnum):
+    URGENT = "urgent"    # help needed today (no heating in winter, no food, an unsafe home)
+    NORMAL = "normal"
+
+
+S, A = ReferralStatus, ReferralAction
+
+TRANSITIONS: dict[tuple[ReferralStatus, ReferralAction], ReferralStatus] = {
+    (S.NEW, A.TAKE_UP): S.IN_REVIEW,
+    (S.NEW, A.CLOSE): S.CLOSED,           # e.g. a duplicate, closed at once
+    (S.IN_REVIEW, A.TAKE_UP): S.IN_REVIEW,  # a colleague takes it over
+    (S.IN_REVIEW, A.CLOSE): S.CLOSED,
+    (S.CLOSED, A.REOPEN): S.IN_REVIEW,
+}
+
+OPEN_STATUSES = frozenset({S.NEW, S.IN_REVIEW})
+
+SITUATION_MIN = 10
+SITUATION_MAX = 2000
+CONTACT_MAX = 100
+CODE_LENGTH = 8
+
+
+class ReferralRuleError(Exception):
+    """Base of every refusal about referrals. ``code`` is stable for tests and translation."""
+
+    code = "referral_rule"
+
+
+@dataclass
+class ReferralTransitionNotAllowed(ReferralRuleError):
+    status: ReferralStatus
+    action: ReferralAction
+    code = "referral_transition_not_allowed"
+
+    def __str__(self) -> str:
+        return f"cannot {self.action} a referral that is {self.status}"
+
+
+@dataclass
+class ReferralInputError(ReferralRuleError):
+    """What a resident sent cannot be taken as it is; ``field`` names the form field."""
+
+    code: str = "referral_input"
+    field: str = ""
+    minimum: int | None = None
+    maximum: int | None = None
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.code}"
+
+    @property
+    def details(self) -> dict[str, int]:
+        """The limits, for the message the web layer shows."""
+        return {key: value for key, value in (("minimum", self.minimum), ("maximum", self.maximum))
+                if value is not None}
+
+
+def next_status(status: ReferralStatus | str, action: ReferralAction | str) -> ReferralStatus:
+    status, action = ReferralStatus(status), ReferralAction(action)
+    try:
+        return TRANSITIONS[(status, action)]
+    except KeyError:
+        raise ReferralTransitionNotAllowed(status, action) from None
+
+
+def allowed_actions(status: ReferralStatus | str) -> list[ReferralAction]:
+    status = ReferralStatus(status)
+    return [action for (start, action) in TRANSITIONS if start == status]
+
+
+def check_closing(outcome: str | None) -> Outcome:
+    """Closing needs an outcome, so the district can count what referrals led to."""
+    try:
+        return Outcome(outcome or "")
+    except ValueError:
+        raise ReferralInputError("referral_outcome_required", "outcome") from None
+
+
+@dataclass(frozen=True)
+class ReferralText:
+    situation: str
+    contact: str | None
+
+
+def check_submission(situation: str, contact: str | None, urgency: str, consent: bool) -> ReferralText:
+    """The checks on what a resident sends, in the order the form shows its fields. Unlike public text,
+    personal data is expected here: it is what lets staff find the person."""
+    situation = (situation or "").strip()
+    if len(situation) < SITUATION_MIN:
+        raise ReferralInputError("referral_situation_too_short", "situation", minimum=SITUATION_MIN)
+    if len(situation) > SITUATION_MAX:
+        raise ReferralInputError("referral_situation_too_long", "situation", maximum=SITUATION_MAX)
+    if urgency not in {u.value for u in Urgency}:
+        raise ReferralInputError("referral_urgency_invalid", "urgency")
+    contact = (contact or "").strip() or None
+    if contact is not None and len(contact) > CONTACT_MAX:
+        raise ReferralInputError("referral_contact_too_long", "contact", maximum=CONTACT_MAX)
+    if not consent:
+        raise ReferralInputError("referral_consent_required", "consent")
+    return ReferralText(situation, contact)
+
+
+def new_code(randbelow=secrets.randbelow) -> str:
+    """A receipt code the resident keeps to see how far their referral has got: unguessable (30^8),
+    no letters that read alike."""
+    return "RF" + "".join(REFERENCE_ALPHABET[randbelow(len(REFERENCE_ALPHABET))] for _ in range(CODE_LENGTH))
+
+
+def normalise_code(text: str) -> str:
+    return "".join((text or "").split()).upper()
+
+
+def purge_due(closed_at: datetime | None, now: datetime, retention_days: int) -> bool:
+    """A closed referral's words are erased ``retention_days`` after it was closed."""
+    return closed_at is not None and now - closed_at >= timedelta(days=retention_days)
