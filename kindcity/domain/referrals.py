@@ -11,7 +11,7 @@ receipt code and the retention rule. No Flask, no SQLAlchemy.
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 
@@ -123,21 +123,39 @@ class ReferralText:
     contact: str | None
 
 
-def check_submission(situation: str, contact: str | None, urgency: str, consent: bool) -> ReferralText:
-    """The checks on what a resident sends, in the order the form shows its fields. Unlike public text,
-    personal data is expected here: it is what lets staff find the person."""
+@dataclass
+class ReferralInputProblems(ReferralInputError):
+    """Everything wrong with what a resident sent, in the order of the form, so that they can mend it
+    all at once; ``code`` and ``field`` are the first problem's."""
+
+    problems: list[ReferralInputError] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        return "; ".join(map(str, self.problems))
+
+
+def check_submission(situation: str, contact: str | None, urgency: str, consent: bool, *,
+                     dong_known: bool = True) -> ReferralText:
+    """The checks on what a resident sends. Unlike public text, personal data is expected here: it is
+    what lets staff find the person. Every problem is reported, in the order the form shows its fields."""
+    problems: list[ReferralInputError] = []
+    if not dong_known:
+        problems.append(ReferralInputError("referral_dong_unknown", "dong"))
+    if urgency not in {u.value for u in Urgency}:
+        problems.append(ReferralInputError("referral_urgency_invalid", "urgency"))
     situation = (situation or "").strip()
     if len(situation) < SITUATION_MIN:
-        raise ReferralInputError("referral_situation_too_short", "situation", minimum=SITUATION_MIN)
-    if len(situation) > SITUATION_MAX:
-        raise ReferralInputError("referral_situation_too_long", "situation", maximum=SITUATION_MAX)
-    if urgency not in {u.value for u in Urgency}:
-        raise ReferralInputError("referral_urgency_invalid", "urgency")
+        problems.append(ReferralInputError("referral_situation_too_short", "situation", minimum=SITUATION_MIN))
+    elif len(situation) > SITUATION_MAX:
+        problems.append(ReferralInputError("referral_situation_too_long", "situation", maximum=SITUATION_MAX))
     contact = (contact or "").strip() or None
     if contact is not None and len(contact) > CONTACT_MAX:
-        raise ReferralInputError("referral_contact_too_long", "contact", maximum=CONTACT_MAX)
+        problems.append(ReferralInputError("referral_contact_too_long", "contact", maximum=CONTACT_MAX))
     if not consent:
-        raise ReferralInputError("referral_consent_required", "consent")
+        problems.append(ReferralInputError("referral_consent_required", "consent"))
+    if problems:
+        first = problems[0]
+        raise ReferralInputProblems(first.code, first.field, first.minimum, first.maximum, problems=problems)
     return ReferralText(situation, contact)
 
 

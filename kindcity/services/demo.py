@@ -138,6 +138,7 @@ def load_demo_data(district_code: str, today: date) -> dict[str, int]:
         created += 1
     db.session.flush()
     created += load_demo_impact(district, today)
+    _demo_referrals(author)
     return {"needs_created": created, "open": len(db.session.scalars(
         select(Need.id).where(Need.status == NeedStatus.OPEN)).all())}
 
@@ -258,3 +259,25 @@ def load_demo_impact(district: District, today: date) -> int:
     impact_service.submit_report(writer, need, today)
     impact_service.approve_report(Actor(approver, "demo"), need, today)
     return 1
+
+
+DEMO_REFERRALS = (  # invented, as a resident might write; no real person
+    ("hwajeong1", "urgent", "화정1동 주공아파트 옆 골목 단독주택에 혼자 사시는 할아버지가 사흘째 보이지 않습니다. "
+                            "밤에 불도 안 켜져 있고 보일러 소리도 나지 않아요.", "옆집 주민 (저녁에 연락 가능)"),
+    ("hwajeong1", "normal", "화정1동 경로당에 나오시던 할머니가 요즘 식사를 거르신다고 들었습니다. 자녀와 연락이 "
+                            "끊긴 것 같아요.", None),
+)
+
+
+def _demo_referrals(staff: User) -> None:
+    """Two referrals for the Hwajeong 1-dong centre's queue (idempotent: only when there are none)."""
+    from ..models import Referral
+    from . import referrals as referral_service
+
+    if db.session.scalar(select(Referral.id).limit(1)) is not None:
+        return
+    for dong, urgency, situation, contact in DEMO_REFERRALS:
+        referral_service.submit("demo", referral_service.ReferralRequest(
+            dong=dong, urgency=urgency, situation=situation, contact=contact, consent=True))
+    first = db.session.scalar(select(Referral.id).order_by(Referral.id).limit(1))
+    referral_service.act(Actor(staff, "demo"), first, "take_up", note="오늘 오후 방문 예정입니다.")

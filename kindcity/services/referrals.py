@@ -50,9 +50,8 @@ def centre_for(dong: Dong) -> Centre:
 def submit(address: str, request: ReferralRequest, *, max_per_address: int = 5, window_minutes: int = 60) -> Referral:
     """Take a referral in. Anyone may send one, signed in or not; a few per hour per network address."""
     dong = db.session.scalar(select(Dong).where(Dong.code == request.dong))
-    if dong is None:
-        raise rules.ReferralInputError("referral_dong_unknown", "dong")
-    text = rules.check_submission(request.situation, request.contact, request.urgency, request.consent)
+    text = rules.check_submission(request.situation, request.contact, request.urgency, request.consent,
+                                  dong_known=dong is not None)
     since = utcnow() - timedelta(minutes=window_minutes)
     recent = db.session.scalar(select(func.count(Referral.id)).where(Referral.address == address,
                                                                        Referral.created_at >= since))
@@ -131,6 +130,8 @@ def act(actor: Actor, referral_id: int, action: str, *, outcome: str | None = No
     """Take up, close (with an outcome) or reopen a referral, with an optional note."""
     user = _staff(actor)
     referral = get_for_staff(user, referral_id)
+    if referral.purged_at is not None:
+        raise ReferralError("referral_purged")  # its words are gone: nothing more is done with it
     action = ReferralAction(action) if action in {a.value for a in ReferralAction} else None
     if action is None:
         raise ReferralError("referral_action_unknown")

@@ -27,11 +27,12 @@ def init_web(app: Flask) -> None:
             return None
         return user
 
-    from . import admin, api, auth, donor, public, staff, staff_money  # noqa: F401  (staff_money adds staff routes)
+    from . import admin, api, auth, donor, public, staff, staff_money, staff_referrals  # noqa: F401  (staff_money, staff_referrals add staff routes)
     from . import api_impact, donor_impact, impact, staff_impact  # noqa: F401  (add impact routes to api, donor, staff)
     from . import donor_receipts  # noqa: F401  (adds the receipt routes to the donor blueprint)
     from . import donor_card, webhooks  # noqa: F401  (donor_card adds card payment routes to the donor blueprint)
     from . import donor_pooled, public_matching, staff_matching  # noqa: F401  (matching routes on donor, public, staff)
+    from . import public_referrals  # noqa: F401  (adds the residents' referral routes to the public blueprint)
 
     app.register_blueprint(public.bp)
     app.register_blueprint(auth.bp)

@@ -4,14 +4,15 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 
 from ..domain.needs import NeedRuleError, NeedStatus, allowed_actions
 from ..domain.time import seoul_today
 from ..extensions import db
-from ..models import AuditEntry, Need
+from ..models import AuditEntry, Need, Referral
 from ..services import NotFound, ServiceError
 from ..services import needs as need_service
+from ..services import referrals as referral_service
 from ..services.needs import NeedInput, PersonalDataFound
 from ..services.reference import current_district, reference_lists
 from .access import current_actor, protect_blueprint, staff_required
@@ -65,7 +66,7 @@ def dashboard():
     open_needs = db.session.scalars(base.where(Need.status == NeedStatus.OPEN).order_by(Need.deadline)
                                     .limit(50)).all()
     return render_template("staff/dashboard.html", mine=mine, to_approve=to_approve, waiting=waiting,
-                           open_needs=open_needs)
+                           open_needs=open_needs, referral_counts=referral_service.open_counts(current_user))
 
 
 @bp.route("/needs/new", methods=["GET", "POST"])
@@ -161,8 +162,10 @@ def act(need_id: int, action: str):
 def audit():
     query = select(AuditEntry).order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
     if not current_user.is_admin:
-        visible = need_service.staff_scope(current_user, select(Need.id))
-        query = query.where(AuditEntry.entity == "need", AuditEntry.entity_id.in_(visible))
+        needs = need_service.staff_scope(current_user, select(Need.id))
+        referrals = referral_service.staff_scope(current_user, select(Referral.id))
+        query = query.where(or_(and_(AuditEntry.entity == "need", AuditEntry.entity_id.in_(needs)),
+                                and_(AuditEntry.entity == "referral", AuditEntry.entity_id.in_(referrals))))
     page = max(1, request.args.get("page", 1, type=int))
     entries = db.session.scalars(query.offset((page - 1) * 50).limit(50)).all()
     return render_template("staff/audit.html", entries=entries, page=page)

@@ -120,6 +120,9 @@ def test_closed_referrals_lose_their_words_after_the_retention_period(session):
     assert session.get(Referral, still_open.id).situation == SITUATION
     with pytest.raises(service.ReferralError):
         service.add_note(Actor(staff), erased.id, "추가 메모")
+    with pytest.raises(service.ReferralError) as refused:  # nor reopened: a later note would never be erased
+        service.act(Actor(staff), erased.id, "reopen", note="다시 봅니다")
+    assert refused.value.code == "referral_purged"
 
 
 def test_the_purge_command_erases_and_says_how_many(app, session):

@@ -2,7 +2,15 @@
 import pytest
 
 from kindcity.domain.needs import NeedStatus
+from kindcity.domain.referrals import ReferralStatus
+from kindcity.services import referrals as referral_service
 from tests import factories as f
+
+def _referral(dong="hwajeong1"):
+    """A referral routed to centre-hwajeong1 (the "staff" role's centre), never to centre-pungam's."""
+    return referral_service.submit("192.0.2.10", referral_service.ReferralRequest(
+        dong=dong, urgency="urgent", situation="어르신 댁 난방이 끊긴 것 같습니다.", contact=None, consent=True))
+
 
 ROLES = ["anonymous", "donor", "staff", "other_centre_staff", "admin"]
 
@@ -20,6 +28,9 @@ MATRIX = {
     "/staff/needs/{draft}": dict(anonymous=302, donor=403, staff=200, other_centre_staff=404, admin=200),
     "/staff/needs/{draft}/edit": dict(anonymous=302, donor=403, staff=200, other_centre_staff=404, admin=200),
     "/staff/audit": dict(anonymous=302, donor=403, staff=200, other_centre_staff=200, admin=200),
+    "/staff/referrals": dict(anonymous=302, donor=403, staff=200, other_centre_staff=200, admin=200),
+    "/staff/referrals?closed=1": dict(anonymous=302, donor=403, staff=200, other_centre_staff=200, admin=200),
+    "/staff/referrals/{referral}": dict(anonymous=302, donor=403, staff=200, other_centre_staff=404, admin=200),
     "/admin/users": dict(anonymous=302, donor=403, staff=403, other_centre_staff=403, admin=200),
     "/admin/organisations": dict(anonymous=302, donor=403, staff=403, other_centre_staff=403, admin=200),
     "/admin/categories": dict(anonymous=302, donor=403, staff=403, other_centre_staff=403, admin=200),
@@ -32,6 +43,7 @@ def test_role_route_matrix(client, session, role):
     author = f.user("staff", centre_code="centre-hwajeong1")
     draft = f.need(author=author, status=NeedStatus.DRAFT)
     open_need = f.need(author=author)
+    referral = _referral()
     people = {
         "donor": f.user("donor"),
         "staff": f.user("staff", centre_code="centre-hwajeong1"),
@@ -43,7 +55,7 @@ def test_role_route_matrix(client, session, role):
         f.login(client, people[role])
     failures = []
     for route, expected in MATRIX.items():
-        url = route.format(draft=draft.id, open=open_need.id)
+        url = route.format(draft=draft.id, open=open_need.id, referral=referral.id)
         response = client.get(url)
         if response.status_code != expected[role]:
             failures.append((url, expected[role], response.status_code))
@@ -64,3 +76,26 @@ def test_staff_actions_refused_to_others(client, session, role, expected):
     assert response.status_code == expected
     session.refresh(need)
     assert need.status == NeedStatus.AWAITING_APPROVAL
+
+
+REFERRAL_POSTS = [
+    ("/staff/referrals/{id}/act", {"action": "take_up"}),
+    ("/staff/referrals/{id}/act", {"action": "close", "close-outcome": "duplicate"}),
+    ("/staff/referrals/{id}/notes", {"note": "메모"}),
+]
+
+
+@pytest.mark.parametrize("role, expected", [("anonymous", 302), ("donor", 403), ("other_centre_staff", 404)])
+@pytest.mark.parametrize("path, data", REFERRAL_POSTS, ids=["take_up", "close", "note"])
+def test_referral_steps_refused_to_others(client, session, role, expected, path, data):
+    referral = _referral()
+    people = {"donor": f.user("donor"), "other_centre_staff": f.user("staff", centre_code="centre-pungam")}
+    session.commit()
+    if role != "anonymous":
+        f.login(client, people[role])
+    response = client.post(path.format(id=referral.id), data=data)
+    assert response.status_code == expected
+    if expected == 302:
+        assert "/account/login" in response.headers["Location"]
+    session.refresh(referral)
+    assert referral.status == ReferralStatus.NEW and referral.assignee_id is None and referral.notes == []

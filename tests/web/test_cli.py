@@ -5,7 +5,7 @@ from sqlalchemy import func, select
 
 from kindcity.domain.needs import NeedStatus
 from kindcity.domain.time import seoul_today
-from kindcity.models import Need, User
+from kindcity.models import Need, Referral, User
 from tests import factories as f
 
 
@@ -31,6 +31,8 @@ def test_demo_data_is_idempotent(app, session):
     assert (session.scalar(select(func.count(Need.id))), session.scalar(select(func.count(User.id)))) == counts
     statuses = set(session.scalars(select(Need.status)).all())
     assert {"open", "awaiting_approval", "draft", "expired"} <= statuses
+    referrals = session.scalars(select(Referral).order_by(Referral.id)).all()  # the centre's queue has work
+    assert [(r.urgency, r.status) for r in referrals] == [("urgent", "in_review"), ("normal", "new")]
 
 
 def test_expire_needs_command(app, session):
