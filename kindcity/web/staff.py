@@ -9,7 +9,7 @@ from sqlalchemy import and_, or_, select
 from ..domain.needs import NeedRuleError, NeedStatus, allowed_actions
 from ..domain.time import seoul_today
 from ..extensions import db
-from ..models import AuditEntry, Need, Referral
+from ..models import AuditEntry, Dong, Need, Referral
 from ..services import NotFound, ServiceError
 from ..services import needs as need_service
 from ..services import referrals as referral_service
@@ -76,7 +76,12 @@ def new_need():
     if request.method == "GET":
         district = current_district()
         form.receiving_org.data = district.receiving_org_ko if district else ""
-        if current_user.centre and current_user.centre.dong_id:
+        # A need posted from a referral (?dong=<code>) starts in the referral's dong; otherwise in the
+        # staff member's own centre's dong.
+        asked = db.session.scalar(select(Dong.id).where(Dong.code == request.args.get("dong", "")))
+        if asked is not None:
+            form.dong_id.data = asked
+        elif current_user.centre and current_user.centre.dong_id:
             form.dong_id.data = current_user.centre.dong_id
     if form.validate_on_submit():
         try:

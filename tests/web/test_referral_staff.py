@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from kindcity.domain.referrals import ReferralStatus
 from kindcity.domain.time import utcnow
-from kindcity.models import AuditEntry, Referral, ReferralNote
+from kindcity.models import AuditEntry, Dong, Referral, ReferralNote
 from kindcity.services import Actor
 from kindcity.services import referrals as service
 from kindcity.web.referral_mail import notify_urgent
@@ -363,3 +363,16 @@ def test_staff_see_the_audit_of_their_own_centres_referrals_only(app, client, se
     page = _text(client.get("/staff/audit"))
     assert page.count("Referral taken up") == 1 and page.count("Referral received") == 1
     assert SITUATION not in page
+
+
+def test_a_need_posted_from_a_referral_starts_in_its_dong(client, session):
+    referral = _send(dong="yang")
+    district = f.user("staff", centre_code="district-welfare")
+    session.commit()
+    _english(client, district)
+    page = _text(client.get(f"/staff/referrals/{referral.id}"))
+    assert 'href="/staff/needs/new?dong=yang"' in page
+    form = _text(client.get("/staff/needs/new?dong=yang"))
+    yang = session.scalar(select(Dong.id).where(Dong.code == "yang"))
+    assert re.search(rf'<option selected value="{yang}">|<option value="{yang}" selected>', form)
+    assert SITUATION not in form  # only the dong travels, never the words
