@@ -73,6 +73,9 @@ def test_the_form_is_in_korean_by_default_with_the_emergency_note_and_the_consen
 def test_the_footer_of_every_page_links_to_the_form(client, session):
     for path in ("/", "/needs", "/account/login"):
         assert 'href="/refer"' in _text(client.get(path)), path
+    home = _text(client.get("/?lang=en"))
+    hero = home.split('class="hero"', 1)[1].split("</section>", 1)[0]
+    assert '<a class="button secondary" href="/refer">Tell us about a neighbour in need</a>' in hero
 
 
 @pytest.mark.parametrize("signed_in", [False, True], ids=["anonymous", "donor"])
