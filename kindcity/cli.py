@@ -205,8 +205,6 @@ def site_request_context():
     config = current_app.config
     base = config.get("KINDCITY_BASE_URL") or (f"http://{config['SERVER_NAME']}" if config.get("SERVER_NAME")
                                                else "http://127.0.0.1:5000")
-    if not config.get("KINDCITY_BASE_URL") and config.get("KINDCITY_ENV") == "production":
-        click.echo("warning: KINDCITY_BASE_URL is not set; links in mail point to " + base, err=True)
     return current_app.test_request_context("/", base_url=base)
 
 

@@ -113,9 +113,10 @@ REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
 REFERENCE_LENGTH = 6
 
 
-def new_reference(randbelow=secrets.randbelow) -> str:
-    """A short code for the bank transfer memo (입금자명/메모), e.g. 'KC7Q2MXA'."""
-    return "KC" + "".join(REFERENCE_ALPHABET[randbelow(len(REFERENCE_ALPHABET))] for _ in range(REFERENCE_LENGTH))
+def new_reference(randbelow=secrets.randbelow, *, prefix: str = "KC", length: int = REFERENCE_LENGTH) -> str:
+    """A short code for the bank transfer memo (입금자명/메모), e.g. 'KC7Q2MXA'; other codes people read
+    out or type (a referral's receipt) take their own prefix and length from the same alphabet."""
+    return prefix + "".join(REFERENCE_ALPHABET[randbelow(len(REFERENCE_ALPHABET))] for _ in range(length))
 
 
 @dataclass(frozen=True)

@@ -11,11 +11,11 @@ receipt code and the retention rule. No Flask, no SQLAlchemy.
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from .pledges import REFERENCE_ALPHABET
+from .pledges import new_reference
 
 
 class ReferralStatus(StrEnum):
@@ -66,6 +66,11 @@ class ReferralRuleError(Exception):
 
     code = "referral_rule"
 
+    def __init__(self, code: str | None = None, *args):
+        if code is not None:
+            self.code = code
+        super().__init__(code, *args)
+
 
 @dataclass
 class ReferralTransitionNotAllowed(ReferralRuleError):
@@ -104,9 +109,42 @@ def next_status(status: ReferralStatus | str, action: ReferralAction | str) -> R
         raise ReferralTransitionNotAllowed(status, action) from None
 
 
-def allowed_actions(status: ReferralStatus | str) -> list[ReferralAction]:
+def allowed_actions(status: ReferralStatus | str, *, is_assignee: bool = False,
+                    purged: bool = False) -> list[ReferralAction]:
+    """What a staff member may do with a referral now: nothing once its words are erased (a note added
+    then would never be erased), and not take up again what is already theirs."""
+    if purged:
+        return []
     status = ReferralStatus(status)
-    return [action for (start, action) in TRANSITIONS if start == status]
+    return [action for (start, action) in TRANSITIONS
+            if start == status and not (action == ReferralAction.TAKE_UP and is_assignee)]
+
+
+@dataclass
+class ReferralNotAllowedNow(ReferralRuleError):
+    """An action the table allows, refused for this referral: it is purged, or already the actor's."""
+
+    action: ReferralAction
+    code = "referral_transition_not_allowed"
+
+
+def check_action(status: ReferralStatus | str, action: str, *, is_assignee: bool, purged: bool) -> ReferralStatus:
+    """The status after ``action``, or a typed refusal: unknown action, not allowed in this status, or
+    not allowed for this referral now (purged, or taking up one's own)."""
+    try:
+        action = ReferralAction(action)
+    except ValueError:
+        raise ReferralRuleError("referral_action_unknown") from None
+    if purged:
+        raise ReferralPurged()
+    status_after = next_status(status, action)
+    if action not in allowed_actions(status, is_assignee=is_assignee):
+        raise ReferralNotAllowedNow(action)
+    return status_after
+
+
+class ReferralPurged(ReferralRuleError):
+    code = "referral_purged"
 
 
 def check_closing(outcome: str | None) -> Outcome:
@@ -123,12 +161,14 @@ class ReferralText:
     contact: str | None
 
 
-@dataclass
 class ReferralInputProblems(ReferralInputError):
     """Everything wrong with what a resident sent, in the order of the form, so that they can mend it
-    all at once; ``code`` and ``field`` are the first problem's."""
+    all at once. It reads as its first problem (``code``, ``field``, ``details``)."""
 
-    problems: list[ReferralInputError] = field(default_factory=list)
+    def __init__(self, problems: list[ReferralInputError]):
+        first = problems[0]
+        super().__init__(first.code, first.field, first.minimum, first.maximum)
+        self.problems = problems
 
     def __str__(self) -> str:
         return "; ".join(map(str, self.problems))
@@ -154,21 +194,25 @@ def check_submission(situation: str, contact: str | None, urgency: str, consent:
     if not consent:
         problems.append(ReferralInputError("referral_consent_required", "consent"))
     if problems:
-        first = problems[0]
-        raise ReferralInputProblems(first.code, first.field, first.minimum, first.maximum, problems=problems)
+        raise ReferralInputProblems(problems)
     return ReferralText(situation, contact)
 
 
 def new_code(randbelow=secrets.randbelow) -> str:
     """A receipt code the resident keeps to see how far their referral has got: unguessable (30^8),
     no letters that read alike."""
-    return "RF" + "".join(REFERENCE_ALPHABET[randbelow(len(REFERENCE_ALPHABET))] for _ in range(CODE_LENGTH))
+    return new_reference(randbelow, prefix="RF", length=CODE_LENGTH)
 
 
 def normalise_code(text: str) -> str:
     return "".join((text or "").split()).upper()
 
 
-def purge_due(closed_at: datetime | None, now: datetime, retention_days: int) -> bool:
-    """A closed referral's words are erased ``retention_days`` after it was closed."""
-    return closed_at is not None and now - closed_at >= timedelta(days=retention_days)
+def purge_cutoff(now: datetime, retention_days: int) -> datetime:
+    """A closed referral's words are erased once it was closed at or before this moment."""
+    return now - timedelta(days=retention_days)
+
+
+SENDER_ADDRESS_KEPT = timedelta(days=1)
+"""A sender's network address is kept only as long as the limit per address needs it (an hour),
+with a margin; after that it is blanked, open referral or not."""

@@ -79,6 +79,11 @@ class User(UserMixin, db.Model):
     def is_admin(self) -> bool:
         return self.role == Role.ADMIN
 
+    @property
+    def sees_all_centres(self) -> bool:
+        """Administrators and the district welfare office's staff work across every dong centre."""
+        return self.is_admin or (self.is_staff and self.centre is not None and self.centre.is_district_office)
+
 
 class LoginAttempt(db.Model):
     """Failed and successful logins, kept in the database so limits hold across every worker."""

@@ -126,10 +126,15 @@ def change_password(user: User, current: str, new: str, address: str | None) -> 
         _hasher.verify(user.password_hash, current)
     except (VerificationError, InvalidHashError):
         raise AccountError("current_password_wrong") from None
+    _set_password(user, new, address, "user.password_change")
+
+
+def _set_password(user: User, new: str, address: str | None, action: str) -> None:
+    """A new password: checked, hashed, and a new password time, which ends every other session."""
     check_password_rules(new, user.email)
     user.password_hash = hash_password(new)
     user.password_changed_at = utcnow()
-    record(Actor(user, address), "user.password_change", "user", user.id)
+    record(Actor(user, address), action, "user", user.id)
 
 
 # --- forgotten passwords ---------------------------------------------------------------------
@@ -187,10 +192,7 @@ def user_for_reset_token(token: str, secret: str, max_age_minutes: int) -> User:
 def reset_password(token: str, new: str, secret: str, max_age_minutes: int, address: str | None) -> User:
     """Set a new password from a reset link. Every session of the account (other devices) ends."""
     user = user_for_reset_token(token, secret, max_age_minutes)
-    check_password_rules(new, user.email)
-    user.password_hash = hash_password(new)
-    user.password_changed_at = utcnow()
-    record(Actor(user, address), "user.password_reset", "user", user.id)
+    _set_password(user, new, address, "user.password_reset")
     return user
 
 

@@ -77,8 +77,7 @@ def settings(lock: bool = False) -> MatchingSettings:
 
 def can_manage(user: User | None) -> bool:
     """Turning automatic application off and on: administrators and the district welfare office."""
-    return user is not None and (user.is_admin or (
-        user.is_staff and user.centre is not None and user.centre.is_district_office))
+    return user is not None and user.sees_all_centres
 
 
 def set_auto_apply(actor: Actor, on: bool) -> MatchingSettings:

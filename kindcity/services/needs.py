@@ -97,14 +97,14 @@ def _require_staff(actor: Actor) -> User:
 
 
 def staff_can_see(user: User, need: Need) -> bool:
-    if user.is_admin or (user.centre is not None and user.centre.is_district_office):
+    if user.sees_all_centres:
         return True
     return need.centre_id == user.centre_id
 
 
 def staff_scope(user: User, query: Select) -> Select:
     """Restrict a query on Need to what this staff member may see. The one place that decides it."""
-    if user.is_admin or (user.centre is not None and user.centre.is_district_office):
+    if user.sees_all_centres:
         return query
     return query.where(Need.centre_id == user.centre_id)
 
@@ -256,6 +256,7 @@ class NeedFilters:
     sort: str = "deadline"
     page: int = 1
     per_page: int = 12
+    given_to: bool = False   # only needs someone has given or promised money to (the home's "nearly funded")
 
 
 def _escape_like(text: str) -> str:
@@ -279,6 +280,8 @@ def public_needs_query(filters: NeedFilters, today: date) -> Select:
     if filters.closing_within_days is not None:
         query = query.where(Need.deadline <= today + timedelta(days=filters.closing_within_days),
                             Need.deadline >= today)
+    if filters.given_to:
+        query = query.where(Need.confirmed + Need.reserved > 0)
     words = [w for w in filters.q.split() if w][:5]
     for word in words:
         # Substring match works for Korean, which has no word stemming to speak of; lower() for Latin.

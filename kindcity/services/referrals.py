@@ -10,13 +10,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import Select, case, func, select, update
+from sqlalchemy.orm import joinedload, selectinload
 
 from ..domain import referrals as rules
 from ..domain.referrals import OPEN_STATUSES, ReferralAction, ReferralStatus
 from ..domain.time import utcnow
 from ..extensions import db
-from ..models import Centre, Dong, Referral, ReferralNote, User
-from . import Actor, NotFound, ServiceError
+from ..models import Centre, Dong, Referral, ReferralNote, Role, User
+from . import SYSTEM, Actor, NotFound, ServiceError
 from .audit import record
 
 NOTE_MAX = 2000
@@ -62,7 +63,8 @@ def submit(address: str, request: ReferralRequest, *, max_per_address: int = 5, 
                         address=address[:64])
     db.session.add(referral)
     db.session.flush()
-    record(Actor(None, address), "referral.receive", "referral", referral.id,
+    # The audit log, which staff read, keeps no trace of the sender (not even the network address).
+    record(Actor(None, None), "referral.receive", "referral", referral.id,
            after={"dong": dong.code, "urgency": request.urgency, "centre": referral.centre.code})
     return referral
 
@@ -84,21 +86,18 @@ def status_of(code: str) -> Referral:
 
 # --- staff ----------------------------------------------------------------------------------------
 
-def sees_all(user: User) -> bool:
-    return user.is_admin or (user.centre is not None and user.centre.is_district_office)
-
-
 def staff_scope(user: User, query: Select) -> Select:
     """Restrict a query on Referral to what this staff member may read. The one place that decides it."""
-    if not (user.is_staff or user.is_admin):
+    if not user.is_staff:
         return query.where(False)
-    if sees_all(user):
+    if user.sees_all_centres:
         return query
     return query.where(Referral.centre_id == user.centre_id)
 
 
 def get_for_staff(user: User, referral_id: int) -> Referral:
-    referral = db.session.scalar(staff_scope(user, select(Referral).where(Referral.id == referral_id)))
+    referral = db.session.scalar(staff_scope(user, select(Referral).where(Referral.id == referral_id))
+                                 .options(selectinload(Referral.notes).joinedload(ReferralNote.author)))
     if referral is None:
         raise NotFound()  # 404, not 403: another centre's referrals are not even acknowledged
     return referral
@@ -106,7 +105,7 @@ def get_for_staff(user: User, referral_id: int) -> Referral:
 
 def queue(user: User, *, closed: bool = False, limit: int = 200) -> list[Referral]:
     """Open referrals, urgent first, then oldest first; or the latest closed ones."""
-    query = staff_scope(user, select(Referral))
+    query = staff_scope(user, select(Referral).options(joinedload(Referral.dong), joinedload(Referral.assignee)))
     if closed:
         query = query.where(Referral.status == ReferralStatus.CLOSED).order_by(Referral.closed_at.desc(),
                                                                               Referral.id.desc())
@@ -130,14 +129,11 @@ def act(actor: Actor, referral_id: int, action: str, *, outcome: str | None = No
     """Take up, close (with an outcome) or reopen a referral, with an optional note."""
     user = _staff(actor)
     referral = get_for_staff(user, referral_id)
-    if referral.purged_at is not None:
-        raise ReferralError("referral_purged")  # its words are gone: nothing more is done with it
-    action = ReferralAction(action) if action in {a.value for a in ReferralAction} else None
-    if action is None:
-        raise ReferralError("referral_action_unknown")
+    status = rules.check_action(referral.status, action, is_assignee=referral.assignee_id == user.id,
+                                purged=referral.purged_at is not None)
+    action = ReferralAction(action)
     before = {"status": referral.status, "outcome": referral.outcome,
               "assignee_id": referral.assignee_id}
-    status = rules.next_status(referral.status, action)
     text = _note_text(note)
     if action == ReferralAction.CLOSE:
         referral.outcome = rules.check_closing(outcome).value
@@ -157,7 +153,7 @@ def add_note(actor: Actor, referral_id: int, note: str) -> ReferralNote:
     user = _staff(actor)
     referral = get_for_staff(user, referral_id)
     if referral.purged_at is not None:
-        raise ReferralError("referral_purged")
+        raise rules.ReferralPurged()  # a note added now would never be erased
     text = _note_text(note)
     if not text:
         raise rules.ReferralInputError("referral_note_empty", "note")
@@ -176,9 +172,20 @@ def _note_text(note: str) -> str | None:
 
 def _staff(actor: Actor) -> User:
     user = actor.user
-    if user is None or not (user.is_staff or user.is_admin):
+    if user is None or not user.is_staff:
         raise NotFound()
     return user
+
+
+def urgent_recipients(referral: Referral) -> list[User]:
+    """Who hears of an urgent referral at once: the active staff of its centre; the district office's
+    when the centre has none (an urgent referral must reach someone)."""
+    staff = select(User).where(User.role == Role.STAFF, User.active.is_(True)).order_by(User.id)
+    people = list(db.session.scalars(staff.where(User.centre_id == referral.centre_id)))
+    if not people:
+        people = list(db.session.scalars(staff.join(Centre, Centre.id == User.centre_id)
+                                         .where(Centre.is_district_office.is_(True))))
+    return people
 
 
 # --- retention ------------------------------------------------------------------------------------
@@ -187,7 +194,11 @@ def purge_closed(retention_days: int, now: datetime | None = None) -> list[int]:
     """Erase the words (situation, contact, notes) of referrals closed ``retention_days`` ago or more.
     What is left counts without identifying anyone: dong, centre, urgency, dates, outcome. Idempotent."""
     now = now or utcnow()
-    cutoff = now - timedelta(days=retention_days)
+    cutoff = rules.purge_cutoff(now, retention_days)
+    # Senders' network addresses are needed only for the limit per address: blank them after a day.
+    db.session.execute(update(Referral).where(Referral.created_at <= now - rules.SENDER_ADDRESS_KEPT,
+                                              Referral.address != "").values(address="")
+                       .execution_options(synchronize_session=False))
     due = list(db.session.scalars(select(Referral.id).where(
         Referral.status == ReferralStatus.CLOSED, Referral.purged_at.is_(None), Referral.closed_at <= cutoff)
         .order_by(Referral.id)))
@@ -199,6 +210,6 @@ def purge_closed(retention_days: int, now: datetime | None = None) -> list[int]:
     db.session.execute(update(ReferralNote).where(ReferralNote.referral_id.in_(due)).values(text=None)
                        .execution_options(synchronize_session=False))
     for referral_id in due:
-        record(Actor(None, "system"), "referral.purge", "referral", referral_id, after={"retention_days": retention_days})
+        record(SYSTEM, "referral.purge", "referral", referral_id, after={"retention_days": retention_days})
     db.session.expire_all()
     return due

@@ -13,6 +13,7 @@ from ..extensions import db
 from ..services import accounts
 from ..services.accounts import AccountError
 from .access import client_address, login_required
+from .caching import no_store
 from .forms import LoginForm, PasswordChangeForm, PasswordResetForm, PasswordResetRequestForm, RegisterForm
 from .links import site_url
 from .messages import message_for
@@ -185,5 +186,4 @@ def reset_password(token: str):
             return redirect(home_for(user), 303)
     response = make_response(render_template("auth/reset_password.html", form=form, problem=problem),
                              400 if problem else 200)
-    response.headers["Cache-Control"] = "no-store"  # the page's address holds the token
-    return response
+    return no_store(response)  # the page's address holds the token

@@ -62,6 +62,14 @@ from .lazy import expire_due_needs, mark_upkeep_done
 
 ANONYMOUS_CACHE_CONTROL = "public, max-age=0, must-revalidate"
 PRIVATE_CACHE_CONTROL = "private, no-cache"
+NO_STORE = "private, no-store"
+
+
+def no_store(response: Response) -> Response:
+    """A page no browser history, proxy or cache may keep: personal data, a token in its address, an
+    unpublished photo, a receipt."""
+    response.headers["Cache-Control"] = NO_STORE
+    return response
 UPKEEP_RECHECK = timedelta(seconds=60)  # bound on trusting a horizon, for writes outside the version
 _VERSION_KEY = "kindcity.data_version"
 

@@ -9,10 +9,9 @@ beside its table on a desktop. Text sizes are in the SVG's own units, and they c
 (``.chart-label, .chart-value``: 16, the month ticks ``.chart-columns .chart-label``: 14). A stylesheet
 rule beats an SVG presentation attribute, so a ``font-size`` attribute could not change them: what this
 module controls is the coordinate system. The charts are drawn in a viewBox narrow enough that those
-sizes come out at 11 CSS px or more at 304 px (16 * 304 / 440 and 14 * 304 / 384), and laid out so that
+sizes come out at 11 CSS px or more at 304 px (16 * 304 / 442 and 14 * 304 / 386), and laid out so that
 no two texts overlap, using a deliberately generous estimate of text width (:func:`text_width`). On a
-desktop (724 px) the same text is about 26 px: the price of one drawing for every screen, until the
-stylesheet caps the chart's width there.
+desktop the stylesheet caps a chart at 28rem, where the same text is about 18 px.
 """
 from __future__ import annotations
 
@@ -34,8 +33,9 @@ PHONE_WIDTH = 304
 MIN_TEXT_PX = 11
 """No chart text is smaller than this (CSS px) at :data:`PHONE_WIDTH`."""
 
-BARS_WIDTH = 440     # LABEL_SIZE * PHONE_WIDTH / BARS_WIDTH = 11.05 px
-COLUMNS_WIDTH = 384  # TICK_SIZE * PHONE_WIDTH / COLUMNS_WIDTH = 11.08 px
+# The widest viewBox whose text still comes out at MIN_TEXT_PX or more at PHONE_WIDTH (442 and 386 units).
+BARS_WIDTH = LABEL_SIZE * PHONE_WIDTH // MIN_TEXT_PX
+COLUMNS_WIDTH = TICK_SIZE * PHONE_WIDTH // MIN_TEXT_PX
 
 
 def text_width(text: str, size: float) -> float:
@@ -125,8 +125,7 @@ def columns(rows: list[tuple[str, int, str]], *, width: int = COLUMNS_WIDTH, siz
     lines = 1 if every * step >= spacing else 2
     if lines == 2:
         every = max(every, math.ceil(spacing / (2 * step)))
-    room = plot_height
-    lengths = bar_lengths([value for _, value, _ in rows], room)
+    lengths = bar_lengths([value for _, value, _ in rows], plot_height)
     base = top_room + plot_height
     line = size + 4
     bars = []

@@ -344,9 +344,11 @@ def _confirm_end(pledge: Pledge, model, action: str, detail: str, question: str,
     unplaced = matching_service.money_of(pledge).unplaced
     consequence = effect
     if unplaced > 0:
-        choice = _("refunded to you") if pledge.on_cancel == "refund" else _("moved to the district's pooled fund")
-        consequence += " " + _("The money not yet placed, %(amount)s, is %(choice)s.", amount=format_won(unplaced),
-                               choice=choice)
+        amount = format_won(unplaced)
+        consequence += " " + (_("The money not yet placed, %(amount)s, is refunded to you.", amount=amount)
+                              if pledge.on_cancel == "refund" else
+                              _("The money not yet placed, %(amount)s, is moved to the district's pooled fund.",
+                                amount=amount))
     return render_template("donor/confirm.html", pledge=pledge, form=ConfirmForm(), question=question,
                            consequence=consequence, confirm_label=_("Yes, end it"),
                            action=url_for(action, pledge_id=pledge.id), back=url_for(detail, pledge_id=pledge.id))

@@ -17,13 +17,14 @@ from ..receipts import render_pdf
 from ..services import NotFound
 from ..services import receipts as receipt_service
 from ..services.reference import current_district
+from .caching import NO_STORE
 from .donor import bp
 
 
 def _pdf(body: bytes, filename: str) -> Response:
     return Response(body, mimetype="application/pdf", headers={
         "Content-Disposition": f'inline; filename="{filename}"',
-        "Cache-Control": "private, no-store",
+        "Cache-Control": NO_STORE,
     })
 
 

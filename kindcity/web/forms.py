@@ -76,27 +76,22 @@ class RegisterForm(FlaskForm):
                                   validators=[Optional(), Length(max=14)], render_kw={"inputmode": "numeric"})
 
 
-class PasswordChangeForm(FlaskForm):
-    current = PasswordField(_l("Current password"), validators=[DataRequired()],
-                            render_kw={"autocomplete": "current-password"})
-    new = PasswordField(_l("New password (at least 10 characters)"), validators=[DataRequired(), Length(min=10)],
-                        render_kw={"autocomplete": "new-password"})
-    confirm = PasswordField(_l("New password again"),
-                            validators=[DataRequired(), EqualTo("new", message=_l("The passwords do not match."))],
-                            render_kw={"autocomplete": "new-password"})
-
-
-class PasswordResetRequestForm(FlaskForm):
-    email = EmailField(_l("E-mail"), validators=[DataRequired(), Length(max=254)],
-                       render_kw={"autocomplete": "username"})
-
-
 class PasswordResetForm(FlaskForm):
     new = PasswordField(_l("New password (at least 10 characters)"), validators=[DataRequired(), Length(min=10)],
                         render_kw={"autocomplete": "new-password"})
     confirm = PasswordField(_l("New password again"),
                             validators=[DataRequired(), EqualTo("new", message=_l("The passwords do not match."))],
                             render_kw={"autocomplete": "new-password"})
+
+
+class PasswordChangeForm(PasswordResetForm):
+    current = PasswordField(_l("Current password"), validators=[DataRequired()],
+                            render_kw={"autocomplete": "current-password"})
+
+
+class PasswordResetRequestForm(FlaskForm):
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), Length(max=254)],
+                       render_kw={"autocomplete": "username"})
 
 
 class NeedForm(FlaskForm):

@@ -19,7 +19,7 @@ from ..services import impact as impact_service
 from ..services import needs as need_service
 from ..services.photos import STORED_NAME
 from . import aggregates
-from .caching import public_page
+from .caching import no_store, public_page
 from .charts import columns, horizontal_bars
 from .impact_forms import PeriodForm
 from .lazy import expire_due_needs
@@ -109,6 +109,6 @@ def photo(name: str):
     response = send_from_directory(upload_folder(), name, mimetype=item.content_type)
     response.headers["Content-Disposition"] = "inline"
     if not item.report.is_published:
-        response.headers["Cache-Control"] = "private, no-store"
+        no_store(response)
     return response
 

@@ -6,13 +6,13 @@ address (KINDCITY_BASE_URL), so links are absolute and the words are in the site
 """
 from __future__ import annotations
 
-from flask import url_for
 from flask_babel import gettext as _
 
 from .. import mail
 from ..i18n import format_day, format_won
 from ..services.recurring import Instalment
 from ..services.reference import current_district
+from .links import site_url
 
 
 def frequency_text(frequency: str) -> str:
@@ -21,7 +21,7 @@ def frequency_text(frequency: str) -> str:
 
 def _detail_url(kind: str, pledge_id: int) -> str:
     endpoint = "donor.offer_detail" if kind == "match" else "donor.pooled_detail"
-    return url_for(endpoint, pledge_id=pledge_id, _external=True)
+    return site_url(endpoint, pledge_id=pledge_id)
 
 
 def _how_to_transfer(amount: int, reference: str) -> str:

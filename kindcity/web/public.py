@@ -63,12 +63,11 @@ def filters_from_args(args, per_page: int) -> need_service.NeedFilters:
 def home():
     expire_due_needs()
     today = seoul_today()
-    def top(sort: str, n: int = 3):
-        return need_service.search_public_needs(need_service.NeedFilters(sort=sort, per_page=n), today,
-                                                with_total=False)[0]
-    urgent, newest = top("deadline"), top("newest")
+    def top3(sort: str, **narrowed):
+        return need_service.search_public_needs(need_service.NeedFilters(sort=sort, per_page=3, **narrowed),
+                                                today, with_total=False)[0]
     # "Nearly funded" lists only needs someone has already given to: a need at 0% is not nearly funded.
-    nearly = [n for n in top("nearly_funded", 6) if n.confirmed + n.reserved > 0][:3]
+    urgent, nearly, newest = top3("deadline"), top3("nearly_funded", given_to=True), top3("newest")
     return render_template("public/home.html", urgent=urgent, nearly=nearly, newest=newest,
                            totals=need_service.district_totals())
 

@@ -25,6 +25,7 @@ from ..services import referrals as referral_service
 from ..services.reference import reference_lists
 from ..services.referrals import ReferralError, ReferralRequest
 from .access import client_address
+from .caching import no_store
 from .messages import message_for
 from .public import bp
 from .referral_mail import notify_urgent
@@ -59,9 +60,8 @@ class ReferralLookupForm(FlaskForm):
 
 def _no_store(response):
     """A page with a receipt code or a resident's words: no cache keeps it, no search engine lists it."""
-    response.headers["Cache-Control"] = "no-store"
     response.headers["X-Robots-Tag"] = "noindex"
-    return response
+    return no_store(response)
 
 
 def _render_form(form: ReferralForm, status: int = 200, problem: str | None = None):

@@ -10,26 +10,14 @@ from __future__ import annotations
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import select
 
 from .. import mail
 from ..domain.referrals import Urgency
-from ..extensions import db
-from ..models import Centre, Referral, Role, User
+from ..models import Referral
+from ..services import referrals as referral_service
 from .links import site_url
 
 STAFF_LOCALE = "ko"
-
-
-def urgent_recipients(referral: Referral) -> list[User]:
-    """The active staff members of the referral's centre; the district office's when the centre has
-    none (an urgent referral must reach someone)."""
-    staff = select(User).where(User.role == Role.STAFF, User.active.is_(True)).order_by(User.id)
-    people = list(db.session.scalars(staff.where(User.centre_id == referral.centre_id)))
-    if not people:
-        people = list(db.session.scalars(staff.join(Centre, Centre.id == User.centre_id)
-                                         .where(Centre.is_district_office.is_(True))))
-    return people
 
 
 def notify_urgent(referral: Referral) -> int:
@@ -38,7 +26,7 @@ def notify_urgent(referral: Referral) -> int:
     Returns how many mails were sent."""
     if referral.urgency != Urgency.URGENT:
         return 0
-    recipients = urgent_recipients(referral)
+    recipients = referral_service.urgent_recipients(referral)
     if not recipients:
         current_app.logger.warning("urgent referral %s: neither its centre %s nor the district office has "
                                    "active staff to tell",

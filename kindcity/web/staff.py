@@ -78,8 +78,8 @@ def new_need():
         form.receiving_org.data = district.receiving_org_ko if district else ""
         # A need posted from a referral (?dong=<code>) starts in the referral's dong; otherwise in the
         # staff member's own centre's dong.
-        asked = db.session.scalar(select(Dong.id).where(Dong.code == request.args.get("dong", "")))
-        if asked is not None:
+        asked = request.args.get("dong") and db.session.scalar(select(Dong.id).where(Dong.code == request.args["dong"]))
+        if asked:
             form.dong_id.data = asked
         elif current_user.centre and current_user.centre.dong_id:
             form.dong_id.data = current_user.centre.dong_id

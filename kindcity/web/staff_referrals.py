@@ -20,6 +20,7 @@ from ..models import Referral
 from ..services import NotFound, ServiceError
 from ..services import referrals as referral_service
 from .access import current_actor
+from .caching import no_store
 from .actions import attempt
 from .staff import bp
 
@@ -73,29 +74,21 @@ def _back(referral_id: int):
     return redirect(url_for("staff.referral", referral_id=referral_id), 303)
 
 
-def _not_stored(response):
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
 @bp.get("/referrals")
 def referrals():
     closed = request.args.get("closed") == "1"
     rows = referral_service.queue(current_user, closed=closed)
-    return _not_stored(make_response(render_template("staff/referrals.html", rows=rows, closed=closed,
+    return no_store(make_response(render_template("staff/referrals.html", rows=rows, closed=closed,
                                                      labels=LABELS)))
 
 
 @bp.get("/referrals/<int:referral_id>")
 def referral(referral_id: int):
     item = _referral_or_404(referral_id)
-    actions = [action.value for action in allowed_actions(item.status)]
-    if item.assignee_id == current_user.id:
-        actions = [action for action in actions if action != ReferralAction.TAKE_UP]  # already theirs
-    if item.purged_at is not None:
-        actions = []  # its words are erased: the service refuses any further step
+    actions = [action.value for action in allowed_actions(item.status, is_assignee=item.assignee_id == current_user.id,
+                                                          purged=item.purged_at is not None)]
     forms = {action: _action_form(action) for action in actions}
-    return _not_stored(make_response(render_template(
+    return no_store(make_response(render_template(
         "staff/referral.html", referral=item, actions=actions, forms=forms, note_form=ReferralNoteForm(),
         labels=LABELS)))
 

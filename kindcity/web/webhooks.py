@@ -43,8 +43,7 @@ def stripe_events():
         db.session.rollback()
         current_app.logger.error("stripe event %s (%s) unreadable: %s", notice.id, notice.type, error)
         return jsonify(received=True, event=notice.id, outcome="unreadable"), 200
-    if result.pledge_id is not None and not result.duplicate:
-        send_card_refunds(current_app, provider, pledge_ids=[result.pledge_id])
+    # Card money this event left owing goes back after the response (kindcity/web/__init__.py).
     return jsonify(received=True, event=notice.id, outcome=result.outcome), 200
 
 

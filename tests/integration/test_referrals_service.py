@@ -7,7 +7,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from kindcity.domain.referrals import ReferralInputError, ReferralStatus, ReferralTransitionNotAllowed
+from kindcity.domain.referrals import (ReferralInputError, ReferralRuleError, ReferralStatus,
+                                       ReferralTransitionNotAllowed)
 from kindcity.domain.time import utcnow
 from kindcity.models import AuditEntry, Centre, Referral, ReferralNote
 from kindcity.services import Actor, NotFound
@@ -118,9 +119,10 @@ def test_closed_referrals_lose_their_words_after_the_retention_period(session):
     assert session.scalars(select(ReferralNote.text).where(ReferralNote.referral_id == erased.id)).all() == [None]
     assert session.get(Referral, kept.id).situation == SITUATION
     assert session.get(Referral, still_open.id).situation == SITUATION
-    with pytest.raises(service.ReferralError):
+    with pytest.raises(ReferralRuleError) as refused:
         service.add_note(Actor(staff), erased.id, "추가 메모")
-    with pytest.raises(service.ReferralError) as refused:  # nor reopened: a later note would never be erased
+    assert refused.value.code == "referral_purged"
+    with pytest.raises(ReferralRuleError) as refused:  # nor reopened: a later note would never be erased
         service.act(Actor(staff), erased.id, "reopen", note="다시 봅니다")
     assert refused.value.code == "referral_purged"
 
@@ -136,3 +138,16 @@ def test_the_purge_command_erases_and_says_how_many(app, session):
     assert result.exit_code == 0 and f"1 referral(s) closed 180 or more days ago erased: {referral.id}" in result.output
     session.expire_all()
     assert session.get(Referral, referral.id).situation is None
+
+
+def test_the_senders_address_is_kept_only_as_long_as_the_limit_needs_it(session):
+    old, fresh = _send(address="198.51.100.1"), _send(address="198.51.100.2")
+    old.created_at = utcnow() - timedelta(days=2)
+    session.commit()
+    service.purge_closed(180)
+    session.commit()
+    session.expire_all()
+    assert (session.get(Referral, old.id).address, session.get(Referral, fresh.id).address) == ("", "198.51.100.2")
+    assert session.get(Referral, old.id).situation == SITUATION  # open: its words stay
+    addresses = session.scalars(select(AuditEntry.address).where(AuditEntry.action == "referral.receive")).all()
+    assert addresses == [None, None]  # the audit log, which staff read, never held them

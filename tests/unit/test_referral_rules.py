@@ -60,7 +60,20 @@ def test_receipt_codes_are_long_unambiguous_and_read_back_however_typed():
     assert r.normalise_code(" rf23 45abcd ") == "RF2345ABCD"
 
 
-def test_words_are_erased_only_after_the_retention_period_of_a_closed_referral():
-    assert r.purge_due(NOW - timedelta(days=180), NOW, 180)
-    assert not r.purge_due(NOW - timedelta(days=179, hours=23), NOW, 180)
-    assert not r.purge_due(None, NOW, 180)  # never closed: kept while staff work on it
+def test_words_are_erased_once_closed_for_the_retention_period():
+    assert r.purge_cutoff(NOW, 180) == NOW - timedelta(days=180)
+
+
+def test_a_purged_referral_or_ones_own_takes_no_further_step():
+    assert r.allowed_actions("closed", purged=True) == []
+    assert r.allowed_actions("in_review", is_assignee=True) == [r.ReferralAction.CLOSE]
+    assert r.check_action("in_review", "take_up", is_assignee=False, purged=False) == "in_review"  # taking over
+    with pytest.raises(r.ReferralRuleError) as refused:
+        r.check_action("in_review", "take_up", is_assignee=True, purged=False)
+    assert refused.value.code == "referral_transition_not_allowed"
+    with pytest.raises(r.ReferralRuleError) as refused:
+        r.check_action("closed", "reopen", is_assignee=False, purged=True)
+    assert refused.value.code == "referral_purged"
+    with pytest.raises(r.ReferralRuleError) as refused:
+        r.check_action("new", "delete", is_assignee=False, purged=False)
+    assert refused.value.code == "referral_action_unknown"

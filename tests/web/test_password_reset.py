@@ -67,7 +67,7 @@ def test_a_donor_sets_a_new_password_from_the_link_in_the_mail(app, client, sess
     assert link.startswith("http://kindcity.test/account/reset/")
 
     form = client.get(_path(link))
-    assert form.status_code == 200 and form.headers["Cache-Control"] == "no-store"
+    assert form.status_code == 200 and form.headers["Cache-Control"] == "private, no-store"
     response = client.post(_path(link), data={"new": NEW, "confirm": NEW})
     assert response.status_code == 303 and response.headers["Location"].endswith("/me/")
     assert client.get("/me/").status_code == 200  # logged in

@@ -50,7 +50,7 @@ def test_the_form_is_in_korean_by_default_with_the_emergency_note_and_the_consen
     response = client.get("/refer")
     page = _text(response)
     assert response.status_code == 200 and '<html lang="ko">' in page
-    assert response.headers["Cache-Control"] == "no-store"
+    assert response.headers["Cache-Control"] == "private, no-store"
     assert 'href="tel:119"' in page and 'href="tel:112"' in page
     assert page.index('href="tel:119"') < page.index("<form method=\"post\"")  # the emergency note comes first
     assert '<option value="hwajeong1">화정1동</option>' in page and '<option value="yang">양동</option>' in page
@@ -96,7 +96,7 @@ def test_a_referral_goes_to_the_dongs_centre_and_the_receipt_shows_its_code_and_
 
     receipt = client.get(response.headers["Location"])
     page = _text(receipt)
-    assert receipt.status_code == 200 and receipt.headers["Cache-Control"] == "no-store"
+    assert receipt.status_code == 200 and receipt.headers["Cache-Control"] == "private, no-store"
     assert f'<strong class="reference">{referral.code}</strong>' in page
     assert "Thank you. What you told us has been sent to the welfare staff." in page
     assert "Please keep this code" in page
@@ -128,7 +128,7 @@ def test_each_bad_input_is_named_on_its_field_and_nothing_is_written(client, ses
     audited = _received(session)
     response = _send(client, **changes)
     page = _text(response)
-    assert response.status_code == 200 and response.headers["Cache-Control"] == "no-store"
+    assert response.status_code == 200 and response.headers["Cache-Control"] == "private, no-store"
     assert _error_on(page, field) == message
     assert page.count('class="error"') == 1  # on that field only
     assert _count(session) == 0 and _received(session) == audited
@@ -143,7 +143,7 @@ def test_the_limit_per_address_answers_429_and_writes_nothing(client, session, a
     audited = _received(session)
     refused = _send(client, address="198.51.100.7")
     page = _text(refused)
-    assert refused.status_code == 429 and refused.headers["Cache-Control"] == "no-store"
+    assert refused.status_code == 429 and refused.headers["Cache-Control"] == "private, no-store"
     assert "Too many referrals were sent from here. Please wait 60 minutes" in page and 'role="alert"' in page
     assert SITUATION in page  # nothing typed is lost
     assert _count(session) == 3 and _received(session) == audited
@@ -168,7 +168,7 @@ def test_the_receipt_never_shows_the_words_the_outcome_or_the_notes_whatever_sta
     session.commit()
     response = client.get(f"/refer/{code}?lang=en")
     page = _text(response)
-    assert response.status_code == 200 and response.headers["Cache-Control"] == "no-store"
+    assert response.status_code == 200 and response.headers["Cache-Control"] == "private, no-store"
     assert "<dd>Closed</dd>" in page and "we do not show what was found or done" in page
     for secret in (SITUATION, "Ssangchon", CONTACT, "2468", "Visited on Tuesday", "livelihood", "daughter",
                    "supported", "Linked to support", staff.display_name):
@@ -186,7 +186,7 @@ def test_a_code_is_found_however_it_is_typed_and_an_unknown_one_is_404(client, s
     form = client.get("/refer/status?lang=en")
     assert form.status_code == 200 and 'name="code"' in _text(form)
     missing = client.get("/refer/status", query_string={"code": "RFZZZZZZZZ", "lang": "en"})
-    assert missing.status_code == 404 and missing.headers["Cache-Control"] == "no-store"
+    assert missing.status_code == 404 and missing.headers["Cache-Control"] == "private, no-store"
     assert _error_on(_text(missing), "code") == "No referral has this code. Please check it and try again."
     unknown = client.get("/refer/RFZZZZZZZZ?lang=en")
     assert unknown.status_code == 404 and "Page not found" in _text(unknown)

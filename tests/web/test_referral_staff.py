@@ -376,3 +376,38 @@ def test_a_need_posted_from_a_referral_starts_in_its_dong(client, session):
     yang = session.scalar(select(Dong.id).where(Dong.code == "yang"))
     assert re.search(rf'<option selected value="{yang}">|<option value="{yang}" selected>', form)
     assert SITUATION not in form  # only the dong travels, never the words
+
+
+def test_the_queue_and_a_referral_page_cost_the_same_queries_however_many_rows(client, session):
+    """Every row in another dong, taken up by another colleague, every note by another author: what the
+    pages read per row must come with the rows, not one query each."""
+    from tests.web.test_query_counts import counting
+
+    viewer = f.user("staff", centre_code="district-welfare")  # sees every centre's referrals
+    session.commit()
+    _english(client, viewer)
+
+    def cost(path):
+        client.get(path)  # warm: login, language
+        with counting() as statements:
+            assert client.get(path).status_code == 200
+        return len(statements)
+
+    def colleague():
+        person = f.user("staff", centre_code="district-welfare")
+        session.commit()
+        return person
+
+    first = _send()
+    session.commit()
+    service.act(Actor(colleague()), first.id, "take_up", note="메모 1")
+    session.commit()
+    few_queue, few_page = cost("/staff/referrals"), cost(f"/staff/referrals/{first.id}")
+    for n, dong in enumerate(("yang", "nongseong1", "nongseong2", "gwangcheon", "yudeok", "chipyeong", "sangmu1")):
+        other = _send(dong=dong, urgency="normal" if n % 2 else "urgent")
+        session.commit()
+        service.act(Actor(colleague()), other.id, "take_up")
+        service.add_note(Actor(colleague()), first.id, f"메모 {n + 2}")
+        session.commit()
+    assert cost("/staff/referrals") == few_queue  # not one query per row (dong, assignee)
+    assert cost(f"/staff/referrals/{first.id}") == few_page  # not one query per note (author)
