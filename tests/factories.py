@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import itertools
 from datetime import date, timedelta
+from pathlib import Path
 
 from sqlalchemy import select
 
@@ -65,3 +66,9 @@ def login(client, person: User, password: str = PASSWORD):
     response = client.post("/account/login", data={"email": person.email, "password": password})
     assert response.status_code == 302, response.get_data(as_text=True)[:500]
     return response
+
+
+def outbox(app) -> set[Path]:
+    """The mail the app has written so far (the outbox folder, without SMTP)."""
+    folder = Path(app.config["KINDCITY_OUTBOX"])
+    return set(folder.glob("*.eml")) if folder.exists() else set()

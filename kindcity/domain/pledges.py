@@ -113,6 +113,11 @@ REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
 REFERENCE_LENGTH = 6
 
 
+def donor_may_cancel(status: str, paid: int) -> bool:
+    """A donor may withdraw a pledge that still holds its share and has no money on it yet."""
+    return status in HOLDING and not paid
+
+
 def new_reference(randbelow=secrets.randbelow, *, prefix: str = "KC", length: int = REFERENCE_LENGTH) -> str:
     """A short code for the bank transfer memo (입금자명/메모), e.g. 'KC7Q2MXA'; other codes people read
     out or type (a referral's receipt) take their own prefix and length from the same alphabet."""

@@ -11,7 +11,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from .. import mail, payments
-from ..domain.pledges import HOLDING, PledgeRuleError
+from ..domain.pledges import PledgeRuleError, donor_may_cancel
 from ..domain.time import SEOUL, seoul_today
 from ..extensions import db
 from ..models import LedgerTransaction, Need, Pledge
@@ -105,14 +105,14 @@ def pledge_detail(pledge_id: int):
     journal = db.session.scalars(select(LedgerTransaction).where(LedgerTransaction.pledge_id == pledge.id)
                                  .order_by(LedgerTransaction.id)).all()
     return render_template("donor/pledge.html", pledge=pledge, journal=journal, district=current_district(),
-                           cancellable=pledge.status in HOLDING and not pledge.paid, form=ConfirmForm())
+                           cancellable=donor_may_cancel(pledge.status, pledge.paid), form=ConfirmForm())
 
 
 @bp.get("/pledges/<int:pledge_id>/cancel")
 def cancel_confirm(pledge_id: int):
     """One question before the pledge is cancelled: a stray tap on a phone must not undo a gift."""
     pledge = _own_pledge(pledge_id)
-    if pledge.status not in HOLDING or pledge.paid:
+    if not donor_may_cancel(pledge.status, pledge.paid):
         return redirect(url_for("donor.pledge_detail", pledge_id=pledge_id))
     back = url_for("donor.pledge_detail", pledge_id=pledge_id)
     return render_template(

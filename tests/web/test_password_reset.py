@@ -19,17 +19,12 @@ from tests import factories as f
 NEW = "a-brand-new-password"
 
 
-def _outbox(app) -> set[Path]:
-    folder = Path(app.config["KINDCITY_OUTBOX"])
-    return set(folder.glob("*.eml")) if folder.exists() else set()
-
-
 def _ask(client, address: str, lang: str = "en", **kwargs):
     return client.post(f"/account/reset?lang={lang}", data={"email": address}, **kwargs)
 
 
 def _mail_since(app, before: set[Path]):
-    [path] = _outbox(app) - before
+    [path] = f.outbox(app) - before
     return email.message_from_bytes(path.read_bytes(), policy=policy.default)
 
 
@@ -56,7 +51,7 @@ def test_a_donor_sets_a_new_password_from_the_link_in_the_mail(app, client, sess
     session.commit()
     elsewhere = app.test_client()
     f.login(elsewhere, donor)  # logged in on another device
-    before = _outbox(app)
+    before = f.outbox(app)
     response = _ask(client, donor.email.upper())  # as typed, in capitals
     assert response.status_code == 303 and response.headers["Location"].endswith("/account/login")
     assert f"If an account uses {donor.email.upper()}, we have sent it a link" in _text(client.get("/account/login"))
@@ -90,12 +85,12 @@ def test_the_answer_is_the_same_whether_or_not_the_address_has_an_account(app, c
     session.commit()
     answers = []
     for address in (donor.email, "nobody@kindcity.example", inactive.email):
-        before = _outbox(app)
+        before = f.outbox(app)
         response = _ask(client, address)
         flashed = _text(client.get("/account/login")).replace(address, "ADDRESS")
         answers.append((response.status_code, response.headers["Location"],
                         re.search(r"If an account uses ADDRESS[^<]*", flashed).group(0)))
-        sent = _outbox(app) - before
+        sent = f.outbox(app) - before
         assert len(sent) == (1 if address == donor.email else 0)
     assert answers[0] == answers[1] == answers[2]
     assert session.scalar(select(func.count()).select_from(PasswordResetRequest)) == 3  # every request counts
@@ -104,7 +99,7 @@ def test_the_answer_is_the_same_whether_or_not_the_address_has_an_account(app, c
 def test_the_mail_is_in_korean_for_a_korean_visitor(app, client, session):
     donor = f.user("donor", name="김영호")
     session.commit()
-    before = _outbox(app)
+    before = f.outbox(app)
     _ask(client, donor.email, lang="ko")
     message = _mail_since(app, before)
     assert message["Subject"] == "[kindcity] 새 비밀번호 정하기"
@@ -115,7 +110,7 @@ def test_the_link_points_at_the_configured_site_whatever_the_host_header(app, cl
     monkeypatch.setitem(app.config, "KINDCITY_BASE_URL", "https://kindcity.seogu.go.kr/")
     donor = f.user("donor")
     session.commit()
-    before = _outbox(app)
+    before = f.outbox(app)
     _ask(client, donor.email, headers={"Host": "evil.example"})
     assert _link(_mail_since(app, before)).startswith("https://kindcity.seogu.go.kr/account/reset/")
 
@@ -123,7 +118,7 @@ def test_the_link_points_at_the_configured_site_whatever_the_host_header(app, cl
 def test_a_link_expires_after_the_configured_minutes(app, client, session):
     donor = f.user("donor")
     session.commit()
-    before = _outbox(app)
+    before = f.outbox(app)
     _ask(client, donor.email)
     path = _path(_link(_mail_since(app, before)))
     with time_machine.travel(utcnow() + timedelta(minutes=61), tick=False):
@@ -136,7 +131,7 @@ def test_a_link_expires_after_the_configured_minutes(app, client, session):
 def test_an_altered_link_or_one_sent_before_a_password_change_does_not_work(app, client, session):
     donor = f.user("donor")
     session.commit()
-    before = _outbox(app)
+    before = f.outbox(app)
     _ask(client, donor.email)
     path = _path(_link(_mail_since(app, before)))
     altered = path[:-3] + ("AAA" if not path.endswith("AAA") else "BBB")
@@ -154,7 +149,7 @@ def test_an_altered_link_or_one_sent_before_a_password_change_does_not_work(app,
 def test_a_short_or_mismatched_password_is_refused_and_nothing_changes(app, client, session):
     donor = f.user("donor")
     session.commit()
-    before = _outbox(app)
+    before = f.outbox(app)
     _ask(client, donor.email)
     path = _path(_link(_mail_since(app, before)))
     short = client.post(path + "?lang=en", data={"new": "short", "confirm": "short"})
@@ -171,12 +166,12 @@ def test_a_short_or_mismatched_password_is_refused_and_nothing_changes(app, clie
 def test_too_many_requests_are_refused_per_email_and_per_address(app, client, session):
     donor = f.user("donor")
     session.commit()
-    before = _outbox(app)
+    before = f.outbox(app)
     for _ in range(3):
         assert _ask(client, donor.email).status_code == 303
     refused = _ask(client, donor.email)
     assert refused.status_code == 429 and "Too many reset links were asked for" in _text(refused)
-    assert len(_outbox(app) - before) == 3
+    assert len(f.outbox(app) - before) == 3
     with time_machine.travel(utcnow() + timedelta(minutes=61), tick=False):
         assert _ask(client, donor.email).status_code == 303  # an hour later, again
     elsewhere = {"REMOTE_ADDR": "203.0.113.7"}

@@ -11,7 +11,6 @@ import html
 import io
 import re
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -46,11 +45,6 @@ def _pledge(client, need, amount="100,000원", **extra):
 
 def _only_pledge(session, donor) -> Pledge:
     return session.scalars(select(Pledge).where(Pledge.donor_id == donor.id)).one()
-
-
-def _outbox(app) -> set[Path]:
-    folder = Path(app.config["KINDCITY_OUTBOX"])
-    return set(folder.glob("*.eml")) if folder.exists() else set()
 
 
 def _staff_client(app, staff):
@@ -99,7 +93,7 @@ def test_donor_pledges_and_sees_how_to_pay(app, client, session, scene):
     f.login(client, donor)
     form = client.get(f"/me/needs/{need.id}/pledge?lang=en")
     assert form.status_code == 200 and "Still needed" in _text(form)
-    before = _outbox(app)
+    before = f.outbox(app)
 
     response = _pledge(client, need, "100,000원", on_cancel="pool")
     assert response.status_code == 302
@@ -120,7 +114,7 @@ def test_donor_pledges_and_sees_how_to_pay(app, client, session, scene):
     session.refresh(need)
     assert (need.reserved, need.confirmed, need.gap) == (100_000, 0, 900_000)
 
-    [mail_file] = _outbox(app) - before
+    [mail_file] = f.outbox(app) - before
     message = email.message_from_bytes(mail_file.read_bytes(), policy=email.policy.default)
     body = message.get_body(("plain",)).get_content()
     assert message["To"] == donor.email

@@ -7,7 +7,6 @@ import email
 import email.policy
 import html
 import re
-from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -44,11 +43,6 @@ def _queue_link(response) -> str:
     found = re.search(r'<a href="/staff/referrals">(.*?)</a>', response.get_data(as_text=True), re.DOTALL)
     assert found, "no link to the referral queue"
     return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", found.group(1))).split())
-
-
-def _outbox(app) -> set[Path]:
-    folder = Path(app.config["KINDCITY_OUTBOX"])
-    return set(folder.glob("*.eml")) if folder.exists() else set()
 
 
 def _act(client, referral, action, **fields):
@@ -288,10 +282,10 @@ def test_an_urgent_referral_mails_each_active_staff_member_of_its_centre(app, se
     f.user("admin")
     referral = _send(urgency="urgent")
     session.commit()
-    before = _outbox(app)
+    before = f.outbox(app)
     with app.test_request_context("/?lang=en"):  # the resident read the site in English; staff read Korean
         assert notify_urgent(referral) == 2
-    sent = _outbox(app) - before
+    sent = f.outbox(app) - before
     assert len(sent) == 2
     messages = [email.message_from_bytes(path.read_bytes(), policy=email.policy.default) for path in sent]
     assert sorted(m["To"] for m in messages) == sorted(p.email for p in ours)
@@ -310,10 +304,10 @@ def test_an_urgent_referral_reaches_the_district_office_when_its_centre_has_nobo
     f.user("staff", centre_code="centre-yang")
     referral = _send(urgency="urgent")
     session.commit()
-    before = _outbox(app)
+    before = f.outbox(app)
     with app.test_request_context("/"):
         assert notify_urgent(referral) == 1
-    [sent] = _outbox(app) - before
+    [sent] = f.outbox(app) - before
     message = email.message_from_bytes(sent.read_bytes(), policy=email.policy.default)
     assert message["To"] == district.email and SITUATION not in message.get_content()
 
@@ -322,10 +316,10 @@ def test_a_normal_referral_sends_no_mail(app, session):
     f.user("staff", centre_code="centre-hwajeong1")
     referral = _send(urgency="normal")
     session.commit()
-    before = _outbox(app)
+    before = f.outbox(app)
     with app.test_request_context("/"):
         assert notify_urgent(referral) == 0
-    assert _outbox(app) == before
+    assert f.outbox(app) == before
 
 
 def test_the_audit_log_names_referral_steps_in_words_without_the_words_of_the_referral(client, session):
