@@ -7,6 +7,8 @@ referral answers 404 here, on its page and on its forms alike.
 """
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask import abort, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -16,6 +18,7 @@ from wtforms import SelectField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 
 from ..domain.referrals import Outcome, ReferralAction, ReferralRuleError, allowed_actions
+from ..domain.time import utcnow
 from ..models import Referral
 from ..services import NotFound, ServiceError
 from ..services import referrals as referral_service
@@ -78,8 +81,9 @@ def _back(referral_id: int):
 def referrals():
     closed = request.args.get("closed") == "1"
     rows = referral_service.queue(current_user, closed=closed)
+    year = referral_service.summary(current_user, utcnow() - timedelta(days=365))
     return no_store(make_response(render_template("staff/referrals.html", rows=rows, closed=closed,
-                                                     labels=LABELS)))
+                                                     labels=LABELS, year=year)))
 
 
 @bp.get("/referrals/<int:referral_id>")

@@ -7,6 +7,7 @@ import email
 import email.policy
 import html
 import re
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -405,3 +406,25 @@ def test_the_queue_and_a_referral_page_cost_the_same_queries_however_many_rows(c
         session.commit()
     assert cost("/staff/referrals") == few_queue  # not one query per row (dong, assignee)
     assert cost(f"/staff/referrals/{first.id}") == few_page  # not one query per note (author)
+
+
+def test_the_queue_sums_up_the_last_twelve_months_in_counts_only(client, session):
+    staff = f.user("staff", centre_code="centre-hwajeong1")
+    session.commit()
+    supported, duplicate = _send(), _send(urgency="normal")
+    _send()  # still open
+    old = _send(urgency="normal")
+    _send(dong="yang")  # another centre's: not counted here
+    session.commit()
+    for referral, outcome in ((supported, "supported"), (duplicate, "duplicate"), (old, "no_need")):
+        service.act(Actor(staff), referral.id, "close", outcome=outcome)
+    old.created_at = utcnow() - timedelta(days=400)  # before the period
+    session.commit()
+    assert service.summary(staff, utcnow() - timedelta(days=365)) == service.ReferralSummary(
+        received=3, urgent=2, still_open=1,
+        outcomes={"supported": 1, "referred_elsewhere": 0, "no_need": 0, "unreachable": 0, "duplicate": 1})
+    _english(client, staff)
+    year = _text(client.get("/staff/referrals")).split('id="year-h"', 1)[1]
+    assert "<dt>Referrals received</dt><dd>3</dd>" in year and "<dt>Urgent</dt><dd>2</dd>" in year
+    assert "<dt>Not closed yet</dt><dd>1</dd>" in year and "<dt>Linked to support</dt><dd>1</dd>" in year
+    assert SITUATION not in year
