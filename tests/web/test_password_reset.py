@@ -36,6 +36,13 @@ def _path(link: str) -> str:
     return "/account/reset/" + link.rsplit("/account/reset/", 1)[1]
 
 
+def _reset_path(app, client, donor) -> str:
+    """Ask for a link for ``donor`` and return the path of the link the mail carries."""
+    before = f.outbox(app)
+    _ask(client, donor.email)
+    return _path(_link(_mail_since(app, before)))
+
+
 def _text(response) -> str:
     return html.unescape(response.get_data(as_text=True))
 
@@ -118,9 +125,7 @@ def test_the_link_points_at_the_configured_site_whatever_the_host_header(app, cl
 def test_a_link_expires_after_the_configured_minutes(app, client, session):
     donor = f.user("donor")
     session.commit()
-    before = f.outbox(app)
-    _ask(client, donor.email)
-    path = _path(_link(_mail_since(app, before)))
+    path = _reset_path(app, client, donor)
     with time_machine.travel(utcnow() + timedelta(minutes=61), tick=False):
         response = client.post(path + "?lang=en", data={"new": NEW, "confirm": NEW})
     assert response.status_code == 400 and "This link has expired" in _text(response)
@@ -131,9 +136,7 @@ def test_a_link_expires_after_the_configured_minutes(app, client, session):
 def test_an_altered_link_or_one_sent_before_a_password_change_does_not_work(app, client, session):
     donor = f.user("donor")
     session.commit()
-    before = f.outbox(app)
-    _ask(client, donor.email)
-    path = _path(_link(_mail_since(app, before)))
+    path = _reset_path(app, client, donor)
     altered = path[:-3] + ("AAA" if not path.endswith("AAA") else "BBB")
     assert client.get(altered + "?lang=en").status_code == 400
     assert client.get("/account/reset/not-a-token?lang=en").status_code == 400
@@ -149,9 +152,7 @@ def test_an_altered_link_or_one_sent_before_a_password_change_does_not_work(app,
 def test_a_short_or_mismatched_password_is_refused_and_nothing_changes(app, client, session):
     donor = f.user("donor")
     session.commit()
-    before = f.outbox(app)
-    _ask(client, donor.email)
-    path = _path(_link(_mail_since(app, before)))
+    path = _reset_path(app, client, donor)
     short = client.post(path + "?lang=en", data={"new": "short", "confirm": "short"})
     assert short.status_code == 200 and "at least 10" in _text(short)
     mismatch = client.post(path + "?lang=en", data={"new": NEW, "confirm": NEW + "x"})
