@@ -67,11 +67,14 @@ def expire_needs():
     """Expire open needs whose deadline (Korea time) has passed. Safe to run repeatedly."""
     from .services.needs import expire_overdue
 
+    from .web.donor_mail import send_donor_notices
     from .web.webhooks import settle_card_pledges
 
     expired = expire_overdue(seoul_today())
     db.session.commit()
     settle_card_pledges()  # card pages still open close; card money owed back goes back now
+    with site_request_context():
+        send_donor_notices()  # each donor hears what happens to their gift
     click.echo(f"{len(expired)} need(s) expired" + (f": {', '.join(map(str, expired))}" if expired else "."))
 
 

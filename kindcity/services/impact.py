@@ -25,6 +25,7 @@ from ..models import (Category, Disbursement, Dong, ImpactReport, LedgerLine, Le
                       LeftoverReturn, Need, Organisation, Payment, Pledge, Refund, ReportPhoto, User)
 from ..models.types import seoul_month
 from . import Actor, Forbidden, NotFound, ServiceError
+from . import notices
 from . import photos as photo_files
 from .audit import record
 from .ledger import post
@@ -331,6 +332,7 @@ def approve_report(actor: Actor, need: Need, today: date) -> ImpactReport:
     _transition(actor, report, ReportAction.APPROVE)
     report.approved_by_id, report.published_at = user.id, utcnow()
     _set_need_status(actor, need, NeedAction.COMPLETE)
+    notices.remember(notices.IMPACT, need.id)  # its donors hear what their gift did, after the commit
     return report
 
 

@@ -14,6 +14,7 @@ from ..domain.time import utcnow
 from ..extensions import db
 from ..models import BeneficiaryGroup, Category, Dong, Need, Organisation, User
 from . import SYSTEM, Actor, Forbidden, NotFound, ServiceError
+from . import notices
 from .audit import record
 
 MIN_TARGET = 10_000
@@ -198,6 +199,7 @@ def cancel(actor: Actor, need: Need, reason: str | None) -> None:
     _transition(actor, need, NeedAction.CANCEL, reason=cleaned)
     for hook in _on_closed:
         hook(actor, need)
+    notices.remember(notices.CLOSED, need.id)  # its donors hear where their money went, after the commit
 
 
 # Later capabilities (pledges) register what must happen to money when a need closes.
@@ -228,6 +230,7 @@ def expire_overdue(today: date, actor: Actor = SYSTEM) -> list[int]:
         _transition(actor, need, NeedAction.EXPIRE)
         for hook in _on_closed:
             hook(actor, need)
+        notices.remember(notices.CLOSED, need.id)
     return [need.id for need in overdue]
 
 

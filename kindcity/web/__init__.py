@@ -47,7 +47,7 @@ def init_web(app: Flask) -> None:
     csrf.exempt(webhooks.bp)  # Stripe signs its webhooks; the signature is checked on the raw body instead
 
     app.after_request(security_headers)
-    app.after_request(_settle_card_pledges)
+    app.after_request(_after_commit)
     app.teardown_request(_rollback_on_error)
     for code in (400, 403, 404, 405, 413, 429, 500, 503):
         app.register_error_handler(code, _error_page)
@@ -75,18 +75,23 @@ def security_headers(response):
     return response
 
 
-def _settle_card_pledges(response):
-    """After the view's commit, whatever the request ended or left owing a card refund is settled with
-    the card provider: open checkout pages closed, card refunds sent. One place for every view and for
-    the lazy upkeep that public pages run (an overdue need expiring while someone reads it), the
-    matching engine ending a pooled pledge past its last day, or a webhook's money landing on an
-    ended pledge. Without card payments, or with nothing remembered, it costs nothing."""
+def _after_commit(response):
+    """After the view's commit, what the request's transactions remembered is done:
+    - pledges it ended or left owing a card refund are settled with the card provider (open checkout
+      pages closed, card refunds sent);
+    - donors of a need that closed unmet, or whose impact was published, are told by mail.
+    One place for every view and for the lazy upkeep that public pages run (an overdue need expiring
+    while someone reads it), the matching engine ending a pooled pledge past its last day, or a
+    webhook's money landing on an ended pledge. With nothing remembered it costs nothing."""
+    from ..services.notices import any_pending
     from ..services.pledges import any_to_settle
+    from .donor_mail import send_donor_notices
     from .webhooks import settle_card_pledges
 
-    if db.session.registry.has() and any_to_settle():
+    if db.session.registry.has() and (any_to_settle() or any_pending()):
         db.session.rollback()  # views commit at the edge: nothing of theirs is left open to carry along
         settle_card_pledges()
+        send_donor_notices()
     return response
 
 

@@ -1,0 +1,132 @@
+"""Donors hear by mail when a need they gave to closes unmet (where each pledge's money goes; an unpaid
+pledge must not be paid now), and when its impact is published. Sent after the commit, in Korean."""
+from __future__ import annotations
+
+import email
+import email.policy
+from datetime import timedelta
+
+from kindcity.domain.needs import NeedStatus
+from kindcity.domain.time import seoul_today, utcnow
+from kindcity.extensions import db
+from kindcity.models import Need
+from kindcity.services import Actor
+from kindcity.services import needs as need_service
+from kindcity.services import notices
+from kindcity.services import pledges as pledge_service
+from tests import factories as f
+
+TODAY = seoul_today()
+
+
+def _pledge(donor, need, amount, on_cancel, paid=True):
+    pledge = pledge_service.create_direct_pledge(Actor(donor), pledge_service.PledgeRequest(
+        need_id=need.id, amount=amount, units=None, display="anonymous", message="", on_cancel=on_cancel),
+        hold_for=timedelta(days=7))
+    if paid:
+        pledge_service.record_payment(Actor(None), pledge.id, amount, source="manual", external_id=f"t:{pledge.id}",
+                                      received_at=utcnow())
+    return pledge
+
+
+def _mails(app, before) -> dict[str, email.message.EmailMessage]:
+    messages = [email.message_from_bytes(p.read_bytes(), policy=email.policy.default)
+                for p in f.outbox(app) - before]
+    return {m["To"]: m for m in messages}
+
+
+def test_a_cancelled_need_tells_each_donor_where_their_money_goes(app, client, session):
+    staff = f.user("staff", centre_code="district-welfare")
+    need = f.need(title="학교 밖 청소년 수학여행", author=staff, target=1_000_000)
+    refunded, pooled, unpaid = f.user("donor", name="환불씨"), f.user("donor", name="기금씨"), f.user("donor")
+    other_need = f.need(target=500_000)
+    bystander = f.user("donor")
+    session.commit()
+    refund_pledge = _pledge(refunded, need, 100_000, "refund")
+    pool_pledge = _pledge(pooled, need, 50_000, "pool")
+    unpaid_pledge = _pledge(unpaid, need, 30_000, "refund", paid=False)
+    _pledge(bystander, other_need, 10_000, "refund")
+    session.commit()
+    f.login(client, staff)
+    before = f.outbox(app)
+    assert client.post(f"/staff/needs/{need.id}/cancel", data={"reason": "다른 기관에서 지원 확정"}).status_code == 303
+    mails = _mails(app, before)
+    assert set(mails) == {refunded.email, pooled.email, unpaid.email}  # not the other need's donor
+    first = mails[refunded.email]
+    assert first["Subject"] == "\"학교 밖 청소년 수학여행\" 모금이 진행되지 않습니다: 기부금 처리 안내"
+    body = first.get_content()
+    assert "환불씨 님, 안녕하세요." in body and "취소되었습니다" in body
+    assert f"{refund_pledge.reference}: 기부하신 100,000원은 선택하신 대로 돌려 드립니다." in body
+    assert f"{pool_pledge.reference}: 기부하신 50,000원은 선택하신 대로 구 나눔 기금으로 옮겨 다른 복지 수요에 쓰입니다." \
+        in mails[pooled.email].get_content()
+    assert f"{unpaid_pledge.reference}(30,000원)은 아직 입금 전이라 취소되었습니다. 입금하지 마세요." \
+        in mails[unpaid.email].get_content()
+    assert "http://kindcity.test/me/" in body
+
+
+def test_a_need_that_expires_unmet_tells_its_donors_from_the_command_and_from_a_page_read(app, client, session):
+    donors = [f.user("donor"), f.user("donor")]
+    needs = [f.need(target=500_000), f.need(target=500_000)]
+    session.commit()
+    for donor, need in zip(donors, needs):
+        _pledge(donor, need, 20_000, "pool")
+        db.session.get(Need, need.id).deadline = TODAY - timedelta(days=1)
+        session.commit()
+        before = f.outbox(app)
+        if need is needs[0]:
+            result = app.test_cli_runner().invoke(args=["expire-needs"])
+            assert result.exit_code == 0, result.output
+        else:
+            assert app.test_client().get(f"/needs/{need.id}").status_code == 200  # expires on read
+        session.expire_all()
+        assert db.session.get(Need, need.id).status == NeedStatus.EXPIRED
+        [mail] = _mails(app, before).values()
+        assert mail["To"] == donor.email and "마감일이 지나" in mail.get_content()
+
+
+def test_publishing_the_impact_tells_the_donors_who_paid(app, session):
+    from kindcity.services import impact as impact_service
+
+    author = f.user("staff")
+    need = f.need(title="암 환자 서울 병원 왕복", author=author, target=300_000)
+    payer, promiser = f.user("donor", name="준씨"), f.user("donor")
+    session.commit()
+    _pledge(payer, need, 200_000, "refund")
+    _pledge(promiser, need, 100_000, "refund")  # paid too: the need is funded
+    session.commit()
+    colleague = f.user("staff", centre_code="district-welfare")
+    impact_service.start_delivery(Actor(author), need, report_due=TODAY + timedelta(days=30), today=TODAY)
+    impact_service.record_disbursement(Actor(author), need, amount=300_000, spent_on=TODAY, description="KTX",
+                                       today=TODAY)
+    impact_service.save_report(Actor(author), need, impact_service.ReportInput(
+        units_delivered=10, beneficiaries_reached=3, delivered_from=TODAY - timedelta(days=3), delivered_to=TODAY,
+        story="세 분이 서울 병원 진료를 다녀오셨습니다."), TODAY)
+    impact_service.submit_report(Actor(author), need, TODAY)
+    impact_service.approve_report(Actor(colleague), need, TODAY)
+    session.commit()
+    before = f.outbox(app)
+    with app.test_request_context("/"):
+        from kindcity.web.donor_mail import send_donor_notices
+        assert send_donor_notices() == 2
+    mails = _mails(app, before)
+    assert set(mails) == {payer.email, promiser.email}
+    mail = mails[payer.email]
+    assert mail["Subject"] == "기부의 성과: \"암 환자 서울 병원 왕복\""
+    assert f"http://kindcity.test/needs/{need.id}/impact" in mail.get_content()
+
+
+def test_a_rolled_back_cancel_tells_nobody(app, session):
+    staff = f.user("staff", centre_code="district-welfare")
+    need = f.need(author=staff, target=500_000)
+    donor = f.user("donor")
+    session.commit()
+    _pledge(donor, need, 10_000, "refund")
+    session.commit()
+    need_service.cancel(Actor(staff), need, "취소 사유를 적습니다")
+    session.rollback()  # the cancel did not happen after all
+    assert notices.any_pending()
+    before = f.outbox(app)
+    with app.test_request_context("/"):
+        from kindcity.web.donor_mail import send_donor_notices
+        assert send_donor_notices() == 0
+    assert f.outbox(app) == before
