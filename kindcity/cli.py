@@ -67,14 +67,9 @@ def expire_needs():
     """Expire open needs whose deadline (Korea time) has passed. Safe to run repeatedly."""
     from .services.needs import expire_overdue
 
-    from .web.donor_mail import send_donor_notices
-    from .web.webhooks import settle_card_pledges
-
     expired = expire_overdue(seoul_today())
     db.session.commit()
-    settle_card_pledges()  # card pages still open close; card money owed back goes back now
-    with site_request_context():
-        send_donor_notices()  # each donor hears what happens to their gift
+    _after_commit()  # card pages still open close, card money owed back goes back, each donor hears by mail
     click.echo(f"{len(expired)} need(s) expired" + (f": {', '.join(map(str, expired))}" if expired else "."))
 
 
@@ -83,11 +78,9 @@ def release_expired():
     """Release the holds of unpaid pledges past their expiry. Safe to run repeatedly."""
     from .services.pledges import release_expired as release
 
-    from .web.webhooks import settle_card_pledges
-
     released = release()
     db.session.commit()
-    settle_card_pledges()  # a card page still open for an expired pledge closes
+    _after_commit()  # a card page still open for an expired pledge closes
     click.echo(f"{len(released)} hold(s) released" + (f": {', '.join(map(str, released))}" if released else "."))
 
 
@@ -166,7 +159,6 @@ def match(dry_run: bool):
     turned automatic application off, record it for their approval)."""
     from .services import SYSTEM
     from .services.matching import run_engine
-    from .web.webhooks import settle_card_pledges
 
     outcome = run_engine(SYSTEM, "cli", dry_run=dry_run)
     allocations = outcome.result.allocations if outcome.result else ()
@@ -177,7 +169,7 @@ def match(dry_run: bool):
         click.echo(f"Dry run: {len(allocations)} allocation(s), {outcome.proposed:,} won proposed; nothing placed.")
         return
     db.session.commit()
-    settle_card_pledges()  # pooled pledges and offers past their last day: card pages close, card refunds go
+    _after_commit()  # pooled pledges and offers past their last day: card pages close, card refunds go
     run = outcome.run
     if run.status == "pending":
         click.echo(f"Run {run.id}: {outcome.proposed:,} won proposed; automatic application is off, so it waits "
@@ -201,6 +193,15 @@ def recurring():
             send_instalment(instalment)
     click.echo(f"{len(made)} instalment(s) made"
                + (": " + ", ".join(f"{i.reference} (series {i.series_id}, #{i.period})" for i in made) if made else "."))
+
+
+def _after_commit() -> None:
+    """After a command's commit: what its transactions left (kindcity/web/after_commit.py), with links
+    in mail on the site's public address."""
+    from .web.after_commit import run_after_commit
+
+    with site_request_context():
+        run_after_commit()
 
 
 def site_request_context():

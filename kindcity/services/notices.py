@@ -1,9 +1,9 @@
 """What donors hear when something happens to a need they gave to: it closed without being met
 (cancelled by staff, or its deadline passed), or its impact report was published.
 
-The services remember the need as it happens (:func:`remember`); whoever commits hands the remembered
-needs to the mail after the commit (kindcity/web/donor_mail.py), which reads them afresh here: after a
-rollback the list may name needs that did not change after all, and they then say nothing.
+The services remember the need as it happens (:func:`remember`, kindcity/services/after_commit.py);
+after the commit the mail (kindcity/web/donor_mail.py) reads them afresh here: after a rollback the list
+may name needs that did not change after all, and they then say nothing.
 """
 from __future__ import annotations
 
@@ -14,22 +14,19 @@ from sqlalchemy import select
 from ..domain.needs import NeedStatus
 from ..extensions import db
 from ..models import Need, Pledge, User
+from . import after_commit
 
-_KEY = "kindcity.donor_notices"
+_NOTICES = "donor_notices"
 CLOSED, IMPACT = "closed", "impact"
 
 
 def remember(kind: str, need_id: int) -> None:
-    db.session.info.setdefault(_KEY, set()).add((kind, need_id))
-
-
-def any_pending() -> bool:
-    return bool(db.session.info.get(_KEY))
+    after_commit.remember(_NOTICES, (kind, need_id))
 
 
 def take() -> list[tuple[str, int]]:
     """The remembered needs, forgotten as they are handed over."""
-    return sorted(db.session.info.pop(_KEY, ()))
+    return after_commit.take(_NOTICES)
 
 
 @dataclass(frozen=True)

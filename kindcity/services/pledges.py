@@ -22,7 +22,7 @@ from ..domain.pledges import (ENDED, HOLDING, Display, OnCancel, PledgeAction, P
 from ..domain.time import seoul_today, utcnow
 from ..extensions import db
 from ..models import Need, Payment, Pledge, Refund
-from . import Actor, Forbidden, NotFound, bulk
+from . import Actor, Forbidden, NotFound, after_commit, bulk
 from . import pledge_writer as writer
 from .audit import record, record_now
 from .ledger import placed_by_pledge_on_need, post, post_many, post_now
@@ -87,24 +87,19 @@ def _set_need_status(actor: Actor, need: Need, action: NeedAction) -> None:
            after={"status": need.status, "confirmed": need.confirmed})
 
 
-_TO_SETTLE = "kindcity.pledges_to_settle"
+TO_SETTLE = "pledges_to_settle"
 
 
 def _settle_after_commit(pledge_id: int) -> None:
     """Remember a pledge that ended or now owes a refund: once the transaction is committed, a card
     provider may have to hear of it (kindcity/web/webhooks.py, settle_card_pledges)."""
-    db.session.info.setdefault(_TO_SETTLE, set()).add(pledge_id)
-
-
-def any_to_settle() -> bool:
-    """Whether this session has remembered pledges to settle (cheap: no query)."""
-    return bool(db.session.info.get(_TO_SETTLE))
+    after_commit.remember(TO_SETTLE, pledge_id)
 
 
 def pledges_to_settle() -> list[int]:
     """The pledges remembered so far, forgotten as they are handed over. Whoever acts on them reads
     their state afresh: after a rollback the list may name pledges that did not change after all."""
-    return sorted(db.session.info.pop(_TO_SETTLE, ()))
+    return after_commit.take(TO_SETTLE)
 
 
 def _set_pledge_status(pledge: Pledge, action: PledgeAction) -> None:

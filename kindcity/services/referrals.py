@@ -136,15 +136,13 @@ class ReferralSummary:
 def summary(user: User, since: datetime) -> ReferralSummary:
     """What the referrals received since ``since`` (in this staff member's scope) came to, in two grouped
     queries: counts only, which identify nobody and survive the erasing of the words."""
-    scoped = staff_scope(user, select(Referral.id)).where(Referral.created_at >= since).subquery()
-    row = db.session.execute(select(
+    in_period = Referral.created_at >= since
+    row = db.session.execute(staff_scope(user, select(
         func.count(Referral.id), func.count(Referral.id).filter(Referral.urgency == rules.Urgency.URGENT),
-        func.count(Referral.id).filter(Referral.status.in_([s.value for s in OPEN_STATUSES])))
-        .where(Referral.id.in_(select(scoped.c.id)))).one()
-    outcomes = dict(db.session.execute(
-        select(Referral.outcome, func.count(Referral.id)).where(Referral.id.in_(select(scoped.c.id)),
-                                                              Referral.outcome.is_not(None))
-        .group_by(Referral.outcome)).all())
+        func.count(Referral.id).filter(Referral.status.in_([s.value for s in OPEN_STATUSES])))).where(in_period)).one()
+    outcomes = dict(db.session.execute(staff_scope(user, select(Referral.outcome, func.count(Referral.id)))
+                                       .where(in_period, Referral.outcome.is_not(None))
+                                       .group_by(Referral.outcome)).all())
     return ReferralSummary(row[0], row[1], row[2], {o.value: outcomes.get(o.value, 0) for o in rules.Outcome})
 
 

@@ -76,22 +76,16 @@ def security_headers(response):
 
 
 def _after_commit(response):
-    """After the view's commit, what the request's transactions remembered is done:
-    - pledges it ended or left owing a card refund are settled with the card provider (open checkout
-      pages closed, card refunds sent);
-    - donors of a need that closed unmet, or whose impact was published, are told by mail.
-    One place for every view and for the lazy upkeep that public pages run (an overdue need expiring
-    while someone reads it), the matching engine ending a pooled pledge past its last day, or a
-    webhook's money landing on an ended pledge. With nothing remembered it costs nothing."""
-    from ..services.notices import any_pending
-    from ..services.pledges import any_to_settle
-    from .donor_mail import send_donor_notices
-    from .webhooks import settle_card_pledges
+    """After the view's commit, what the request's transactions remembered is done (kindcity/web/
+    after_commit.py). One place for every view and for the lazy upkeep that public pages run (an
+    overdue need expiring while someone reads it), the matching engine ending a pooled pledge past its
+    last day, or a webhook's money landing on an ended pledge. With nothing remembered it costs nothing."""
+    from ..services.after_commit import any_remembered
+    from .after_commit import run_after_commit
 
-    if db.session.registry.has() and (any_to_settle() or any_pending()):
+    if db.session.registry.has() and any_remembered():
         db.session.rollback()  # views commit at the edge: nothing of theirs is left open to carry along
-        settle_card_pledges()
-        send_donor_notices()
+        run_after_commit()
     return response
 
 

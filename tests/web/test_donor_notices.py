@@ -12,7 +12,7 @@ from kindcity.extensions import db
 from kindcity.models import Need
 from kindcity.services import Actor
 from kindcity.services import needs as need_service
-from kindcity.services import notices
+from kindcity.services import after_commit
 from kindcity.services import pledges as pledge_service
 from tests import factories as f
 
@@ -124,7 +124,7 @@ def test_a_rolled_back_cancel_tells_nobody(app, session):
     session.commit()
     need_service.cancel(Actor(staff), need, "취소 사유를 적습니다")
     session.rollback()  # the cancel did not happen after all
-    assert notices.any_pending()
+    assert after_commit.any_remembered()  # remembered, though the cancel did not stand
     before = f.outbox(app)
     with app.test_request_context("/"):
         from kindcity.web.donor_mail import send_donor_notices
