@@ -59,6 +59,15 @@ def load_config(instance_path: str, environ: Mapping[str, str] | None = None) ->
         "KINDCITY_STRIPE_ACCOUNT": env.get("KINDCITY_STRIPE_ACCOUNT", ""),
         "KINDCITY_STRIPE_API_BASE": env.get("KINDCITY_STRIPE_API_BASE", ""),
         "KINDCITY_STRIPE_NETWORK_RETRIES": int(env.get("KINDCITY_STRIPE_NETWORK_RETRIES", "2")),
+        # Korean rails (docs/payments.md): PortOne when its API secret is set, else the demo (not in production).
+        "KINDCITY_PORTONE_STORE_ID": env.get("KINDCITY_PORTONE_STORE_ID", ""),
+        "KINDCITY_PORTONE_API_SECRET": env.get("KINDCITY_PORTONE_API_SECRET", ""),
+        "KINDCITY_PORTONE_WEBHOOK_SECRET": env.get("KINDCITY_PORTONE_WEBHOOK_SECRET", ""),
+        "KINDCITY_PORTONE_CHANNEL_CARD": env.get("KINDCITY_PORTONE_CHANNEL_CARD", ""),
+        "KINDCITY_PORTONE_CHANNEL_EASY_PAY": env.get("KINDCITY_PORTONE_CHANNEL_EASY_PAY", ""),
+        "KINDCITY_PORTONE_CHANNEL_VIRTUAL_ACCOUNT": env.get("KINDCITY_PORTONE_CHANNEL_VIRTUAL_ACCOUNT", ""),
+        "KINDCITY_PORTONE_VIRTUAL_ACCOUNT_HOURS": int(env.get("KINDCITY_PORTONE_VIRTUAL_ACCOUNT_HOURS", "72")),
+        "KINDCITY_PORTONE_API_BASE": env.get("KINDCITY_PORTONE_API_BASE", ""),
         "KINDCITY_CARD_HOLD_MINUTES": int(env.get("KINDCITY_CARD_HOLD_MINUTES", "30")),
         "KINDCITY_PAGE_SIZE": int(env.get("KINDCITY_PAGE_SIZE", "12")),
         # Rendered public pages kept per worker for anonymous visitors (kindcity/web/caching.py); 0 turns it off.
@@ -108,6 +117,7 @@ def check_config(cfg: Mapping[str, Any]) -> None:
             # Links in mail (password resets above all) must never follow a request's Host header.
             raise ConfigError("KINDCITY_BASE_URL must be set to the site's public address (https://...) in production")
     check_card_config(cfg)
+    check_portone_config(cfg)
 
 
 def check_card_config(cfg: Mapping[str, Any]) -> None:
@@ -120,3 +130,24 @@ def check_card_config(cfg: Mapping[str, Any]) -> None:
             raise ConfigError("KINDCITY_STRIPE_WEBHOOK_SECRET must be set when Stripe is used in production")
         if cfg.get("KINDCITY_STRIPE_API_BASE"):
             raise ConfigError("KINDCITY_STRIPE_API_BASE is for tests only; leave it empty in production")
+
+
+PORTONE_SETTINGS = ("KINDCITY_PORTONE_STORE_ID", "KINDCITY_PORTONE_API_SECRET", "KINDCITY_PORTONE_WEBHOOK_SECRET")
+PORTONE_CHANNELS = ("KINDCITY_PORTONE_CHANNEL_CARD", "KINDCITY_PORTONE_CHANNEL_EASY_PAY",
+                    "KINDCITY_PORTONE_CHANNEL_VIRTUAL_ACCOUNT")
+
+
+def check_portone_config(cfg: Mapping[str, Any]) -> None:
+    """PortOne is off without its settings; production refuses half a configuration and the test API base."""
+    if cfg.get("KINDCITY_ENV") != "production":
+        return
+    given = [name for name in PORTONE_SETTINGS + PORTONE_CHANNELS if cfg.get(name)]
+    if not given:
+        return
+    missing = [name for name in PORTONE_SETTINGS if not cfg.get(name)]
+    if missing:
+        raise ConfigError("PortOne is half configured; also set " + ", ".join(missing))
+    if not any(cfg.get(name) for name in PORTONE_CHANNELS):
+        raise ConfigError("PortOne needs at least one channel key: " + ", ".join(PORTONE_CHANNELS))
+    if cfg.get("KINDCITY_PORTONE_API_BASE"):
+        raise ConfigError("KINDCITY_PORTONE_API_BASE is for tests only; leave it empty in production")

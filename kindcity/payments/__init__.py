@@ -4,6 +4,9 @@
     stripe   card through Stripe Checkout (the only module that imports ``stripe`` is stripe_provider)
     demo     a local card checkout where no money moves: the embedded default when no Stripe keys are
              configured, refused in production
+    portone  Korean rails (domestic card, easy pay, 가상계좌) through PortOne V2 (the only module that
+             imports ``portone_server_sdk`` is portone_provider); ``demo_kr`` stands in for it without
+             its settings, refused in production (see korean.py)
 
 Providers know nothing of the database: they turn the provider's objects into the plain values below,
 and ``kindcity.services.card`` decides what those values mean for pledges and the journal.
@@ -220,6 +223,9 @@ def card_available(config: Mapping[str, Any]) -> bool:
 
 
 def provider_for_method(method: str, config: Mapping[str, Any]) -> PaymentProvider:
+    if method == "portone":
+        from .korean import kr_provider
+        return kr_provider(config)
     return provider("bank", config) if method == "bank" else card_provider(config)
 
 
