@@ -1,6 +1,7 @@
 """SQLAlchemy models: the persistent shape of the domain. No business rules live here."""
 from .accounts import LoginAttempt, Organisation, PasswordResetRequest, Role, User
 from .audit import AuditEntry
+from .kr_payments import KrPayment, RefundBankAccount
 from .impact import Disbursement, ImpactReport, LeftoverReturn, ReportPhoto
 from .matching import MatchAllocation, MatchingSettings, MatchOfferTerms, MatchRun, PooledSeries, PooledTerms
 from .money import BankTransaction, LedgerLine, LedgerTransaction, Payment, Pledge, Refund, StatementImport
@@ -14,6 +15,8 @@ __all__ = [
     "BankTransaction",
     "Disbursement",
     "ImpactReport",
+    "KrPayment",
+    "RefundBankAccount",
     "LeftoverReturn",
     "ReportPhoto",
     "LedgerLine",

@@ -23,7 +23,7 @@ class Pledge(db.Model):
     __table_args__ = (
         CheckConstraint(f"status IN ({_PLEDGE_STATUSES})", name="status"),
         CheckConstraint("kind IN ('direct','pooled','match')", name="kind"),
-        CheckConstraint("method IN ('bank','card')", name="method"),
+        CheckConstraint("method IN ('bank','card','portone')", name="method"),
         CheckConstraint("display IN ('name','organisation','anonymous')", name="display"),
         CheckConstraint("on_cancel IN ('refund','pool','similar')", name="on_cancel"),
         CheckConstraint("amount >= 1000", name="amount_minimum"),
@@ -68,7 +68,7 @@ class Payment(db.Model):
     __table_args__ = (
         UniqueConstraint("source", "external_id", name="uq_payments_source_external_id"),
         CheckConstraint("amount > 0", name="amount_positive"),
-        CheckConstraint("source IN ('manual','statement','stripe','demo')", name="source"),
+        CheckConstraint("source IN ('manual','statement','stripe','demo','portone','demo_kr')", name="source"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     pledge_id: Mapped[int] = mapped_column(ForeignKey("pledges.id"), index=True)

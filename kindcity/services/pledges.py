@@ -28,7 +28,7 @@ from .audit import record, record_now
 from .ledger import placed_by_pledge_on_need, post, post_many, post_now
 from .needs import PersonalDataFound, on_need_closed
 
-PAYMENT_SOURCES = ("manual", "statement", "stripe", "demo")
+PAYMENT_SOURCES = ("manual", "statement", "stripe", "demo", "portone", "demo_kr")
 
 
 class PledgeError(PledgeRuleError):
@@ -149,7 +149,7 @@ def create_direct_pledge(actor: Actor, request: PledgeRequest, *, hold_for: time
     display, on_cancel = Display(request.display), OnCancel(request.on_cancel)
     if display == Display.ORGANISATION and donor.organisation is None:
         raise PledgeError("no_organisation")
-    if request.method not in ("bank", "card"):
+    if request.method not in ("bank", "card", "portone"):
         raise PledgeError("method_invalid")
     message = (request.message or "").strip()
     findings = check_fields({"message": message})

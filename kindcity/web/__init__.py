@@ -30,7 +30,7 @@ def init_web(app: Flask) -> None:
     from . import admin, api, auth, donor, public, staff, staff_money, staff_referrals  # noqa: F401  (staff_money, staff_referrals add staff routes)
     from . import api_impact, donor_impact, impact, staff_impact  # noqa: F401  (add impact routes to api, donor, staff)
     from . import donor_receipts  # noqa: F401  (adds the receipt routes to the donor blueprint)
-    from . import donor_card, webhooks  # noqa: F401  (donor_card adds card payment routes to the donor blueprint)
+    from . import donor_card, donor_kr, webhooks, webhooks_portone  # noqa: F401  (donor_card adds card payment routes to the donor blueprint)
     from . import donor_pooled, public_matching, staff_matching  # noqa: F401  (matching routes on donor, public, staff)
     from . import public_referrals  # noqa: F401  (adds the residents' referral routes to the public blueprint)
 
@@ -42,9 +42,10 @@ def init_web(app: Flask) -> None:
     app.register_blueprint(api.bp)
     app.register_blueprint(impact.bp)
     app.register_blueprint(donor_card.demo_bp)
+    app.register_blueprint(donor_kr.demo_bp)
     app.register_blueprint(webhooks.bp)
     csrf.exempt(api.bp)
-    csrf.exempt(webhooks.bp)  # Stripe signs its webhooks; the signature is checked on the raw body instead
+    csrf.exempt(webhooks.bp)  # Stripe and PortOne sign their webhooks; the signature is checked on the raw body instead
 
     app.after_request(security_headers)
     app.after_request(_after_commit)

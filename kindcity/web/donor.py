@@ -15,6 +15,7 @@ from ..domain.pledges import PledgeRuleError, donor_may_cancel
 from ..domain.time import SEOUL, seoul_today
 from ..extensions import db
 from ..models import LedgerTransaction, Need, Pledge
+from ..payments.korean import kr_methods_offered
 from ..services import NotFound, ServiceError
 from ..services import needs as need_service
 from ..services import pledges as pledge_service
@@ -59,15 +60,18 @@ def pledge(need_id: int):
         form.display.choices = [c for c in form.display.choices if c.value != "organisation"]
     if not payments.card_available(current_app.config):
         form.method.choices = [c for c in form.method.choices if c.value != "card"]
+    offered = kr_methods_offered(current_app.config)
+    form.method.choices = [c for c in form.method.choices if not c.value.startswith("kr_") or c.value[3:] in offered]
     if form.validate_on_submit():
         units = form.units.data if "units" in form and form.units.data else None
+        method = "portone" if form.method.data.startswith("kr_") else form.method.data
         request_ = pledge_service.PledgeRequest(
             need_id=need.id, amount=None if units else form.amount.data, units=units,
             display=form.display.data, message=form.message.data or "", on_cancel=form.on_cancel.data,
-            method=form.method.data)
+            method=method)
         try:
             created = pledge_service.create_direct_pledge(
-                current_actor(), request_, hold_for=payments.hold_for(form.method.data, current_app.config))
+                current_actor(), request_, hold_for=payments.hold_for(method, current_app.config))
         except PersonalDataFound as error:
             db.session.rollback()
             form.message.errors.extend(personal_data_messages(error.findings))
@@ -79,6 +83,8 @@ def pledge(need_id: int):
             db.session.commit()
             if created.method == "card":
                 return redirect(url_for("donor.card_checkout", pledge_id=created.id), 303)
+            if created.method == "portone":
+                return redirect(url_for("donor.kr_pay", pledge_id=created.id, pay_method=form.method.data[3:]), 303)
             _send_instructions(created)
             flash(_("Thank you! Your pledge is reserved. Please transfer the money with the reference code below."),
                   "success")

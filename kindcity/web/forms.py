@@ -130,6 +130,13 @@ PAYMENT_METHOD_CHOICES = [
     SelectChoice("bank", _l("Bank transfer (계좌이체)")),
     SelectChoice("card", _l("Card")),
 ]
+# A pledge to a need may also take the Korean rails through PortOne (kindcity/web/donor_kr.py): the
+# pledge's method is then 'portone', and the choice says which of its methods the donor pays with.
+KR_METHOD_CHOICES = [
+    SelectChoice("kr_card", _l("Card (Korean cards)")),
+    SelectChoice("kr_easy_pay", _l("Easy pay (카카오페이, 네이버페이, 토스페이)")),
+    SelectChoice("kr_virtual_account", _l("Virtual account (가상계좌)")),
+]
 ON_CANCEL_CHOICES = [
     SelectChoice("refund", _l("Refund it to me")),
     SelectChoice("pool", _l("Move it to the district's pooled fund (나눔 기금)")),
@@ -145,7 +152,7 @@ class PledgeForm(FlaskForm):
                           validators=[Optional(), Length(max=300)])
     on_cancel = SelectField(_l("If this need is cancelled or closes before it is met, your money should"),
                             choices=ON_CANCEL_CHOICES, default="refund")
-    method = SelectField(_l("How will you pay?"), choices=PAYMENT_METHOD_CHOICES, default="bank")
+    method = SelectField(_l("How will you pay?"), choices=PAYMENT_METHOD_CHOICES + KR_METHOD_CHOICES, default="bank")
 
 
 class PaymentForm(FlaskForm):

@@ -47,11 +47,12 @@ def stripe_events():
     return jsonify(received=True, event=notice.id, outcome=result.outcome), 200
 
 
-def settle_card_pledges() -> None:
+def settle_card_pledges(pledge_ids=None) -> None:
     """After a commit: the pledges that transaction ended or left owing a refund (remembered by the
-    pledge services as it happened) have their card checkout pages closed and their card refunds
-    sent. Nothing to do without card payments."""
-    pledge_ids = pledge_service.pledges_to_settle()
+    pledge services as it happened, or handed over by the caller) have their card checkout pages closed
+    and their card refunds sent. Nothing to do without card payments."""
+    if pledge_ids is None:
+        pledge_ids = pledge_service.pledges_to_settle()
     if not pledge_ids:
         return
     try:

@@ -1,0 +1,205 @@
+"""Paying a pledge by domestic card, easy pay and 가상계좌 through the fake PortOne, and what the server
+believes: only what it reads back from PortOne, never the browser."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import func, select
+
+from kindcity.domain.pledges import PledgeStatus
+from kindcity.domain.time import utcnow
+from kindcity.extensions import db
+from kindcity.models import KrPayment, Need, Payment, Pledge, ProviderEvent, Refund
+from kindcity.services import pledges as pledge_service
+from kindcity.services.reconcile import reconcile
+from tests import factories as f
+
+from .conftest import deliver, kr_pledge
+from .fake_portone import expiry
+
+
+def payments_of(pledge_id: int) -> list[tuple]:
+    return sorted((p.source, p.external_id, p.amount)
+                  for p in db.session.scalars(select(Payment).where(Payment.pledge_id == pledge_id)))
+
+
+def test_card_paid_in_the_window_is_recorded_when_the_window_closes(app, portone_on, client, session):
+    need = f.need(target=300_000)
+    kp = kr_pledge(client, need, 120_000)
+    assert kp.payment_id.startswith("kc-") and kp.row().reference in kp.payment_id
+    portone_on.open_window(kp.payment_id, amount=120_000)
+    portone_on.pay(kp.payment_id)
+
+    back = kp.client.get(f"/me/pledges/{kp.pledge_id}/kr/complete?paymentId={kp.payment_id}&lang=en")
+
+    assert back.status_code == 303
+    assert payments_of(kp.pledge_id) == [("portone", kp.payment_id, 120_000)]
+    pledge = kp.row()
+    assert (pledge.status, pledge.paid, pledge.held) == (PledgeStatus.PAID, 120_000, 0)
+    assert db.session.get(Need, need.id).confirmed == 120_000
+    # The webhook that follows changes nothing.
+    response = deliver(client, portone_on.events[-1])
+    assert response.status_code == 200 and response.get_json()["outcome"] == "payment_already_recorded"
+    assert payments_of(kp.pledge_id) == [("portone", kp.payment_id, 120_000)]
+    assert reconcile() == []
+
+
+def test_easy_pay_by_webhook_alone(app, portone_on, client, session):
+    need = f.need(target=300_000)
+    kp = kr_pledge(client, need, 50_000, method="easy_pay")
+    portone_on.open_window(kp.payment_id, amount=50_000, method="easy_pay", easy_pay_provider="KAKAOPAY")
+    message = portone_on.pay(kp.payment_id)
+
+    response = deliver(client, message)
+
+    assert response.status_code == 200 and response.get_json()["outcome"] == "payment_recorded"
+    assert payments_of(kp.pledge_id) == [("portone", kp.payment_id, 50_000)]
+    row = db.session.scalar(select(KrPayment).where(KrPayment.payment_id == kp.payment_id))
+    assert (row.pay_method, row.status) == ("easy_pay", "PAID")
+
+
+def test_a_window_opened_by_the_browser_for_less_is_not_recorded(app, portone_on, client, session):
+    need = f.need(target=300_000)
+    kp = kr_pledge(client, need, 120_000)
+    portone_on.open_window(kp.payment_id, amount=1_000)  # a tampered browser asked for 1,000원
+    portone_on.pay(kp.payment_id)
+
+    kp.client.get(f"/me/pledges/{kp.pledge_id}/kr/complete")
+
+    assert payments_of(kp.pledge_id) == []
+    pledge = kp.row()
+    assert pledge.paid == 0 and "1000 KRW" in pledge.flagged
+
+
+def test_a_payment_in_another_currency_is_not_recorded(app, portone_on, client, session):
+    need = f.need(target=300_000)
+    kp = kr_pledge(client, need, 120_000)
+    portone_on.open_window(kp.payment_id, amount=120_000, currency="USD")
+    response = deliver(client, portone_on.pay(kp.payment_id))
+
+    assert response.get_json()["outcome"] == "currency_mismatch"
+    assert payments_of(kp.pledge_id) == [] and "USD" in kp.row().flagged
+
+
+def test_a_payment_id_that_is_not_ours_changes_nothing(app, portone_on, client, session):
+    portone_on.open_window("kc-NOTOURS", amount=10_000)
+    response = deliver(client, portone_on.pay("kc-NOTOURS"))
+    assert response.status_code == 200 and response.get_json()["outcome"] == "not_ours"
+    assert db.session.scalar(select(func.count()).select_from(Payment)) == 0
+
+
+def test_a_failed_card_keeps_the_hold_and_can_be_tried_again(app, portone_on, client, session):
+    need = f.need(target=300_000)
+    kp = kr_pledge(client, need, 100_000)
+    portone_on.open_window(kp.payment_id, amount=100_000)
+    response = deliver(client, portone_on.fail(kp.payment_id))
+    assert response.get_json()["outcome"] == "payment_failed"
+    assert kp.row().held == 100_000
+
+    again = kp.client.get(f"/me/pledges/{kp.pledge_id}/kr/card")
+    assert again.status_code == 200
+    portone_on.open_window(kp.payment_id, amount=100_000)
+    deliver(client, portone_on.pay(kp.payment_id))
+    assert kp.row().status == PledgeStatus.PAID
+
+
+# --- 가상계좌 ---------------------------------------------------------------------------------------
+
+def test_virtual_account_is_issued_holds_until_its_due_time_and_the_deposit_pays_it(app, portone_on, client, session):
+    need = f.need(target=300_000)
+    kp = kr_pledge(client, need, 80_000, method="virtual_account")
+    due = expiry(48)
+    portone_on.open_window(kp.payment_id, amount=80_000, method="virtual_account")
+    issued = portone_on.issue_virtual_account(kp.payment_id, expires_at=due)
+
+    assert deliver(client, issued).get_json()["outcome"] == "virtual_account_issued"
+    pledge = kp.row()
+    assert abs(pledge.hold_expires_at - due) < timedelta(seconds=1) and pledge.held == 80_000
+    page = kp.client.get(f"/me/pledges/{kp.pledge_id}?lang=en").get_data(as_text=True)
+    row = db.session.scalar(select(KrPayment).where(KrPayment.payment_id == kp.payment_id))
+    assert row.va_number in page and "Your virtual account" in page
+
+    response = deliver(client, portone_on.deposit(kp.payment_id))
+
+    assert response.get_json()["outcome"] == "payment_recorded"
+    pledge = kp.row()
+    assert (pledge.status, pledge.paid, pledge.held) == (PledgeStatus.PAID, 80_000, 0)
+    assert reconcile() == []
+
+
+def test_a_short_deposit_leaves_the_pledge_partly_paid(app, portone_on, client, session):
+    need = f.need(target=300_000)
+    kp = kr_pledge(client, need, 80_000, method="virtual_account")
+    portone_on.open_window(kp.payment_id, amount=80_000, method="virtual_account")
+    deliver(client, portone_on.issue_virtual_account(kp.payment_id, expires_at=expiry()))
+
+    response = deliver(client, portone_on.deposit(kp.payment_id, 30_000))
+
+    assert response.get_json()["outcome"] == "payment_recorded_other_amount"
+    pledge = kp.row()
+    assert (pledge.status, pledge.paid) == (PledgeStatus.PARTLY_PAID, 30_000)
+    assert reconcile() == []
+
+
+def test_an_over_deposit_follows_the_donors_choice(app, portone_on, client, session):
+    need = f.need(target=300_000)
+    kp = kr_pledge(client, need, 80_000, method="virtual_account", on_cancel="pool")
+    portone_on.open_window(kp.payment_id, amount=80_000, method="virtual_account")
+    deliver(client, portone_on.issue_virtual_account(kp.payment_id, expires_at=expiry()))
+
+    deliver(client, portone_on.deposit(kp.payment_id, 100_000))
+
+    pledge = kp.row()
+    assert (pledge.status, pledge.paid) == (PledgeStatus.PAID, 100_000)
+    assert db.session.get(Need, need.id).confirmed == 80_000
+    assert db.session.scalar(select(func.count()).select_from(Refund)) == 0  # pooled, by the donor's choice
+    assert reconcile() == []
+
+
+def test_an_expired_virtual_account_releases_the_hold_and_a_late_deposit_is_refunded(app, portone_on, client,
+                                                                                     session):
+    need = f.need(target=100_000)
+    kp = kr_pledge(client, need, 100_000, method="virtual_account", on_cancel="refund")
+    portone_on.open_window(kp.payment_id, amount=100_000, method="virtual_account")
+    deliver(client, portone_on.issue_virtual_account(kp.payment_id, expires_at=expiry(1)))
+    # The due time passes: the hold is released by the scheduled command, and another donor fills the need.
+    pledge_service.release_expired(now=utcnow() + timedelta(hours=2))
+    db.session.commit()
+    assert kp.row().status == PledgeStatus.EXPIRED and db.session.get(Need, need.id).reserved == 0
+    other = kr_pledge(client, need, 100_000)
+    portone_on.open_window(other.payment_id, amount=100_000)
+    deliver(client, portone_on.pay(other.payment_id))
+
+    response = deliver(client, portone_on.deposit(kp.payment_id))
+
+    assert response.get_json()["outcome"] == "payment_recorded_unplaced"
+    refund = db.session.scalars(select(Refund).where(Refund.pledge_id == kp.pledge_id)).one()
+    assert (refund.amount, refund.status) == (100_000, "due")  # waits for the donor's bank account
+    page = kp.client.get(f"/me/pledges/{kp.pledge_id}?lang=en").get_data(as_text=True)
+    assert "A refund is waiting for your bank account" in page
+
+    answer = kp.client.post(f"/me/refunds/{refund.id}/account?lang=en",
+                            data={"bank": "KWANGJU", "number": "123-456-789012", "holder": "김광주"})
+
+    assert answer.status_code == 303
+    db.session.refresh(refund)
+    assert refund.status == "done"
+    assert portone_on.payments[kp.payment_id]["_refund_account"] == {
+        "bank": "KWANGJU", "number": "123456789012", "holderName": "김광주"}
+    from kindcity.models import RefundBankAccount
+    assert db.session.scalar(select(func.count()).select_from(RefundBankAccount)) == 0  # kept only until done
+    assert reconcile() == []
+
+
+def test_cancelling_an_unpaid_pledge_closes_its_virtual_account(app, portone_on, client, session):
+    need = f.need(target=300_000)
+    kp = kr_pledge(client, need, 80_000, method="virtual_account")
+    portone_on.open_window(kp.payment_id, amount=80_000, method="virtual_account")
+    deliver(client, portone_on.issue_virtual_account(kp.payment_id, expires_at=expiry()))
+
+    response = kp.client.post(f"/me/pledges/{kp.pledge_id}/cancel?lang=en", data={"confirm": "y"})
+
+    assert response.status_code in (302, 303)
+    assert kp.row().status == PledgeStatus.CANCELLED
+    assert portone_on.payments[kp.payment_id]["status"] == "CANCELLED"
+    assert ("POST", f"/payments/{kp.payment_id}/virtual-account/close") in [r[:2] for r in portone_on.requests]
