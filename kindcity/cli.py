@@ -100,14 +100,17 @@ def purge_referrals():
 @click.command("reconcile")
 @click.option("--stripe", "with_stripe", is_flag=True,
               help="Also compare with Stripe: apply undelivered events, send card refunds due, compare records.")
+@click.option("--portone", "with_portone", is_flag=True,
+              help="Also compare with PortOne: apply payments whose webhook never came, send refunds due, compare.")
 @click.option("--since", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
-              help="With --stripe: the first day (Korea time) to compare; default 30 days ago.")
-def reconcile(with_stripe: bool, since):
+              help="With --stripe or --portone: the first day (Korea time) to compare; default 30 days ago.")
+def reconcile(with_stripe: bool, with_portone: bool, since):
     """Check every money invariant against the journal; print each disagreement; exit 1 if any."""
     from .services.reconcile import reconcile as run
 
     stripe_problems = _reconcile_stripe(since.date() if since else None) if with_stripe else []
-    problems = run() + stripe_problems
+    portone_problems = _reconcile_portone(since.date() if since else None) if with_portone else []
+    problems = run() + stripe_problems + portone_problems
     db.session.rollback()
     for problem in problems:
         click.echo(str(problem))
@@ -149,6 +152,45 @@ def _reconcile_stripe(since_day) -> list:
         raise click.ClickException(f"Stripe could not be reached: {error}") from None
     db.session.rollback()
     click.echo(f"Compared with Stripe since {since.date().isoformat()}: {len(missed)} missed event(s) applied.")
+    return problems
+
+
+def _reconcile_portone(since_day) -> list:
+    """Catch up with PortOne (recorded deliveries not yet processed, then every payment of the period whose
+    money or cancellations the journal lacks, each committed on its own), send refunds due, then compare."""
+    from datetime import datetime, time, timedelta
+
+    from .domain.time import SEOUL
+    from .payments import ProviderError
+    from .payments.korean import app_kr_provider, portone_configured
+    from .services import kr_payments
+    from .web.webhooks_portone import close_virtual_accounts, send_kr_refunds
+
+    if not portone_configured(current_app.config):
+        raise click.ClickException("PortOne is not configured (KINDCITY_PORTONE_API_SECRET).")
+    provider = app_kr_provider(current_app)
+    since = datetime.combine(since_day or seoul_today() - timedelta(days=30), time.min, SEOUL)
+    try:
+        for event_id in kr_payments.unprocessed_events(provider):
+            result = kr_payments.process_event(provider, event_id)
+            db.session.commit()
+            click.echo(f"processed recorded delivery {event_id}: {result.outcome}")
+        states = provider.payments_since(since)
+        applied = kr_payments.apply_missed(provider, states)
+        db.session.commit()
+        for payment_id, done in applied.items():
+            click.echo(f"applied PortOne payment {payment_id}: " + ", ".join(f"{k}={v}" for k, v in done.items()))
+        ended = kr_payments.ended_with_open_virtual_account()
+        for pledge_id in close_virtual_accounts(current_app, provider, ended):
+            click.echo(f"virtual account of pledge {pledge_id} closed")
+        for refund_id, outcome in send_kr_refunds(current_app, provider).items():
+            click.echo(f"PortOne refund {refund_id}: {outcome}")
+        problems = kr_payments.reconcile_with_portone(provider, provider.payments_since(since), since)
+    except ProviderError as error:
+        db.session.rollback()
+        raise click.ClickException(f"PortOne could not be reached: {error}") from None
+    db.session.rollback()
+    click.echo(f"Compared with PortOne since {since.date().isoformat()}: {len(applied)} payment(s) applied.")
     return problems
 
 

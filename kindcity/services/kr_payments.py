@@ -352,6 +352,13 @@ def virtual_accounts_to_close(pledge_ids) -> list[tuple[int, str]]:
             Pledge.paid == 0, Pledge.status.in_([status.value for status in ENDED])).order_by(KrPayment.pledge_id))]
 
 
+def ended_with_open_virtual_account() -> list[int]:
+    return list(db.session.scalars(
+        select(KrPayment.pledge_id).join(Pledge, Pledge.id == KrPayment.pledge_id).where(
+            KrPayment.status == "VIRTUAL_ACCOUNT_ISSUED", Pledge.paid == 0,
+            Pledge.status.in_([status.value for status in ENDED])).order_by(KrPayment.pledge_id)))
+
+
 def mark_closed(payment_id: str) -> None:
     row = db.session.scalar(select(KrPayment).where(KrPayment.payment_id == payment_id))
     if row is not None and row.status == "VIRTUAL_ACCOUNT_ISSUED":
