@@ -8,7 +8,7 @@ PORT ?= 5000
 # PostgreSQL for the second test run: KINDCITY_TEST_DATABASE_URL, else the local server if it answers.
 PG_DEFAULT := postgresql+psycopg://postgres@127.0.0.1:5432/test
 
-.PHONY: install translations run test test-sqlite test-postgres extract-messages update-messages bench clean
+.PHONY: install translations run test test-sqlite test-postgres extract-messages update-messages bench clean vendor-portone
 
 install: $(VENV)/.installed
 
@@ -49,6 +49,9 @@ extract-messages: install
 
 update-messages: extract-messages
 	$(BIN)/pybabel update -i kindcity/translations/messages.pot -d kindcity/translations -D messages --no-fuzzy-matching --ignore-obsolete
+
+vendor-portone:
+	scripts/vendor-portone-browser-sdk.sh
 
 bench: install
 	$(PY) bench/matching.py
