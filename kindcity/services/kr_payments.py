@@ -93,9 +93,13 @@ def open_window(actor: Actor, provider, pledge_id: int, pay_method: str, *, orde
     row = current_payment(pledge.id)
     if row is not None and row.status == "VIRTUAL_ACCOUNT_ISSUED":
         raise KrPayError("virtual_account_issued")
-    if row is None:
-        row = KrPayment(pledge_id=pledge.id, payment_id=payment_id_for(pledge.reference), provider=provider.name,
-                        pay_method=pay_method, amount=pledge.amount, status="READY")
+    if row is None or row.status == "CANCELLED":
+        # A pledge without a need whose virtual account closed unpaid is paid with a new payment id;
+        # a failed or unfinished window is simply opened again with the same one.
+        attempt = 0 if row is None else db.session.scalar(
+            select(func.count()).select_from(KrPayment).where(KrPayment.pledge_id == pledge.id))
+        row = KrPayment(pledge_id=pledge.id, payment_id=payment_id_for(pledge.reference, attempt),
+                        provider=provider.name, pay_method=pay_method, amount=pledge.amount, status="READY")
         db.session.add(row)
         record(actor, "pledge.kr_window", "pledge", pledge.id, after={"payment": row.payment_id, "method": pay_method})
     row.pay_method, row.amount, row.updated_at = pay_method, pledge.amount, now

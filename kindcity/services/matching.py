@@ -127,7 +127,7 @@ class OfferRequest:
     method: str = "bank"
 
 
-PAYMENT_METHODS = ("bank", "card")
+PAYMENT_METHODS = ("bank", "card", "portone")
 
 
 def _donor(actor: Actor) -> User:

@@ -63,6 +63,9 @@ class Instalment:
 def create_series(actor: Actor, request: PooledRequest, repeat: str, today: date) -> Pledge:
     """A recurring pooled pledge: the series, and its first instalment, due today (returned)."""
     checked = matching_service.check_pooled(actor, request, today)
+    if request.method == "portone":
+        # Instalments by PortOne need a card billing key (정기결제), which kindcity does not hold yet.
+        raise matching_service.MatchingError("kr_not_recurring")
     frequency = check_series(repeat, today, request.ends_on)
     criteria = checked.criteria
     series = PooledSeries(donor_id=checked.donor.id, frequency=frequency.value, starts_on=today,

@@ -30,14 +30,16 @@ from ..extensions import db
 from ..i18n import current_locale, format_day, format_won
 from ..models import BeneficiaryGroup, Category, Dong, LedgerTransaction, MatchOfferTerms, Pledge, PooledTerms
 from ..services import ServiceError
+from ..payments.korean import kr_methods_offered
 from ..services import matching as matching_service
+from ..services.matching import MatchingError
 from ..services import recurring as recurring_service
 from ..services.needs import PersonalDataFound
 from ..services.reference import current_district, reference_lists
 from .access import current_actor
 from .actions import attempt
 from .donor import bp
-from .forms import DISPLAY_CHOICES, PAYMENT_METHOD_CHOICES, ConfirmForm, WonField
+from .forms import DISPLAY_CHOICES, KR_METHOD_CHOICES, PAYMENT_METHOD_CHOICES, ConfirmForm, WonField
 from .messages import message_for, personal_data_messages
 from .pooled_mail import frequency_text, send_bank_instructions
 
@@ -57,6 +59,8 @@ MATCHING_MESSAGES = {
     "series_ends_before_second": _l("With this last day there would be no second instalment (it is due on "
                                     "%(second)s). Choose a later last day, or give once."),
     "card_unavailable": _l("Card payment is not available on this site. Please choose bank transfer."),
+    "kr_not_recurring": _l("A recurring pledge is paid by bank transfer or card. Korean card, easy pay and virtual "
+                           "account are for a single gift for now."),
 }
 
 
@@ -162,7 +166,7 @@ class _CriteriaForm(FlaskForm):
     message = StringField(_l("A public message (optional; no personal details)"),
                           validators=[Optional(), Length(max=300)])
     # The service refuses an unknown method with its own words (validate_choice would say "Not a valid choice").
-    method = SelectField(_l("How will you pay?"), choices=PAYMENT_METHOD_CHOICES, default="bank",
+    method = SelectField(_l("How will you pay?"), choices=PAYMENT_METHOD_CHOICES + KR_METHOD_CHOICES, default="bank",
                          validate_choice=False)
 
     def fill_choices(self) -> None:
@@ -175,6 +179,13 @@ class _CriteriaForm(FlaskForm):
             self.display.choices = [c for c in self.display.choices if c.value != "organisation"]
         if not card_offered():
             self.method.choices = [c for c in self.method.choices if c.value != "card"]
+        offered = kr_methods_offered(current_app.config)
+        self.method.choices = [c for c in self.method.choices if not c.value.startswith("kr_") or c.value[3:] in offered]
+
+    def pledge_method(self) -> str:
+        """The pledge's method: a PortOne choice (kr_card, kr_easy_pay, kr_virtual_account) is 'portone'."""
+        method = self.method.data or "bank"
+        return "portone" if method.startswith("kr_") else method
 
     def card_refused(self) -> bool:
         """The donor chose card where the site offers none: say so on the field."""
@@ -214,7 +225,7 @@ class OfferForm(_CriteriaForm):
 FIELD_FOR_CODE = {
     "criteria_unknown": "categories", "cap_invalid": "cap_won", "cap_one_kind": "cap_won", "ends_in_past": "ends_on",
     "on_end_invalid": "on_end", "ratio_invalid": "ratio_num", "period_invalid": "ends_on", "no_organisation": "display",
-    "method_invalid": "method", "repeat_invalid": "repeat", "series_ends_before_second": "ends_on",
+    "method_invalid": "method", "kr_not_recurring": "method", "repeat_invalid": "repeat", "series_ends_before_second": "ends_on",
 }
 
 
@@ -240,10 +251,13 @@ def _own(pledge_id: int, kind: str) -> Pledge:
     return pledge
 
 
-def _made(created: Pledge, detail_endpoint: str, thanks: str, frequency: str | None = None):
+def _made(created: Pledge, detail_endpoint: str, thanks: str, frequency: str | None = None,
+          kr_pay_method: str = "card"):
     """After the commit: a card pledge goes on to the checkout; a bank one gets its instructions by mail."""
     if created.method == "card":
         return redirect(url_for("donor.card_checkout", pledge_id=created.id), 303)
+    if created.method == "portone":
+        return redirect(url_for("donor.kr_pay", pledge_id=created.id, pay_method=kr_pay_method), 303)
     send_bank_instructions(current_user.email, kind=created.kind, pledge_id=created.id, reference=created.reference,
                            amount=created.amount, frequency=frequency)
     flash(thanks, "success")
@@ -258,9 +272,11 @@ def pooled_new():
         request_ = matching_service.PooledRequest(
             amount=form.amount.data, criteria=form.criteria(), cap_won=form.cap_won.data,
             cap_percent=form.cap_percent.data, ends_on=form.ends_on.data, display=form.display.data,
-            message=form.message.data or "", on_end=form.on_end.data, method=form.method.data or "bank")
+            message=form.message.data or "", on_end=form.on_end.data, method=form.pledge_method())
         repeat = form.repeat.data or "once"
         try:
+            if repeat != "once" and request_.method == "portone":
+                raise MatchingError("kr_not_recurring")
             if repeat == "once":
                 created = matching_service.create_pooled_pledge(current_actor(), request_, seoul_today())
             else:
@@ -273,7 +289,8 @@ def pooled_new():
                         "below.") if repeat == "once" else
                       _("Thank you! Your recurring pooled pledge is made, %(frequency)s. Please transfer this first "
                         "instalment with the reference code below.", frequency=frequency_text(repeat)))
-            return _made(created, "donor.pooled_detail", thanks, None if repeat == "once" else repeat)
+            return _made(created, "donor.pooled_detail", thanks, None if repeat == "once" else repeat,
+                         kr_pay_method=(form.method.data or "")[3:])
     return render_template("donor/pooled_form.html", form=form, card_on=card_offered())
 
 
@@ -382,7 +399,7 @@ def offer_new():
             amount=form.amount.data, ratio_num=form.ratio_num.data, ratio_den=form.ratio_den.data,
             criteria=form.criteria(), starts_on=form.starts_on.data, ends_on=form.ends_on.data,
             display=form.display.data, message=form.message.data or "", on_end=form.on_end.data,
-            method=form.method.data or "bank")
+            method=form.pledge_method())
         try:
             created = matching_service.create_match_offer(current_actor(), request_, seoul_today())
         except (PledgeRuleError, ServiceError) as error:
@@ -391,7 +408,7 @@ def offer_new():
             db.session.commit()
             return _made(created, "donor.offer_detail",
                          _("Thank you! Your match offer is made. Please transfer the money with the reference code "
-                           "below."))
+                           "below."), kr_pay_method=(form.method.data or "")[3:])
     return render_template("donor/offer_form.html", form=form, card_on=card_offered())
 
 

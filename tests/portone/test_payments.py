@@ -203,3 +203,70 @@ def test_cancelling_an_unpaid_pledge_closes_its_virtual_account(app, portone_on,
     assert kp.row().status == PledgeStatus.CANCELLED
     assert portone_on.payments[kp.payment_id]["status"] == "CANCELLED"
     assert ("POST", f"/payments/{kp.payment_id}/virtual-account/close") in [r[:2] for r in portone_on.requests]
+
+
+# --- pooled pledges and match offers --------------------------------------------------------------
+
+def _pooled_by_form(client, donor, method: str, *, repeat: str = "once"):
+    client = client.application.test_client()
+    f.login(client, donor)
+    return client, client.post("/me/pooled/new?lang=en", data={
+        "amount": "50,000", "display": "anonymous", "message": "", "on_end": "refund", "repeat": repeat,
+        "method": f"kr_{method}"})
+
+
+def test_a_pooled_pledge_is_paid_by_virtual_account_and_placed_by_the_engine(app, portone_on, client, session):
+    donor = f.user("donor")
+    f.need(target=300_000)
+    donor_client, response = _pooled_by_form(client, donor, "virtual_account")
+    assert response.status_code == 303 and response.headers["Location"].endswith("/kr/virtual_account")
+    assert donor_client.get(response.headers["Location"]).status_code == 200
+    pledge = db.session.scalars(select(Pledge).where(Pledge.donor_id == donor.id)).one()
+    assert (pledge.kind, pledge.method, pledge.need_id) == ("pooled", "portone", None)
+    payment_id = db.session.scalar(select(KrPayment.payment_id).where(KrPayment.pledge_id == pledge.id))
+    portone_on.open_window(payment_id, amount=50_000, method="virtual_account")
+
+    assert deliver(client, portone_on.issue_virtual_account(payment_id, expires_at=expiry())).get_json()[
+        "outcome"] == "virtual_account_issued"
+    assert deliver(client, portone_on.deposit(payment_id)).get_json()["outcome"] == "payment_recorded"
+
+    db.session.refresh(pledge)
+    assert pledge.paid == 50_000
+    from kindcity.models import MatchAllocation
+    placed = db.session.scalar(select(func.coalesce(func.sum(MatchAllocation.amount), 0))
+                               .where(MatchAllocation.pledge_id == pledge.id))
+    assert placed == 50_000
+    page = donor_client.get(f"/me/pooled/{pledge.id}?lang=en").get_data(as_text=True)
+    assert "Your virtual account" not in page
+    assert reconcile() == []
+
+
+def test_a_match_offer_is_paid_by_card(app, portone_on, client, session):
+    donor = f.user("donor")
+    donor_client = client.application.test_client()
+    f.login(donor_client, donor)
+    today = utcnow().date()
+    response = donor_client.post("/me/offers/new?lang=en", data={
+        "amount": "100,000", "ratio_num": "1", "ratio_den": "1", "starts_on": today.isoformat(),
+        "ends_on": (today + timedelta(days=30)).isoformat(), "display": "anonymous", "message": "",
+        "on_end": "refund", "method": "kr_card"})
+    assert response.status_code == 303 and response.headers["Location"].endswith("/kr/card")
+    donor_client.get(response.headers["Location"])
+    pledge = db.session.scalars(select(Pledge).where(Pledge.donor_id == donor.id)).one()
+    payment_id = db.session.scalar(select(KrPayment.payment_id).where(KrPayment.pledge_id == pledge.id))
+    portone_on.open_window(payment_id, amount=100_000)
+    portone_on.pay(payment_id)
+
+    donor_client.get(f"/me/pledges/{pledge.id}/kr/complete")
+
+    db.session.refresh(pledge)
+    assert (pledge.kind, pledge.paid) == ("match", 100_000)
+    assert reconcile() == []
+
+
+def test_a_recurring_pooled_pledge_is_refused_by_portone_with_a_clear_reason(app, portone_on, client, session):
+    donor = f.user("donor")
+    _, response = _pooled_by_form(client, donor, "card", repeat="monthly")
+    assert response.status_code == 200
+    assert "for a single gift for now" in response.get_data(as_text=True)
+    assert db.session.scalar(select(func.count()).select_from(Pledge).where(Pledge.donor_id == donor.id)) == 0
