@@ -270,3 +270,18 @@ def test_a_recurring_pooled_pledge_is_refused_by_portone_with_a_clear_reason(app
     assert response.status_code == 200
     assert "for a single gift for now" in response.get_data(as_text=True)
     assert db.session.scalar(select(func.count()).select_from(Pledge).where(Pledge.donor_id == donor.id)) == 0
+
+
+def test_staff_see_the_portone_payment_and_its_virtual_account(app, portone_on, client, session):
+    need = f.need(target=300_000)
+    kp = kr_pledge(client, need, 80_000, method="virtual_account")
+    portone_on.open_window(kp.payment_id, amount=80_000, method="virtual_account")
+    deliver(client, portone_on.issue_virtual_account(kp.payment_id, expires_at=expiry()))
+    staff = f.user("staff")
+    f.login(client, staff)
+
+    page = client.get(f"/staff/pledges/{kp.pledge_id}?lang=en").get_data(as_text=True)
+
+    row = db.session.scalar(select(KrPayment).where(KrPayment.payment_id == kp.payment_id))
+    assert "PortOne payment" in page and kp.payment_id in page and "VIRTUAL_ACCOUNT_ISSUED" in page
+    assert row.va_number in page
