@@ -292,12 +292,11 @@ class EventResult:
 
 
 def record_event(provider, notice: KrEventNotice) -> EventResult:
-    """Remember a verified delivery (its webhook-id), unprocessed. A second delivery finds the row."""
-    existing = db.session.scalar(select(ProviderEvent).where(ProviderEvent.provider == provider.name,
-                                                             ProviderEvent.event_id == notice.id))
+    """Remember a verified delivery (its webhook-id), unprocessed. A second delivery finds the row; two at
+    once collide on the unique key (on PostgreSQL the second waits for the first), and the loser finds it."""
+    existing = _recorded(provider, notice)
     if existing is not None:
-        return EventResult(existing.outcome, existing.pledge_id, duplicate=existing.processed_at is not None,
-                           event_row=existing.id)
+        return existing
     if notice.type not in HANDLED_EVENTS or not notice.payment_id:
         return EventResult("ignored")
     row = ProviderEvent(provider=provider.name, event_id=notice.id, type=notice.type, object_id=notice.payment_id,
@@ -306,8 +305,18 @@ def record_event(provider, notice: KrEventNotice) -> EventResult:
         with db.session.begin_nested():
             db.session.add(row)
     except IntegrityError:
-        return record_event(provider, notice)
+        return _recorded(provider, notice)
     return EventResult("received", event_row=row.id)
+
+
+def _recorded(provider, notice: KrEventNotice) -> EventResult | None:
+    existing = db.session.scalar(select(ProviderEvent).where(ProviderEvent.provider == provider.name,
+                                                             ProviderEvent.event_id == notice.id)
+                                 .execution_options(populate_existing=True))
+    if existing is None:
+        return None
+    return EventResult(existing.outcome, existing.pledge_id, duplicate=existing.processed_at is not None,
+                       event_row=existing.id)
 
 
 def process_event(provider, event_row_id: int, *, now: datetime | None = None) -> EventResult:
