@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from kindcity.domain.pledges import PledgeStatus
 from kindcity.domain.time import utcnow
 from kindcity.extensions import db
-from kindcity.models import KrPayment, Need, Payment, Pledge, ProviderEvent, Refund
+from kindcity.models import KrPayment, Need, Payment, Pledge, Refund
 from kindcity.services import pledges as pledge_service
 from kindcity.services.reconcile import reconcile
 from tests import factories as f
@@ -285,3 +285,24 @@ def test_staff_see_the_portone_payment_and_its_virtual_account(app, portone_on, 
     row = db.session.scalar(select(KrPayment).where(KrPayment.payment_id == kp.payment_id))
     assert "PortOne payment" in page and kp.payment_id in page and "VIRTUAL_ACCOUNT_ISSUED" in page
     assert row.va_number in page
+
+
+def test_a_late_deposit_is_kept_in_the_pooled_fund_when_the_donor_chose_so(app, portone_on, client, session):
+    need = f.need(target=100_000)
+    kp = kr_pledge(client, need, 100_000, method="virtual_account", on_cancel="pool")
+    portone_on.open_window(kp.payment_id, amount=100_000, method="virtual_account")
+    deliver(client, portone_on.issue_virtual_account(kp.payment_id, expires_at=expiry(1)))
+    pledge_service.release_expired(now=utcnow() + timedelta(hours=2))
+    db.session.commit()
+    other = kr_pledge(client, need, 100_000)
+    portone_on.open_window(other.payment_id, amount=100_000)
+    deliver(client, portone_on.pay(other.payment_id))
+
+    response = deliver(client, portone_on.deposit(kp.payment_id))
+
+    assert response.get_json()["outcome"] == "payment_recorded_unplaced"
+    assert kp.row().paid == 100_000
+    assert db.session.scalar(select(func.count()).select_from(Refund)) == 0
+    assert portone_on.payments[kp.payment_id]["amount"]["cancelled"] == 0  # kept, not sent back
+    assert db.session.get(Need, need.id).confirmed == 100_000
+    assert reconcile() == []
