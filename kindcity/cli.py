@@ -214,14 +214,17 @@ def site_request_context():
 
 @click.command("check-personal-data")
 def check_personal_data():
-    """Read text on stdin; print each finding as one JSON line; exit 1 if anything was found."""
-    from .domain.personal_data import find_personal_data
+    """Read text on stdin; print each finding as one JSON line; exit 1 if anything was found.
 
-    text = sys.stdin.read()
-    findings = find_personal_data(text)
-    for finding in findings:
-        click.echo(json.dumps({"kind": finding.kind, "masked": finding.masked, "offset": finding.offset},
-                              ensure_ascii=False))
+    The text is checked as typed and as a reader sees it once rendered (as_shown: true; the offset
+    is then into the rendered text)."""
+    from .services.public_text import personal_data_in
+
+    findings = personal_data_in({"text": sys.stdin.read()})
+    for item in findings:
+        finding = item.finding
+        click.echo(json.dumps({"kind": finding.kind, "masked": finding.masked, "offset": finding.offset,
+                               "as_shown": item.as_shown}, ensure_ascii=False))
     sys.exit(1 if findings else 0)
 
 

@@ -59,6 +59,10 @@ class Finding:
 class FieldFinding:
     field: str
     finding: Finding
+    # Found only in the text as the reader sees it (rendered Markdown, entities decoded, markup
+    # stripped), not in what was typed: ``&#48;10-1234-5678`` or ``010-**1234**-5678``. The
+    # offset then points into that text, not into the field.
+    as_shown: bool = False
 
 
 # --------------------------------------------------------------------------------------------
@@ -68,7 +72,7 @@ class FieldFinding:
 # Dashes that NFKC leaves alone but people (and word processors) use inside numbers.
 _DASHES = dict.fromkeys(map(ord, "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\u2043\ufe58"), "-")
 # Invisible characters that could be slipped into a number to dodge the check.
-_INVISIBLE = frozenset("\u200b\u200c\u200d\u2060\ufeff\u00ad")
+_INVISIBLE = frozenset("\u200b\u200c\u200d\u200e\u200f\u2060\u2061\u2062\u2063\u2064\ufeff\u00ad\u180e\u034f")
 
 
 def _normalise(text: str) -> tuple[str, list[int]]:
@@ -522,11 +526,24 @@ def find_personal_data(text: str) -> list[Finding]:
     return findings
 
 
-def check_fields(fields: Mapping[str, str | None]) -> list[FieldFinding]:
-    """Check each field in order (None and empty fields are skipped)."""
-    return [
-        FieldFinding(field=name, finding=finding)
-        for name, value in fields.items()
-        if value
-        for finding in find_personal_data(value)
-    ]
+def check_fields(
+    fields: Mapping[str, str | None], shown: Mapping[str, str] | None = None
+) -> list[FieldFinding]:
+    """Check each field in order (None and empty fields are skipped).
+
+    ``shown`` maps a field to the text a reader sees once the site has rendered it (the caller
+    renders it; this module stays pure). What is found there and not already in the field itself
+    (same kind, same masked value) is reported too, marked ``as_shown``.
+    """
+    results: list[FieldFinding] = []
+    for name, value in fields.items():
+        if not value:
+            continue
+        typed = find_personal_data(value)
+        results += [FieldFinding(field=name, finding=finding) for finding in typed]
+        seen = {(f.kind, f.masked) for f in typed}
+        for finding in find_personal_data((shown or {}).get(name, "")):
+            if (finding.kind, finding.masked) not in seen:
+                seen.add((finding.kind, finding.masked))
+                results.append(FieldFinding(field=name, finding=finding, as_shown=True))
+    return results

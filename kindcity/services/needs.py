@@ -9,30 +9,22 @@ from sqlalchemy import Select, func, or_, select
 
 from ..domain import needs as rules
 from ..domain.needs import NeedAction, NeedStatus
-from ..domain.personal_data import FieldFinding, check_fields
+from ..domain.personal_data import FieldFinding
 from ..domain.time import utcnow
 from ..extensions import db
 from ..models import BeneficiaryGroup, Category, Dong, Need, Organisation, User
 from . import SYSTEM, Actor, Forbidden, NotFound, ServiceError
 from . import notices
 from .audit import record
+from .public_text import PersonalDataFound, personal_data_in
 
 MIN_TARGET = 10_000
-PUBLIC_TEXT_FIELDS = ("title", "summary", "description")
+# Every free-text field of a need that the public reads (the page, the open-data API).
+PUBLIC_TEXT_FIELDS = ("title", "summary", "description", "unit_name", "receiving_org")
 
 
 class NeedInputError(ServiceError):
     code = "need_input"
-
-
-class PersonalDataFound(ServiceError):
-    """Public text holds what looks like a beneficiary's personal data; nothing was published."""
-
-    code = "personal_data_found"
-
-    def __init__(self, findings: list[FieldFinding]):
-        super().__init__(self.code, findings=findings)
-        self.findings = findings
 
 
 @dataclass(frozen=True)
@@ -140,8 +132,13 @@ def update_need(actor: Actor, need: Need, data: NeedInput, today: date) -> Need:
     return need
 
 
+def public_text_findings(need: Need) -> list[FieldFinding]:
+    """What the guard finds in the need's public text; a draft is saved anyway, with a warning."""
+    return personal_data_in({field: getattr(need, field) for field in PUBLIC_TEXT_FIELDS})
+
+
 def check_public_text(need: Need) -> None:
-    findings = check_fields({field: getattr(need, field) for field in PUBLIC_TEXT_FIELDS})
+    findings = public_text_findings(need)
     if findings:
         raise PersonalDataFound(findings)
 

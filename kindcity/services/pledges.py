@@ -16,7 +16,6 @@ from sqlalchemy.orm import make_transient_to_detached
 from ..domain import ledger as rules
 from ..domain.needs import NeedAction, NeedStatus
 from ..domain.needs import next_status as next_need_status
-from ..domain.personal_data import check_fields
 from ..domain.pledges import (ENDED, HOLDING, Display, OnCancel, PledgeAction, PledgeRuleError, PledgeStatus,
                               new_reference, next_status, pledge_amount, split_payment)
 from ..domain.time import seoul_today, utcnow
@@ -26,7 +25,8 @@ from . import Actor, Forbidden, NotFound, after_commit, bulk
 from . import pledge_writer as writer
 from .audit import record, record_now
 from .ledger import placed_by_pledge_on_need, post, post_many, post_now
-from .needs import PersonalDataFound, on_need_closed
+from .needs import on_need_closed
+from .public_text import refuse_personal_data
 
 PAYMENT_SOURCES = ("manual", "statement", "stripe", "demo")
 
@@ -152,9 +152,7 @@ def create_direct_pledge(actor: Actor, request: PledgeRequest, *, hold_for: time
     if request.method not in ("bank", "card"):
         raise PledgeError("method_invalid")
     message = (request.message or "").strip()
-    findings = check_fields({"message": message})
-    if findings:
-        raise PersonalDataFound(findings)
+    refuse_personal_data({"message": message})
     # Only the columns the rules need: this is the hottest path of the site, so no ORM objects are
     # built until the pledge is safely reserved (kindcity/services/pledge_writer.py).
     today = seoul_today(now)

@@ -20,6 +20,13 @@ def test_check_personal_data_reports_json_lines(app):
     assert clean.exit_code == 0 and clean.output == ""
 
 
+def test_check_personal_data_reads_the_text_as_rendered(app):
+    result = app.test_cli_runner().invoke(args=["check-personal-data"], input="문의: 010-**1234**-5678")
+    assert result.exit_code == 1
+    [line] = [json.loads(line) for line in result.output.strip().splitlines()]
+    assert line["kind"] == "phone" and line["as_shown"] is True and "1234" not in line["masked"]
+
+
 def test_demo_data_is_idempotent(app, session):
     runner = app.test_cli_runner()
     first = runner.invoke(args=["demo-data"])

@@ -218,6 +218,11 @@ def test_amount_above_the_gap_names_what_is_left(client, session, scene):
 @pytest.mark.parametrize("message, kind", [
     ("제 번호는 010-1234-5678 입니다", "phone number"),
     ("연락 주세요 kim@example.com", "e-mail address"),
+    # typed so that only the rendered text shows them (issue 12, item 3)
+    ("제 번호는 &#48;10-1234-5678 입니다", "phone number"),
+    ("9001&#48;1-1234567 님께 전해 주세요", "resident registration number"),
+    ("연락 주세요 kim&#64;example.com", "e-mail address"),
+    ("제 번호는 010-**1234**-5678 입니다", "phone number"),
 ])
 def test_personal_data_in_the_message_is_named(client, session, scene, message, kind):
     _staff, need, donor = scene
