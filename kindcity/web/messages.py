@@ -87,6 +87,8 @@ FIELD_LABELS = {
     "description": _l("Description"),
     "message": _l("Public message"),
     "story": _l("Story"),
+    "unit_name": _l("Unit"),
+    "receiving_org": _l("Receiving organisation"),
 }
 
 
@@ -140,10 +142,15 @@ def fill(text, details: dict, won_keys=WON_DETAILS) -> str:
 
 
 def personal_data_messages(findings, labels=FIELD_LABELS) -> list[str]:
-    """One message per finding of the personal-data guard, naming the field by ``labels``."""
-    return [
-        str(_l("%(field)s: possible %(kind)s \"%(masked)s\". Remove it before publishing.",
-               field=labels.get(f.field, f.field), kind=PERSONAL_DATA_KINDS.get(f.finding.kind, f.finding.kind),
-               masked=f.finding.masked))
-        for f in findings
-    ]
+    """One message per finding of the personal-data guard, naming the field by ``labels``. A finding
+    that only the rendered page shows (``&#48;10-...``, ``010-**1234**-5678``) says so, since the
+    typed text does not show it plainly."""
+    lines = []
+    for f in findings:
+        template = (_l("%(field)s: possible %(kind)s \"%(masked)s\" as the page would show it. "
+                       "Remove it before publishing.") if f.as_shown else
+                    _l("%(field)s: possible %(kind)s \"%(masked)s\". Remove it before publishing."))
+        lines.append(str(template % {"field": labels.get(f.field, f.field),
+                                     "kind": PERSONAL_DATA_KINDS.get(f.finding.kind, f.finding.kind),
+                                     "masked": f.finding.masked}))
+    return lines

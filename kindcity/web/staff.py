@@ -54,6 +54,17 @@ FIELD_FOR_CODE = {
 }
 
 
+def warn_personal_data(findings, messages=personal_data_messages) -> None:
+    """A draft is saved even if the guard finds personal data in it, but its author hears about it on
+    the very next page, not only when submitting."""
+    if not findings:
+        return
+    flash(_("Saved as a draft, but it cannot be submitted yet: the text looks like it contains personal "
+            "data."), "warning")
+    for line in messages(findings):
+        flash(line, "warning")
+
+
 @bp.get("/")
 def dashboard():
     base = need_service.staff_scope(current_user, select(Need))
@@ -90,9 +101,11 @@ def new_need():
             db.session.rollback()
             getattr(form, FIELD_FOR_CODE.get(error.code, "title")).errors.append(message_for(error))
         else:
+            findings = need_service.public_text_findings(need)
             db.session.commit()
             flash(_("The need is saved as a draft. Submit it when it is ready for a colleague's approval."),
                   "success")
+            warn_personal_data(findings)
             return redirect(url_for("staff.need", need_id=need.id))
     return render_template("staff/need_form.html", form=form, need=None)
 
@@ -113,8 +126,10 @@ def edit_need(need_id: int):
             db.session.rollback()
             getattr(form, FIELD_FOR_CODE.get(error.code, "title")).errors.append(message_for(error))
         else:
+            findings = need_service.public_text_findings(need)
             db.session.commit()
             flash(_("Changes saved."), "success")
+            warn_personal_data(findings)
             return redirect(url_for("staff.need", need_id=need.id))
     return render_template("staff/need_form.html", form=form, need=need)
 

@@ -26,7 +26,7 @@ from .forms import ConfirmForm
 from .impact import upload_folder
 from .impact_forms import DisbursementForm, PhotoForm, ReportForm, StartDeliveryForm
 from .impact_messages import impact_message, impact_personal_data_messages
-from .staff import bp
+from .staff import bp, warn_personal_data
 
 REFUSALS = (ImpactRuleError, NeedRuleError, PledgeRuleError, ServiceError, PhotoRefused)
 
@@ -160,7 +160,7 @@ def impact_save(need_id: int):
     data = impact_service.ReportInput(form.units_delivered.data, form.beneficiaries_reached.data,
                                       form.delivered_from.data, form.delivered_to.data, form.story.data or "")
     try:
-        impact_service.save_report(current_actor(), need, data, seoul_today())
+        report = impact_service.save_report(current_actor(), need, data, seoul_today())
     except REFUSALS as error:
         db.session.rollback()
         code = getattr(error, "code", "")
@@ -171,8 +171,10 @@ def impact_save(need_id: int):
             return _refused(need_id, error)
         target.errors.append(impact_message(error))
         return _page(need, report_form=form)
+    findings = impact_service.report_text_findings(report)
     db.session.commit()
     flash(_("The report is saved."), "success")
+    warn_personal_data(findings, impact_personal_data_messages)
     return redirect(url_for("staff.impact_need", need_id=need_id), 303)
 
 

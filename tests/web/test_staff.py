@@ -1,5 +1,7 @@
+import html
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
 from kindcity.domain.needs import NeedStatus
@@ -110,3 +112,62 @@ def test_admin_cannot_create_staff_without_centre(client, session):
         "display_name": "x", "email": "x.staff@kindcity.example", "password": "a-long-password",
         "role": "staff", "centre_id": 0}).get_data(as_text=True)
     assert "must belong to a welfare centre" in page
+
+
+# Typed so that the text itself holds no number the guard knows, but the page shows one (issue 12, item 3).
+SHOWN_ONLY = [
+    ("&#48;10-1234-5678", "phone number"),
+    ("9001&#48;1-1234567", "resident registration number"),
+    ("kim&#64;example.com", "e-mail address"),
+    ("010-**1234**-5678", "phone number"),
+]
+
+
+def _flashes(page: str) -> str:
+    return page.split('<div class="flashes"')[1].split("</div>")[0]
+
+
+@pytest.mark.parametrize(("typed", "kind"), SHOWN_ONLY)
+def test_personal_data_the_page_would_show_warns_on_save_and_blocks_submission(client, session, typed, kind):
+    author = f.user("staff")
+    session.commit()
+    f.login(client, author)
+    saved = client.post("/staff/needs/new?lang=en", data=_form(description=f"어르신 연락처: {typed}"),
+                        follow_redirects=True)
+    need = session.scalar(select(Need).where(Need.title == "학교 밖 청소년 수학여행"))
+    assert need is not None and need.status == NeedStatus.DRAFT  # the draft is saved all the same
+    flashes = html.unescape(_flashes(saved.get_data(as_text=True)))
+    assert "flash-warning" in flashes and "cannot be submitted yet" in flashes
+    assert f"Description: possible {kind}" in flashes and "as the page would show it" in flashes
+    assert "1234-5678" not in flashes and "1234567" not in flashes and "kim@" not in flashes  # masked
+
+    refused = client.post(f"/staff/needs/{need.id}/submit?lang=en", follow_redirects=True)
+    assert f"Description: possible {kind}" in html.unescape(_flashes(refused.get_data(as_text=True)))
+    session.refresh(need)
+    assert need.status == NeedStatus.DRAFT
+
+
+def test_editing_a_draft_warns_about_every_public_field(client, session):
+    author = f.user("staff")
+    need = f.need(author=author, status=NeedStatus.DRAFT)
+    session.commit()
+    f.login(client, author)
+    saved = client.post(f"/staff/needs/{need.id}/edit?lang=en", follow_redirects=True,
+                        data=_form(title="도움 010-**1234**-5678", unit_name="화정로 123",
+                                   receiving_org="kim&#64;example.com"))
+    flashes = html.unescape(_flashes(saved.get_data(as_text=True)))
+    assert "Changes saved." in flashes
+    assert "Title: possible phone number" in flashes
+    assert "Unit: possible detailed address" in flashes
+    assert "Receiving organisation: possible e-mail address" in flashes
+    session.refresh(need)
+    assert need.title == "도움 010-**1234**-5678"
+
+
+def test_a_clean_draft_has_no_warning(client, session):
+    author = f.user("staff")
+    session.commit()
+    f.login(client, author)
+    saved = client.post("/staff/needs/new?lang=en", data=_form(description="**교통**, 숙박 &amp; 식비 480,000원"),
+                        follow_redirects=True)
+    assert "flash-warning" not in saved.get_data(as_text=True)
