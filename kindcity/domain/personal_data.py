@@ -179,8 +179,14 @@ class _Candidate:
 # Resident registration numbers (주민등록번호)
 # --------------------------------------------------------------------------------------------
 
+# Characters people mask digits with: "900101-1******", "770812-1●●●●●●", "580101-1######".
+_MASKS = "xX*●○#•■□◯"
+_MASK = f"[{re.escape(_MASKS)}]"
+
 # YYMMDD, an optional '-' (spaces allowed around it), then the 7th digit 1-8 (1-4 citizens
-# born 1900-2099, 5-8 foreigners) and six more digits, which may be masked with * or x.
+# born 1900-2099, 5-8 foreigners) and six more digits, which may be masked. A masked number
+# still gives the birth date and the sex, so "770812-1●●●●●●" and even "770812-1" (the sex
+# digit alone, after a hyphen) are personal data; "900101-*******" gives the birth date.
 # Since 2020 the last digits are random, so there is no checksum to test; the date is checked
 # in code instead (_plausible_birth_date).
 _RRN_RE = re.compile(
@@ -188,8 +194,23 @@ _RRN_RE = re.compile(
     {_NUM_START}(?<!-)
     (?P<birth>\d{{6}})
     (?P<sep>[ \t]*-?[ \t]*)
-    (?P<rest>[1-8][\dxX*]{{6}}|[xX*]{{7}})
-    (?![\dxX*])
+    (?P<rest>[1-8](?:\d|{_MASK}){{0,6}}|{_MASK}{{7}})
+    (?!\d|{_MASK})
+    """,
+    re.VERBOSE,
+)
+# After a short form ("240715-1"), a counter makes it a document or item number: "제240715-1호".
+_SHORT_FORM_COUNTER_RE = re.compile(r"[ \t]*(?:호|번|차|회|단계|쪽|[,.\-/]\d)")
+
+# The two halves named in words: "주민번호 앞자리 770812, 뒷자리 1234567", "앞 6자리 801010,
+# 뒤 7자리 1******", "앞자리 700909에 뒷자리는 1로 시작".
+_RRN_SPLIT_RE = re.compile(
+    rf"""
+    앞[ \t]*(?:6[ \t]*)?(?:자리|번호|부분)[^\d\n]{{0,8}}?
+    (?<!\d)(?P<birth>\d{{6}})(?!\d)
+    [^\d\n]{{0,15}}?
+    (?:뒷|뒤)[ \t]*(?:7[ \t]*)?(?:자리|번호|부분)[^\d\n]{{0,8}}?
+    (?<!\d)(?P<rest>[1-8](?:\d{{6}}|{_MASK}{{1,6}})?)(?!\d|{_MASK})
     """,
     re.VERBOSE,
 )
@@ -199,6 +220,8 @@ _DAYS_IN_MONTH = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)  # Feb 29: lea
 # Corporate registration numbers (법인등록번호) share the 6-7 shape; after the word 법인 the
 # number is an organisation's, which is public.
 _CORPORATE_CONTEXT_RE = re.compile(r"법인[가-힣 \t:]{0,8}$")
+# Words that say a number is a person's: they overrule the barcode test below.
+_RRN_CONTEXT_RE = re.compile(r"(?:주민|등록번호|생년월일|외국인)[^\n]{0,20}$")
 
 
 def _plausible_birth_date(yymmdd: str) -> bool:
@@ -206,14 +229,36 @@ def _plausible_birth_date(yymmdd: str) -> bool:
     return 1 <= month <= 12 and 1 <= day <= _DAYS_IN_MONTH[month - 1]
 
 
+def _is_korean_barcode(digits: str) -> bool:
+    """An EAN-13 barcode of a product made in Korea (GS1 prefix 880) with a valid check digit:
+    the label of donated goods, not a person. "8801234567893" is also a valid birth date."""
+    if len(digits) != 13 or not digits.isdigit() or not digits.startswith("880"):
+        return False
+    total = sum(int(c) * (3 if i % 2 else 1) for i, c in enumerate(digits[:12]))
+    return (10 - total % 10) % 10 == int(digits[12])
+
+
 def _rrn_candidates(text: str) -> Iterator[_Candidate]:
+    maskable = "0123456789" + _MASKS
     for m in _RRN_RE.finditer(text):
-        if not _plausible_birth_date(m.group("birth")):
+        birth, sep, rest = m.group("birth"), m.group("sep"), m.group("rest")
+        if not _plausible_birth_date(birth):
             continue
         if _CORPORATE_CONTEXT_RE.search(text, 0, m.start()):
             continue
-        masked = _mask_digits(m.group(0), keep_head=4, keep_tail=0, maskable="0123456789xX*")
-        yield _Candidate("rrn", m.start(), m.end(), masked, separated=bool(m.group("sep")))
+        if len(rest) < 7:  # the sex digit with fewer masks: only written with a hyphen
+            if "-" not in sep or _SHORT_FORM_COUNTER_RE.match(text, m.end()):
+                continue
+        if not sep and _is_korean_barcode(birth + rest) and not _RRN_CONTEXT_RE.search(text, 0, m.start()):
+            continue
+        masked = _mask_digits(m.group(0), keep_head=4, keep_tail=0, maskable=maskable)
+        yield _Candidate("rrn", m.start(), m.end(), masked, separated=bool(sep))
+    for m in _RRN_SPLIT_RE.finditer(text):
+        if not _plausible_birth_date(m.group("birth")):
+            continue
+        start, end = m.start("birth"), m.end("rest")
+        masked = _mask_digits(text[start:end], keep_head=4, keep_tail=0, maskable=maskable)
+        yield _Candidate("rrn", start, end, masked)
 
 
 # --------------------------------------------------------------------------------------------
@@ -256,25 +301,51 @@ def _phone_candidates(text: str) -> Iterator[_Candidate]:
 # E-mail addresses
 # --------------------------------------------------------------------------------------------
 
-# A practical address shape (not full RFC 5322). Boundaries are ASCII-only so that a Korean
-# particle may follow ("...@daum.net으로") or precede without a space.
+# A practical address shape (not full RFC 5322), Korean domain names included (나눔@서구복지.한국),
+# and the ways people write an address so that a machine will not read it: "kim at naver dot com",
+# "kim(at)daum.net", "kim[at]gmail[dot]com", "kim 골뱅이 naver.com" (골뱅이 is Korean for @),
+# "kim @ naver.com". Boundaries are ASCII-only so that a Korean particle may follow
+# ("...@daum.net으로") or precede without a space.
+_AT = (
+    r"(?P<at>[ \t]*@[ \t]*"
+    r"|[ \t]*[(\[{<][ \t]*(?:(?i:at)|@|골뱅이)[ \t]*[)\]}>][ \t]*"
+    r"|[ \t]+(?i:at)[ \t]+"
+    r"|[ \t]*골뱅이[ \t]*)"
+)
+_DOT = (
+    r"(?:[ \t]*\.[ \t]*"
+    r"|[ \t]*[(\[{<][ \t]*(?:(?i:dot)|닷|점)[ \t]*[)\]}>][ \t]*"
+    r"|[ \t]+(?i:dot)[ \t]+"
+    r"|[ \t]*닷[ \t]*)"
+)
+_DOT_RE = re.compile(_DOT)
+_LABEL = r"[A-Za-z0-9가-힣](?:[A-Za-z0-9가-힣\-]{0,61}[A-Za-z0-9가-힣])?"
 _EMAIL_RE = re.compile(
-    r"""
-    (?<![A-Za-z0-9._%+\-])
-    (?P<local>[A-Za-z0-9][A-Za-z0-9._%+\-]{0,63})
-    @
-    (?P<domain>(?:[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24})
-    (?![A-Za-z0-9\-])
+    rf"""
+    (?P<local>(?<![A-Za-z0-9._%+\-])[A-Za-z0-9][A-Za-z0-9._%+\-]{{0,63}}
+             |(?<![A-Za-z0-9가-힣])[가-힣]{{1,12}})
+    {_AT}
+    (?P<domain>(?:{_LABEL}{_DOT})+(?P<tld>[A-Za-z]{{2,24}}(?![A-Za-z0-9\-])|한국))
     """,
     re.VERBOSE,
 )
+# An address written the loose way must end in a common top-level domain: "her at jane.doe" or
+# "meet at 3 dot" are prose.
+_LOOSE_TLDS = frozenset("com net org kr edu gov info biz io me co jp us 한국".split())
+_PLAIN_DOMAIN_RE = re.compile(r"[A-Za-z0-9가-힣.\-]+")
 
 
 def _email_candidates(text: str) -> Iterator[_Candidate]:
-    for m in _EMAIL_RE.finditer(text):
-        local = m.group("local")
-        keep = 2 if len(local) > 2 else 1
-        masked = f"{local[:keep]}***@{m.group('domain')}"
+    position = 0
+    while (m := _EMAIL_RE.search(text, position)) is not None:
+        local, domain = m.group("local"), m.group("domain")
+        plain = m.group("at") == "@" and _PLAIN_DOMAIN_RE.fullmatch(domain)
+        if not plain and m.group("tld").lower() not in _LOOSE_TLDS:
+            position = m.start() + 1  # prose ("her at jane.doe"); an address may start inside it
+            continue
+        position = m.end()
+        keep = 1 if len(local) <= 2 or not local.isascii() else 2
+        masked = f"{local[:keep]}***@{_DOT_RE.sub('.', domain)}"
         yield _Candidate("email", m.start(), m.end(), masked)
 
 
@@ -330,15 +401,25 @@ def _plausible_account(number: str) -> bool:
 
 
 def _looks_like_date(groups: list[str]) -> bool:
-    """2026-11-29-0001 style document numbers start with a date."""
-    year, month = groups[0], groups[1]
-    return len(year) == 4 and 1900 <= int(year) <= 2099 and len(month) == 2 and 1 <= int(month) <= 12
+    """Document numbers start with a date: 2026-11-29-0001, 2024-0717-0032 (year, then month
+    and day grouped), 2026-1201-000045."""
+    year, second = groups[0], groups[1]
+    if not (len(year) == 4 and 1900 <= int(year) <= 2099):
+        return False
+    if len(second) == 2:
+        return 1 <= int(second) <= 12
+    return len(second) == 4 and _plausible_birth_date("00" + second)
+
+
+# 080 toll-free numbers (수신자 부담) belong to businesses and public bodies, like 15xx numbers:
+# not a phone number to flag, and not a bank account either.
+_TOLL_FREE_RE = re.compile(r"080[ \t]*-?[ \t]*\d{3,4}[ \t]*-?[ \t]*\d{4}")
 
 
 def _bank_account_candidates(text: str) -> Iterator[_Candidate]:
     for m in _ACCOUNT_GROUPS_RE.finditer(text):
         number = m.group(0)
-        if not _plausible_account(number) or _PHONE_RE.fullmatch(number):
+        if not _plausible_account(number) or _PHONE_RE.fullmatch(number) or _TOLL_FREE_RE.fullmatch(number):
             continue
         if _looks_like_date(number.split("-")):
             continue
@@ -348,7 +429,7 @@ def _bank_account_candidates(text: str) -> Iterator[_Candidate]:
         number = m.group("num")
         if not _plausible_account(number):
             continue
-        if m.group("word") in _AMBIGUOUS_BANK_WORDS and _PHONE_RE.fullmatch(number):
+        if m.group("word") in _AMBIGUOUS_BANK_WORDS and (_PHONE_RE.fullmatch(number) or _TOLL_FREE_RE.fullmatch(number)):
             continue
         masked = _mask_digits(number, keep_head=3, keep_tail=3)
         yield _Candidate("bank_account", m.start("num"), m.end("num"), masked, bank_context=True)
@@ -376,10 +457,34 @@ _UNIT_RE = re.compile(
         (?<![0-9A-Za-z])(?:[Bb]|지하[ \t]*)?\d{1,3}[ \t]*층
     )
     [ \t]*
-    (?P<secret>\d{1,5})[ \t]*호
+    (?P<secret>[Bb]?\d{1,5})[ \t]*호
     """,
     re.VERBOSE,
 )
+# A basement unit needs no building number: "반지하 B02호", "그린빌라 B01호".
+_BASEMENT_UNIT_RE = re.compile(r"(?<![0-9A-Za-z])(?P<secret>[Bb]\d{1,4})[ \t]*호(?!실|점|선)")
+# A unit right after a word for a home: "행복맨션 203호", "고시원 205호", "쪽방 12호".
+_HOME_UNIT_RE = re.compile(
+    r"(?:아파트|빌라|맨션|주택|연립|다세대|원룸|투룸|오피스텔|하이츠|고시원|고시텔|쪽방|빌)"
+    r"[ \t]*(?P<secret>[Bb]?\d{1,4})[ \t]*호(?!실|점|선|기|차)"
+)
+
+# A floor and room in a public building are where a meeting or a class is held, not a home:
+# "3층 301호 회의실", "행정복지센터 2층 205호에서 ... 특강". Words for a home nearby overrule them.
+_PUBLIC_ROOM_AFTER_RE = re.compile(
+    r"[^\n]{0,30}?(?:회의실|강당|강의실|교육장|교육실|상담실|프로그램실|세미나실|사무실|민원실|다목적실|"
+    r"대기실|자료실|연습실|조리실|체육실|교실|특강|강좌|강의|교육|설명회|간담회|회의|모임|행사|수업|"
+    r"세미나|워크숍|보고회|총회|접수)"
+)
+_PUBLIC_BUILDING_BEFORE_RE = re.compile(
+    r"(?:구청|청사|센터|복지관|도서관|수련관|회관|본관|별관|행사장|경로당|학교|체육관)[^\n]{0,12}$"
+)
+_HOME_WORDS = (
+    r"(?:사시|사는|살고|살아|거주|지내|댁|자택|집|세대|가구|가정|입주|이사|혼자|홀로|"
+    r"아파트|빌라|맨션|주택|연립|다세대|원룸|투룸|오피스텔|고시원|쪽방|반지하)"
+)
+_HOME_AFTER_RE = re.compile(rf"[^\n]{{0,30}}?{_HOME_WORDS}")
+_HOME_BEFORE_RE = re.compile(rf"{_HOME_WORDS}[^\n]{{0,15}}$")
 # "101-1203호": building-unit with a hyphen. Not after 제 ("제2026-123호" is a document number).
 _UNIT_HYPHEN_RE = re.compile(
     r"(?<![0-9A-Za-z\-제])(?P<building>\d{1,4})-(?P<secret>\d{2,4})[ \t]*호"
@@ -398,6 +503,22 @@ _ROAD_RE = re.compile(
     """,
     re.VERBOSE,
 )
+# A road address and "가정"/"가구" (home, household): "상무대로 1123 가정에 쌀을 전달". After a
+# noun with the particle 로 ("센터로 12가구가 신청") the same words are a count, so the road must
+# look like one: a 대로 or 길, a branch road, a hyphenated number, or a district or city before it.
+_ROAD_HOME_RE = re.compile(
+    r"""
+    (?<![가-힣A-Za-z0-9])
+    (?P<road>[가-힣][가-힣0-9]{0,14}(?:로|길))
+    [ \t]*
+    (?P<branch>\d{1,4}(?:번|번안)?길[ \t]*)?
+    (?P<secret>\d{1,5}(?:-\d{1,5})?)
+    [ \t]*(?:가정|가구)
+    """,
+    re.VERBOSE,
+)
+_PLACE_BEFORE_RE = re.compile(r"(?:[가-힣]+(?:시|구|군)|광주|서울)[ \t]+$")
+
 # The same in romanised form: "Hwajeong-ro 123", "Sangmu-daero 45-6".
 _ROMAN_ROAD_RE = re.compile(
     rf"""
@@ -460,10 +581,32 @@ def _plausible_unit_hyphen(m: re.Match[str]) -> bool:
     return not (len(building) == 4 and building.startswith(("19", "20")))  # a year: 2026-12호
 
 
+def _is_public_room(m: re.Match[str]) -> bool:
+    text = m.string
+    if _HOME_AFTER_RE.match(text, m.end()) or _HOME_BEFORE_RE.search(text, 0, m.start()):
+        return False
+    return bool(_PUBLIC_ROOM_AFTER_RE.match(text, m.end()) or _PUBLIC_BUILDING_BEFORE_RE.search(text, 0, m.start()))
+
+
+def _plausible_unit(m: re.Match[str]) -> bool:
+    return not _is_public_room(m)
+
+
+def _plausible_road_home(m: re.Match[str]) -> bool:
+    if not _plausible_road(m):
+        return False
+    road = m.group("road")
+    return bool(road.endswith(("대로", "길")) or m.group("branch") or "-" in m.group("secret")
+                or _PLACE_BEFORE_RE.search(m.string, 0, m.start()))
+
+
 def _address_candidates(text: str) -> Iterator[_Candidate]:
     checks = (
         (_BUNJI_RE, None),
-        (_UNIT_RE, None),
+        (_UNIT_RE, _plausible_unit),
+        (_BASEMENT_UNIT_RE, _plausible_unit),
+        (_HOME_UNIT_RE, None),
+        (_ROAD_HOME_RE, _plausible_road_home),
         (_UNIT_HYPHEN_RE, _plausible_unit_hyphen),
         (_ROAD_RE, _plausible_road),
         (_ROMAN_ROAD_RE, None),
