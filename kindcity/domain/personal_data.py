@@ -203,14 +203,14 @@ _RRN_RE = re.compile(
 _SHORT_FORM_COUNTER_RE = re.compile(r"[ \t]*(?:호|번|차|회|단계|쪽|[,.\-/]\d)")
 
 # The two halves named in words: "주민번호 앞자리 770812, 뒷자리 1234567", "앞 6자리 801010,
-# 뒤 7자리 1******", "앞자리 700909에 뒷자리는 1로 시작".
+# 뒤 7자리 1******", "앞자리 700909에 뒷자리는 1로 시작", "생년월일 050505, 뒷자리 4******".
 _RRN_SPLIT_RE = re.compile(
     rf"""
-    앞[ \t]*(?:6[ \t]*)?(?:자리|번호|부분)[^\d\n]{{0,8}}?
+    (?:앞[ \t]*(?:(?:6|여섯)[ \t]*)?(?:자리|번호|부분)|생년월일)[^\d\n]{{0,8}}?
     (?<!\d)(?P<birth>\d{{6}})(?!\d)
     [^\d\n]{{0,15}}?
-    (?:뒷|뒤)[ \t]*(?:7[ \t]*)?(?:자리|번호|부분)[^\d\n]{{0,8}}?
-    (?<!\d)(?P<rest>[1-8](?:\d{{6}}|{_MASK}{{1,6}})?)(?!\d|{_MASK})
+    (?:뒷|뒤)[ \t]*(?:(?:7|일곱)[ \t]*)?(?:자리|번호|부분)[^\d\n]{{0,8}}?
+    (?<!\d)(?P<rest>[1-8](?:\d|{_MASK}){{0,6}})(?!\d|{_MASK})
     """,
     re.VERBOSE,
 )
@@ -229,13 +229,21 @@ def _plausible_birth_date(yymmdd: str) -> bool:
     return 1 <= month <= 12 and 1 <= day <= _DAYS_IN_MONTH[month - 1]
 
 
-def _is_korean_barcode(digits: str) -> bool:
-    """An EAN-13 barcode of a product made in Korea (GS1 prefix 880) with a valid check digit:
-    the label of donated goods, not a person. "8801234567893" is also a valid birth date."""
+# Words for goods and their labels: a 13-digit 880... number after them is a barcode even when
+# it was copied with a wrong check digit.
+_GOODS_CONTEXT_RE = re.compile(r"(?:바코드|상품|제품|물품|품목|상자|박스|코드|(?i:ean|barcode))[^\n]{0,20}$")
+
+
+def _is_korean_barcode(digits: str, text: str, start: int) -> bool:
+    """An EAN-13 barcode of a product made in Korea (GS1 prefix 880): the label of donated goods,
+    not a person, although "8801234567893" also starts with a valid birth date. It must have a
+    valid check digit or follow a word for goods, and no word for a person's number."""
     if len(digits) != 13 or not digits.isdigit() or not digits.startswith("880"):
         return False
+    if _RRN_CONTEXT_RE.search(text, 0, start):
+        return False
     total = sum(int(c) * (3 if i % 2 else 1) for i, c in enumerate(digits[:12]))
-    return (10 - total % 10) % 10 == int(digits[12])
+    return (10 - total % 10) % 10 == int(digits[12]) or bool(_GOODS_CONTEXT_RE.search(text, 0, start))
 
 
 def _rrn_candidates(text: str) -> Iterator[_Candidate]:
@@ -249,7 +257,7 @@ def _rrn_candidates(text: str) -> Iterator[_Candidate]:
         if len(rest) < 7:  # the sex digit with fewer masks: only written with a hyphen
             if "-" not in sep or _SHORT_FORM_COUNTER_RE.match(text, m.end()):
                 continue
-        if not sep and _is_korean_barcode(birth + rest) and not _RRN_CONTEXT_RE.search(text, 0, m.start()):
+        if not sep and _is_korean_barcode(birth + rest, text, m.start()):
             continue
         masked = _mask_digits(m.group(0), keep_head=4, keep_tail=0, maskable=maskable)
         yield _Candidate("rrn", m.start(), m.end(), masked, separated=bool(sep))
@@ -474,13 +482,17 @@ _HOME_UNIT_RE = re.compile(
 _PUBLIC_ROOM_AFTER_RE = re.compile(
     r"[^\n]{0,30}?(?:회의실|강당|강의실|교육장|교육실|상담실|프로그램실|세미나실|사무실|민원실|다목적실|"
     r"대기실|자료실|연습실|조리실|체육실|교실|특강|강좌|강의|교육|설명회|간담회|회의|모임|행사|수업|"
-    r"세미나|워크숍|보고회|총회|접수)"
+    r"세미나|워크숍|보고회|총회|접수|진행|열리|열립|엽니다|개최|대관|예약)"
+)
+# ... or the room is named right after the number: "203호 자원봉사센터", "402호 북카페", "201호 기획상황실".
+_ROOM_NAME_AFTER_RE = re.compile(
+    r"[ \t]*[가-힣]{0,8}(?:실|센터|카페|도서관|교육장|공연장|강당)(?:에서|에|을|를|은|는|이|가|의|로)?(?![가-힣])"
 )
 _PUBLIC_BUILDING_BEFORE_RE = re.compile(
     r"(?:구청|청사|센터|복지관|도서관|수련관|회관|본관|별관|행사장|경로당|학교|체육관)[^\n]{0,12}$"
 )
 _HOME_WORDS = (
-    r"(?:사시|사는|살고|살아|거주|지내|댁|자택|집|세대|가구|가정|입주|이사|혼자|홀로|"
+    r"(?:사시|사는|살고|살아|거주|지내|댁|자택|(?<![가-힣])집|세대|가구|가정|입주|이사(?!장|회)|혼자|홀로|"
     r"아파트|빌라|맨션|주택|연립|다세대|원룸|투룸|오피스텔|고시원|쪽방|반지하)"
 )
 _HOME_AFTER_RE = re.compile(rf"[^\n]{{0,30}}?{_HOME_WORDS}")
@@ -504,8 +516,9 @@ _ROAD_RE = re.compile(
     re.VERBOSE,
 )
 # A road address and "가정"/"가구" (home, household): "상무대로 1123 가정에 쌀을 전달". After a
-# noun with the particle 로 ("센터로 12가구가 신청") the same words are a count, so the road must
-# look like one: a 대로 or 길, a branch road, a hyphenated number, or a district or city before it.
+# noun with the particle 로 ("센터로 12가구가 신청") the same words are a count, written with the
+# counter attached, so the road must look like one: a 대로 or 길, a branch road, a hyphenated
+# number, a district or city before it, or a space between the number and 가정/가구.
 _ROAD_HOME_RE = re.compile(
     r"""
     (?<![가-힣A-Za-z0-9])
@@ -513,7 +526,7 @@ _ROAD_HOME_RE = re.compile(
     [ \t]*
     (?P<branch>\d{1,4}(?:번|번안)?길[ \t]*)?
     (?P<secret>\d{1,5}(?:-\d{1,5})?)
-    [ \t]*(?:가정|가구)
+    (?P<space>[ \t]*)(?:가정|가구)
     """,
     re.VERBOSE,
 )
@@ -585,7 +598,8 @@ def _is_public_room(m: re.Match[str]) -> bool:
     text = m.string
     if _HOME_AFTER_RE.match(text, m.end()) or _HOME_BEFORE_RE.search(text, 0, m.start()):
         return False
-    return bool(_PUBLIC_ROOM_AFTER_RE.match(text, m.end()) or _PUBLIC_BUILDING_BEFORE_RE.search(text, 0, m.start()))
+    return bool(_PUBLIC_ROOM_AFTER_RE.match(text, m.end()) or _ROOM_NAME_AFTER_RE.match(text, m.end())
+                or _PUBLIC_BUILDING_BEFORE_RE.search(text, 0, m.start()))
 
 
 def _plausible_unit(m: re.Match[str]) -> bool:
@@ -597,7 +611,7 @@ def _plausible_road_home(m: re.Match[str]) -> bool:
         return False
     road = m.group("road")
     return bool(road.endswith(("대로", "길")) or m.group("branch") or "-" in m.group("secret")
-                or _PLACE_BEFORE_RE.search(m.string, 0, m.start()))
+                or m.group("space") or _PLACE_BEFORE_RE.search(m.string, 0, m.start()))
 
 
 def _address_candidates(text: str) -> Iterator[_Candidate]:
