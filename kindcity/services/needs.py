@@ -16,7 +16,7 @@ from ..models import BeneficiaryGroup, Category, Dong, Need, Organisation, User
 from . import SYSTEM, Actor, Forbidden, NotFound, ServiceError
 from . import notices
 from .audit import record
-from .public_text import PersonalDataFound, personal_data_in
+from .public_text import PersonalDataFound, personal_data_in, refuse_personal_data
 
 MIN_TARGET = 10_000
 # Every free-text field of a need that the public reads (the page, the open-data API).
@@ -188,6 +188,7 @@ def cancel(actor: Actor, need: Need, reason: str | None) -> None:
         raise NotFound()
     rules.next_status(need.status, NeedAction.CANCEL)
     cleaned = rules.check_cancel_reason(reason)
+    refuse_personal_data({"cancel_reason": cleaned})  # the public page shows the reason
     # Lock the row (only the needs row, not its joined reference data): no payment lands meanwhile.
     db.session.scalar(select(Need).where(Need.id == need.id).with_for_update(of=Need)
                       .execution_options(populate_existing=True))

@@ -89,6 +89,7 @@ FIELD_LABELS = {
     "story": _l("Story"),
     "unit_name": _l("Unit"),
     "receiving_org": _l("Receiving organisation"),
+    "cancel_reason": _l("Reason for cancelling"),
 }
 
 

@@ -165,7 +165,11 @@ def act(need_id: int, action: str):
             message = _("The need is cancelled.")
     except PersonalDataFound as error:
         db.session.rollback()
-        flash(_("This need cannot be published yet: the text looks like it contains personal data."), "error")
+        if action == "cancel":
+            flash(_("Nothing was cancelled: the public page shows the reason, and it looks like it contains "
+                    "personal data."), "error")
+        else:
+            flash(_("This need cannot be published yet: the text looks like it contains personal data."), "error")
         for line in personal_data_messages(error.findings):
             flash(line, "error")
         return redirect(url_for("staff.need", need_id=need_id)), 303

@@ -171,3 +171,19 @@ def test_a_clean_draft_has_no_warning(client, session):
     saved = client.post("/staff/needs/new?lang=en", data=_form(description="**교통**, 숙박 &amp; 식비 480,000원"),
                         follow_redirects=True)
     assert "flash-warning" not in saved.get_data(as_text=True)
+
+
+def test_a_cancel_reason_is_public_text_and_is_checked(client, session):
+    author = f.user("staff")
+    need = f.need(author=author)
+    session.commit()
+    f.login(client, author)
+    refused = client.post(f"/staff/needs/{need.id}/cancel?lang=en", follow_redirects=True,
+                          data={"reason": "어르신(&#48;10-2345-6789)께서 다른 지원을 받게 되셨습니다"})
+    flashes = html.unescape(_flashes(refused.get_data(as_text=True)))
+    assert "Nothing was cancelled" in flashes and "Reason for cancelling: possible phone number" in flashes
+    session.refresh(need)
+    assert need.status == NeedStatus.OPEN and need.cancel_reason is None
+    client.post(f"/staff/needs/{need.id}/cancel", data={"reason": "어르신께서 다른 지원을 받게 되셨습니다"})
+    session.refresh(need)
+    assert need.status == NeedStatus.CANCELLED
