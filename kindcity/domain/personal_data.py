@@ -311,13 +311,13 @@ def _phone_candidates(text: str) -> Iterator[_Candidate]:
 
 # A practical address shape (not full RFC 5322), Korean domain names included (나눔@서구복지.한국),
 # and the ways people write an address so that a machine will not read it: "kim at naver dot com",
-# "kim(at)daum.net", "kim[at]gmail[dot]com", "kim 골뱅이 naver.com" (골뱅이 is Korean for @),
-# "kim @ naver.com". Boundaries are ASCII-only so that a Korean particle may follow
+# "kim(at)daum.net", "kim[at]gmail[dot]com", "kim 골뱅이 naver.com" (골뱅이 is Korean for @;
+# 앳 and 닷 spell "at" and "dot"), "kim @ naver.com". Boundaries are ASCII-only so that a Korean particle may follow
 # ("...@daum.net으로") or precede without a space.
 _AT = (
     r"(?P<at>[ \t]*@[ \t]*"
-    r"|[ \t]*[(\[{<][ \t]*(?:(?i:at)|@|골뱅이)[ \t]*[)\]}>][ \t]*"
-    r"|[ \t]+(?i:at)[ \t]+"
+    r"|[ \t]*[(\[{<][ \t]*(?:(?i:at)|@|골뱅이|앳)[ \t]*[)\]}>][ \t]*"
+    r"|[ \t]+(?:(?i:at)|앳)[ \t]+"
     r"|[ \t]*골뱅이[ \t]*)"
 )
 _DOT = (
