@@ -3,21 +3,35 @@
 Public text (need titles, descriptions, donor messages, impact stories) must not carry a
 beneficiary's personal data. :func:`find_personal_data` looks for
 
-* resident registration numbers (주민등록번호, also foreigners' 외국인등록번호 and masked forms),
+* resident registration numbers (주민등록번호, also foreigners' 외국인등록번호): whole, masked
+  in any way that still shows the birth date and sex (``770812-1●●●●●●``, ``770812-1``), or
+  named in words (``앞자리 770812, 뒷자리 1234567``),
 * phone numbers (mobile, landline, 070, 050x safe numbers; +82 forms; full-width digits),
-* e-mail addresses,
+* e-mail addresses, Korean domain names included, and written to dodge a machine
+  (``kim at naver dot com``, ``kim(at)daum.net``, ``kim 골뱅이 naver.com``, ``kim @ naver.com``),
 * bank account numbers (hyphenated digit groups, or a digit run right after a bank word),
-* detailed addresses (번지, 동/호 and 층/호 units, road address + building number, lot numbers),
+* detailed addresses (번지, 동/호 and 층/호 units, basement and home units such as ``B02호`` or
+  ``행복맨션 203호``, road address + building number, also followed by 가정/가구, lot numbers),
 
-and names what it found, with a masked excerpt and the offset in the ORIGINAL text.
+and names what it found, with a masked excerpt and the offset in the ORIGINAL text. The caller
+also checks the text as the reader sees it once rendered (``check_fields(..., shown=...)``):
+this module stays pure and takes that text as a plain string.
 
-Deliberately NOT flagged, because they are organisation data that is public anyway:
+Deliberately NOT flagged, because they are organisation data that is public anyway, or not a
+person's at all:
 
 * business registration numbers (사업자등록번호, the 3-2-5 shape ``123-45-67890``) and
   corporate registration numbers (법인등록번호) written after the word 법인;
-* 15xx/16xx/18xx representative numbers (대표번호, e.g. ``1588-1234``): only businesses have them;
+* 15xx/16xx/18xx representative numbers (대표번호, e.g. ``1588-1234``) and 080 toll-free
+  numbers: only businesses and public bodies have them; short public lines (129, 1366) never
+  had the shape of a phone number;
 * a bare administrative dong, district or city name (화정1동, 서구, 광주광역시): the site shows
-  the dong of every need.
+  the dong of every need;
+* document numbers that start with a date (``2024-0717-0032``), EAN-13 barcodes of Korean goods
+  (``880...``), and rooms of public buildings (``3층 301호 회의실``, ``센터 2층 205호에서 특강``)
+  unless a word for a home is near.
+
+Office landlines (062-360-xxxx) ARE flagged: the guard cannot tell an office's line from a home's.
 
 How it works: the text is normalised one character at a time (NFKC, dashes folded to '-',
 zero-width characters dropped) while remembering where each normalised character came from,
