@@ -4,7 +4,7 @@ from .audit import AuditEntry
 from .impact import Disbursement, ImpactReport, LeftoverReturn, ReportPhoto
 from .matching import MatchAllocation, MatchingSettings, MatchOfferTerms, MatchRun, PooledSeries, PooledTerms
 from .money import BankTransaction, LedgerLine, LedgerTransaction, Payment, Pledge, Refund, StatementImport
-from .needs import Need
+from .needs import Need, NeedContribution
 from .places import BeneficiaryGroup, Category, Centre, District, Dong
 from .provider_events import ProviderEvent
 from .referrals import Referral, ReferralNote
@@ -35,6 +35,7 @@ __all__ = [
     "Dong",
     "LoginAttempt",
     "Need",
+    "NeedContribution",
     "Organisation",
     "PasswordResetRequest",
     "ProviderEvent",

@@ -51,6 +51,10 @@ MESSAGES = {
     "target_too_small": _l("The target must be at least %(minimum)s won."),
     "transition_not_allowed": _l("This step is not possible in the need's current state."),
     "self_approval": _l("A need must be approved by a colleague, not by the person who wrote it."),
+    "editor_approval": _l("You edited this need, so a colleague who did not must approve it."),
+    "submitter_approval": _l("You submitted this need for approval, so another colleague must approve it."),
+    "need_not_editable": _l("Only a draft can be edited. Send this need back to draft first; it must then be "
+                            "submitted and approved again."),
     "reason_required": _l("Please give a reason for the cancellation."),
     "deadline_passed": _l("The deadline has already passed."),
     "not_yet_due": _l("The deadline has not passed yet."),

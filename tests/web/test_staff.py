@@ -5,6 +5,8 @@ from sqlalchemy import select
 from kindcity.domain.needs import NeedStatus
 from kindcity.domain.time import seoul_today
 from kindcity.models import AuditEntry, BeneficiaryGroup, Category, Dong, Need, Organisation
+from kindcity.services import Actor
+from kindcity.services import needs as need_service
 from tests import factories as f
 
 
@@ -110,3 +112,29 @@ def test_admin_cannot_create_staff_without_centre(client, session):
         "display_name": "x", "email": "x.staff@kindcity.example", "password": "a-long-password",
         "role": "staff", "centre_id": 0}).get_data(as_text=True)
     assert "must belong to a welfare centre" in page
+
+
+def test_dashboard_offers_for_approval_only_what_you_did_not_write_or_submit(client, session):
+    author, editor, checker = f.user("staff"), f.user("staff"), f.user("staff")
+    need = f.need(author=author, status=NeedStatus.DRAFT, title="다른 사람이 고친 수요")
+    f.need(author=author, status=NeedStatus.AWAITING_APPROVAL, title="요청자 기록 전의 수요")  # no submitter known
+    session.commit()
+    f.login(client, editor)
+    edit = _form(title="다른 사람이 고친 수요", target="1,000,000", unit_name="", unit_cost="", units="")
+    assert client.post(f"/staff/needs/{need.id}/edit", data=edit).status_code == 302
+    need_service.submit(Actor(author), need, seoul_today())
+    session.commit()
+
+    def section(person, heading):
+        client.post("/account/logout")
+        f.login(client, person)
+        page = client.get("/staff/", query_string={"lang": "en"}).get_data(as_text=True)
+        start = page.index(heading)
+        return page[start:page.index("</section>", start)]
+
+    assert "다른 사람이 고친 수요" not in section(editor, "Waiting for your approval")
+    assert "다른 사람이 고친 수요" in section(editor, "Submitted by me, waiting for a colleague")
+    assert "다른 사람이 고친 수요" not in section(author, "Waiting for your approval")
+    assert "다른 사람이 고친 수요" in section(checker, "Waiting for your approval")
+    assert "요청자 기록 전의 수요" in section(checker, "Waiting for your approval")
+    assert "요청자 기록 전의 수요" not in section(author, "Waiting for your approval")
