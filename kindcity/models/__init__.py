@@ -1,6 +1,7 @@
 """SQLAlchemy models: the persistent shape of the domain. No business rules live here."""
 from .accounts import LoginAttempt, Organisation, PasswordResetRequest, Role, User
 from .audit import AuditEntry
+from .form_tokens import FormToken
 from .impact import Disbursement, ImpactReport, LeftoverReturn, ReportPhoto
 from .matching import MatchAllocation, MatchingSettings, MatchOfferTerms, MatchRun, PooledSeries, PooledTerms
 from .money import BankTransaction, LedgerLine, LedgerTransaction, Payment, Pledge, Refund, StatementImport
@@ -13,6 +14,7 @@ __all__ = [
     "AuditEntry",
     "BankTransaction",
     "Disbursement",
+    "FormToken",
     "ImpactReport",
     "LeftoverReturn",
     "ReportPhoto",
