@@ -41,6 +41,7 @@ MESSAGES = {
     "centre_required": _l("Staff members must belong to a welfare centre."),
     "centre_unknown": _l("Unknown welfare centre."),
     "cannot_demote_self": _l("You cannot remove your own administrator rights."),
+    "money_staff_needs_staff": _l("Only staff and administrators can handle the district's bank account."),
     "title_summary_required": _l("A title and a summary are required."),
     "deadline_in_past": _l("The deadline must be today or later."),
     "beneficiary_count_invalid": _l("The number of beneficiaries must be at least 1."),
