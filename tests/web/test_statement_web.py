@@ -439,6 +439,11 @@ def test_an_administrator_gives_and_takes_the_money_permission(app, client, sess
     assert not donor.money_staff
     with pytest.raises(Forbidden):
         accounts.set_money_staff(Actor(clerk), clerk, True)
+    # made a donor, a money clerk no longer holds it
+    office.post(f"/admin/users/{clerk.id}", data=form | {"money_staff": "y"})
+    office.post(f"/admin/users/{clerk.id}", data={"role": "donor", "centre_id": "0", "active": "y"})
+    session.refresh(clerk)
+    assert (clerk.role, clerk.money_staff) == ("donor", False)
 
 
 def test_unknown_import_and_bank_row_are_404(client, session, scene):
