@@ -6,7 +6,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import and_, or_, select
 
-from ..domain.needs import EDITABLE_STATUSES, NeedRuleError, NeedStatus, allowed_actions
+from ..domain.needs import NeedRuleError, NeedStatus, allowed_actions, check_editable
 from ..domain.time import seoul_today
 from ..extensions import db
 from ..models import AuditEntry, Dong, Need, Referral
@@ -101,9 +101,10 @@ def new_need():
 @bp.route("/needs/<int:need_id>/edit", methods=["GET", "POST"])
 def edit_need(need_id: int):
     need = _need_or_404(need_id)
-    if NeedStatus(need.status) not in EDITABLE_STATUSES:
-        flash(_("Only a draft can be edited. Send this need back to draft first; it must then be submitted "
-                "and approved again."), "error")
+    try:
+        check_editable(need.status)  # awaiting approval: sent back to draft first, then submitted again
+    except NeedRuleError as error:
+        flash(message_for(error), "error")
         return redirect(url_for("staff.need", need_id=need_id), 303)
     form = NeedForm(obj=need)
     _fill_choices(form)
