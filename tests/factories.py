@@ -23,7 +23,7 @@ def centre(code: str = "centre-hwajeong1") -> Centre:
 
 
 def user(role: str = "donor", *, centre_code: str | None = None, email: str | None = None,
-         name: str | None = None, organisation: Organisation | None = None) -> User:
+         name: str | None = None, organisation: Organisation | None = None, money_staff: bool = False) -> User:
     n = next(_seq)
     if role == "staff" and centre_code is None:
         centre_code = "centre-hwajeong1"
@@ -31,7 +31,8 @@ def user(role: str = "donor", *, centre_code: str | None = None, email: str | No
         centre_code = "district-welfare"
     person = User(email=email or f"{role}{n}@kindcity.example", password_hash=_HASH,
                   display_name=name or f"{role} {n}", role=role,
-                  centre=centre(centre_code) if centre_code else None, organisation=organisation)
+                  centre=centre(centre_code) if centre_code else None, organisation=organisation,
+                  money_staff=money_staff)
     db.session.add(person)
     db.session.flush()
     return person

@@ -1,10 +1,11 @@
 """SQLAlchemy models: the persistent shape of the domain. No business rules live here."""
 from .accounts import LoginAttempt, Organisation, PasswordResetRequest, Role, User
 from .audit import AuditEntry
+from .form_tokens import FormToken
 from .impact import Disbursement, ImpactReport, LeftoverReturn, ReportPhoto
 from .matching import MatchAllocation, MatchingSettings, MatchOfferTerms, MatchRun, PooledSeries, PooledTerms
 from .money import BankTransaction, LedgerLine, LedgerTransaction, Payment, Pledge, Refund, StatementImport
-from .needs import Need
+from .needs import Need, NeedContribution
 from .places import BeneficiaryGroup, Category, Centre, District, Dong
 from .provider_events import ProviderEvent
 from .referrals import Referral, ReferralNote
@@ -13,6 +14,7 @@ __all__ = [
     "AuditEntry",
     "BankTransaction",
     "Disbursement",
+    "FormToken",
     "ImpactReport",
     "LeftoverReturn",
     "ReportPhoto",
@@ -35,6 +37,7 @@ __all__ = [
     "Dong",
     "LoginAttempt",
     "Need",
+    "NeedContribution",
     "Organisation",
     "PasswordResetRequest",
     "ProviderEvent",

@@ -5,7 +5,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..domain.time import utcnow
@@ -58,6 +58,8 @@ class User(UserMixin, db.Model):
     centre: Mapped[Centre | None] = relationship()
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     password_changed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # Handles the district's bank account: given and taken by an administrator (audited).
+    money_staff: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     @property
     def is_active(self) -> bool:  # flask-login
@@ -78,6 +80,13 @@ class User(UserMixin, db.Model):
     @property
     def is_admin(self) -> bool:
         return self.role == Role.ADMIN
+
+    @property
+    def handles_bank_account(self) -> bool:
+        """May import bank statements and see and match deposits without a known reference code: these
+        name donors of every centre. Staff with the money permission only; centre staff see their own
+        centre's pledges on the pledge pages."""
+        return self.is_staff and self.money_staff
 
     @property
     def sees_all_centres(self) -> bool:

@@ -6,7 +6,7 @@ from datetime import date, datetime
 from sqlalchemy import BigInteger, CheckConstraint, Date, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..domain.needs import NeedStatus
+from ..domain.needs import ContributionKind, NeedStatus
 from ..domain.time import utcnow
 from ..extensions import db
 from .accounts import User
@@ -60,6 +60,13 @@ class Need(db.Model):
     cancel_reason: Mapped[str | None] = mapped_column(Text)
     author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     author: Mapped[User] = relationship(foreign_keys=[author_id])
+    # The version of the text: 1 when created, one more with every edit. Who wrote and who submitted
+    # each version is in NeedContribution; the four-eyes rule reads it (domain/needs.py).
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
+    # The open approval request: who asked, and when. Cleared when the need is sent back to draft.
+    submitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    submitted_by: Mapped[User | None] = relationship(foreign_keys=[submitted_by_id])
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     approved_by: Mapped[User | None] = relationship(foreign_keys=[approved_by_id])
     approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -78,3 +85,24 @@ class Need(db.Model):
     @property
     def is_unit_priced(self) -> bool:
         return self.unit_cost is not None
+
+
+_CONTRIBUTION_KINDS = ",".join(f"'{k.value}'" for k in ContributionKind)
+
+
+class NeedContribution(db.Model):
+    """Who created, edited or submitted which version of a need: those people may not approve it."""
+
+    __tablename__ = "need_contributions"
+    __table_args__ = (
+        CheckConstraint(f"kind IN ({_CONTRIBUTION_KINDS})", name="kind"),
+        CheckConstraint("version > 0", name="version_positive"),
+        Index("ix_need_contributions_need_user", "need_id", "user_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    need_id: Mapped[int] = mapped_column(ForeignKey("needs.id"))
+    version: Mapped[int] = mapped_column()
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    kind: Mapped[str] = mapped_column(String(10))
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -14,7 +14,7 @@ from ..domain.organisations import ORGANISATION_KINDS, normalise_business_number
 from ..domain.time import utcnow
 from ..extensions import db
 from ..models import Centre, LoginAttempt, Organisation, PasswordResetRequest, Role, User
-from . import Actor, ServiceError
+from . import Actor, Forbidden, ServiceError
 from .audit import record
 
 _hasher = PasswordHasher()
@@ -233,6 +233,22 @@ def set_role(actor: Actor, user: User, role: str, centre: Centre | None, active:
     user.role, user.centre, user.active = role, centre, active
     record(actor, "user.role", "user", user.id, before=before,
            after={"role": role, "centre_id": centre.id if centre else None, "active": active})
+    if role == Role.DONOR and user.money_staff:
+        set_money_staff(actor, user, False)  # a donor handles no bank account
+
+
+def set_money_staff(actor: Actor, user: User, granted: bool) -> None:
+    """Give or take the money permission (the district's bank account: statements, unassigned deposits).
+    Administrators only; staff and administrators only may hold it. Every change is in the audit log."""
+    if actor.user is None or not actor.user.is_admin:
+        raise Forbidden()
+    if granted and user.role not in (Role.STAFF, Role.ADMIN):
+        raise AccountError("money_staff_needs_staff")
+    if user.money_staff == granted:
+        return
+    record(actor, "user.money_staff", "user", user.id, before={"money_staff": user.money_staff},
+           after={"money_staff": granted})
+    user.money_staff = granted
 
 
 def verify_organisation(actor: Actor, organisation: Organisation, verified: bool) -> None:

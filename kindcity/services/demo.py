@@ -14,7 +14,7 @@ from ..extensions import db
 from ..models import BeneficiaryGroup, Category, District, Dong, Need, Organisation, User
 from . import SYSTEM, Actor
 from . import needs as need_service
-from .accounts import create_organisation, create_user, find_user_by_email, register_donor
+from .accounts import create_organisation, create_user, find_user_by_email, register_donor, set_money_staff
 from .reference import seed_district
 
 DEMO_PASSWORD = "kindcity-demo-1234"
@@ -30,7 +30,7 @@ class DemoLogin:
 DEMO_LOGINS = (
     DemoLogin("admin", "admin@kindcity.example", "administrator"),
     DemoLogin("staff", "staff.hwajeong@kindcity.example", "화정1동 행정복지센터 (posts needs)"),
-    DemoLogin("staff", "staff.district@kindcity.example", "서구청 복지정책과 (approves needs)"),
+    DemoLogin("staff", "staff.district@kindcity.example", "서구청 복지정책과 (approves needs, handles the bank account)"),
     DemoLogin("donor", "church@kindcity.example", "서구 사랑나눔교회 (church)"),
     DemoLogin("donor", "elevator@kindcity.example", "빛고을엘리베이터(주) (business)"),
     DemoLogin("donor", "shop@kindcity.example", "상무 착한국밥 (good shop)"),
@@ -105,6 +105,7 @@ def load_demo_data(district_code: str, today: date) -> dict[str, int]:
     admin = _ensure_user("admin@kindcity.example", "admin")
     author = _ensure_user("staff.hwajeong@kindcity.example", "staff", "centre-hwajeong1")
     approver = _ensure_user("staff.district@kindcity.example", "staff", "district-welfare")
+    set_money_staff(Actor(admin, "demo"), approver, True)  # the district office keeps the bank account
     for email in ORGS:
         _ensure_user(email, "donor")
     _ensure_user("resident@kindcity.example", "donor")

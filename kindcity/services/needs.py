@@ -5,14 +5,14 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, and_, func, or_, select
 
 from ..domain import needs as rules
-from ..domain.needs import NeedAction, NeedStatus
+from ..domain.needs import Contribution, ContributionKind, NeedAction, NeedStatus
 from ..domain.personal_data import FieldFinding
 from ..domain.time import utcnow
 from ..extensions import db
-from ..models import BeneficiaryGroup, Category, Dong, Need, Organisation, User
+from ..models import BeneficiaryGroup, Category, Dong, Need, NeedContribution, Organisation, User
 from . import SYSTEM, Actor, Forbidden, NotFound, ServiceError
 from . import notices
 from .audit import record
@@ -45,8 +45,46 @@ class NeedInput:
 
 
 def _snapshot(need: Need) -> dict[str, Any]:
-    return {"status": need.status, "title": need.title, "target": need.target,
+    return {"status": need.status, "title": need.title, "target": need.target, "version": need.version,
             "deadline": need.deadline.isoformat(), "reserved": need.reserved, "confirmed": need.confirmed}
+
+
+def _contributed(need: Need, user: User, kind: ContributionKind) -> None:
+    db.session.add(NeedContribution(need_id=need.id, version=need.version, user_id=user.id, kind=kind.value))
+
+
+def contributions(need: Need) -> list[Contribution]:
+    """Everyone who wrote or submitted a version of ``need``. The author always counts (needs made
+    before contributions were recorded have only that), and so does the open request's submitter."""
+    rows = db.session.execute(select(NeedContribution.user_id, NeedContribution.version, NeedContribution.kind)
+                              .where(NeedContribution.need_id == need.id)).all()
+    found = [Contribution(row.user_id, row.version, ContributionKind(row.kind)) for row in rows]
+    found.append(Contribution(need.author_id, 1, ContributionKind.CREATE))
+    if need.submitted_by_id is not None:
+        found.append(Contribution(need.submitted_by_id, need.version, ContributionKind.SUBMIT))
+    return found
+
+
+def approval_bar(user: User, need: Need) -> ContributionKind | None:
+    """Why ``user`` may not approve ``need`` as it stands (``None``: they may), for the staff pages."""
+    return rules.approval_bar(user.id, contributions(need), need.version)
+
+
+def barred_from_approving(user_id: int):
+    """A WHERE clause on Need: ``user_id`` wrote or submitted the version awaiting approval."""
+    wrote = (select(NeedContribution.id)
+             .where(NeedContribution.need_id == Need.id, NeedContribution.user_id == user_id,
+                    or_(NeedContribution.kind.in_([ContributionKind.CREATE.value, ContributionKind.EDIT.value]),
+                        NeedContribution.version == Need.version)).exists())
+    submitted = and_(Need.submitted_by_id.is_not(None), Need.submitted_by_id == user_id)  # never NULL: NOT works
+    return or_(Need.author_id == user_id, submitted, wrote)
+
+
+def _lock(need: Need) -> Need:
+    """Lock the need's row (not its joined reference data) and read it afresh: no edit, approval or
+    payment slips in between the checks and the change."""
+    return db.session.scalar(select(Need).where(Need.id == need.id).with_for_update(of=Need)
+                             .execution_options(populate_existing=True))
 
 
 def _apply_input(need: Need, data: NeedInput, today: date) -> None:
@@ -116,6 +154,7 @@ def create_need(actor: Actor, data: NeedInput, today: date) -> Need:
     _apply_input(need, data, today)
     db.session.add(need)
     db.session.flush()
+    _contributed(need, user, ContributionKind.CREATE)
     record(actor, "need.create", "need", need.id, after=_snapshot(need))
     return need
 
@@ -124,10 +163,13 @@ def update_need(actor: Actor, need: Need, data: NeedInput, today: date) -> Need:
     user = _require_staff(actor)
     if not staff_can_see(user, need):
         raise NotFound()
-    if NeedStatus(need.status) not in rules.EDITABLE_STATUSES:
-        raise rules.TransitionNotAllowed(NeedStatus(need.status), NeedAction.SUBMIT)
+    rules.check_editable(need.status)
+    _lock(need)
+    rules.check_editable(need.status)
     before = _snapshot(need)
     _apply_input(need, data, today)
+    need.version += 1
+    _contributed(need, user, ContributionKind.EDIT)
     record(actor, "need.update", "need", need.id, before=before, after=_snapshot(need))
     return need
 
@@ -155,10 +197,14 @@ def submit(actor: Actor, need: Need, today: date) -> None:
     if not staff_can_see(user, need):
         raise NotFound()
     rules.next_status(need.status, NeedAction.SUBMIT)
+    _lock(need)
+    rules.next_status(need.status, NeedAction.SUBMIT)
     if rules.is_overdue(need.deadline, today):
         raise rules.DeadlinePassed(need.deadline)
     check_public_text(need)
     _transition(actor, need, NeedAction.SUBMIT)
+    need.submitted_by_id, need.submitted_at = user.id, utcnow()
+    _contributed(need, user, ContributionKind.SUBMIT)
 
 
 def approve(actor: Actor, need: Need, today: date) -> None:
@@ -166,7 +212,9 @@ def approve(actor: Actor, need: Need, today: date) -> None:
     if not staff_can_see(user, need):
         raise NotFound()
     rules.next_status(need.status, NeedAction.APPROVE)
-    rules.check_approval(need.author_id, user.id, need.deadline, today)
+    _lock(need)
+    rules.next_status(need.status, NeedAction.APPROVE)
+    rules.check_approval(user.id, contributions(need), need.version, need.deadline, today)
     check_public_text(need)  # text may not change after submission, but the guard may have grown
     _transition(actor, need, NeedAction.APPROVE)
     need.approved_by_id = user.id
@@ -176,10 +224,14 @@ def approve(actor: Actor, need: Need, today: date) -> None:
 
 
 def send_back(actor: Actor, need: Need) -> None:
+    """Back to draft for changes; the approval request is withdrawn, so it must be submitted again."""
     user = _require_staff(actor)
     if not staff_can_see(user, need):
         raise NotFound()
+    rules.next_status(need.status, NeedAction.RETURN)
+    _lock(need)
     _transition(actor, need, NeedAction.RETURN)
+    need.submitted_by_id = need.submitted_at = None
 
 
 def cancel(actor: Actor, need: Need, reason: str | None) -> None:

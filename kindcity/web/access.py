@@ -38,6 +38,7 @@ login_required = _require(lambda user: True)
 staff_required = _require(lambda user: user.is_staff)
 admin_required = _require(lambda user: user.is_admin)
 donor_required = _require(lambda user: user.role == "donor")
+money_staff_required = _require(lambda user: user.handles_bank_account)
 
 
 def protect_blueprint(blueprint, decorator) -> None:

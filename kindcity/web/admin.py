@@ -39,6 +39,8 @@ class UserRoleForm(FlaskForm):
     role = SelectField(_l("Role"), choices=ROLE_CHOICES)
     centre_id = SelectField(_l("Welfare centre"), coerce=int)
     active = BooleanField(_l("Active"))
+    money_staff = BooleanField(_l("Handles the district's bank account (imports bank statements, matches deposits "
+                                  "without a reference code; these show donors of every centre)"))
 
 
 class ReferenceForm(FlaskForm):
@@ -90,9 +92,11 @@ def user(user_id: int):
         centre = db.session.get(Centre, form.centre_id.data) if form.centre_id.data else None
         try:
             accounts.set_role(current_actor(), person, form.role.data, centre, form.active.data)
+            accounts.set_money_staff(current_actor(), person, form.money_staff.data)
         except AccountError as error:
             db.session.rollback()
-            form.role.errors.append(message_for(error))
+            target = form.money_staff if error.code == "money_staff_needs_staff" else form.role
+            target.errors.append(message_for(error))
         else:
             db.session.commit()
             flash(_("Saved."), "success")

@@ -23,6 +23,7 @@ from ..services.recurring import series_of_pledges
 from ..services.reference import current_district
 from .access import current_actor, donor_required, protect_blueprint
 from .actions import attempt
+from .form_tokens import claim_form
 from .forms import ConfirmForm, HistoryForm, PledgeForm
 from .messages import message_for, personal_data_messages
 
@@ -60,6 +61,10 @@ def pledge(need_id: int):
     if not payments.card_available(current_app.config):
         form.method.choices = [c for c in form.method.choices if c.value != "card"]
     if form.validate_on_submit():
+        claim, sent_before = claim_form(form, "pledge", lambda pledge_id: url_for("donor.pledge_detail",
+                                                                               pledge_id=pledge_id))
+        if sent_before:
+            return sent_before
         units = form.units.data if "units" in form and form.units.data else None
         request_ = pledge_service.PledgeRequest(
             need_id=need.id, amount=None if units else form.amount.data, units=units,
@@ -76,6 +81,7 @@ def pledge(need_id: int):
             target = form.units if (units and "units" in form) else form.amount
             target.errors.append(message_for(error))
         else:
+            claim.made(created.id)
             db.session.commit()
             if created.method == "card":
                 return redirect(url_for("donor.card_checkout", pledge_id=created.id), 303)

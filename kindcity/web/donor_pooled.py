@@ -37,6 +37,7 @@ from ..services.reference import current_district, reference_lists
 from .access import current_actor
 from .actions import attempt
 from .donor import bp
+from .form_tokens import FormTokenMixin, claim_form
 from .forms import DISPLAY_CHOICES, PAYMENT_METHOD_CHOICES, ConfirmForm, WonField
 from .messages import message_for, personal_data_messages
 from .pooled_mail import frequency_text, send_bank_instructions
@@ -188,7 +189,7 @@ class _CriteriaForm(FlaskForm):
                                               tuple(self.groups.data or ()))
 
 
-class PooledForm(_CriteriaForm):
+class PooledForm(FormTokenMixin, _CriteriaForm):
     amount = WonField(_l("Amount in won (at least 1,000 won)"))
     cap_won = WonField(_l("At most this many won for any one need"))
     cap_percent = IntegerField(_l("Or at most this percent of any one need's target"),
@@ -200,7 +201,7 @@ class PooledForm(_CriteriaForm):
                          default="refund")
 
 
-class OfferForm(_CriteriaForm):
+class OfferForm(FormTokenMixin, _CriteriaForm):
     amount = WonField(_l("The most you add in total, in won (your cap)"))
     ratio_num = IntegerField(_l("We add this many won"), default=1, validators=[InputRequired(), NumberRange(min=1)])
     ratio_den = IntegerField(_l("for every this many won residents give"), default=1,
@@ -255,6 +256,10 @@ def pooled_new():
     form = PooledForm()
     form.fill_choices()
     if form.validate_on_submit() and not form.card_refused():
+        claim, sent_before = claim_form(form, "pooled", lambda pledge_id: url_for("donor.pooled_detail",
+                                                                               pledge_id=pledge_id))
+        if sent_before:
+            return sent_before
         request_ = matching_service.PooledRequest(
             amount=form.amount.data, criteria=form.criteria(), cap_won=form.cap_won.data,
             cap_percent=form.cap_percent.data, ends_on=form.ends_on.data, display=form.display.data,
@@ -268,6 +273,7 @@ def pooled_new():
         except (PledgeRuleError, ServiceError) as error:
             _refused(form, error)
         else:
+            claim.made(created.id)
             db.session.commit()
             thanks = (_("Thank you! Your pooled pledge is made. Please transfer the money with the reference code "
                         "below.") if repeat == "once" else
@@ -378,6 +384,10 @@ def offer_new():
         if current_user.organisation is not None:
             form.display.data = "organisation"
     if form.validate_on_submit() and not form.card_refused():
+        claim, sent_before = claim_form(form, "offer", lambda pledge_id: url_for("donor.offer_detail",
+                                                                              pledge_id=pledge_id))
+        if sent_before:
+            return sent_before
         request_ = matching_service.OfferRequest(
             amount=form.amount.data, ratio_num=form.ratio_num.data, ratio_den=form.ratio_den.data,
             criteria=form.criteria(), starts_on=form.starts_on.data, ends_on=form.ends_on.data,
@@ -388,6 +398,7 @@ def offer_new():
         except (PledgeRuleError, ServiceError) as error:
             _refused(form, error)
         else:
+            claim.made(created.id)
             db.session.commit()
             return _made(created, "donor.offer_detail",
                          _("Thank you! Your match offer is made. Please transfer the money with the reference code "

@@ -11,6 +11,7 @@ from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, Num
 from wtforms.widgets import TextInput
 
 from ..domain.money import MoneyError, group_digits, to_won
+from .form_tokens import FormTokenMixin
 
 
 class WonField(Field):
@@ -137,7 +138,7 @@ ON_CANCEL_CHOICES = [
 ]
 
 
-class PledgeForm(FlaskForm):
+class PledgeForm(FormTokenMixin, FlaskForm):
     amount = WonField(_l("Amount in won (at least 1,000 won)"))
     units = IntegerField(_l("Or a number of units"), validators=[Optional(), NumberRange(min=1, max=100000)])
     display = SelectField(_l("How should your gift be shown?"), choices=DISPLAY_CHOICES, default="anonymous")

@@ -41,6 +41,7 @@ MESSAGES = {
     "centre_required": _l("Staff members must belong to a welfare centre."),
     "centre_unknown": _l("Unknown welfare centre."),
     "cannot_demote_self": _l("You cannot remove your own administrator rights."),
+    "money_staff_needs_staff": _l("Only staff and administrators can handle the district's bank account."),
     "title_summary_required": _l("A title and a summary are required."),
     "deadline_in_past": _l("The deadline must be today or later."),
     "beneficiary_count_invalid": _l("The number of beneficiaries must be at least 1."),
@@ -51,6 +52,10 @@ MESSAGES = {
     "target_too_small": _l("The target must be at least %(minimum)s won."),
     "transition_not_allowed": _l("This step is not possible in the need's current state."),
     "self_approval": _l("A need must be approved by a colleague, not by the person who wrote it."),
+    "editor_approval": _l("You edited this need, so a colleague who did not must approve it."),
+    "submitter_approval": _l("You submitted this need for approval, so another colleague must approve it."),
+    "need_not_editable": _l("Only a draft can be edited. Send this need back to draft first; it must then be "
+                            "submitted and approved again."),
     "reason_required": _l("Please give a reason for the cancellation."),
     "deadline_passed": _l("The deadline has already passed."),
     "not_yet_due": _l("The deadline has not passed yet."),

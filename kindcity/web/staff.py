@@ -6,7 +6,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import and_, or_, select
 
-from ..domain.needs import NeedRuleError, NeedStatus, allowed_actions
+from ..domain.needs import NeedRuleError, NeedStatus, allowed_actions, check_editable
 from ..domain.time import seoul_today
 from ..extensions import db
 from ..models import AuditEntry, Dong, Need, Referral
@@ -70,10 +70,11 @@ def dashboard():
     base = need_service.staff_scope(current_user, select(Need))
     mine = db.session.scalars(base.where(Need.author_id == current_user.id,
                                          Need.status == NeedStatus.DRAFT).order_by(Need.id.desc())).all()
-    to_approve = db.session.scalars(base.where(Need.status == NeedStatus.AWAITING_APPROVAL,
-                                               Need.author_id != current_user.id).order_by(Need.deadline)).all()
-    waiting = db.session.scalars(base.where(Need.status == NeedStatus.AWAITING_APPROVAL,
-                                            Need.author_id == current_user.id).order_by(Need.deadline)).all()
+    barred = need_service.barred_from_approving(current_user.id)
+    to_approve = db.session.scalars(base.where(Need.status == NeedStatus.AWAITING_APPROVAL, ~barred)
+                                    .order_by(Need.deadline)).all()
+    waiting = db.session.scalars(base.where(Need.status == NeedStatus.AWAITING_APPROVAL, barred)
+                                 .order_by(Need.deadline)).all()
     open_needs = db.session.scalars(base.where(Need.status == NeedStatus.OPEN).order_by(Need.deadline)
                                     .limit(50)).all()
     return render_template("staff/dashboard.html", mine=mine, to_approve=to_approve, waiting=waiting,
@@ -113,6 +114,11 @@ def new_need():
 @bp.route("/needs/<int:need_id>/edit", methods=["GET", "POST"])
 def edit_need(need_id: int):
     need = _need_or_404(need_id)
+    try:
+        check_editable(need.status)  # awaiting approval: sent back to draft first, then submitted again
+    except NeedRuleError as error:
+        flash(message_for(error), "error")
+        return redirect(url_for("staff.need", need_id=need_id), 303)
     form = NeedForm(obj=need)
     _fill_choices(form)
     if form.validate_on_submit():
@@ -139,8 +145,10 @@ def need(need_id: int):
     item = _need_or_404(need_id)
     audit = db.session.scalars(select(AuditEntry).where(AuditEntry.entity == "need", AuditEntry.entity_id == item.id)
                                .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())).all()
+    bar = (need_service.approval_bar(current_user, item) if item.status == NeedStatus.AWAITING_APPROVAL
+           else None)
     return render_template("staff/need.html", need=item, audit=audit, actions=allowed_actions(item.status),
-                           confirm_form=ConfirmForm(), reason_form=ReasonForm())
+                           confirm_form=ConfirmForm(), reason_form=ReasonForm(), approval_bar=bar)
 
 
 @bp.post("/needs/<int:need_id>/<any(submit, approve, return, cancel):action>")

@@ -19,7 +19,7 @@ from ..services import NotFound
 from ..services import needs as need_service
 from ..services import pledges as pledge_service
 from ..services import statements as statement_service
-from .access import current_actor
+from .access import current_actor, money_staff_required
 from .actions import attempt
 from .forms import ConfirmForm, MatchRowForm, MoveForm, PaymentForm, RefundForm, StatementUploadForm
 from .messages import statement_error_message
@@ -56,9 +56,10 @@ def pledges():
                                                         Pledge.status.in_([PledgeStatus.CLOSED, PledgeStatus.PAID,
                                                                            PledgeStatus.EXPIRED]))).all()
                if pledge_service.unplaced(p.id) > 0]
+    # Deposits without a known reference name donors of every centre: money staff only.
+    unmatched = statement_service.unmatched_rows(50) if current_user.handles_bank_account else None
     return render_template("staff/pledges.html", awaiting=awaiting, partly=partly, overdue=overdue,
-                           refunds=refunds, to_move=to_move, now=now,
-                           unmatched=statement_service.unmatched_rows(50))
+                           refunds=refunds, to_move=to_move, now=now, unmatched=unmatched)
 
 
 @bp.get("/pledges/<int:pledge_id>")
@@ -138,6 +139,7 @@ def record_refund(refund_id: int):
 
 
 @bp.route("/statements", methods=["GET", "POST"])
+@money_staff_required
 def statements():
     form = StatementUploadForm()
     if form.validate_on_submit():
@@ -156,6 +158,7 @@ def statements():
 
 
 @bp.get("/statements/<int:import_id>")
+@money_staff_required
 def statement(import_id: int):
     item = db.session.get(StatementImport, import_id) or abort(404)
     summary = Counter(row["outcome"] for row in item.rows)
@@ -169,6 +172,7 @@ def statement(import_id: int):
 
 
 @bp.post("/statements/<int:import_id>/commit")
+@money_staff_required
 def commit_statement(import_id: int):
     if not ConfirmForm().validate_on_submit():
         abort(400)
@@ -183,6 +187,7 @@ def commit_statement(import_id: int):
 
 
 @bp.post("/bank-rows/<int:row_id>/match")
+@money_staff_required
 def match_row(row_id: int):
     form = MatchRowForm()
     if not form.validate_on_submit():

@@ -83,7 +83,7 @@ def phone(new_context):
 def pledged(live_server, browser):
     """A donor's bank pledge made through the real form on a phone, and staff of the district office
     who can run the matching engine. Returns plain values."""
-    staff = live_server.make_user("staff", centre_code="district-welfare")
+    staff = live_server.make_user("staff", centre_code="district-welfare", money_staff=True)
     donor = live_server.make_user("donor")
     need = live_server.make_need(author=staff, title="홀몸 어르신 겨울 난방비와 이불 지원", target=600_000)
     unit_need = live_server.make_need(author=staff, title="학교 밖 청소년 진로 체험 (휴대폰)",

@@ -40,6 +40,9 @@ def test_demo_data_is_idempotent(app, session):
     assert {"open", "awaiting_approval", "draft", "expired"} <= statuses
     referrals = session.scalars(select(Referral).order_by(Referral.id)).all()  # the centre's queue has work
     assert [(r.urgency, r.status) for r in referrals] == [("urgent", "in_review"), ("normal", "new")]
+    # the district office keeps the bank account; nobody else was given it
+    money_staff = session.scalars(select(User.email).where(User.money_staff.is_(True))).all()
+    assert money_staff == ["staff.district@kindcity.example"]
 
 
 def test_expire_needs_command(app, session):

@@ -7,6 +7,8 @@ from sqlalchemy import select
 from kindcity.domain.needs import NeedStatus
 from kindcity.domain.time import seoul_today
 from kindcity.models import AuditEntry, BeneficiaryGroup, Category, Dong, Need, Organisation
+from kindcity.services import Actor
+from kindcity.services import needs as need_service
 from tests import factories as f
 
 
@@ -187,3 +189,29 @@ def test_a_cancel_reason_is_public_text_and_is_checked(client, session):
     client.post(f"/staff/needs/{need.id}/cancel", data={"reason": "어르신께서 다른 지원을 받게 되셨습니다"})
     session.refresh(need)
     assert need.status == NeedStatus.CANCELLED
+
+
+def test_dashboard_offers_for_approval_only_what_you_did_not_write_or_submit(client, session):
+    author, editor, checker = f.user("staff"), f.user("staff"), f.user("staff")
+    need = f.need(author=author, status=NeedStatus.DRAFT, title="다른 사람이 고친 수요")
+    f.need(author=author, status=NeedStatus.AWAITING_APPROVAL, title="요청자 기록 전의 수요")  # no submitter known
+    session.commit()
+    f.login(client, editor)
+    edit = _form(title="다른 사람이 고친 수요", target="1,000,000", unit_name="", unit_cost="", units="")
+    assert client.post(f"/staff/needs/{need.id}/edit", data=edit).status_code == 302
+    need_service.submit(Actor(author), need, seoul_today())
+    session.commit()
+
+    def section(person, heading):
+        client.post("/account/logout")
+        f.login(client, person)
+        page = client.get("/staff/", query_string={"lang": "en"}).get_data(as_text=True)
+        start = page.index(heading)
+        return page[start:page.index("</section>", start)]
+
+    assert "다른 사람이 고친 수요" not in section(editor, "Waiting for your approval")
+    assert "다른 사람이 고친 수요" in section(editor, "Submitted by me, waiting for a colleague")
+    assert "다른 사람이 고친 수요" not in section(author, "Waiting for your approval")
+    assert "다른 사람이 고친 수요" in section(checker, "Waiting for your approval")
+    assert "요청자 기록 전의 수요" in section(checker, "Waiting for your approval")
+    assert "요청자 기록 전의 수요" not in section(author, "Waiting for your approval")
