@@ -56,7 +56,7 @@ def needs():
                     "items": [need_json(n, locale) for n in items]})
 
 
-@bp.get("/needs/<int:need_id>")
+@bp.get("/needs/<id:need_id>")
 @public_page
 def need(need_id: int):
     expire_due_needs()

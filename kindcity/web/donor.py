@@ -46,7 +46,7 @@ def dashboard():
                            history_form=HistoryForm(request.args))
 
 
-@bp.route("/needs/<int:need_id>/pledge", methods=["GET", "POST"])
+@bp.route("/needs/<id:need_id>/pledge", methods=["GET", "POST"])
 def pledge(need_id: int):
     try:
         need = need_service.get_public_need(need_id)
@@ -99,7 +99,7 @@ def _send_instructions(pledge: Pledge) -> None:
     mail.send(current_user.email, _("Your pledge %(reference)s: how to pay", reference=pledge.reference), body)
 
 
-@bp.get("/pledges/<int:pledge_id>")
+@bp.get("/pledges/<id:pledge_id>")
 def pledge_detail(pledge_id: int):
     pledge = _own_pledge(pledge_id)
     journal = db.session.scalars(select(LedgerTransaction).where(LedgerTransaction.pledge_id == pledge.id)
@@ -108,7 +108,7 @@ def pledge_detail(pledge_id: int):
                            cancellable=donor_may_cancel(pledge.status, pledge.paid), form=ConfirmForm())
 
 
-@bp.get("/pledges/<int:pledge_id>/cancel")
+@bp.get("/pledges/<id:pledge_id>/cancel")
 def cancel_confirm(pledge_id: int):
     """One question before the pledge is cancelled: a stray tap on a phone must not undo a gift."""
     pledge = _own_pledge(pledge_id)
@@ -122,7 +122,7 @@ def cancel_confirm(pledge_id: int):
         confirm_label=_("Yes, cancel this pledge"), action=url_for("donor.cancel", pledge_id=pledge_id), back=back)
 
 
-@bp.post("/pledges/<int:pledge_id>/cancel")
+@bp.post("/pledges/<id:pledge_id>/cancel")
 def cancel(pledge_id: int):
     _own_pledge(pledge_id)
     if not ConfirmForm().validate_on_submit():

@@ -28,7 +28,7 @@ def _pdf(body: bytes, filename: str) -> Response:
     })
 
 
-@bp.get("/receipts/<int:payment_id>.pdf")
+@bp.get("/receipts/<id:payment_id>.pdf")
 def receipt_pdf(payment_id: int):
     locale = current_locale()
     donor = current_user._get_current_object()

@@ -11,6 +11,7 @@ from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, Num
 from wtforms.widgets import TextInput
 
 from ..domain.money import MoneyError, group_digits, to_won
+from .params import MAX_ID
 
 
 class WonField(Field):
@@ -160,7 +161,8 @@ class RefundForm(FlaskForm):
 
 
 class MoveForm(FlaskForm):
-    need_id = IntegerField(_l("Number of the need to move the money to"), validators=[InputRequired()])
+    need_id = IntegerField(_l("Number of the need to move the money to"),
+                           validators=[InputRequired(), NumberRange(min=1, max=MAX_ID)])
     amount = WonField(_l("Amount in won"), validators=[InputRequired()])
 
 

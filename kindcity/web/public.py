@@ -14,6 +14,7 @@ from ..services.reference import reference_lists
 from ..text import render_markdown
 from .caching import public_page
 from .lazy import expire_due_needs
+from .params import page_number
 
 bp = Blueprint("public", __name__)
 
@@ -53,7 +54,7 @@ def filters_from_args(args, per_page: int) -> need_service.NeedFilters:
         status=args.get("status", "open"),
         closing_within_days=_int("closing", None, 0, 366),
         sort=args.get("sort", "deadline"),
-        page=_int("page", 1, 1, 10_000),
+        page=page_number(args),
         per_page=per_page,
     )
 
@@ -84,7 +85,7 @@ def needs():
                            dongs=dongs, categories=categories, groups=groups)
 
 
-@bp.get("/needs/<int:need_id>")
+@bp.get("/needs/<id:need_id>")
 @public_page
 def need(need_id: int):
     expire_due_needs()

@@ -86,7 +86,7 @@ def matching_auto_apply():
     return redirect(url_for("staff.matching"), 303)
 
 
-@bp.post("/matching/runs/<int:run_id>/approve")
+@bp.post("/matching/runs/<id:run_id>/approve")
 def matching_approve(run_id: int):
     _manager_only()
     if not ConfirmForm().validate_on_submit():
@@ -111,7 +111,7 @@ def _pooled_or_offer(pledge_id: int) -> Pledge:
     return pledge
 
 
-@bp.post("/matching/pledges/<int:pledge_id>/payments")
+@bp.post("/matching/pledges/<id:pledge_id>/payments")
 def matching_payment(pledge_id: int):
     _manager_only()
     pledge = _pooled_or_offer(pledge_id)
@@ -128,7 +128,7 @@ def matching_payment(pledge_id: int):
     return redirect(url_for("staff.matching"), 303)
 
 
-@bp.post("/matching/refunds/<int:refund_id>")
+@bp.post("/matching/refunds/<id:refund_id>")
 def matching_refund(refund_id: int):
     _manager_only()
     refund = db.session.get(Refund, refund_id) or abort(404)

@@ -61,7 +61,7 @@ def pledges():
                            unmatched=statement_service.unmatched_rows(50))
 
 
-@bp.get("/pledges/<int:pledge_id>")
+@bp.get("/pledges/<id:pledge_id>")
 def pledge(pledge_id: int):
     item = _visible_pledge(pledge_id)
     form = PaymentForm()
@@ -75,7 +75,7 @@ def pledge(pledge_id: int):
                            confirm_form=ConfirmForm(), refund_form=RefundForm(), holding=item.status in HOLDING)
 
 
-@bp.post("/pledges/<int:pledge_id>/payments")
+@bp.post("/pledges/<id:pledge_id>/payments")
 def record_payment(pledge_id: int):
     item = _visible_pledge(pledge_id)
     form = PaymentForm()
@@ -97,7 +97,7 @@ def record_payment(pledge_id: int):
     return redirect(url_for("staff.pledge", pledge_id=pledge_id), 303)
 
 
-@bp.post("/pledges/<int:pledge_id>/cancel")
+@bp.post("/pledges/<id:pledge_id>/cancel")
 def cancel_pledge(pledge_id: int):
     _visible_pledge(pledge_id)
     if not ConfirmForm().validate_on_submit():
@@ -107,7 +107,7 @@ def cancel_pledge(pledge_id: int):
     return redirect(url_for("staff.pledge", pledge_id=pledge_id), 303)
 
 
-@bp.post("/pledges/<int:pledge_id>/move")
+@bp.post("/pledges/<id:pledge_id>/move")
 def move(pledge_id: int):
     _visible_pledge(pledge_id)
     form = MoveForm()
@@ -123,7 +123,7 @@ def move(pledge_id: int):
     return redirect(url_for("staff.pledge", pledge_id=pledge_id), 303)
 
 
-@bp.post("/refunds/<int:refund_id>")
+@bp.post("/refunds/<id:refund_id>")
 def record_refund(refund_id: int):
     refund = db.session.get(Refund, refund_id) or abort(404)
     _visible_pledge(refund.pledge_id)
@@ -155,7 +155,7 @@ def statements():
     return render_template("staff/statements.html", form=form, recent=recent)
 
 
-@bp.get("/statements/<int:import_id>")
+@bp.get("/statements/<id:import_id>")
 def statement(import_id: int):
     item = db.session.get(StatementImport, import_id) or abort(404)
     summary = Counter(row["outcome"] for row in item.rows)
@@ -168,7 +168,7 @@ def statement(import_id: int):
                            rows=rows[:STATEMENT_ROWS_SHOWN], row_count=len(rows), form=ConfirmForm())
 
 
-@bp.post("/statements/<int:import_id>/commit")
+@bp.post("/statements/<id:import_id>/commit")
 def commit_statement(import_id: int):
     if not ConfirmForm().validate_on_submit():
         abort(400)
@@ -182,7 +182,7 @@ def commit_statement(import_id: int):
     return redirect(url_for("staff.statement", import_id=import_id), 303)
 
 
-@bp.post("/bank-rows/<int:row_id>/match")
+@bp.post("/bank-rows/<id:row_id>/match")
 def match_row(row_id: int):
     form = MatchRowForm()
     if not form.validate_on_submit():
@@ -200,7 +200,7 @@ def match_row(row_id: int):
     return redirect(url_for("staff.pledges"), 303)
 
 
-@bp.get("/needs/<int:need_id>/money")
+@bp.get("/needs/<id:need_id>/money")
 def need_money(need_id: int):
     try:
         need = need_service.get_for_staff(current_user, need_id)
