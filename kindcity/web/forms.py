@@ -37,7 +37,8 @@ class WonField(Field):
         except MoneyError as error:
             self.data = None
             raise ValueError(
-                _l("Please enter a whole number of won, for example 150,000.")
+                _l("Please enter one amount only, for example 150,000.") if error.code == "not_one_number"
+                else _l("Please enter a whole number of won, for example 150,000.")
                 if error.code in ("not_a_number", "fraction", "float")
                 else _l("The amount must not be negative.") if error.code == "negative"
                 else _l("The amount is too large.")

@@ -49,6 +49,8 @@ MESSAGES = {
     "target_not_units_product": _l("The target must equal cost per unit x units (%(expected)s won)."),
     "target_required": _l("Please give the target amount, or unit pricing."),
     "target_too_small": _l("The target must be at least %(minimum)s won."),
+    "target_too_large": _l("The target must be at most %(largest)s won: please check the cost per unit and the "
+                           "number of units."),
     "transition_not_allowed": _l("This step is not possible in the need's current state."),
     "self_approval": _l("A need must be approved by a colleague, not by the person who wrote it."),
     "reason_required": _l("Please give a reason for the cancellation."),
@@ -113,7 +115,7 @@ def statement_error_message(error) -> str:
                         "value": (error.value or "")[:40]}
 
 
-WON_DETAILS = ("gap", "minimum", "expected", "available")
+WON_DETAILS = ("gap", "minimum", "expected", "available", "largest")
 
 
 def message_for(error: Exception) -> str:

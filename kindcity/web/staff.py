@@ -51,6 +51,7 @@ def _input_from(form: NeedForm) -> NeedInput:
 FIELD_FOR_CODE = {
     "deadline_in_past": "deadline", "beneficiary_count_invalid": "beneficiary_count",
     "unit_pricing_incomplete": "unit_name", "target_not_units_product": "target", "target_required": "target",
+    "target_too_large": "units",
     "target_too_small": "target", "title_summary_required": "title", "reference_unknown": "category_id",
 }
 

@@ -2,6 +2,9 @@
 import re
 
 import pytest
+from sqlalchemy import select
+
+from kindcity.models import Need
 
 from kindcity.web.params import numbers_up_to
 from tests import factories as f
@@ -80,3 +83,26 @@ def test_the_id_pattern_takes_exactly_one_to_the_limit(limit):
     for number in [*range(0, 1200), limit - 1, limit, limit + 1, limit * 10, *range(limit - 50, limit + 50)]:
         assert bool(pattern.fullmatch(str(number))) == (1 <= number <= limit), number
     assert not pattern.fullmatch("01") and not pattern.fullmatch("-1")
+
+
+def test_unit_pricing_beyond_the_largest_amount_is_refused(client, session):
+    from tests.web.test_staff import _form
+
+    f.login(client, f.user("staff"))
+    session.commit()
+    page = client.post("/staff/needs/new?lang=en", data=_form(unit_cost="10,000,000,000,000", units="100000"))
+    assert page.status_code == 200
+    assert "The target must be at most 10,000,000,000,000 won" in page.get_data(as_text=True)
+    assert session.scalar(select(Need).where(Need.title == "학교 밖 청소년 수학여행")) is None
+
+
+def test_an_amount_of_two_numbers_is_refused(client, session):
+    from tests.web.test_staff import _form
+
+    f.login(client, f.user("staff"))
+    session.commit()
+    page = client.post("/staff/needs/new?lang=en", data=_form(unit_cost="1000 1000", units="25"))
+    assert "Please enter one amount only, for example 150,000." in page.get_data(as_text=True)
+    assert session.scalar(select(Need).where(Need.title == "학교 밖 청소년 수학여행")) is None
+    client.post("/staff/needs/new?lang=en", data=_form(unit_cost="480 000원", units="25"))
+    assert session.scalar(select(Need.target).where(Need.title == "학교 밖 청소년 수학여행")) == 12_000_000
