@@ -11,6 +11,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from .. import mail, payments
+from ..domain.dates import clamp_range
 from ..domain.pledges import PledgeRuleError, donor_may_cancel
 from ..domain.time import SEOUL, seoul_today
 from ..extensions import db
@@ -138,10 +139,11 @@ def history_csv():
     if not form.validate():
         abort(400)
     query = select(Pledge).where(Pledge.donor_id == current_user.id).order_by(Pledge.created_at, Pledge.id)
-    if form.start.data:
-        query = query.where(Pledge.created_at >= datetime.combine(form.start.data, time.min, SEOUL))
-    if form.end.data:
-        query = query.where(Pledge.created_at < datetime.combine(form.end.data + timedelta(days=1), time.min, SEOUL))
+    start, end = clamp_range(form.start.data, form.end.data, seoul_today())  # 9999-12-31 has no next day
+    if start:
+        query = query.where(Pledge.created_at >= datetime.combine(start, time.min, SEOUL))
+    if end:
+        query = query.where(Pledge.created_at < datetime.combine(end + timedelta(days=1), time.min, SEOUL))
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(["date", "reference", "need", "amount_won", "paid_won", "status", "method", "display"])

@@ -73,6 +73,8 @@ MESSAGES = {
     "not_enough_unplaced": _l("Only %(available)s won of this pledge is free to move."),
     "bank_reference_required": _l("Please give the bank reference of the refund."),
     "forbidden": _l("You do not have access to this."),
+    "date_in_future": _l("The date cannot be later than today (%(latest)s)."),
+    "date_too_early": _l("The date cannot be earlier than %(earliest)s, when the pledge was made."),
 }
 
 PERSONAL_DATA_KINDS = {
@@ -101,6 +103,13 @@ STATEMENT_ERRORS = {
     "row_too_short": _l("Row %(row)s has too few cells: the column \"%(column)s\" is empty."),
     "too_many_rows": _l("The file has too many rows (at most 50,000); please split it."),
     "unknown_reference": _l("No pledge has the reference code \"%(value)s\"."),
+    "cell_too_long": _l("Row %(row)s has a cell far longer than any bank statement's (over 131,072 characters). "
+                        "Please export the statement from the bank again."),
+    "unreadable_row": _l("Row %(row)s cannot be read as CSV. Please export the statement from the bank again."),
+    "date_in_future": _l("Row %(row)s, column \"%(column)s\": %(value)s is after today. Please check the file."),
+    "date_too_early": _l("Row %(row)s, column \"%(column)s\": %(value)s is before 1 January 2000. Please check the "
+                         "file."),
+    "already_applied": _l("This statement has already been applied, so it cannot be discarded."),
 }
 
 COLUMN_LABELS = {

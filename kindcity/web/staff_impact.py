@@ -127,7 +127,7 @@ def impact_disburse(need_id: int):
     except REFUSALS as error:
         db.session.rollback()
         target = form.description if getattr(error, "code", "").startswith("description") else form.amount
-        if getattr(error, "code", "") == "disbursement_in_future":
+        if getattr(error, "code", "") in ("disbursement_in_future", "disbursement_too_early"):
             target = form.spent_on
         target.errors.append(impact_message(error))
         return _page(need, spend_form=form)

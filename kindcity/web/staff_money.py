@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from uuid import uuid4
 
 from flask import abort, flash, redirect, render_template, request, url_for
@@ -10,9 +10,10 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
+from ..domain.dates import DateRefused, check_day_happened
 from ..domain.pledges import HOLDING, PledgeStatus
 from ..domain.statements import StatementError
-from ..domain.time import SEOUL, utcnow
+from ..domain.time import SEOUL, seoul_today, utcnow
 from ..extensions import db
 from ..models import LedgerTransaction, Need, Payment, Pledge, Refund, StatementImport
 from ..services import NotFound
@@ -22,7 +23,7 @@ from ..services import statements as statement_service
 from .access import current_actor
 from .actions import attempt
 from .forms import ConfirmForm, MatchRowForm, MoveForm, PaymentForm, RefundForm, StatementUploadForm
-from .messages import statement_error_message
+from .messages import message_for, statement_error_message
 from .staff import bp
 
 STATEMENT_ROWS_SHOWN = 500  # a preview page lists at most this many rows (of the outcome chosen)
@@ -33,6 +34,17 @@ def _visible_pledge(pledge_id: int) -> Pledge:
     if pledge is None or pledge.need is None or not need_service.staff_can_see(current_user, pledge.need):
         abort(404)
     return pledge
+
+
+def happened_at(day: date, pledge: Pledge) -> datetime | None:
+    """Noon Korea time on a day typed for this pledge's money (received, refunded), if the site accepts
+    it: not after today, not before the pledge was made. Otherwise None, with the reason flashed."""
+    try:
+        check_day_happened(day, seoul_today(), since=pledge.created_at.astimezone(SEOUL).date())
+    except DateRefused as refused:
+        flash(message_for(refused), "error")
+        return None
+    return datetime.combine(day, time(12, 0), SEOUL)
 
 
 def _scoped_pledges():
@@ -86,7 +98,9 @@ def record_payment(pledge_id: int):
         if not form.amount.data and not form.amount.errors:
             flash(_("Please enter the amount received."), "error")
         return redirect(url_for("staff.pledge", pledge_id=pledge_id), 303)
-    received_at = datetime.combine(form.received_on.data, time(12, 0), SEOUL)
+    received_at = happened_at(form.received_on.data, item)
+    if received_at is None:
+        return redirect(url_for("staff.pledge", pledge_id=pledge_id), 303)
     result = attempt(lambda: pledge_service.record_payment(
         current_actor(), item.id, form.amount.data, source="manual",
         external_id=f"manual:{form.token.data or uuid4().hex}", received_at=received_at))
@@ -126,14 +140,17 @@ def move(pledge_id: int):
 @bp.post("/refunds/<id:refund_id>")
 def record_refund(refund_id: int):
     refund = db.session.get(Refund, refund_id) or abort(404)
-    _visible_pledge(refund.pledge_id)
+    pledge = _visible_pledge(refund.pledge_id)
     form = RefundForm()
     if not form.validate_on_submit():
         flash(_("Please give the date and the bank reference of the refund."), "error")
         return redirect(url_for("staff.pledges"), 303)
+    refunded_at = happened_at(form.refunded_on.data, pledge)
+    if refunded_at is None:
+        return redirect(url_for("staff.pledges"), 303)
     attempt(lambda: pledge_service.record_bank_refund(
-        current_actor(), refund_id, refunded_at=datetime.combine(form.refunded_on.data, time(12), SEOUL),
-        bank_reference=form.bank_reference.data), _("The refund is recorded."))
+        current_actor(), refund_id, refunded_at=refunded_at, bank_reference=form.bank_reference.data),
+        _("The refund is recorded."))
     return redirect(url_for("staff.pledges"), 303)
 
 
@@ -176,10 +193,31 @@ def commit_statement(import_id: int):
         counts = statement_service.commit_statement(current_actor(), import_id)
     except NotFound:
         abort(404)
+    except StatementError as error:  # a row no payment can be recorded from: staff may discard the import
+        db.session.rollback()
+        flash(statement_error_message(error), "error")
+        return redirect(url_for("staff.statement", import_id=import_id), 303)
     db.session.commit()
     flash(_("Statement applied: %(applied)s payments recorded, %(linked)s confirming transfers already recorded "
             "by hand, %(unmatched)s unmatched, %(skipped)s already imported.", **counts), "success")
     return redirect(url_for("staff.statement", import_id=import_id), 303)
+
+
+@bp.post("/statements/<id:import_id>/discard")
+def discard_statement(import_id: int):
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        statement_service.discard_statement(current_actor(), import_id)
+    except NotFound:
+        abort(404)
+    except StatementError as error:
+        db.session.rollback()
+        flash(statement_error_message(error), "error")
+        return redirect(url_for("staff.statement", import_id=import_id), 303)
+    db.session.commit()
+    flash(_("The statement import was discarded. No payment was recorded from it."), "success")
+    return redirect(url_for("staff.statements"), 303)
 
 
 @bp.post("/bank-rows/<id:row_id>/match")
