@@ -46,11 +46,14 @@ def filters_from_args(args, per_page: int) -> need_service.NeedFilters:
             return high
         return value
 
+    def _text(name, default=""):
+        return args.get(name, default).replace("\x00", "")  # PostgreSQL refuses NUL in any text
+
     return need_service.NeedFilters(
-        q=args.get("q", "").strip()[:100],
-        category=args.get("category", ""),
-        dong=args.get("dong", ""),
-        group=args.get("group", ""),
+        q=_text("q").strip()[:100],
+        category=_text("category"),
+        dong=_text("dong"),
+        group=_text("group"),
         status=args.get("status", "open"),
         closing_within_days=_int("closing", None, 0, 366),
         sort=args.get("sort", "deadline"),
