@@ -27,8 +27,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     os.makedirs(app.instance_path, exist_ok=True)
 
     from . import db_setup, i18n
-    from .web import init_web
+    from .web import init_web, params
 
+    params.init_app(app)  # the bounded <id:...> converter, before any route uses it
     db_setup.init_app(app)
     i18n.init_app(app)
     init_web(app)

@@ -20,13 +20,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from .dates import EARLIEST_DAY
 from .time import SEOUL
 
 MAX_STATEMENT_DAYS = 366 * 10  # a decade; longer ranges are a mistake, not a tax year
 
 
 class PeriodError(ValueError):
-    """A statement period that makes no sense (``code``: ``start_after_end`` or ``too_long``)."""
+    """A statement period that makes no sense (``code``: ``start_after_end``, ``too_long``, ``too_early``:
+    before the site's first day, or ``too_late``: after this year)."""
 
     def __init__(self, code: str):
         super().__init__(code)
@@ -56,6 +58,10 @@ def statement_period(start: date | None, end: date | None, today: date) -> tuple
         end = date(start.year, 12, 31)
     if start > end:
         raise PeriodError("start_after_end")
+    if start < EARLIEST_DAY:
+        raise PeriodError("too_early")
+    if end > date(today.year, 12, 31):
+        raise PeriodError("too_late")  # nothing given yet, and 9999-12-31 has no next day to count to
     if (end - start).days >= MAX_STATEMENT_DAYS:
         raise PeriodError("too_long")
     return start, end

@@ -155,7 +155,8 @@ def record_disbursement(actor: Actor, need: Need, *, amount: int, spent_on: date
     if len(cleaned) > MAX_DESCRIPTION:
         raise ImpactError("description_too_long", maximum=MAX_DESCRIPTION)
     refuse_personal_data({"description": cleaned})
-    rules.check_disbursement(amount, held=need_money(need.id).held, spent_on=spent_on, today=today)
+    rules.check_disbursement(amount, held=need_money(need.id).held, spent_on=spent_on, today=today,
+                             since=need.created_at.astimezone(SEOUL).date())
     transaction = post(ledger_rules.disbursed(need.id, amount, memo=cleaned), actor)
     item = Disbursement(need_id=need.id, amount=amount, spent_on=spent_on, description=cleaned,
                         transaction=transaction, recorded_by_id=user.id)

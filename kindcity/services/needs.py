@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import Select, and_, func, or_, select
 
 from ..domain import needs as rules
+from ..domain.money import MAX_WON
 from ..domain.needs import Contribution, ContributionKind, NeedAction, NeedStatus
 from ..domain.personal_data import FieldFinding
 from ..domain.time import utcnow
@@ -111,6 +112,8 @@ def _apply_input(need: Need, data: NeedInput, today: date) -> None:
         need.unit_name = need.unit_cost = need.units = None
     if target < MIN_TARGET:
         raise NeedInputError("target_too_small", minimum=MIN_TARGET)
+    if target > MAX_WON:  # unit pricing can multiply past what any amount of the site may be
+        raise NeedInputError("target_too_large", largest=MAX_WON)
     need.target = target
     need.title, need.summary = data.title.strip(), data.summary.strip()
     need.description = data.description.strip()

@@ -110,8 +110,14 @@ def _error_page(error):
     code = error.code if isinstance(error, HTTPException) else 500
     if code >= 500:
         db.session.rollback()
+    allow = {"Allow": ", ".join(sorted(error.valid_methods))} if getattr(error, "valid_methods", None) else {}
     if request.path.startswith("/api/"):
         from flask import jsonify
-        return jsonify({"error": {"status": code, "message": str(ERROR_TITLES.get(code, ""))}}), code
+        return jsonify({"error": {"status": code, "message": str(ERROR_TITLES.get(code, ""))}}), code, allow
     g.error_code = code
-    return render_template("errors/error.html", code=code, title=ERROR_TITLES.get(code, ERROR_TITLES[500])), code
+    # A view that says why (abort(400, description=_("..."))) has it shown; Werkzeug's own English
+    # descriptions are not for readers.
+    detail = error.description if (isinstance(error, HTTPException) and code < 500
+                                   and error.description != type(error).description) else None
+    return render_template("errors/error.html", code=code, title=ERROR_TITLES.get(code, ERROR_TITLES[500]),
+                           detail=detail), code, allow  # a 405 says which methods the address takes

@@ -81,7 +81,7 @@ def users():
     return render_template("admin/users.html", users=people, form=form)
 
 
-@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+@bp.route("/users/<id:user_id>", methods=["GET", "POST"])
 def user(user_id: int):
     person = db.session.get(User, user_id) or abort(404)
     form = UserRoleForm(obj=person)
@@ -111,7 +111,7 @@ def organisations():
     return render_template("admin/organisations.html", organisations=orgs, form=ConfirmForm())
 
 
-@bp.post("/organisations/<int:org_id>/<any(verify, unverify):action>")
+@bp.post("/organisations/<id:org_id>/<any(verify, unverify):action>")
 def verify(org_id: int, action: str):
     org = db.session.get(Organisation, org_id) or abort(404)
     if not ConfirmForm().validate_on_submit():

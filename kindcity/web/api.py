@@ -8,12 +8,14 @@ from ..i18n import current_locale
 from ..models import Need
 from ..services import NotFound
 from ..services import needs as need_service
+from .api_requests import check_api_request
 from .caching import public_page
 from .lazy import expire_due_needs
 from .openapi import openapi_document
 from .public import filters_from_args
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
+bp.before_request(check_api_request)  # the query must be one the OpenAPI document allows
 
 
 def _ref(row, locale: str) -> dict:
@@ -56,7 +58,7 @@ def needs():
                     "items": [need_json(n, locale) for n in items]})
 
 
-@bp.get("/needs/<int:need_id>")
+@bp.get("/needs/<id:need_id>")
 @public_page
 def need(need_id: int):
     expire_due_needs()

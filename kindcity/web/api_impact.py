@@ -73,7 +73,7 @@ def _report_json(report) -> dict | None:
     }
 
 
-@bp.get("/needs/<int:need_id>/impact")
+@bp.get("/needs/<id:need_id>/impact")
 @public_page
 def need_impact(need_id: int):
     need = _public_need(need_id)
@@ -103,7 +103,7 @@ def _csv_safe(text: str) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@") else text
 
 
-@bp.get("/needs/<int:need_id>/ledger.csv")
+@bp.get("/needs/<id:need_id>/ledger.csv")
 @public_page
 def need_ledger_csv(need_id: int):
     need = _public_need(need_id)

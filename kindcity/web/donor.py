@@ -11,6 +11,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from .. import mail, payments
+from ..domain.dates import clamp_range
 from ..domain.pledges import PledgeRuleError, donor_may_cancel
 from ..domain.time import SEOUL, seoul_today
 from ..extensions import db
@@ -47,7 +48,7 @@ def dashboard():
                            history_form=HistoryForm(request.args))
 
 
-@bp.route("/needs/<int:need_id>/pledge", methods=["GET", "POST"])
+@bp.route("/needs/<id:need_id>/pledge", methods=["GET", "POST"])
 def pledge(need_id: int):
     try:
         need = need_service.get_public_need(need_id)
@@ -105,7 +106,7 @@ def _send_instructions(pledge: Pledge) -> None:
     mail.send(current_user.email, _("Your pledge %(reference)s: how to pay", reference=pledge.reference), body)
 
 
-@bp.get("/pledges/<int:pledge_id>")
+@bp.get("/pledges/<id:pledge_id>")
 def pledge_detail(pledge_id: int):
     pledge = _own_pledge(pledge_id)
     journal = db.session.scalars(select(LedgerTransaction).where(LedgerTransaction.pledge_id == pledge.id)
@@ -114,7 +115,7 @@ def pledge_detail(pledge_id: int):
                            cancellable=donor_may_cancel(pledge.status, pledge.paid), form=ConfirmForm())
 
 
-@bp.get("/pledges/<int:pledge_id>/cancel")
+@bp.get("/pledges/<id:pledge_id>/cancel")
 def cancel_confirm(pledge_id: int):
     """One question before the pledge is cancelled: a stray tap on a phone must not undo a gift."""
     pledge = _own_pledge(pledge_id)
@@ -128,7 +129,7 @@ def cancel_confirm(pledge_id: int):
         confirm_label=_("Yes, cancel this pledge"), action=url_for("donor.cancel", pledge_id=pledge_id), back=back)
 
 
-@bp.post("/pledges/<int:pledge_id>/cancel")
+@bp.post("/pledges/<id:pledge_id>/cancel")
 def cancel(pledge_id: int):
     _own_pledge(pledge_id)
     if not ConfirmForm().validate_on_submit():
@@ -144,10 +145,11 @@ def history_csv():
     if not form.validate():
         abort(400)
     query = select(Pledge).where(Pledge.donor_id == current_user.id).order_by(Pledge.created_at, Pledge.id)
-    if form.start.data:
-        query = query.where(Pledge.created_at >= datetime.combine(form.start.data, time.min, SEOUL))
-    if form.end.data:
-        query = query.where(Pledge.created_at < datetime.combine(form.end.data + timedelta(days=1), time.min, SEOUL))
+    start, end = clamp_range(form.start.data, form.end.data, seoul_today())  # 9999-12-31 has no next day
+    if start:
+        query = query.where(Pledge.created_at >= datetime.combine(start, time.min, SEOUL))
+    if end:
+        query = query.where(Pledge.created_at < datetime.combine(end + timedelta(days=1), time.min, SEOUL))
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(["date", "reference", "need", "amount_won", "paid_won", "status", "method", "display"])

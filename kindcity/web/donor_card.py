@@ -55,7 +55,7 @@ def _back_to(pledge_id: int):
     return redirect(pledge_page(pledge) if pledge is not None else url_for("donor.dashboard"), 303)
 
 
-@bp.get("/pledges/<int:pledge_id>/card")
+@bp.get("/pledges/<id:pledge_id>/card")
 def card_checkout(pledge_id: int):
     """Send the donor to the provider's checkout page for this pledge (the same session on every visit)."""
     pledge = _own_pledge(pledge_id)
@@ -88,7 +88,7 @@ def card_checkout(pledge_id: int):
     return redirect(url, 303)
 
 
-@bp.get("/pledges/<int:pledge_id>/card/return")
+@bp.get("/pledges/<id:pledge_id>/card/return")
 def card_return(pledge_id: int):
     """Back from a paid checkout: ask the provider now rather than wait for the webhook."""
     pledge = _own_pledge(pledge_id)
@@ -127,7 +127,7 @@ def _flash_card_return(pledge: Pledge, outcome: str) -> None:
         flash(_("Thank you! We are confirming your card payment; this page will show it shortly."), "info")
 
 
-@bp.get("/pledges/<int:pledge_id>/card/cancelled")
+@bp.get("/pledges/<id:pledge_id>/card/cancelled")
 def card_cancelled(pledge_id: int):
     pledge = _own_pledge(pledge_id)
     if pledge.status in HOLDING and pledge.need_id is None and not pledge.paid:

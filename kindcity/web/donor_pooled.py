@@ -289,7 +289,7 @@ def _allocations(pledge: Pledge, terms) -> list[dict]:
             for a in matching_service.allocations_of(pledge.id)]
 
 
-@bp.get("/pooled/<int:pledge_id>")
+@bp.get("/pooled/<id:pledge_id>")
 def pooled_detail(pledge_id: int):
     pledge = _own(pledge_id, "pooled")
     terms = db.session.get(PooledTerms, pledge.id)
@@ -318,25 +318,25 @@ def _act(pledge_id: int, kind: str, action, done: str, endpoint: str):
     return redirect(url_for(endpoint, pledge_id=pledge_id), 303)
 
 
-@bp.post("/pooled/<int:pledge_id>/pause")
+@bp.post("/pooled/<id:pledge_id>/pause")
 def pooled_pause(pledge_id: int):
     return _act(pledge_id, "pooled", lambda: matching_service.set_paused(current_actor(), pledge_id, True),
                 _("Paused: nothing more is placed until you resume."), "donor.pooled_detail")
 
 
-@bp.post("/pooled/<int:pledge_id>/resume")
+@bp.post("/pooled/<id:pledge_id>/resume")
 def pooled_resume(pledge_id: int):
     return _act(pledge_id, "pooled", lambda: matching_service.set_paused(current_actor(), pledge_id, False),
                 _("Resumed: the matching engine places your money again."), "donor.pooled_detail")
 
 
-@bp.post("/pooled/<int:pledge_id>/end")
+@bp.post("/pooled/<id:pledge_id>/end")
 def pooled_end(pledge_id: int):
     return _act(pledge_id, "pooled", lambda: matching_service.end_pledge(current_actor(), pledge_id),
                 _("Ended: money not yet placed follows your choice."), "donor.pooled_detail")
 
 
-@bp.get("/pooled/<int:pledge_id>/end")
+@bp.get("/pooled/<id:pledge_id>/end")
 def pooled_end_confirm(pledge_id: int):
     return _confirm_end(_own(pledge_id, "pooled"), PooledTerms, "donor.pooled_end", "donor.pooled_detail",
                         _("End this pooled pledge?"), _("From now on nothing more is placed from it."))
@@ -360,7 +360,7 @@ def _confirm_end(pledge: Pledge, model, action: str, detail: str, question: str,
                            action=url_for(action, pledge_id=pledge.id), back=url_for(detail, pledge_id=pledge.id))
 
 
-@bp.post("/pooled/<int:pledge_id>/series/stop")
+@bp.post("/pooled/<id:pledge_id>/series/stop")
 def pooled_series_stop(pledge_id: int):
     """Stop the series this instalment belongs to: no more instalments; unpaid ones are cancelled."""
     _own(pledge_id, "pooled")
@@ -406,7 +406,7 @@ def offer_new():
     return render_template("donor/offer_form.html", form=form, card_on=card_offered())
 
 
-@bp.get("/offers/<int:pledge_id>")
+@bp.get("/offers/<id:pledge_id>")
 def offer_detail(pledge_id: int):
     pledge = _own(pledge_id, "match")
     terms = db.session.get(MatchOfferTerms, pledge.id)
@@ -416,13 +416,13 @@ def offer_detail(pledge_id: int):
                            card_on=card_offered())
 
 
-@bp.get("/offers/<int:pledge_id>/end")
+@bp.get("/offers/<id:pledge_id>/end")
 def offer_end_confirm(pledge_id: int):
     return _confirm_end(_own(pledge_id, "match"), MatchOfferTerms, "donor.offer_end", "donor.offer_detail",
                         _("End this match offer?"), _("From now on no more gifts are matched from it."))
 
 
-@bp.post("/offers/<int:pledge_id>/end")
+@bp.post("/offers/<id:pledge_id>/end")
 def offer_end(pledge_id: int):
     return _act(pledge_id, "match", lambda: matching_service.end_pledge(current_actor(), pledge_id),
                 _("Ended: money not yet added follows your choice."), "donor.offer_detail")

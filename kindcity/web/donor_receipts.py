@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import date
 
 from flask import Response, abort, request
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from ..domain.receipts import PeriodError, statement_period
@@ -28,7 +29,7 @@ def _pdf(body: bytes, filename: str) -> Response:
     })
 
 
-@bp.get("/receipts/<int:payment_id>.pdf")
+@bp.get("/receipts/<id:payment_id>.pdf")
 def receipt_pdf(payment_id: int):
     locale = current_locale()
     donor = current_user._get_current_object()
@@ -40,6 +41,15 @@ def receipt_pdf(payment_id: int):
     return _pdf(body, f"kindcity-receipt-{receipt.serial}.pdf")
 
 
+PERIOD_ERRORS = {
+    "not_a_date": _l("Please give the days as dates, for example 2026-01-31."),
+    "start_after_end": _l("The first day must not be after the last day."),
+    "too_long": _l("A statement covers at most ten years. Please choose a shorter period."),
+    "too_early": _l("A statement can start on 1 January 2000 at the earliest."),
+    "too_late": _l("A statement can end on 31 December of this year at the latest."),
+}
+
+
 def _day_arg(name: str) -> date | None:
     value = request.args.get(name, "").strip()
     if not value:
@@ -47,7 +57,7 @@ def _day_arg(name: str) -> date | None:
     try:
         return date.fromisoformat(value)
     except ValueError:
-        abort(400)
+        abort(400, description=PERIOD_ERRORS["not_a_date"])
 
 
 @bp.get("/receipts/statement.pdf")
@@ -55,8 +65,8 @@ def statement_pdf():
     today = seoul_today()
     try:
         start, end = statement_period(_day_arg("from"), _day_arg("to"), today)
-    except PeriodError:
-        abort(400)
+    except PeriodError as error:
+        abort(400, description=PERIOD_ERRORS[error.code])
     locale = current_locale()
     receipts = receipt_service.statement(current_user._get_current_object(), start, end, today=today, locale=locale)
     body = render_pdf(receipts, donation_type=receipt_service.donation_type(current_district(), locale))

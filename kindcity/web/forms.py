@@ -12,6 +12,7 @@ from wtforms.widgets import TextInput
 
 from ..domain.money import MoneyError, group_digits, to_won
 from .form_tokens import FormTokenMixin
+from .params import MAX_ID
 
 
 class WonField(Field):
@@ -37,7 +38,8 @@ class WonField(Field):
         except MoneyError as error:
             self.data = None
             raise ValueError(
-                _l("Please enter a whole number of won, for example 150,000.")
+                _l("Please enter one amount only, for example 150,000.") if error.code == "not_one_number"
+                else _l("Please enter a whole number of won, for example 150,000.")
                 if error.code in ("not_a_number", "fraction", "float")
                 else _l("The amount must not be negative.") if error.code == "negative"
                 else _l("The amount is too large.")
@@ -161,7 +163,8 @@ class RefundForm(FlaskForm):
 
 
 class MoveForm(FlaskForm):
-    need_id = IntegerField(_l("Number of the need to move the money to"), validators=[InputRequired()])
+    need_id = IntegerField(_l("Number of the need to move the money to"),
+                           validators=[InputRequired(), NumberRange(min=1, max=MAX_ID)])
     amount = WonField(_l("Amount in won"), validators=[InputRequired()])
 
 

@@ -76,7 +76,7 @@ def dashboard():
                            period=period, last_day=last_day)
 
 
-@bp.get("/needs/<int:need_id>/impact")
+@bp.get("/needs/<id:need_id>/impact")
 @public_page
 def need(need_id: int):
     expire_due_needs()

@@ -50,6 +50,8 @@ MESSAGES = {
     "target_not_units_product": _l("The target must equal cost per unit x units (%(expected)s won)."),
     "target_required": _l("Please give the target amount, or unit pricing."),
     "target_too_small": _l("The target must be at least %(minimum)s won."),
+    "target_too_large": _l("The target must be at most %(largest)s won: please check the cost per unit and the "
+                           "number of units."),
     "transition_not_allowed": _l("This step is not possible in the need's current state."),
     "self_approval": _l("A need must be approved by a colleague, not by the person who wrote it."),
     "editor_approval": _l("You edited this need, so a colleague who did not must approve it."),
@@ -76,6 +78,8 @@ MESSAGES = {
     "not_enough_unplaced": _l("Only %(available)s won of this pledge is free to move."),
     "bank_reference_required": _l("Please give the bank reference of the refund."),
     "forbidden": _l("You do not have access to this."),
+    "date_in_future": _l("The date cannot be later than today (%(latest)s)."),
+    "date_too_early": _l("The date cannot be earlier than %(earliest)s, when the pledge was made."),
 }
 
 PERSONAL_DATA_KINDS = {
@@ -107,6 +111,13 @@ STATEMENT_ERRORS = {
     "row_too_short": _l("Row %(row)s has too few cells: the column \"%(column)s\" is empty."),
     "too_many_rows": _l("The file has too many rows (at most 50,000); please split it."),
     "unknown_reference": _l("No pledge has the reference code \"%(value)s\"."),
+    "cell_too_long": _l("Row %(row)s has a cell far longer than any bank statement's (over 131,072 characters). "
+                        "Please export the statement from the bank again."),
+    "unreadable_row": _l("Row %(row)s cannot be read as CSV. Please export the statement from the bank again."),
+    "date_in_future": _l("Row %(row)s, column \"%(column)s\": %(value)s is after today. Please check the file."),
+    "date_too_early": _l("Row %(row)s, column \"%(column)s\": %(value)s is before 1 January 2000. Please check the "
+                         "file."),
+    "already_applied": _l("This statement has already been applied, so it cannot be discarded."),
 }
 
 COLUMN_LABELS = {
@@ -121,7 +132,7 @@ def statement_error_message(error) -> str:
                         "value": (error.value or "")[:40]}
 
 
-WON_DETAILS = ("gap", "minimum", "expected", "available")
+WON_DETAILS = ("gap", "minimum", "expected", "available", "largest")
 
 
 def message_for(error: Exception) -> str:

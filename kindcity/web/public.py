@@ -14,6 +14,7 @@ from ..services.reference import reference_lists
 from ..text import render_markdown
 from .caching import public_page
 from .lazy import expire_due_needs
+from .params import page_number
 
 bp = Blueprint("public", __name__)
 
@@ -45,15 +46,18 @@ def filters_from_args(args, per_page: int) -> need_service.NeedFilters:
             return high
         return value
 
+    def _text(name, default=""):
+        return args.get(name, default).replace("\x00", "")  # PostgreSQL refuses NUL in any text
+
     return need_service.NeedFilters(
-        q=args.get("q", "").strip()[:100],
-        category=args.get("category", ""),
-        dong=args.get("dong", ""),
-        group=args.get("group", ""),
+        q=_text("q").strip()[:100],
+        category=_text("category"),
+        dong=_text("dong"),
+        group=_text("group"),
         status=args.get("status", "open"),
         closing_within_days=_int("closing", None, 0, 366),
         sort=args.get("sort", "deadline"),
-        page=_int("page", 1, 1, 10_000),
+        page=page_number(args),
         per_page=per_page,
     )
 
@@ -84,7 +88,7 @@ def needs():
                            dongs=dongs, categories=categories, groups=groups)
 
 
-@bp.get("/needs/<int:need_id>")
+@bp.get("/needs/<id:need_id>")
 @public_page
 def need(need_id: int):
     expire_due_needs()

@@ -19,6 +19,7 @@ from .access import current_actor, protect_blueprint, staff_required
 from .forms import ConfirmForm, NeedForm, ReasonForm
 from .i18n_helpers import localised_choices
 from .messages import message_for, personal_data_messages
+from .params import page_number
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 protect_blueprint(bp, staff_required)
@@ -50,6 +51,7 @@ def _input_from(form: NeedForm) -> NeedInput:
 FIELD_FOR_CODE = {
     "deadline_in_past": "deadline", "beneficiary_count_invalid": "beneficiary_count",
     "unit_pricing_incomplete": "unit_name", "target_not_units_product": "target", "target_required": "target",
+    "target_too_large": "units",
     "target_too_small": "target", "title_summary_required": "title", "reference_unknown": "category_id",
 }
 
@@ -111,7 +113,7 @@ def new_need():
     return render_template("staff/need_form.html", form=form, need=None)
 
 
-@bp.route("/needs/<int:need_id>/edit", methods=["GET", "POST"])
+@bp.route("/needs/<id:need_id>/edit", methods=["GET", "POST"])
 def edit_need(need_id: int):
     need = _need_or_404(need_id)
     try:
@@ -140,7 +142,7 @@ def edit_need(need_id: int):
     return render_template("staff/need_form.html", form=form, need=need)
 
 
-@bp.get("/needs/<int:need_id>")
+@bp.get("/needs/<id:need_id>")
 def need(need_id: int):
     item = _need_or_404(need_id)
     audit = db.session.scalars(select(AuditEntry).where(AuditEntry.entity == "need", AuditEntry.entity_id == item.id)
@@ -151,7 +153,7 @@ def need(need_id: int):
                            confirm_form=ConfirmForm(), reason_form=ReasonForm(), approval_bar=bar)
 
 
-@bp.post("/needs/<int:need_id>/<any(submit, approve, return, cancel):action>")
+@bp.post("/needs/<id:need_id>/<any(submit, approve, return, cancel):action>")
 def act(need_id: int, action: str):
     item = _need_or_404(need_id)
     form = ReasonForm() if action == "cancel" else ConfirmForm()
@@ -198,6 +200,6 @@ def audit():
         referrals = referral_service.staff_scope(current_user, select(Referral.id))
         query = query.where(or_(and_(AuditEntry.entity == "need", AuditEntry.entity_id.in_(needs)),
                                 and_(AuditEntry.entity == "referral", AuditEntry.entity_id.in_(referrals))))
-    page = max(1, request.args.get("page", 1, type=int))
+    page = page_number(request.args)
     entries = db.session.scalars(query.offset((page - 1) * 50).limit(50)).all()
     return render_template("staff/audit.html", entries=entries, page=page)

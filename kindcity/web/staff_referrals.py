@@ -86,7 +86,7 @@ def referrals():
                                                      labels=LABELS, year=year)))
 
 
-@bp.get("/referrals/<int:referral_id>")
+@bp.get("/referrals/<id:referral_id>")
 def referral(referral_id: int):
     item = _referral_or_404(referral_id)
     actions = [action.value for action in allowed_actions(item.status, is_assignee=item.assignee_id == current_user.id,
@@ -97,7 +97,7 @@ def referral(referral_id: int):
         labels=LABELS)))
 
 
-@bp.post("/referrals/<int:referral_id>/act")
+@bp.post("/referrals/<id:referral_id>/act")
 def referral_act(referral_id: int):
     item = _referral_or_404(referral_id)
     action = request.form.get("action", "")
@@ -112,7 +112,7 @@ def referral_act(referral_id: int):
     return _back(referral_id)
 
 
-@bp.post("/referrals/<int:referral_id>/notes")
+@bp.post("/referrals/<id:referral_id>/notes")
 def referral_note(referral_id: int):
     item = _referral_or_404(referral_id)
     form = ReferralNoteForm()

@@ -388,3 +388,20 @@ def test_late_money_follows_a_pool_choice_without_any_refund(stripe_on, client, 
     assert count(LedgerTransaction, LedgerTransaction.pledge_id == cp.pledge_id,
                  LedgerTransaction.entry == "moved_to_pool") == 1
     assert reconcile() == []
+
+
+def test_a_signed_event_whose_ids_are_not_strings_gets_400_and_is_logged(stripe_on, client, session, caplog):
+    malformed = [
+        {"id": "evt_number_object", "type": "checkout.session.completed", "data": {"object": {"id": 12345}}},
+        {"id": 12345, "type": "checkout.session.completed", "data": {"object": {"id": "cs_1"}}},
+        {"id": "evt_number_type", "type": 7, "data": {"object": {"id": "cs_1"}}},
+        {"id": "evt_list_object", "type": "charge.refunded", "data": {"object": ["ch_1"]}},
+        {"id": "evt_list_data", "type": "charge.refunded", "data": ["ch_1"]},
+    ]
+    for event in malformed:
+        caplog.clear()
+        response = deliver(client, {"object": "event", "created": int(time.time()), **event})
+        assert response.status_code == 400, event
+        assert response.get_json() == {"error": "invalid signature or payload"}
+        assert any("stripe webhook refused" in record.getMessage() for record in caplog.records), event
+    assert count(ProviderEvent) == 0 and count(Payment) == 0 and stripe_on.requests == []

@@ -522,6 +522,8 @@ def test_staff_records_a_transfer_once(app, client, session, scene):
     detail = _text(desk.get(f"/staff/pledges/{pledge.id}?lang=en"))
     assert pledge.reference in detail and "김후원" in detail and 'name="token"' in detail
 
+    pledge.created_at -= timedelta(days=2)  # a transfer received before today, but not before the pledge
+    session.commit()
     page = _text(_pay(desk, pledge, "100,000원", "token-1", received_on=seoul_today() - timedelta(days=1)))
     assert "Payment of 100,000 won recorded." in page
     session.refresh(need)

@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import func, select
 
 from kindcity.domain.pledges import PledgeStatus
+from kindcity.domain.time import seoul_today
 from kindcity.models import AuditEntry, BankTransaction, Payment, Pledge, Refund, StatementImport
 from kindcity.services import Actor, Forbidden, accounts
 from kindcity.services import pledges as pledge_service
@@ -505,9 +506,10 @@ def test_transfer_confirmed_by_hand_is_not_counted_twice_when_the_statement_arri
         hold_for=_td(days=7))
     session.commit()
     f.login(client, staff)
-    client.post(f"/staff/pledges/{pledge.id}/payments", data={"amount": "100,000", "received_on": "2026-11-20",
+    today = seoul_today().isoformat()  # a payment cannot be received before its pledge was made
+    client.post(f"/staff/pledges/{pledge.id}/payments", data={"amount": "100,000", "received_on": today,
                                                                "token": "hand-1"})
-    csv_text = f"거래일시,입금액,입금자명,잔액\n2026-11-20 09:00,100000,홍길동 {pledge.reference},100000\n"
+    csv_text = f"거래일시,입금액,입금자명,잔액\n{today} 09:00,100000,홍길동 {pledge.reference},100000\n"
     response = client.post("/staff/statements", data={"statement": (io.BytesIO(csv_text.encode()), "s.csv")},
                            content_type="multipart/form-data")
     import_id = int(response.headers["Location"].rstrip("/").split("/")[-1])
