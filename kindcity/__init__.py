@@ -7,7 +7,7 @@ from typing import Any, Mapping
 
 from flask import Flask
 
-from .config import check_config, load_config
+from .config import check_config, instance_folder, load_config
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -16,13 +16,14 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app. ``config`` from the caller wins over the environment (tests pass a dict)."""
     app = Flask(
         __name__,
-        instance_path=str(ROOT / "instance"),
+        instance_path=instance_folder(ROOT, (config or {}).get("KINDCITY_INSTANCE_PATH")),
         template_folder=str(ROOT / "templates"),
         static_folder=str(ROOT / "static"),
     )
     app.config.update(load_config(app.instance_path))
     if config:
         app.config.update(config)
+    app.config["KINDCITY_INSTANCE_PATH"] = app.instance_path
     check_config(app.config)
     os.makedirs(app.instance_path, exist_ok=True)
 

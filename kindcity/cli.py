@@ -14,7 +14,7 @@ from .extensions import db
 
 def register_commands(app: Flask) -> None:
     for command in (demo_data, create_admin, expire_needs, check_personal_data, seed_district_cmd,
-                    release_expired, reconcile, match, recurring, purge_referrals):
+                    release_expired, reconcile, match, recurring, purge_referrals, purge_security_logs):
         app.cli.add_command(command)
 
 
@@ -95,6 +95,20 @@ def purge_referrals():
     db.session.commit()
     click.echo(f"{len(purged)} referral(s) closed {days} or more days ago erased"
                + (f": {', '.join(map(str, purged))}" if purged else "."))
+
+
+@click.command("purge-security-logs")
+def purge_security_logs():
+    """Delete login attempts and password-reset requests (e-mails, network addresses) older than the windows
+    their limits count. Safe to run repeatedly."""
+    from .services.accounts import RESET_WINDOW_MINUTES
+    from .services.accounts import purge_security_logs as purge
+
+    login_minutes = current_app.config["KINDCITY_LOGIN_WINDOW_MINUTES"]
+    logins, resets = purge(login_minutes)
+    db.session.commit()
+    click.echo(f"{logins} login attempt(s) older than {login_minutes} minutes and {resets} password-reset "
+               f"request(s) older than {RESET_WINDOW_MINUTES} minutes deleted.")
 
 
 @click.command("reconcile")

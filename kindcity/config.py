@@ -1,7 +1,8 @@
 """Configuration, read from the environment by the caller (``create_app``) and never at import time.
 
 Settings are ``KINDCITY_*`` variables plus ``DATABASE_URL``. The embedded default is a SQLite file
-under ``instance/``; production (``KINDCITY_ENV=production``) refuses to start without a real secret.
+in the instance folder (``instance/`` in the checkout, or ``KINDCITY_INSTANCE_PATH``); production
+(``KINDCITY_ENV=production``) refuses to start without a real secret.
 """
 from __future__ import annotations
 
@@ -23,6 +24,15 @@ def _bool(value: str | None, default: bool = False) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def instance_folder(checkout: Path, configured: str | None = None, environ: Mapping[str, str] | None = None) -> str:
+    """The instance folder: its database by default, the outbox, the uploads. ``configured`` (the factory's
+    dict) or ``KINDCITY_INSTANCE_PATH`` moves all of them at once, so two instances started from one
+    checkout share no file; else ``instance/`` in the checkout. Always absolute (Flask requires it)."""
+    env = os.environ if environ is None else environ
+    chosen = (configured or env.get("KINDCITY_INSTANCE_PATH") or "").strip()
+    return os.path.abspath(os.path.expanduser(chosen)) if chosen else str(checkout / "instance")
+
+
 def load_config(instance_path: str, environ: Mapping[str, str] | None = None) -> dict[str, Any]:
     env = os.environ if environ is None else environ
     mode = env.get("KINDCITY_ENV", "development")
@@ -30,6 +40,7 @@ def load_config(instance_path: str, environ: Mapping[str, str] | None = None) ->
     default_db = "sqlite:///" + str(Path(instance_path) / "kindcity.sqlite3")
     cfg: dict[str, Any] = {
         "KINDCITY_ENV": mode,
+        "KINDCITY_INSTANCE_PATH": instance_path,
         "SECRET_KEY": env.get("KINDCITY_SECRET_KEY", DEV_SECRET),
         "SQLALCHEMY_DATABASE_URI": normalise_database_url(env.get("DATABASE_URL", default_db)),
         "KINDCITY_DISTRICT": env.get("KINDCITY_DISTRICT", "gwangju-seogu"),
@@ -41,6 +52,9 @@ def load_config(instance_path: str, environ: Mapping[str, str] | None = None) ->
         "KINDCITY_MAIL_FROM": env.get("KINDCITY_MAIL_FROM", "noreply@kindcity.example"),
         # The site's address as donors reach it, for links in mail sent outside a request (`kindcity recurring`).
         "KINDCITY_BASE_URL": env.get("KINDCITY_BASE_URL", ""),
+        # Proxies in front of the site whose X-Forwarded-For / -Proto are believed (ProxyFix); 0 believes none, so a
+        # visitor cannot forge an address. Behind one nginx: 1. Every limit per address and the audit log use it.
+        "KINDCITY_PROXY_HOPS": int(env.get("KINDCITY_PROXY_HOPS", "0")),
         "KINDCITY_LOGIN_MAX_FAILURES_PER_ACCOUNT": int(env.get("KINDCITY_LOGIN_MAX_FAILURES_PER_ACCOUNT", "5")),
         "KINDCITY_LOGIN_MAX_FAILURES_PER_ADDRESS": int(env.get("KINDCITY_LOGIN_MAX_FAILURES_PER_ADDRESS", "20")),
         "KINDCITY_LOGIN_WINDOW_MINUTES": int(env.get("KINDCITY_LOGIN_WINDOW_MINUTES", "15")),
@@ -97,6 +111,8 @@ def normalise_database_url(url: str) -> str:
 
 def check_config(cfg: Mapping[str, Any]) -> None:
     """Fail fast rather than run production with a guessable secret."""
+    if not 0 <= int(cfg.get("KINDCITY_PROXY_HOPS") or 0) <= 5:
+        raise ConfigError("KINDCITY_PROXY_HOPS must be the number of proxies in front of the site (0 to 5)")
     if cfg.get("KINDCITY_ENV") == "production":
         secret = cfg.get("SECRET_KEY") or ""
         if secret == DEV_SECRET or len(secret) < 32:

@@ -16,9 +16,9 @@ from sqlalchemy.orm import scoped_session, sessionmaker
 from kindcity import create_app
 from kindcity.extensions import db
 from kindcity.services.reference import seed_district
+from tests.pgdb import PG_URL
 
 IN_CI = os.environ.get("CI") == "true"
-PG_URL = os.environ.get("KINDCITY_TEST_DATABASE_URL", "")
 
 
 def pytest_report_header(config):

@@ -8,7 +8,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from kindcity.domain.needs import NeedStatus
-from kindcity.domain.time import seoul_today
+from kindcity.domain.time import seoul_today, utcnow
 from kindcity.extensions import db
 from kindcity.models import BeneficiaryGroup, Category, Centre, Dong, Need, Organisation, User
 from kindcity.services.accounts import hash_password
@@ -32,7 +32,7 @@ def user(role: str = "donor", *, centre_code: str | None = None, email: str | No
     person = User(email=email or f"{role}{n}@kindcity.example", password_hash=_HASH,
                   display_name=name or f"{role} {n}", role=role,
                   centre=centre(centre_code) if centre_code else None, organisation=organisation,
-                  money_staff=money_staff)
+                  money_staff=money_staff, email_confirmed_at=utcnow())
     db.session.add(person)
     db.session.flush()
     return person

@@ -95,7 +95,8 @@ def load(url: str, needs: int, pledges: int, donors: int, seed: int = 2026) -> N
         password = hash_password("bench-load-password")
         staff_ids = db.session.execute(insert(User).returning(User.id, sort_by_parameter_order=True), [
             {"email": f"staff{n}@load.example", "password_hash": password, "display_name": f"담당자 {n}",
-             "role": "staff", "centre_id": centre, "created_at": now, "password_changed_at": now}
+             "role": "staff", "centre_id": centre, "created_at": now, "password_changed_at": now,
+             "email_confirmed_at": now}
             for n, centre in enumerate(centres)]).scalars().all()
         org_ids = db.session.execute(insert(Organisation).returning(Organisation.id, sort_by_parameter_order=True), [
             {"name": f"착한 가게 {n}", "kind": "good_shop", "business_number": f"100-00-{n:05d}", "created_at": now}
@@ -103,7 +104,8 @@ def load(url: str, needs: int, pledges: int, donors: int, seed: int = 2026) -> N
         donor_ids = db.session.execute(insert(User).returning(User.id, sort_by_parameter_order=True), [
             {"email": f"donor{n}@load.example", "password_hash": password, "display_name": f"후원자 {n}",
              "role": "donor", "organisation_id": org_ids[n // 20] if n % 20 == 0 and n // 20 < len(org_ids) else None,
-             "created_at": now, "password_changed_at": now} for n in range(donors)]).scalars().all()
+             "created_at": now, "password_changed_at": now, "email_confirmed_at": now}
+            for n in range(donors)]).scalars().all()
         db.session.commit()
         with_org = {donor_ids[n] for n in range(0, donors, 20) if n // 20 < len(org_ids)}
 

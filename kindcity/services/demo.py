@@ -92,10 +92,12 @@ def _ensure_user(email: str, role: str, centre_code: str | None = None) -> User:
         org = ORGS.get(email)
         if org:
             existing = db.session.scalar(select(Organisation).where(Organisation.name == org[0]))
-            user = register_donor(email=email, password=DEMO_PASSWORD, display_name=name, address="demo")
+            user = register_donor(email=email, password=DEMO_PASSWORD, display_name=name, address="demo",
+                                  confirmed=True).user
             user.organisation = existing or create_organisation(*org)
             return user
-        return register_donor(email=email, password=DEMO_PASSWORD, display_name=name, address="demo")
+        return register_donor(email=email, password=DEMO_PASSWORD, display_name=name, address="demo",
+                              confirmed=True).user
     return create_user(SYSTEM, email=email, password=DEMO_PASSWORD, display_name=name, role=role,
                        centre_code=centre_code)
 

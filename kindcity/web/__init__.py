@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import Flask, g, render_template, request
 from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from ..extensions import csrf, db, login_manager
 
@@ -18,12 +19,14 @@ def init_web(app: Flask) -> None:
 
     @login_manager.user_loader
     def _load_user(token: str):
+        """The account of a session or remember-me cookie, while the cookie's session version is the
+        account's: logging out or a new password raises it, and every copy of the cookie stops working."""
         from ..models import User
-        user_id, _, stamp = token.partition(":")
+        user_id, _, version = token.partition(":")
         if not user_id.isdigit():
             return None
         user = db.session.get(User, int(user_id))
-        if user is None or not user.active or user.session_stamp != stamp:
+        if user is None or not user.active or str(user.session_version) != version:
             return None
         return user
 
@@ -57,6 +60,17 @@ def init_web(app: Flask) -> None:
 
     from . import caching
     caching.init_app(app)  # the front door of the public page cache (a WSGI middleware)
+    trust_proxies(app)  # last, so outermost: the front door and every view see the real client
+
+
+def trust_proxies(app: Flask) -> None:
+    """Behind KINDCITY_PROXY_HOPS proxies (nginx: 1), the client's address and scheme are the ones the
+    nearest proxies put in X-Forwarded-For and X-Forwarded-Proto; ProxyFix reads exactly that many
+    hops from the right, so a client cannot push a forged address past them. With 0 (the default)
+    nothing is believed: the address is the connection's. It must wrap every other middleware."""
+    hops = app.config.get("KINDCITY_PROXY_HOPS", 0)
+    if hops:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
 
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "

@@ -8,6 +8,13 @@ from ..domain.needs import NeedRuleError
 MESSAGES = {
     "email_invalid": _l("Please enter a valid e-mail address."),
     "email_taken": _l("An account with this e-mail address already exists."),
+    "email_unconfirmed": _l("Please confirm your e-mail address first: we have sent a new link to %(email)s. "
+                            "Open it, then log in."),
+    "confirm_link_expired": _l("This link has expired. Log in with your e-mail address and password, and we will "
+                               "send you a new one."),
+    "confirm_link_invalid": _l("This link does not work. Please check that the whole link was copied, or log in "
+                               "and we will send you a new one."),
+    "confirm_link_used": _l("Your e-mail address is already confirmed. Please log in."),
     "password_too_short": _l("The password must be at least %(minimum)s characters long."),
     "password_is_email": _l("The password must not be your e-mail address."),
     "login_failed": _l("The e-mail address or password is not correct."),

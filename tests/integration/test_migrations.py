@@ -1,8 +1,6 @@
 """The migrated schema matches the models exactly (no drift), on this run's database engine."""
 from __future__ import annotations
 
-import os
-
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -11,13 +9,12 @@ from sqlalchemy import inspect
 
 from kindcity.extensions import db
 from tests.conftest import make_test_app
-from tests.pgdb import own_database
+from tests.pgdb import PG_URL, own_database
 
 
 @pytest.fixture
 def empty_database_url(tmp_path):
-    pg = os.environ.get("KINDCITY_TEST_DATABASE_URL")
-    if not pg:
+    if not PG_URL:
         yield "sqlite:///" + str(tmp_path / "migrations.sqlite3")
         return
     with own_database("migrations") as url:  # its own, so the migration run cannot disturb the suite's tables

@@ -24,7 +24,7 @@ from kindcity.services import card as card_service
 from kindcity.services import pledges as pledge_service
 from kindcity.services.reconcile import reconcile
 from tests import factories as f
-from tests.pgdb import own_postgres_app
+from tests.pgdb import PG_URL, own_postgres_app
 
 from .conftest import WEBHOOK_SECRET, sign
 from .fake_stripe import API_KEY
@@ -35,8 +35,7 @@ ROUNDS = 5
 
 @pytest.fixture(scope="module")
 def live_app(fake_stripe_server):
-    url = os.environ.get("KINDCITY_TEST_DATABASE_URL")
-    if not url:
+    if not PG_URL:
         if os.environ.get("CI") == "true":
             pytest.fail("CI: the concurrency tests need PostgreSQL (KINDCITY_TEST_DATABASE_URL)")
         pytest.skip("needs PostgreSQL (KINDCITY_TEST_DATABASE_URL); `make test` runs it")
