@@ -21,8 +21,13 @@ from .openapi import openapi_document
 
 
 @cache
+def _document() -> dict:
+    return openapi_document()
+
+
+@cache
 def _openapi() -> OpenAPI:
-    return OpenAPI.from_dict(openapi_document())
+    return OpenAPI.from_dict(_document())
 
 
 def _problem(error: ParameterValidationError) -> str:
@@ -36,8 +41,7 @@ def _problem(error: ParameterValidationError) -> str:
 
 
 def _operation_parameters(path: str, method: str) -> list[dict]:
-    document = openapi_document()
-    for template, item in document["paths"].items():
+    for template, item in _document()["paths"].items():
         operation = item.get(method)
         if operation is not None and _matches(template, path):
             return operation.get("parameters", [])
