@@ -38,6 +38,12 @@ def load_config(instance_path: str, environ: Mapping[str, str] | None = None) ->
         # Report photos: outside static/, served only through a route that checks publication.
         "KINDCITY_UPLOAD_DIR": env.get("KINDCITY_UPLOAD_DIR", str(Path(instance_path) / "uploads")),
         "KINDCITY_SMTP_URL": env.get("KINDCITY_SMTP_URL", ""),
+        # Jobs (kindcity/jobs/): "auto" queues them on PostgreSQL and runs them in-process on SQLite.
+        "KINDCITY_JOB_QUEUE": env.get("KINDCITY_JOB_QUEUE", "auto"),
+        "KINDCITY_JOB_MAX_ATTEMPTS": int(env.get("KINDCITY_JOB_MAX_ATTEMPTS", "8")),
+        "KINDCITY_JOB_RETRY_BASE_SECONDS": int(env.get("KINDCITY_JOB_RETRY_BASE_SECONDS", "3")),
+        "KINDCITY_WORKER_STALLED_SECONDS": float(env.get("KINDCITY_WORKER_STALLED_SECONDS", "30")),
+        "KINDCITY_WORKER_STALLED_CRON": env.get("KINDCITY_WORKER_STALLED_CRON", "* * * * *"),
         "KINDCITY_MAIL_FROM": env.get("KINDCITY_MAIL_FROM", "noreply@kindcity.example"),
         # The site's address as donors reach it, for links in mail sent outside a request (`kindcity recurring`).
         "KINDCITY_BASE_URL": env.get("KINDCITY_BASE_URL", ""),

@@ -5,17 +5,17 @@ from urllib.parse import urlsplit
 
 from flask import (Blueprint, current_app, flash, make_response, redirect, render_template, request, session,
                    url_for)
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
-from .. import mail
 from ..extensions import db
+from ..mail.accounts import ask_reset_link
 from ..services import accounts
 from ..services.accounts import AccountError
 from .access import client_address, login_required
 from .caching import no_store
 from .forms import LoginForm, PasswordChangeForm, PasswordResetForm, PasswordResetRequestForm, RegisterForm
-from .links import site_url
 from .messages import message_for
 
 bp = Blueprint("auth", __name__, url_prefix="/account")
@@ -142,17 +142,9 @@ def reset_request():
             db.session.rollback()
             form.email.errors.append(message_for(error))
             return render_template("auth/reset_request.html", form=form), 429
-        db.session.commit()
         if user is not None:
-            minutes = cfg["KINDCITY_PASSWORD_RESET_MINUTES"]
-            link = site_url("auth.reset_password", token=accounts.password_reset_token(user, cfg["SECRET_KEY"]))
-            mail.send(user.email, _("Set a new password for kindcity"), "\n\n".join([
-                _("Hello %(name)s,", name=user.display_name),
-                _("Someone, we hope you, asked to set a new password for your kindcity account. Open this link "
-                  "within %(minutes)s minutes and choose a new password:", minutes=minutes),
-                link,
-                _("The link works once. If you did not ask for it, you can ignore this mail: your password stays "
-                  "as it is.")]))
+            ask_reset_link(user.id, str(get_locale()))
+        db.session.commit()
         # The same answer whether or not the address has an account: nobody learns who is registered.
         flash(_("If an account uses %(email)s, we have sent it a link to set a new password. It works for "
                 "%(minutes)s minutes. If no mail arrives, look in the spam folder, or ask again.",
