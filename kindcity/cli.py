@@ -10,11 +10,13 @@ from flask.cli import FlaskGroup
 
 from .domain.time import seoul_today
 from .extensions import db
+from .web.links import site_request_context
 
 
 def register_commands(app: Flask) -> None:
     for command in (demo_data, create_admin, expire_needs, check_personal_data, seed_district_cmd,
-                    release_expired, reconcile, match, recurring, purge_referrals, purge_security_logs):
+                    release_expired, reconcile, match, recurring, purge_referrals, purge_security_logs,
+                    worker, jobs):
         app.cli.add_command(command)
 
 
@@ -138,7 +140,7 @@ def _reconcile_stripe(since_day) -> list:
     from .domain.time import SEOUL
     from .payments import ProviderError, ProviderRefused, app_card_provider, delayed_payment_hold, stripe_configured
     from .services import card
-    from .web.webhooks import send_card_refunds
+    from .jobs.card import send_card_refunds
 
     if not stripe_configured(current_app.config):
         raise click.ClickException("Stripe is not configured (KINDCITY_STRIPE_SECRET_KEY).")
@@ -198,32 +200,69 @@ def recurring():
     """Make the instalments of recurring pooled pledges that are due (Korea time) and mail each donor how to
     pay it. Safe to run repeatedly, even two at once: no instalment is ever made twice."""
     from .services.recurring import create_due_instalments
-    from .web.pooled_mail import send_instalment
 
     made = create_due_instalments(seoul_today())
-    db.session.commit()
-    with site_request_context():  # mail goes out after the commit, with links to the site
-        for instalment in made:
-            send_instalment(instalment)
+    db.session.commit()  # each instalment's mail is a job of the same transaction
+    _after_commit()
     click.echo(f"{len(made)} instalment(s) made"
                + (": " + ", ".join(f"{i.reference} (series {i.series_id}, #{i.period})" for i in made) if made else "."))
 
 
+@click.command("worker")
+@click.option("--concurrency", default=1, show_default=True, help="Jobs run at once by this worker.")
+@click.option("--queue", "queues", multiple=True, help="Queues to take jobs from (default: all).")
+@click.option("--name", default=None, help="The worker's name in the logs.")
+def worker(concurrency: int, queues: tuple[str, ...], name: str | None):
+    """Run a worker: the jobs the site asks for (mail, card refunds, notices) and the scheduled upkeep
+    (kindcity/jobs/upkeep.py). Needs PostgreSQL; run at least one beside the web server."""
+    import logging
+
+    from .jobs import queued
+    from .jobs.queue import run_worker
+
+    if not queued():
+        raise click.ClickException("A worker needs the PostgreSQL job queue (DATABASE_URL=postgresql+psycopg://...); "
+                                   "on SQLite, jobs run in the web process after each commit.")
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    db.session.remove()
+    run_worker(current_app._get_current_object(), concurrency=concurrency, queues=list(queues), name=name)
+
+
+@click.command("jobs")
+@click.option("--status", "statuses", multiple=True, default=("failed",), show_default=True,
+              type=click.Choice(["todo", "doing", "succeeded", "failed", "cancelled", "aborted"]))
+@click.option("--retry", "retry_ids", multiple=True, type=int, help="Put this failed job back in the queue.")
+@click.option("--retry-all", is_flag=True, help="Put every failed job back in the queue.")
+def jobs(statuses: tuple[str, ...], retry_ids: tuple[int, ...], retry_all: bool):
+    """List jobs (the failed ones by default, each with its last error); retry failed ones."""
+    from .jobs import queued
+    from .jobs.queue import counts, list_jobs, retry_failed
+
+    if not queued():
+        raise click.ClickException("There is no job queue on SQLite: jobs run in-process after each commit.")
+    if retry_all:
+        retry_ids = tuple(row.id for row in list_jobs(db.session, ("failed",), limit=10_000))
+    if retry_ids:
+        for job_id in retry_ids:
+            click.echo(f"job {job_id}: " + ("back in the queue" if retry_failed(db.session, job_id)
+                                             else "not failed, left as it is"))
+        db.session.commit()
+        return
+    for row in list_jobs(db.session, statuses):
+        click.echo(f"{row.id}\t{row.status}\t{row.task}\tattempts={row.attempts}\t"
+                   f"{json.dumps(row.args, ensure_ascii=False)}\t{row.error}")
+    db.session.rollback()
+    click.echo(", ".join(f"{status}: {count}" for status, count in sorted(counts(db.session).items())) or "no jobs")
+    db.session.rollback()
+
+
 def _after_commit() -> None:
-    """After a command's commit: what its transactions left (kindcity/web/after_commit.py), with links
-    in mail on the site's public address."""
-    from .web.after_commit import run_after_commit
+    """After a command's commit, on the in-process path (SQLite): the jobs its transactions asked for,
+    with links in mail on the site's public address. On PostgreSQL the worker runs them."""
+    from .jobs import run_committed
 
     with site_request_context():
-        run_after_commit()
-
-
-def site_request_context():
-    """A request context on the site's public address, so url_for(_external=True) gives links donors can open."""
-    config = current_app.config
-    base = config.get("KINDCITY_BASE_URL") or (f"http://{config['SERVER_NAME']}" if config.get("SERVER_NAME")
-                                               else "http://127.0.0.1:5000")
-    return current_app.test_request_context("/", base_url=base)
+        run_committed()
 
 
 @click.command("check-personal-data")

@@ -33,6 +33,11 @@ def instance_folder(checkout: Path, configured: str | None = None, environ: Mapp
     return os.path.abspath(os.path.expanduser(chosen)) if chosen else str(checkout / "instance")
 
 
+def _schedule(text: str) -> dict[str, str]:
+    pairs = (part.split("=", 1) for part in text.split(";") if "=" in part)
+    return {name.strip(): cron.strip() for name, cron in pairs}
+
+
 def load_config(instance_path: str, environ: Mapping[str, str] | None = None) -> dict[str, Any]:
     env = os.environ if environ is None else environ
     mode = env.get("KINDCITY_ENV", "development")
@@ -49,6 +54,16 @@ def load_config(instance_path: str, environ: Mapping[str, str] | None = None) ->
         # Report photos: outside static/, served only through a route that checks publication.
         "KINDCITY_UPLOAD_DIR": env.get("KINDCITY_UPLOAD_DIR", str(Path(instance_path) / "uploads")),
         "KINDCITY_SMTP_URL": env.get("KINDCITY_SMTP_URL", ""),
+        # Jobs (kindcity/jobs/): "auto" queues them on PostgreSQL and runs them in-process on SQLite.
+        "KINDCITY_JOB_QUEUE": env.get("KINDCITY_JOB_QUEUE", "auto"),
+        "KINDCITY_JOB_MAX_ATTEMPTS": int(env.get("KINDCITY_JOB_MAX_ATTEMPTS", "8")),
+        "KINDCITY_JOB_RETRY_BASE_SECONDS": int(env.get("KINDCITY_JOB_RETRY_BASE_SECONDS", "3")),
+        "KINDCITY_WORKER_STALLED_SECONDS": float(env.get("KINDCITY_WORKER_STALLED_SECONDS", "30")),
+        "KINDCITY_WORKER_STALLED_CRON": env.get("KINDCITY_WORKER_STALLED_CRON", "* * * * *"),
+        # "job.name=cron;job.name=cron": another schedule for some upkeep jobs (kindcity/jobs/upkeep.py).
+        "KINDCITY_SCHEDULE": _schedule(env.get("KINDCITY_SCHEDULE", "")),
+        # Which finished jobs the worker deletes: successful (default), always, never (keep them all).
+        "KINDCITY_WORKER_DELETE_JOBS": env.get("KINDCITY_WORKER_DELETE_JOBS", "successful"),
         "KINDCITY_MAIL_FROM": env.get("KINDCITY_MAIL_FROM", "noreply@kindcity.example"),
         # The site's address as donors reach it, for links in mail sent outside a request (`kindcity recurring`).
         "KINDCITY_BASE_URL": env.get("KINDCITY_BASE_URL", ""),

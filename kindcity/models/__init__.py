@@ -2,6 +2,7 @@
 from .accounts import LoginAttempt, Organisation, PasswordResetRequest, Role, User
 from .audit import AuditEntry
 from .form_tokens import FormToken
+from .jobs import JobError, OutgoingMail
 from .impact import Disbursement, ImpactReport, LeftoverReturn, ReportPhoto
 from .matching import MatchAllocation, MatchingSettings, MatchOfferTerms, MatchRun, PooledSeries, PooledTerms
 from .money import BankTransaction, LedgerLine, LedgerTransaction, Payment, Pledge, Refund, StatementImport
@@ -11,6 +12,8 @@ from .provider_events import ProviderEvent
 from .referrals import Referral, ReferralNote
 
 __all__ = [
+    "JobError",
+    "OutgoingMail",
     "AuditEntry",
     "BankTransaction",
     "Disbursement",

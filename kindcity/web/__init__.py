@@ -90,16 +90,14 @@ def security_headers(response):
 
 
 def _after_commit(response):
-    """After the view's commit, what the request's transactions remembered is done (kindcity/web/
-    after_commit.py). One place for every view and for the lazy upkeep that public pages run (an
-    overdue need expiring while someone reads it), the matching engine ending a pooled pledge past its
-    last day, or a webhook's money landing on an ended pledge. With nothing remembered it costs nothing."""
-    from ..services.after_commit import any_remembered
-    from .after_commit import run_after_commit
+    """The in-process path (SQLite, kindcity/jobs/): after the view's commit, the jobs its transactions
+    asked for run here, in this process. On PostgreSQL they are in the queue and a worker runs them;
+    with nothing asked for this costs nothing."""
+    from ..jobs import anything_to_run, run_committed
 
-    if db.session.registry.has() and any_remembered():
+    if db.session.registry.has() and anything_to_run():
         db.session.rollback()  # views commit at the edge: nothing of theirs is left open to carry along
-        run_after_commit()
+        run_committed()
     return response
 
 

@@ -5,13 +5,14 @@ from urllib.parse import urlsplit
 
 from flask import (Blueprint, current_app, flash, make_response, redirect, render_template, request, session,
                    url_for)
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
 from ..extensions import db
+from ..mail.accounts import ask_already_registered, ask_confirmation, ask_reset_link
 from ..services import accounts
 from ..services.accounts import AccountError
-from . import account_mail
 from .access import client_address, login_required
 from .caching import no_store
 from .forms import LoginForm, PasswordChangeForm, PasswordResetForm, PasswordResetRequestForm, RegisterForm
@@ -57,7 +58,8 @@ def login():
         except AccountError as error:
             db.session.rollback()
             if error.code == "email_unconfirmed":  # the right password: send the confirmation link again
-                account_mail.send_confirmation(accounts.find_user_by_email(error.details["email"]))
+                ask_confirmation(accounts.find_user_by_email(error.details["email"]).id, str(get_locale()))
+                db.session.commit()
             form.password.errors.append(message_for(error))
             status = 429 if error.code == "login_rate_limited" else 200
             return render_template("auth/login.html", form=form), status
@@ -107,11 +109,11 @@ def register():
                      "organisation_kind_invalid": form.organisation_kind}.get(error.code, form.password)
             field.errors.append(message_for(error))
             return render_template("auth/register.html", form=form)
-        db.session.commit()
         if registration.created:
-            account_mail.send_confirmation(registration.user)
+            ask_confirmation(registration.user.id, str(get_locale()))
         elif registration.notify_owner:
-            account_mail.send_already_registered(registration.user)
+            ask_already_registered(registration.user.id, str(get_locale()))
+        db.session.commit()
         # The same answer whether or not the address had an account: nobody learns who is registered.
         flash(_("Thank you. We have sent a mail to %(email)s: open the link in it to confirm your address, "
                 "then log in. If no mail arrives, look in the spam folder.", email=form.email.data.strip()),
@@ -173,9 +175,9 @@ def reset_request():
             db.session.rollback()
             form.email.errors.append(message_for(error))
             return render_template("auth/reset_request.html", form=form), 429
-        db.session.commit()
         if user is not None:
-            account_mail.send_password_reset(user)
+            ask_reset_link(user.id, str(get_locale()))
+        db.session.commit()
         # The same answer whether or not the address has an account: nobody learns who is registered.
         flash(_("If an account uses %(email)s, we have sent it a link to set a new password. It works for "
                 "%(minutes)s minutes. If no mail arrives, look in the spam folder, or ask again.",

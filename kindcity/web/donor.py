@@ -6,15 +6,17 @@ import io
 from datetime import datetime, time, timedelta
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from .. import mail, payments
+from .. import payments
 from ..domain.dates import clamp_range
 from ..domain.pledges import PledgeRuleError, donor_may_cancel
 from ..domain.time import SEOUL, seoul_today
 from ..extensions import db
+from ..mail.pledges import ask_pledge_instructions
 from ..models import LedgerTransaction, Need, Pledge
 from ..services import NotFound, ServiceError
 from ..services import needs as need_service
@@ -83,27 +85,15 @@ def pledge(need_id: int):
             target.errors.append(message_for(error))
         else:
             claim.made(created.id)
+            if created.method != "card":
+                ask_pledge_instructions(created.id, str(get_locale()))
             db.session.commit()
             if created.method == "card":
                 return redirect(url_for("donor.card_checkout", pledge_id=created.id), 303)
-            _send_instructions(created)
             flash(_("Thank you! Your pledge is reserved. Please transfer the money with the reference code below."),
                   "success")
             return redirect(url_for("donor.pledge_detail", pledge_id=created.id))
     return render_template("donor/pledge_form.html", need=need, form=form)
-
-
-def _send_instructions(pledge: Pledge) -> None:
-    district = current_district()
-    body = _(
-        "Thank you for your pledge of %(amount)s won to \"%(need)s\".\n\n"
-        "Please transfer it to:\n  %(bank)s %(account)s (%(holder)s)\n"
-        "and write this reference code as the sender name or memo: %(reference)s\n\n"
-        "Your pledge is held for you until %(until)s.",
-        amount=f"{pledge.amount:,}", need=pledge.need.title, bank=district.bank_name if district else "",
-        account=district.bank_account if district else "", holder=district.bank_holder if district else "",
-        reference=pledge.reference, until=pledge.hold_expires_at.astimezone(SEOUL).strftime("%Y-%m-%d %H:%M"))
-    mail.send(current_user.email, _("Your pledge %(reference)s: how to pay", reference=pledge.reference), body)
 
 
 @bp.get("/pledges/<id:pledge_id>")

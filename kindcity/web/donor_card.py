@@ -25,7 +25,6 @@ from ..services import card as card_service
 from .access import current_actor, donor_required, protect_blueprint
 from .donor import _own_pledge, bp
 from .messages import message_for
-from .webhooks import send_card_refunds
 
 CARD_MESSAGES = {
     "not_card_pledge": _l("This pledge is paid by bank transfer, not by card."),
@@ -102,7 +101,6 @@ def card_return(pledge_id: int):
         except ProviderError as error:
             db.session.rollback()
             current_app.logger.warning("card return for pledge %s: %s", pledge_id, error)
-        send_card_refunds(current_app, provider, pledge_ids=[pledge.id])
     pledge = db.session.get(Pledge, pledge_id)
     db.session.refresh(pledge)
     _flash_card_return(pledge, outcome)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import date
 
 from flask import abort, current_app, flash, redirect, render_template, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
@@ -28,6 +29,7 @@ from ..domain.pledges import PledgeRuleError
 from ..domain.time import seoul_today
 from ..extensions import db
 from ..i18n import current_locale, format_day, format_won
+from ..mail.pooled import ask_bank_instructions, frequency_text
 from ..models import BeneficiaryGroup, Category, Dong, LedgerTransaction, MatchOfferTerms, Pledge, PooledTerms
 from ..services import ServiceError
 from ..services import matching as matching_service
@@ -40,7 +42,6 @@ from .donor import bp
 from .form_tokens import FormTokenMixin, claim_form
 from .forms import DISPLAY_CHOICES, PAYMENT_METHOD_CHOICES, ConfirmForm, WonField
 from .messages import message_for, personal_data_messages
-from .pooled_mail import frequency_text, send_bank_instructions
 
 # --- words ------------------------------------------------------------------------------------
 
@@ -241,12 +242,17 @@ def _own(pledge_id: int, kind: str) -> Pledge:
     return pledge
 
 
-def _made(created: Pledge, detail_endpoint: str, thanks: str, frequency: str | None = None):
-    """After the commit: a card pledge goes on to the checkout; a bank one gets its instructions by mail."""
+def _commit_made(created: Pledge) -> None:
+    """A bank pledge gets its instructions by mail, asked for in the transaction that makes it."""
+    if created.method != "card":
+        ask_bank_instructions(created.id, str(get_locale()))
+    db.session.commit()
+
+
+def _made(created: Pledge, detail_endpoint: str, thanks: str):
+    """After the commit: a card pledge goes on to the checkout; a bank one is shown with its reference."""
     if created.method == "card":
         return redirect(url_for("donor.card_checkout", pledge_id=created.id), 303)
-    send_bank_instructions(current_user.email, kind=created.kind, pledge_id=created.id, reference=created.reference,
-                           amount=created.amount, frequency=frequency)
     flash(thanks, "success")
     return redirect(url_for(detail_endpoint, pledge_id=created.id), 303)
 
@@ -274,12 +280,12 @@ def pooled_new():
             _refused(form, error)
         else:
             claim.made(created.id)
-            db.session.commit()
+            _commit_made(created)
             thanks = (_("Thank you! Your pooled pledge is made. Please transfer the money with the reference code "
                         "below.") if repeat == "once" else
                       _("Thank you! Your recurring pooled pledge is made, %(frequency)s. Please transfer this first "
                         "instalment with the reference code below.", frequency=frequency_text(repeat)))
-            return _made(created, "donor.pooled_detail", thanks, None if repeat == "once" else repeat)
+            return _made(created, "donor.pooled_detail", thanks)
     return render_template("donor/pooled_form.html", form=form, card_on=card_offered())
 
 
@@ -399,7 +405,7 @@ def offer_new():
             _refused(form, error)
         else:
             claim.made(created.id)
-            db.session.commit()
+            _commit_made(created)
             return _made(created, "donor.offer_detail",
                          _("Thank you! Your match offer is made. Please transfer the money with the reference code "
                            "below."))

@@ -1,30 +1,32 @@
-"""Mail to donors about a need they gave to, sent after the commit that changed the need: it closed
-without being met (cancelled, or its deadline passed) and where each pledge's money goes; or its impact
-report is published, with a link to it. In Korean, the site's first language (the site keeps no
-language per donor). The needs come remembered by the services (kindcity/services/notices.py)."""
+"""Mail to donors about a need they gave to: it closed without being met (cancelled, or its deadline
+passed) and where each pledge's money goes; or its impact report is published, with a link to it. In
+Korean, the site's first language (the site keeps no language per donor). A job asked for by the
+services in the transaction that changes the need (kindcity/services/notices.py); it reads the need
+afresh, and each donor's message is keyed by the need and the donor, so it goes once."""
 from __future__ import annotations
 
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
-from .. import mail
 from ..domain.needs import NeedStatus
 from ..i18n import format_won
+from ..jobs import job
 from ..services import notices
-from .links import site_url
+from ..web.links import site_url
+from . import send
 
 DONOR_LOCALE = "ko"
 
 
-def send_donor_notices() -> int:
-    """Mail every notice the committed transactions left; returns how many mails went out."""
+@job(notices.JOB)
+def send_donor_notices(kind: str, need_id: int) -> int:
+    """Ask for one mail per donor of the need; returns how many."""
     sent = 0
-    for kind, need_id in notices.take():
-        for notice in notices.notices_for(kind, need_id):
-            with force_locale(DONOR_LOCALE):
-                subject, body = (_closed if kind == notices.CLOSED else _impact)(notice)
-            mail.send(notice.email, subject, body)
-            sent += 1
+    for notice in notices.notices_for(kind, need_id):
+        with force_locale(DONOR_LOCALE):
+            subject, body = (_closed if kind == notices.CLOSED else _impact)(notice)
+        send(notice.email, subject, body, key=f"need-{kind}:{need_id}:{notice.user_id}")
+        sent += 1
     return sent
 
 

@@ -2,7 +2,7 @@
 
 The mail says only that an urgent referral came in for a dong, with a link to it: never the situation
 nor the contact, which stay behind the staff login (mail is copied, forwarded and kept for years).
-Sent after the commit by whoever took the referral in; written in Korean, the staff's language,
+A job asked for in the transaction that takes the referral in; written in Korean, the staff's language,
 whatever language the resident who sent the referral was reading the site in.
 """
 from __future__ import annotations
@@ -11,20 +11,29 @@ from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
-from .. import mail
 from ..domain.referrals import Urgency
-from ..models import Referral
-from ..services import referrals as referral_service
-from .links import site_url
+from ..extensions import db
+from ..jobs import defer, job
+from ..web.links import site_url
+from . import send
 
 STAFF_LOCALE = "ko"
 
 
-def notify_urgent(referral: Referral) -> int:
+def ask_urgent_notice(referral_id: int) -> None:
+    """In the transaction that takes the referral in (a referral that is not urgent gets no mail)."""
+    defer("mail.urgent_referral", referral_id=referral_id)
+
+
+@job("mail.urgent_referral")
+def urgent_referral(referral_id: int) -> int:
     """E-mail the active staff of the referral's centre that an urgent referral came in, with a link to it.
-    Call it after the commit that took the referral in. Does nothing for a referral that is not urgent.
-    Returns how many mails were sent."""
-    if referral.urgency != Urgency.URGENT:
+    Returns how many mails were asked for."""
+    from ..models import Referral
+    from ..services import referrals as referral_service
+
+    referral = db.session.get(Referral, referral_id)
+    if referral is None or referral.urgency != Urgency.URGENT:
         return 0
     recipients = referral_service.urgent_recipients(referral)
     if not recipients:
@@ -42,5 +51,5 @@ def notify_urgent(referral: Referral) -> int:
             _("The details are only on the site, never in mail."),
         ])
     for person in recipients:
-        mail.send(person.email, subject, body)
+        send(person.email, subject, body, key=f"urgent-referral:{referral.id}:{person.id}")
     return len(recipients)
