@@ -2,23 +2,22 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from typing import Any, Mapping
 
 from flask import Flask
 
 from .config import check_config, load_config
-
-ROOT = Path(__file__).resolve().parent.parent
+from .paths import default_instance_path, site_path
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app. ``config`` from the caller wins over the environment (tests pass a dict)."""
     app = Flask(
         __name__,
-        instance_path=str(ROOT / "instance"),
-        template_folder=str(ROOT / "templates"),
-        static_folder=str(ROOT / "static"),
+        # The one setting read before the configuration: where the configuration's own defaults live.
+        instance_path=os.environ.get("KINDCITY_INSTANCE_PATH") or default_instance_path(),
+        template_folder=str(site_path("templates")),
+        static_folder=str(site_path("static")),
     )
     app.config.update(load_config(app.instance_path))
     if config:

@@ -56,6 +56,7 @@ from ..domain.pledges import HOLDING
 from ..domain.time import SEOUL, seoul_today, utcnow
 from ..extensions import db
 from ..i18n import current_locale
+from ..paths import PACKAGE
 from .aggregates import aggregate_bucket
 from .aggregates import forget as forget_aggregates
 from .lazy import expire_due_needs, mark_upkeep_done
@@ -173,7 +174,7 @@ def _release_token(app) -> str:
     an old page. The same in every worker of one deployment (file metadata, not process start)."""
     if app.config.get("KINDCITY_RELEASE"):
         return str(app.config["KINDCITY_RELEASE"])
-    root = Path(__file__).resolve().parent.parent
+    root = PACKAGE
     folders = [root, Path(app.template_folder)] if app.template_folder else [root]
     digest = hashlib.sha1()
     for folder in folders:
