@@ -25,12 +25,14 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     check_config(app.config)
     os.makedirs(app.instance_path, exist_ok=True)
 
-    from . import db_setup, i18n
+    from . import db_setup, error_reports, i18n, request_log
     from .web import init_web
 
+    error_reports.init_app(app)
     db_setup.init_app(app)
     i18n.init_app(app)
     init_web(app)
+    request_log.init_app(app)  # outermost: every request once, the page cache's front door included
     from .cli import register_commands
 
     register_commands(app)

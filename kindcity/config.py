@@ -66,6 +66,14 @@ def load_config(instance_path: str, environ: Mapping[str, str] | None = None) ->
         "KINDCITY_PAGE_CACHE_SECONDS": int(env.get("KINDCITY_PAGE_CACHE_SECONDS", "60")),
         # Anonymous public requests may reuse a data version read this recently (production only by default).
         "KINDCITY_DATA_VERSION_SECONDS": float(env.get("KINDCITY_DATA_VERSION_SECONDS", "1" if production else "0")),
+        # A shared cache in front of the app servers (deploy/nginx) may keep anonymous public pages this long.
+        "KINDCITY_SHARED_CACHE_SECONDS": int(env.get("KINDCITY_SHARED_CACHE_SECONDS", "1" if production else "0")),
+        # One JSON line per request on stdout (kindcity/request_log.py); on by default in production.
+        "KINDCITY_REQUEST_LOG": _bool(env.get("KINDCITY_REQUEST_LOG"), production),
+        # Error reports to Sentry (or a self-hosted Sentry) when set; nothing is sent otherwise.
+        "SENTRY_DSN": env.get("SENTRY_DSN", ""),
+        # The release's name, the same on every host of one deployment (page validators, error reports).
+        "KINDCITY_RELEASE": env.get("KINDCITY_RELEASE", ""),
         # District-wide figures (/impact, its API, /donors) are counted at most this often per worker.
         "KINDCITY_AGGREGATE_SECONDS": float(env.get("KINDCITY_AGGREGATE_SECONDS", "60" if production else "0")),
         "MAX_CONTENT_LENGTH": int(env.get("KINDCITY_MAX_CONTENT_LENGTH", str(12 * 1024 * 1024))),

@@ -43,6 +43,8 @@ def init_web(app: Flask) -> None:
     app.register_blueprint(impact.bp)
     app.register_blueprint(donor_card.demo_bp)
     app.register_blueprint(webhooks.bp)
+    from . import health
+    app.register_blueprint(health.bp)
     csrf.exempt(api.bp)
     csrf.exempt(webhooks.bp)  # Stripe signs its webhooks; the signature is checked on the raw body instead
 
