@@ -55,11 +55,17 @@ test: install translations
 
 test-sqlite: install
 	@echo "== tests on SQLite (with browser tests) =="
-	env -u KINDCITY_TEST_DATABASE_URL $(PY) -m pytest -q -m "not postgres_only" $(PYTEST_ARGS)
+	env -u KINDCITY_TEST_DATABASE_URL $(PY) -m pytest -q -m "not postgres_only and not stack" $(PYTEST_ARGS)
 
 test-postgres: install
 	@echo "== tests on PostgreSQL =="
-	KINDCITY_TEST_DATABASE_URL=$${KINDCITY_TEST_DATABASE_URL:-$(PG_DEFAULT)} $(PY) -m pytest -q -m "not browser" $(PYTEST_ARGS)
+	KINDCITY_TEST_DATABASE_URL=$${KINDCITY_TEST_DATABASE_URL:-$(PG_DEFAULT)} $(PY) -m pytest -q -m "not browser and not stack" $(PYTEST_ARGS)
+
+# The release and the whole stack: the wheel in a fresh venv, nginx with deploy/'s configuration in front
+# of gunicorn, headless Chromium through it; on PostgreSQL. Everything on 127.0.0.1, stopped at the end.
+test-stack: install translations
+	@echo "== release and stack tests (PostgreSQL) =="
+	KINDCITY_TEST_DATABASE_URL=$${KINDCITY_TEST_DATABASE_URL:-$(PG_DEFAULT)} $(PY) -m pytest -q -m stack tests/stack $(PYTEST_ARGS)
 
 extract-messages: install
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o kindcity/translations/messages.pot --no-location --sort-output --project kindcity .
