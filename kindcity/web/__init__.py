@@ -56,6 +56,8 @@ def init_web(app: Flask) -> None:
 
     from .context import register_context
     register_context(app)
+    from . import static_files
+    static_files.init_app(app)
 
     from . import caching
     caching.init_app(app)  # the front door of the public page cache (a WSGI middleware)

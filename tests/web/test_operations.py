@@ -2,8 +2,10 @@
 and the shared-cache lifetime that lets nginx micro-cache anonymous pages."""
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+from pathlib import Path
 
 import pytest
 from flask_migrate import upgrade
@@ -120,3 +122,10 @@ def test_anonymous_pages_may_be_shared_for_a_second_in_production(app, client):
     finally:
         app.config["KINDCITY_SHARED_CACHE_SECONDS"] = 0
         clear_page_cache()
+
+
+def test_static_urls_name_the_version_of_the_file(app, client):
+    page = client.get("/account/login").get_data(as_text=True)
+    expected = hashlib.sha256((Path(app.static_folder) / "site.css").read_bytes()).hexdigest()[:12]
+    assert f'href="/static/site.css?v={expected}"' in page
+    assert client.get(f"/static/site.css?v={expected}", buffered=True).status_code == 200
