@@ -56,7 +56,7 @@ def test_nginx_passes_what_the_app_needs_to_know():
     site = nginx.SITE.read_text(encoding="utf-8")
     headers = {value.split()[0]: value.split()[1] for value in _directive(site, "proxy_set_header")}
     assert headers["X-Forwarded-For"] == "$remote_addr" and headers["X-Forwarded-Proto"] == "$scheme"
-    assert headers["X-Forwarded-Host"] == "$host" and headers["X-Request-ID"] == "$request_id"
+    assert headers["Host"] == headers["X-Forwarded-Host"] == "$http_host" and headers["X-Request-ID"] == "$request_id"
     # The micro-cache is bypassed, and never filled, for anyone with a session or remember-me cookie.
     assert _directive(site, "proxy_cache_bypass") == ["$kindcity_has_session $http_authorization"]
     assert _directive(site, "proxy_no_cache") == ["$kindcity_has_session $http_authorization"]
