@@ -36,6 +36,7 @@ import os
 import random
 import re
 import secrets
+import shutil
 import signal
 import socket
 import ssl
@@ -310,6 +311,7 @@ def nginx_in_front(upstream_base: str):
         yield base
     finally:
         _stop(process)
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def logged_in_cookie(app_base: str, email: str, password: str) -> str:
