@@ -23,9 +23,13 @@ def register_commands(app: Flask) -> None:
 @click.command("demo-data")
 def demo_data():
     """Load the demo district (idempotent) and print the demo logins."""
-    from .services.demo import DEMO_LOGINS, DEMO_PASSWORD, load_demo_data
+    from .services.demo import DEMO_DISTRICT, DEMO_LOGINS, DEMO_PASSWORD, DemoUnavailable, load_demo_data
 
-    result = load_demo_data(current_app.config["KINDCITY_DISTRICT"], seoul_today())
+    try:
+        result = load_demo_data(current_app.config["KINDCITY_DISTRICT"], seoul_today())
+    except DemoUnavailable as error:
+        raise click.ClickException(f"The demo data tells {DEMO_DISTRICT}'s story; KINDCITY_DISTRICT is {error}. "
+                                   "Load your district with `kindcity seed` and create its staff instead.") from None
     db.session.commit()
     click.echo(f"Demo data ready: {result['needs_created']} needs created, {result['open']} open.")
     click.echo(f"Demo logins (password for all: {DEMO_PASSWORD}):")

@@ -24,13 +24,15 @@ def _bool(value: str | None, default: bool = False) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
-def instance_folder(checkout: Path, configured: str | None = None, environ: Mapping[str, str] | None = None) -> str:
+def instance_folder(default: str | None, configured: str | None = None,
+                    environ: Mapping[str, str] | None = None) -> str | None:
     """The instance folder: its database by default, the outbox, the uploads. ``configured`` (the factory's
     dict) or ``KINDCITY_INSTANCE_PATH`` moves all of them at once, so two instances started from one
-    checkout share no file; else ``instance/`` in the checkout. Always absolute (Flask requires it)."""
+    checkout share no file; else ``default`` (``instance/`` in a checkout; None, Flask's own default, for
+    an installed wheel: kindcity.paths). Always absolute (Flask requires it)."""
     env = os.environ if environ is None else environ
     chosen = (configured or env.get("KINDCITY_INSTANCE_PATH") or "").strip()
-    return os.path.abspath(os.path.expanduser(chosen)) if chosen else str(checkout / "instance")
+    return os.path.abspath(os.path.expanduser(chosen)) if chosen else default
 
 
 def _schedule(text: str) -> dict[str, str]:
@@ -95,6 +97,14 @@ def load_config(instance_path: str, environ: Mapping[str, str] | None = None) ->
         "KINDCITY_PAGE_CACHE_SECONDS": int(env.get("KINDCITY_PAGE_CACHE_SECONDS", "60")),
         # Anonymous public requests may reuse a data version read this recently (production only by default).
         "KINDCITY_DATA_VERSION_SECONDS": float(env.get("KINDCITY_DATA_VERSION_SECONDS", "1" if production else "0")),
+        # A shared cache in front of the app servers (deploy/nginx) may keep anonymous public pages this long.
+        "KINDCITY_SHARED_CACHE_SECONDS": int(env.get("KINDCITY_SHARED_CACHE_SECONDS", "1" if production else "0")),
+        # One JSON line per request on stdout (kindcity/request_log.py); on by default in production.
+        "KINDCITY_REQUEST_LOG": _bool(env.get("KINDCITY_REQUEST_LOG"), production),
+        # Error reports to Sentry (or a self-hosted Sentry) when set; nothing is sent otherwise.
+        "SENTRY_DSN": env.get("SENTRY_DSN", ""),
+        # The release's name, the same on every host of one deployment (page validators, error reports).
+        "KINDCITY_RELEASE": env.get("KINDCITY_RELEASE", ""),
         # District-wide figures (/impact, its API, /donors) are counted at most this often per worker.
         "KINDCITY_AGGREGATE_SECONDS": float(env.get("KINDCITY_AGGREGATE_SECONDS", "60" if production else "0")),
         "MAX_CONTENT_LENGTH": int(env.get("KINDCITY_MAX_CONTENT_LENGTH", str(12 * 1024 * 1024))),

@@ -6,8 +6,9 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from .extensions import db, migrate
+from .paths import site_path
 
-MIGRATIONS_DIR = str(__import__("pathlib").Path(__file__).resolve().parent.parent / "migrations")
+MIGRATIONS_DIR = str(site_path("migrations"))
 
 
 def sqlite_take_write_lock_up_front(engine: Engine) -> None:

@@ -1,6 +1,9 @@
 """A believable district for `make run`: the article's programmes and the people around them.
 
 Idempotent: every object is looked up by a natural key first, so running it twice adds nothing.
+The story is Seo-gu's (its dongs, centres and people), so it loads only over that district's data
+file; any other district starts from `kindcity seed` and its own staff. This module is the one
+place in the code that names Seo-gu (tests/web/test_second_district.py checks that).
 """
 from __future__ import annotations
 
@@ -18,6 +21,11 @@ from .accounts import create_organisation, create_user, find_user_by_email, regi
 from .reference import seed_district
 
 DEMO_PASSWORD = "kindcity-demo-1234"
+DEMO_DISTRICT = "gwangju-seogu"
+
+
+class DemoUnavailable(ValueError):
+    """The demo story belongs to another district's data file."""
 
 
 @dataclass(frozen=True)
@@ -103,6 +111,8 @@ def _ensure_user(email: str, role: str, centre_code: str | None = None) -> User:
 
 
 def load_demo_data(district_code: str, today: date) -> dict[str, int]:
+    if district_code != DEMO_DISTRICT:
+        raise DemoUnavailable(district_code)
     district = seed_district(district_code)
     admin = _ensure_user("admin@kindcity.example", "admin")
     author = _ensure_user("staff.hwajeong@kindcity.example", "staff", "centre-hwajeong1")

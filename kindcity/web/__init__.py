@@ -46,6 +46,8 @@ def init_web(app: Flask) -> None:
     app.register_blueprint(impact.bp)
     app.register_blueprint(donor_card.demo_bp)
     app.register_blueprint(webhooks.bp)
+    from . import health
+    app.register_blueprint(health.bp)
     csrf.exempt(api.bp)
     csrf.exempt(webhooks.bp)  # Stripe signs its webhooks; the signature is checked on the raw body instead
 
@@ -57,6 +59,8 @@ def init_web(app: Flask) -> None:
 
     from .context import register_context
     register_context(app)
+    from . import static_files
+    static_files.init_app(app)
 
     from . import caching
     caching.init_app(app)  # the front door of the public page cache (a WSGI middleware)

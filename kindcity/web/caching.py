@@ -33,6 +33,9 @@ Register a public GET view with one line, ``@public_page`` (under its route deco
 
 Cache-Control: ``public, max-age=0, must-revalidate`` for anonymous visitors (any cache may keep the
 page but must ask again), ``private, no-cache`` once logged in or when the response sets a cookie.
+With ``KINDCITY_SHARED_CACHE_SECONDS`` (1 in production) the anonymous form adds ``s-maxage``: a shared
+cache in front of several app servers (deploy/nginx's micro-cache) may serve the page that long
+without asking; browsers still revalidate every time.
 Pages with flashed messages waiting are never cached: showing them consumes them.
 """
 from __future__ import annotations
@@ -58,12 +61,18 @@ from ..domain.pledges import HOLDING
 from ..domain.time import SEOUL, seoul_today, utcnow
 from ..extensions import db
 from ..i18n import current_locale
+from ..paths import PACKAGE
 from .aggregates import aggregate_bucket
 from .aggregates import forget as forget_aggregates
 
 ANONYMOUS_CACHE_CONTROL = "public, max-age=0, must-revalidate"
 PRIVATE_CACHE_CONTROL = "private, no-cache"
 NO_STORE = "private, no-store"
+
+
+def anonymous_cache_control() -> str:
+    shared = current_app.config.get("KINDCITY_SHARED_CACHE_SECONDS", 0)
+    return f"public, max-age=0, s-maxage={shared}, must-revalidate" if shared else ANONYMOUS_CACHE_CONTROL
 
 
 def no_store(response: Response) -> Response:
@@ -174,7 +183,7 @@ def _release_token(app) -> str:
     an old page. The same in every worker of one deployment (file metadata, not process start)."""
     if app.config.get("KINDCITY_RELEASE"):
         return str(app.config["KINDCITY_RELEASE"])
-    root = Path(__file__).resolve().parent.parent
+    root = PACKAGE
     folders = [root, Path(app.template_folder)] if app.template_folder else [root]
     digest = hashlib.sha1()
     for folder in folders:
@@ -259,7 +268,7 @@ def _apply_headers(response: Response, etag: str, anonymous: bool) -> Response:
     private = not anonymous or session.modified or "Set-Cookie" in response.headers
     headers = response.headers
     headers["ETag"] = f'W/"{etag}"'
-    headers["Cache-Control"] = PRIVATE_CACHE_CONTROL if private else ANONYMOUS_CACHE_CONTROL
+    headers["Cache-Control"] = PRIVATE_CACHE_CONTROL if private else anonymous_cache_control()
     headers["Vary"] = "Cookie"
     return response
 

@@ -1,12 +1,10 @@
 """Public pages: what the district needs now, and each need."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, jsonify, render_template, request
-from sqlalchemy import text
+from flask import Blueprint, abort, current_app, render_template, request
 
 from ..domain.money import percent_of
 from ..domain.time import days_left, seoul_today
-from ..extensions import db
 from ..services import NotFound
 from ..services import matching as matching_service
 from ..services import needs as need_service
@@ -96,11 +94,3 @@ def need(need_id: int):
                            matches=matching_service.matches_on_need(item.id))
 
 
-@bp.get("/healthz")
-def healthz():
-    try:
-        db.session.execute(text("SELECT 1"))
-    except Exception:  # noqa: BLE001 - any database failure means "not healthy"
-        db.session.rollback()
-        return jsonify({"status": "unavailable", "database": "unreachable"}), 503
-    return jsonify({"status": "ok", "database": "ok"})

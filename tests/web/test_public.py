@@ -93,15 +93,17 @@ def test_request_size_limit(client, session, app, monkeypatch):
     assert response.status_code == 413
 
 
-def test_healthz_ok_and_unavailable(client, session, monkeypatch):
-    assert client.get("/healthz").json == {"status": "ok", "database": "ok"}
+def test_readyz_reports_a_database_that_stops_answering(client, session, monkeypatch):
+    """/healthz only says the process is up; /readyz (tests/web/test_operations.py) asks the database."""
+    assert client.get("/healthz").json == {"status": "ok"}
 
     def broken(*args, **kwargs):
         raise OperationalError("SELECT 1", {}, Exception("connection refused"))
 
     monkeypatch.setattr(db.session, "execute", broken)
-    response = client.get("/healthz")
-    assert response.status_code == 503 and response.json["database"] == "unreachable"
+    assert client.get("/healthz").status_code == 200
+    response = client.get("/readyz")
+    assert response.status_code == 503 and response.json["checks"][0]["ok"] is False
 
 
 def test_a_need_past_its_deadline_reads_as_closed_everywhere_before_the_upkeep_records_it(app, client, session):
