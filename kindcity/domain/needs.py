@@ -21,6 +21,14 @@ class NeedStatus(StrEnum):
     EXPIRED = "expired"
 
 
+def shown_status(status: str, deadline, today) -> str:
+    """What a need is, as every page and query says it: an open need whose deadline (Korea-time day) has
+    passed is closed at once, before the scheduled upkeep records its expiry."""
+    if status == NeedStatus.OPEN and deadline < today:
+        return NeedStatus.EXPIRED.value
+    return str(status)
+
+
 class NeedAction(StrEnum):
     SUBMIT = "submit"          # author asks a colleague to approve
     RETURN = "return"          # approver (or author) sends it back to draft for changes

@@ -3,11 +3,13 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, CheckConstraint, Date, ForeignKey, Index, String, Text
+from sqlalchemy import BigInteger, CheckConstraint, Date, ForeignKey, Index, String, Text, and_, case
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..domain.needs import NeedStatus
-from ..domain.time import utcnow
+from ..domain.needs import shown_status as shown_status_on
+from ..domain.time import seoul_today, utcnow
 from ..extensions import db
 from .accounts import User
 from .places import BeneficiaryGroup, Category, Centre, Dong
@@ -70,6 +72,18 @@ class Need(db.Model):
     # invariant 1 under concurrency.
     reserved: Mapped[int] = mapped_column(BigInteger, default=0)
     confirmed: Mapped[int] = mapped_column(BigInteger, default=0)
+
+    @hybrid_property
+    def shown_status(self) -> str:
+        """The status every page and query shows: past its deadline, an open need reads as expired at
+        once (kindcity/domain/needs.py, ``shown_status``); the scheduled upkeep then records it."""
+        return shown_status_on(self.status, self.deadline, seoul_today())
+
+    @shown_status.inplace.expression
+    @classmethod
+    def _shown_status_expression(cls):
+        return case((and_(cls.status == NeedStatus.OPEN.value, cls.deadline < seoul_today()),
+                     NeedStatus.EXPIRED.value), else_=cls.status)
 
     @property
     def gap(self) -> int:

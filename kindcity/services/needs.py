@@ -5,12 +5,12 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, and_, func, or_, select
 
 from ..domain import needs as rules
 from ..domain.needs import NeedAction, NeedStatus
 from ..domain.personal_data import FieldFinding, check_fields
-from ..domain.time import utcnow
+from ..domain.time import seoul_today, utcnow
 from ..extensions import db
 from ..models import BeneficiaryGroup, Category, Dong, Need, Organisation, User
 from . import SYSTEM, Actor, Forbidden, NotFound, ServiceError
@@ -266,10 +266,21 @@ def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
+def shown_as(status: str, today: date):
+    """Needs that read as ``status`` today (``Need.shown_status``), written so that the (status, deadline)
+    index serves it: past its deadline an open need reads as expired, before the upkeep records it."""
+    if status == NeedStatus.OPEN:
+        return and_(Need.status == NeedStatus.OPEN.value, Need.deadline >= today)
+    if status == NeedStatus.EXPIRED:
+        return or_(Need.status == NeedStatus.EXPIRED.value,
+                   and_(Need.status == NeedStatus.OPEN.value, Need.deadline < today))
+    return Need.status == status
+
+
 def public_needs_query(filters: NeedFilters, today: date) -> Select:
     query = select(Need)
     if filters.status in PUBLIC_FILTER_STATUSES:
-        query = query.where(Need.status == filters.status)
+        query = query.where(shown_as(filters.status, today))
     else:
         query = query.where(Need.status.in_([s.value for s in rules.PUBLIC_STATUSES]))
     if filters.category:
@@ -315,13 +326,13 @@ def get_public_need(need_id: int) -> Need:
     return need
 
 
-def district_totals() -> dict[str, int]:
+def district_totals(today: date | None = None) -> dict[str, int]:
     """One pass over the public needs (the home page asks on every render)."""
     funded = [NeedStatus.FUNDED, NeedStatus.DELIVERING, NeedStatus.COMPLETED]
     row = db.session.execute(
         select(func.count(Need.id), func.coalesce(func.sum(Need.confirmed), 0),
                func.coalesce(func.sum(Need.target), 0),
-               func.count(Need.id).filter(Need.status == NeedStatus.OPEN),
+               func.count(Need.id).filter(shown_as(NeedStatus.OPEN, today or seoul_today())),
                func.count(Need.id).filter(Need.status.in_(funded)))
         .where(Need.status.in_([s.value for s in rules.PUBLIC_STATUSES if s != NeedStatus.CANCELLED]))
     ).one()

@@ -9,7 +9,6 @@ from ..models import Need
 from ..services import NotFound
 from ..services import needs as need_service
 from .caching import public_page
-from .lazy import expire_due_needs
 from .openapi import openapi_document
 from .public import filters_from_args
 
@@ -26,7 +25,7 @@ def need_json(need: Need, locale: str) -> dict:
         "title": need.title,
         "summary": need.summary,
         "description": need.description,
-        "status": need.status,
+        "status": need.shown_status,
         "category": _ref(need.category, locale),
         "dong": _ref(need.dong, locale),
         "beneficiary_group": _ref(need.group, locale),
@@ -47,7 +46,6 @@ def need_json(need: Need, locale: str) -> dict:
 @bp.get("/needs")
 @public_page
 def needs():
-    expire_due_needs()
     per_page = min(100, max(1, request.args.get("per_page", 20, type=int)))
     filters = filters_from_args(request.args, per_page)
     items, total = need_service.search_public_needs(filters, seoul_today())
@@ -59,7 +57,6 @@ def needs():
 @bp.get("/needs/<int:need_id>")
 @public_page
 def need(need_id: int):
-    expire_due_needs()
     try:
         item = need_service.get_public_need(need_id)
     except NotFound:

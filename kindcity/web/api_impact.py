@@ -15,7 +15,6 @@ from . import aggregates
 from .api import bp
 from .caching import public_page
 from .impact import period_from_args
-from .lazy import expire_due_needs
 
 LEDGER_COLUMNS = ["date", "entry", "amount_won", "donor", "gifts", "note"]
 
@@ -49,7 +48,6 @@ def impact():
 
 
 def _public_need(need_id: int):
-    expire_due_needs()
     try:
         return need_service.get_public_need(need_id)
     except NotFound:

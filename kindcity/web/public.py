@@ -13,7 +13,6 @@ from ..services import needs as need_service
 from ..services.reference import reference_lists
 from ..text import render_markdown
 from .caching import public_page
-from .lazy import expire_due_needs
 
 bp = Blueprint("public", __name__)
 
@@ -61,7 +60,6 @@ def filters_from_args(args, per_page: int) -> need_service.NeedFilters:
 @bp.get("/")
 @public_page
 def home():
-    expire_due_needs()
     today = seoul_today()
     def top3(sort: str, **narrowed):
         return need_service.search_public_needs(need_service.NeedFilters(sort=sort, per_page=3, **narrowed),
@@ -75,7 +73,6 @@ def home():
 @bp.get("/needs")
 @public_page
 def needs():
-    expire_due_needs()
     filters = filters_from_args(request.args, current_app.config["KINDCITY_PAGE_SIZE"])
     items, total = need_service.search_public_needs(filters, seoul_today())
     dongs, categories, groups = reference_lists()
@@ -87,7 +84,6 @@ def needs():
 @bp.get("/needs/<int:need_id>")
 @public_page
 def need(need_id: int):
-    expire_due_needs()
     try:
         item = need_service.get_public_need(need_id)
     except NotFound:

@@ -13,7 +13,7 @@ from ..models import AuditEntry, Dong, Need, Referral
 from ..services import NotFound, ServiceError
 from ..services import needs as need_service
 from ..services import referrals as referral_service
-from ..services.needs import NeedInput, PersonalDataFound
+from ..services.needs import NeedInput, PersonalDataFound, shown_as
 from ..services.reference import current_district, reference_lists
 from .access import current_actor, protect_blueprint, staff_required
 from .forms import ConfirmForm, NeedForm, ReasonForm
@@ -63,7 +63,7 @@ def dashboard():
                                                Need.author_id != current_user.id).order_by(Need.deadline)).all()
     waiting = db.session.scalars(base.where(Need.status == NeedStatus.AWAITING_APPROVAL,
                                             Need.author_id == current_user.id).order_by(Need.deadline)).all()
-    open_needs = db.session.scalars(base.where(Need.status == NeedStatus.OPEN).order_by(Need.deadline)
+    open_needs = db.session.scalars(base.where(shown_as(NeedStatus.OPEN, seoul_today())).order_by(Need.deadline)
                                     .limit(50)).all()
     return render_template("staff/dashboard.html", mine=mine, to_approve=to_approve, waiting=waiting,
                            open_needs=open_needs, referral_counts=referral_service.open_counts(current_user))

@@ -104,13 +104,19 @@ def test_healthz_ok_and_unavailable(client, session, monkeypatch):
     assert response.status_code == 503 and response.json["database"] == "unreachable"
 
 
-def test_expired_lazily_on_read(client, session):
+def test_a_need_past_its_deadline_reads_as_closed_everywhere_before_the_upkeep_records_it(app, client, session):
     need = f.need(title="어제 마감된 수요", deadline=seoul_today() - timedelta(days=1))
     session.commit()
     page = client.get(f"/needs/{need.id}").get_data(as_text=True)
+    assert "어제 마감된 수요" in page and "마감됨(마감일 지남)" in page and "이곳에 약정하기" not in page
+    assert "어제 마감된 수요" not in client.get("/needs").get_data(as_text=True)  # not among the open ones
+    assert "어제 마감된 수요" in client.get("/needs?status=expired").get_data(as_text=True)
+    assert client.get(f"/api/v1/needs/{need.id}").json["status"] == "expired"
+    session.refresh(need)
+    assert need.status == NeedStatus.OPEN  # reading wrote nothing
+    assert app.test_cli_runner().invoke(args=["expire-needs"]).exit_code == 0  # the scheduled upkeep
     session.refresh(need)
     assert need.status == NeedStatus.EXPIRED
-    assert "어제 마감된 수요" in page
 
 
 @pytest.mark.parametrize("path", ["/", "/needs", "/account/login", "/account/register"])
