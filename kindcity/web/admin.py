@@ -11,7 +11,7 @@ from wtforms import BooleanField, EmailField, PasswordField, SelectField, String
 from wtforms.validators import DataRequired, Length, Regexp
 
 from ..extensions import db
-from ..models import Category, Centre, Dong, Organisation, User
+from ..models import AuditEntry, Category, Centre, Dong, Organisation, User
 from ..services import accounts
 from ..services.accounts import AccountError
 from ..services.audit import record
@@ -143,3 +143,45 @@ def reference(kind: str):
         return redirect(url_for("admin.reference", kind=kind))
     rows = db.session.scalars(select(model).order_by(model.sort, model.id)).all()
     return render_template("admin/reference.html", kind=kind, rows=rows, form=form)
+
+
+# --- the job queue: failed jobs and the last money disagreement ----------------------------------
+
+# What a job's arguments may show an admin: what it acts on, never a message's words.
+_JOB_ARGS_SHOWN = ("key", "to", "pledge_id", "need_id", "referral_id", "user_id", "kind")
+
+
+@bp.get("/jobs")
+def jobs():
+    from .. import jobs as job_queue
+
+    queued = job_queue.queued()
+    failed, counts = [], {}
+    if queued:
+        from ..jobs.queue import counts as job_counts
+        from ..jobs.queue import list_jobs
+
+        failed = list_jobs(db.session, ("failed",))
+        counts = job_counts(db.session)
+    disagreement = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "reconcile.disagreement")
+                                      .order_by(AuditEntry.id.desc()).limit(1)).first()
+    return render_template("admin/jobs.html", queued=queued, failed=failed, counts=counts, form=ConfirmForm(),
+                           shown=_JOB_ARGS_SHOWN, disagreement=disagreement)
+
+
+@bp.post("/jobs/<int:job_id>/retry")
+def retry_job(job_id: int):
+    from .. import jobs as job_queue
+    from ..jobs.queue import retry_failed
+
+    if not job_queue.queued():
+        abort(404)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    retried = retry_failed(db.session, job_id)
+    if retried:
+        record(current_actor(), "job.retry", "job", job_id)
+    db.session.commit()
+    flash(_("The job is back in the queue.") if retried else _("This job is no longer failed."),
+          "success" if retried else "info")
+    return redirect(url_for("admin.jobs"), 303)

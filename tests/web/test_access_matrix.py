@@ -35,6 +35,7 @@ MATRIX = {
     "/admin/organisations": dict(anonymous=302, donor=403, staff=403, other_centre_staff=403, admin=200),
     "/admin/categories": dict(anonymous=302, donor=403, staff=403, other_centre_staff=403, admin=200),
     "/admin/dongs": dict(anonymous=302, donor=403, staff=403, other_centre_staff=403, admin=200),
+    "/admin/jobs": dict(anonymous=302, donor=403, staff=403, other_centre_staff=403, admin=200),
 }
 
 
