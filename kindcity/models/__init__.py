@@ -1,7 +1,7 @@
 """SQLAlchemy models: the persistent shape of the domain. No business rules live here."""
 from .accounts import LoginAttempt, Organisation, PasswordResetRequest, Role, User
 from .audit import AuditEntry
-from .jobs import JobError, SentMail
+from .jobs import JobError, OutgoingMail
 from .impact import Disbursement, ImpactReport, LeftoverReturn, ReportPhoto
 from .matching import MatchAllocation, MatchingSettings, MatchOfferTerms, MatchRun, PooledSeries, PooledTerms
 from .money import BankTransaction, LedgerLine, LedgerTransaction, Payment, Pledge, Refund, StatementImport
@@ -12,7 +12,7 @@ from .referrals import Referral, ReferralNote
 
 __all__ = [
     "JobError",
-    "SentMail",
+    "OutgoingMail",
     "AuditEntry",
     "BankTransaction",
     "Disbursement",

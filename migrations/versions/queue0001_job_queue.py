@@ -1,4 +1,4 @@
-"""job queue: procrastinate's schema (PostgreSQL only), sent-mail keys and job errors
+"""job queue: procrastinate's schema (PostgreSQL only), outgoing mail and job errors
 
 Revision ID: queue0001
 Revises: caa7f0000007
@@ -21,10 +21,14 @@ depends_on = None
 
 
 def upgrade():
-    op.create_table('sent_mail',
+    op.create_table('outgoing_mail',
     sa.Column('key', sa.String(length=200), nullable=False),
-    sa.Column('sent_at', kindcity.models.types.UTCDateTime(), nullable=False),
-    sa.PrimaryKeyConstraint('key', name=op.f('pk_sent_mail'))
+    sa.Column('recipient', sa.String(length=254), nullable=False),
+    sa.Column('subject', sa.String(length=300), nullable=False),
+    sa.Column('body', sa.Text(), nullable=False),
+    sa.Column('created_at', kindcity.models.types.UTCDateTime(), nullable=False),
+    sa.Column('sent_at', kindcity.models.types.UTCDateTime(), nullable=True),
+    sa.PrimaryKeyConstraint('key', name=op.f('pk_outgoing_mail'))
     )
     op.create_table('job_errors',
     sa.Column('job_id', sa.BigInteger(), autoincrement=False, nullable=False),
@@ -56,4 +60,4 @@ def downgrade():
         op.execute("DROP TYPE IF EXISTS procrastinate_job_to_defer_v1, procrastinate_job_event_type, "
                    "procrastinate_job_status CASCADE")
     op.drop_table('job_errors')
-    op.drop_table('sent_mail')
+    op.drop_table('outgoing_mail')

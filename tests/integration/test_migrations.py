@@ -34,7 +34,7 @@ def test_migrations_match_models_and_downgrade(empty_database_url):
             diff = compare_metadata(context, db.metadata)
         assert diff == [], f"models and migrations disagree: {diff}"
         tables = set(inspect(db.engine).get_table_names())
-        assert {"needs", "users", "audit_entries", "dongs", "sent_mail", "job_errors"} <= tables
+        assert {"needs", "users", "audit_entries", "dongs", "outgoing_mail", "job_errors"} <= tables
         if db.engine.dialect.name == "postgresql":  # the job queue's own tables, from procrastinate's schema
             assert {"procrastinate_jobs", "procrastinate_periodic_defers"} <= tables
         downgrade(revision="base")
