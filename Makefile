@@ -42,7 +42,7 @@ test-sqlite: install
 
 test-postgres: install
 	@echo "== tests on PostgreSQL =="
-	KINDCITY_TEST_DATABASE_URL=$${KINDCITY_TEST_DATABASE_URL:-$(PG_DEFAULT)} $(PY) -m pytest -q -m "not browser" $(PYTEST_ARGS)
+	KINDCITY_TEST_DATABASE_URL=$${KINDCITY_TEST_DATABASE_URL:-$(PG_DEFAULT)} $(PY) -m pytest -q -m "not browser or postgres_only" $(PYTEST_ARGS)
 
 extract-messages: install
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o kindcity/translations/messages.pot --no-location --sort-output --project kindcity .

@@ -23,6 +23,11 @@ def _bool(value: str | None, default: bool = False) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _schedule(text: str) -> dict[str, str]:
+    pairs = (part.split("=", 1) for part in text.split(";") if "=" in part)
+    return {name.strip(): cron.strip() for name, cron in pairs}
+
+
 def load_config(instance_path: str, environ: Mapping[str, str] | None = None) -> dict[str, Any]:
     env = os.environ if environ is None else environ
     mode = env.get("KINDCITY_ENV", "development")
@@ -44,6 +49,10 @@ def load_config(instance_path: str, environ: Mapping[str, str] | None = None) ->
         "KINDCITY_JOB_RETRY_BASE_SECONDS": int(env.get("KINDCITY_JOB_RETRY_BASE_SECONDS", "3")),
         "KINDCITY_WORKER_STALLED_SECONDS": float(env.get("KINDCITY_WORKER_STALLED_SECONDS", "30")),
         "KINDCITY_WORKER_STALLED_CRON": env.get("KINDCITY_WORKER_STALLED_CRON", "* * * * *"),
+        # "job.name=cron;job.name=cron": another schedule for some upkeep jobs (kindcity/jobs/upkeep.py).
+        "KINDCITY_SCHEDULE": _schedule(env.get("KINDCITY_SCHEDULE", "")),
+        # Which finished jobs the worker deletes: successful (default), always, never (keep them all).
+        "KINDCITY_WORKER_DELETE_JOBS": env.get("KINDCITY_WORKER_DELETE_JOBS", "successful"),
         "KINDCITY_MAIL_FROM": env.get("KINDCITY_MAIL_FROM", "noreply@kindcity.example"),
         # The site's address as donors reach it, for links in mail sent outside a request (`kindcity recurring`).
         "KINDCITY_BASE_URL": env.get("KINDCITY_BASE_URL", ""),

@@ -41,7 +41,8 @@ def retry_strategy(app: Flask) -> procrastinate.RetryStrategy:
     """Exponential backoff: waits of base, base², base³ … seconds (3, 9, 27 … by default, about an hour
     over 8 attempts), then the job stays failed until someone retries it."""
     cfg = app.config
-    return procrastinate.RetryStrategy(max_attempts=cfg["KINDCITY_JOB_MAX_ATTEMPTS"],
+    # procrastinate counts retries after the first attempt; the setting counts every attempt.
+    return procrastinate.RetryStrategy(max_attempts=max(cfg["KINDCITY_JOB_MAX_ATTEMPTS"] - 1, 0),
                                        exponential_wait=cfg["KINDCITY_JOB_RETRY_BASE_SECONDS"])
 
 
@@ -50,8 +51,9 @@ def build(app: Flask) -> procrastinate.App:
     queue = procrastinate.App(connector=procrastinate.PsycopgConnector(
         conninfo=libpq_url(app.config["SQLALCHEMY_DATABASE_URI"]), min_size=1, max_size=4))
     strategy = retry_strategy(app)
+    schedule = {**SCHEDULE, **app.config.get("KINDCITY_SCHEDULE", {})}
     for spec in load_jobs().values():
-        periodic = SCHEDULE.get(spec.name)
+        periodic = schedule.get(spec.name)
 
         def run(context, _name=spec.name, _periodic=periodic is not None, **args):
             if _periodic:
@@ -88,7 +90,7 @@ def run_worker(app: Flask, *, concurrency: int = 1, queues: list[str] | None = N
     queue = build(app)
     stalled_after = app.config["KINDCITY_WORKER_STALLED_SECONDS"]
     options = dict(concurrency=concurrency, queues=queues or None, name=name, wait=True,
-                   delete_jobs="successful", update_heartbeat_interval=max(stalled_after / 3, 0.5),
+                   delete_jobs=app.config["KINDCITY_WORKER_DELETE_JOBS"], update_heartbeat_interval=max(stalled_after / 3, 0.5),
                    stalled_worker_timeout=stalled_after)
     asyncio.run(_work(queue, options))
 
