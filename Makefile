@@ -52,6 +52,7 @@ update-messages: extract-messages
 
 bench: install
 	$(PY) bench/matching.py
+	$(PY) bench/jobs.py
 
 clean:
 	rm -rf $(VENV) instance/kindcity.sqlite3 .pytest_cache

@@ -62,6 +62,10 @@ def worker_env(app) -> dict[str, str]:
     for key in ("KINDCITY_JOB_MAX_ATTEMPTS", "KINDCITY_JOB_RETRY_BASE_SECONDS", "KINDCITY_WORKER_STALLED_SECONDS",
                 "KINDCITY_WORKER_STALLED_CRON", "KINDCITY_WORKER_DELETE_JOBS"):
         env[key] = str(cfg[key])
+    for key in ("KINDCITY_STRIPE_SECRET_KEY", "KINDCITY_STRIPE_WEBHOOK_SECRET", "KINDCITY_STRIPE_API_BASE",
+                "KINDCITY_STRIPE_NETWORK_RETRIES"):
+        if cfg.get(key) not in (None, ""):
+            env[key] = str(cfg[key])
     env["KINDCITY_SCHEDULE"] = ";".join(f"{name}={cron}" for name, cron in cfg.get("KINDCITY_SCHEDULE", {}).items())
     env.pop("KINDCITY_TEST_DATABASE_URL", None)
     return env

@@ -161,5 +161,10 @@ def _perform(spec: JobSpec, args: dict[str, Any]) -> None:
         raise
 
 
+@job("jobs.noop", retry=False)
+def noop() -> None:
+    """Does nothing: the queue's own cost (bench/jobs.py), or a check that a worker runs."""
+
+
 class TryAgain(Exception):
     """A job could not finish for now (a provider unavailable); the queue retries it with backoff."""

@@ -1,4 +1,10 @@
-"""Card jobs: what a card provider must hear of once a change commits.
+"""Card jobs: what a card provider must hear of once a change commits, and what its webhook told us.
+
+- ``card.event``: a verified Stripe event, asked for by the webhook in the transaction that answers
+  Stripe (kindcity/web/webhooks.py), so Stripe gets its 2xx at once. The job reads the event's object
+  back from Stripe and acts on it exactly once (``provider_events``); Stripe briefly unavailable fails
+  the job and the queue retries it. An event Stripe will not show us (another account's object) is
+  logged and not remembered, so `kindcity reconcile --stripe` applies it once that is fixed.
 
 - ``card.settle_pledge``: a card pledge ended or owes a refund: its checkout pages still open are closed
   (nobody pays into a pledge that has ended) and its card refunds due are sent, each refund committed
@@ -10,13 +16,41 @@ donor's choice.
 """
 from __future__ import annotations
 
+from datetime import datetime
+
 from flask import Flask, current_app
 from sqlalchemy.exc import OperationalError
 
 from ..extensions import db
-from ..payments import CardPaymentsUnavailable, CardProvider, ProviderError, app_card_provider
+from ..payments import (CardPaymentsUnavailable, CardProvider, EventNotice, ProviderError, ProviderRefused,
+                        app_card_provider, delayed_payment_hold)
 from ..services import card as card_service
 from . import TryAgain, job
+
+
+def event_args(notice: EventNotice) -> dict:
+    return {"event_id": notice.id, "type": notice.type, "object_id": notice.object_id,
+            "created": notice.created.isoformat(), "extra": dict(notice.extra)}
+
+
+def ask_event(notice: EventNotice) -> None:
+    """In the webhook's transaction: the event is handled by a job (one at a time per event)."""
+    from . import defer
+
+    defer("card.event", lock=f"card-event:{notice.id}", **event_args(notice))
+
+
+@job("card.event")
+def handle_event(event_id: str, type: str, object_id: str, created: str, extra: dict) -> str:
+    provider = app_card_provider(current_app)
+    notice = EventNotice(event_id, type, object_id, datetime.fromisoformat(created), extra)
+    try:
+        result = card_service.handle_event(provider, notice, async_hold=delayed_payment_hold(current_app.config))
+    except ProviderRefused as error:
+        db.session.rollback()
+        current_app.logger.error("stripe event %s (%s) unreadable: %s", event_id, type, error)
+        return "unreadable"
+    return result.outcome  # ProviderUnavailable and database errors fail the job: the queue retries it
 
 
 @job("card.settle_pledge")
