@@ -49,11 +49,12 @@ def recurring() -> list:
 
 @job("upkeep.match")
 def match():
-    """The matching engine places pooled money (or records its proposal for staff)."""
+    """The matching engine places pooled money (or records its proposal for staff). Like the runs that
+    money arriving starts, it is recorded only when it proposes something: no empty run every hour."""
     from ..services import SYSTEM
     from ..services.matching import run_engine
 
-    return run_engine(SYSTEM, "cli")
+    return run_engine(SYSTEM, "schedule")
 
 
 @job("upkeep.purge_referrals")
