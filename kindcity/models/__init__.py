@@ -9,8 +9,14 @@ from .needs import Need
 from .places import BeneficiaryGroup, Category, Centre, District, Dong
 from .provider_events import ProviderEvent
 from .referrals import Referral, ReferralNote
+from .texts import SentText, TextCase, TextMessage, TextSender, WebhookNonce
 
 __all__ = [
+    "SentText",
+    "TextCase",
+    "TextMessage",
+    "TextSender",
+    "WebhookNonce",
     "JobError",
     "SentMail",
     "AuditEntry",
