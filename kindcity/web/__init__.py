@@ -33,6 +33,7 @@ def init_web(app: Flask) -> None:
     from . import donor_card, webhooks  # noqa: F401  (donor_card adds card payment routes to the donor blueprint)
     from . import donor_pooled, public_matching, staff_matching  # noqa: F401  (matching routes on donor, public, staff)
     from . import public_referrals  # noqa: F401  (adds the residents' referral routes to the public blueprint)
+    from . import staff_texts  # noqa: F401  (adds the text inbox to the staff blueprint)
 
     app.register_blueprint(public.bp)
     app.register_blueprint(auth.bp)
@@ -44,7 +45,7 @@ def init_web(app: Flask) -> None:
     app.register_blueprint(donor_card.demo_bp)
     app.register_blueprint(webhooks.bp)
     csrf.exempt(api.bp)
-    csrf.exempt(webhooks.bp)  # Stripe signs its webhooks; the signature is checked on the raw body instead
+    csrf.exempt(webhooks.bp)  # Stripe and SOLAPI sign their webhooks; the signature is checked instead
 
     app.after_request(security_headers)
     app.after_request(_after_commit)

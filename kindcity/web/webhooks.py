@@ -1,4 +1,4 @@
-"""Webhooks: the payment provider's own door into kindcity.
+"""Webhooks: the payment and SMS providers' own door into kindcity.
 
 CSRF-exempt (Stripe cannot carry our token); instead the signature is checked on the raw body. A bad
 or stale signature gets 400 and changes nothing. The event is handled and committed once, here at the
@@ -13,7 +13,11 @@ from sqlalchemy.exc import OperationalError
 from ..extensions import db
 from ..payments import (InvalidWebhook, ProviderRefused, ProviderUnavailable, app_card_provider, delayed_payment_hold,
                         stripe_configured)
+from ..domain.time import utcnow
 from ..services import card as card_service
+from ..services import texts as text_service
+from ..sms import InvalidWebhook as InvalidSmsWebhook
+from ..sms import sms_provider, sms_provider_name
 
 bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")
 
@@ -44,3 +48,35 @@ def stripe_events():
         return jsonify(received=True, event=notice.id, outcome="unreadable"), 200
     # Card money this event left owing goes back by a job of the same transaction (kindcity/jobs/card.py).
     return jsonify(received=True, event=notice.id, outcome=result.outcome), 200
+
+
+@bp.post("/sms")
+def sms_incoming():
+    """Incoming texts (수신) from the SMS provider. A bad, stale or replayed signature gets 400 and changes
+    nothing; a text delivered twice is stored once; the database briefly unavailable answers 503 so that
+    the provider delivers again. The answer never echoes the number or the words."""
+    config = current_app.config
+    if sms_provider_name(config) == "demo":
+        abort(404)  # the demo takes incoming texts from `kindcity sms receive`, not from the network
+    provider = sms_provider(config)
+    payload = request.get_data(cache=False)
+    now = utcnow()
+    try:
+        batch = provider.parse_incoming(payload, request.headers, now=now)
+    except InvalidSmsWebhook as error:
+        current_app.logger.warning("sms webhook refused: %s", error)
+        return jsonify(error="invalid signature or payload"), 400
+    try:
+        if not text_service.remember_webhook_salt(batch.nonce, tolerance_seconds=config["KINDCITY_SMS_WEBHOOK_TOLERANCE"],
+                                                  now=now):
+            db.session.rollback()
+            current_app.logger.warning("sms webhook refused: replayed signature")
+            return jsonify(error="replayed"), 400
+        results = [text_service.receive(text, max_per_hour=config["KINDCITY_SMS_MAX_PER_HOUR"], now=now)
+                   for text in batch.texts]
+        db.session.commit()
+    except OperationalError as error:
+        db.session.rollback()
+        current_app.logger.warning("sms webhook not processed, the provider will retry: %s", type(error).__name__)
+        return jsonify(error="temporarily unavailable; retry"), 503
+    return jsonify(received=len(results), kept=sum(1 for r in results if r.kept)), 200
