@@ -231,3 +231,54 @@ def message_kind(body: str) -> str:
 
 def purge_cutoff(now: datetime, retention_days: int) -> datetime:
     return now - timedelta(days=retention_days)
+
+
+# --- donors' contact preferences -----------------------------------------------------------------
+
+class Channel(StrEnum):
+    EMAIL = "email"
+    TEXT = "text"
+    BOTH = "both"
+
+
+CODE_DIGITS = 6
+CODE_LIFETIME = timedelta(minutes=10)
+CODE_MAX_ATTEMPTS = 5
+CODES_PER_HOUR = 3
+
+
+def new_code(randbelow) -> str:
+    return "".join(str(randbelow(10)) for _ in range(CODE_DIGITS))
+
+
+def check_channel(channel: str, *, phone_verified: bool) -> Channel:
+    """Text (or both) only to a number the donor proved is theirs; otherwise mail."""
+    try:
+        chosen = Channel(channel)
+    except ValueError:
+        raise TextRuleError("contact_channel_unknown") from None
+    if chosen != Channel.EMAIL and not phone_verified:
+        raise TextRuleError("contact_phone_not_verified")
+    return chosen
+
+
+def routes(channel: str | None, *, phone_verified: bool) -> tuple[bool, bool]:
+    """(by mail, by text) for a donor's notice. Mail unless the donor chose text with a verified number; a
+    number no longer verified falls back to mail, so that nobody is left without the notice."""
+    chosen = Channel(channel) if channel in {c.value for c in Channel} else Channel.EMAIL
+    if not phone_verified:
+        return True, False
+    return chosen in (Channel.EMAIL, Channel.BOTH), chosen in (Channel.TEXT, Channel.BOTH)
+
+
+def check_code_attempt(*, entered: str, matches: bool, expires_at: datetime | None, attempts: int,
+                       now: datetime) -> None:
+    """Raises the reason a verification code is not accepted; returns when it is."""
+    if expires_at is None:
+        raise TextRuleError("contact_code_none")
+    if attempts >= CODE_MAX_ATTEMPTS:
+        raise TextRuleError("contact_code_locked")
+    if now > expires_at:
+        raise TextRuleError("contact_code_expired")
+    if not (entered or "").strip().isdigit() or not matches:
+        raise TextRuleError("contact_code_wrong")

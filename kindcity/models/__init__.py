@@ -9,9 +9,10 @@ from .needs import Need
 from .places import BeneficiaryGroup, Category, Centre, District, Dong
 from .provider_events import ProviderEvent
 from .referrals import Referral, ReferralNote
-from .texts import SentText, TextCase, TextMessage, TextSender, WebhookNonce
+from .texts import DonorContact, SentText, TextCase, TextMessage, TextSender, WebhookNonce
 
 __all__ = [
+    "DonorContact",
     "SentText",
     "TextCase",
     "TextMessage",

@@ -91,3 +91,22 @@ class WebhookNonce(db.Model):
     __tablename__ = "sms_webhook_nonces"
     salt: Mapped[str] = mapped_column(String(64), primary_key=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class DonorContact(db.Model):
+    """How a donor hears from the site (mail, text or both) and the number a text goes to, once the donor
+    proved it is theirs with a code sent by text. The code itself is never stored, only its keyed hash."""
+
+    __tablename__ = "donor_contacts"
+    __table_args__ = (CheckConstraint("channel IN ('email','text','both')", name="channel"),)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(10), default="email")
+    phone: Mapped[str | None] = mapped_column(String(20))              # verified number
+    verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    pending_phone: Mapped[str | None] = mapped_column(String(20))      # waiting for its code
+    code_request: Mapped[str | None] = mapped_column(String(32))       # which request the code job answers
+    code_hash: Mapped[str | None] = mapped_column(String(64))
+    code_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    code_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    codes_window_start: Mapped[datetime | None] = mapped_column(UTCDateTime())  # the hourly limit on codes
+    codes_in_window: Mapped[int] = mapped_column(Integer, default=0)

@@ -12,7 +12,7 @@ from flask import current_app
 
 from ..extensions import db
 from ..jobs import defer, job
-from . import OutgoingText, SmsRefused, SmsUnavailable, sms_provider
+from . import OutgoingText, SmsRefused, sms_provider
 
 
 def text_key(message_id: int) -> str:
@@ -26,9 +26,7 @@ def ask_send(message_id: int) -> None:
 
 @job("sms.deliver")
 def deliver(message_id: int) -> str | None:
-    """Hand the text to the provider, unless it went already or its case was erased. A provider that is
-    unavailable fails the job, and the queue retries it with backoff; a text the provider refuses (an
-    unregistered sending number, a number that cannot receive) is logged and not retried. Returns the
+    """Hand the text to the provider, unless it went already or its case was erased. Returns the
     provider's message id."""
     from ..models import SentText, TextMessage
 
@@ -38,14 +36,69 @@ def deliver(message_id: int) -> str | None:
     message = db.session.get(TextMessage, message_id)
     if message is None or message.direction != "out" or not message.body or not message.case.phone:
         return None
+    return _send_once(key, message.case.phone, message.body)
+
+
+def ask_donor_text(user_id: int, *, key: str, body: str) -> None:
+    """A notice to a donor by text, keyed like its mail (``pledge-instructions:<id>`` …)."""
+    defer("sms.donor_text", lock=f"sms:donor:{key}", user_id=user_id, key=key, body=body)
+
+
+def _send_once(key: str, to: str, body: str) -> str | None:
+    """Send once per key. A provider that is unavailable (SmsUnavailable) fails the job, and the queue
+    retries it with backoff; a text the provider refuses (an unregistered sending number, a number that
+    cannot receive) is logged, recorded as refused and not retried."""
+    from ..models import SentText
+
+    if db.session.get(SentText, key) is not None:
+        return None
     provider = sms_provider(current_app.config)
     try:
-        sent = provider.send(OutgoingText(to=message.case.phone, body=message.body, key=key))
+        sent = provider.send(OutgoingText(to=to, body=body, key=key))
     except SmsRefused as error:
-        current_app.logger.error("text %s refused by %s: %s", message_id, provider.name, error)
+        current_app.logger.error("text %s refused by %s: %s", key, provider.name, error)
         db.session.add(SentText(key=key, provider_id="refused"))
         return None
-    except SmsUnavailable:
-        raise  # the queue retries it
     db.session.add(SentText(key=key, provider_id=sent.provider_id[:64]))
     return sent.provider_id
+
+
+@job("sms.donor_text")
+def donor_text(user_id: int, key: str, body: str) -> str | None:
+    """Send a donor notice by text to the donor's verified number, read now (a number removed meanwhile
+    gets nothing)."""
+    from ..models import DonorContact
+
+    contact = db.session.get(DonorContact, user_id)
+    if contact is None or not contact.phone or contact.verified_at is None:
+        return None
+    return _send_once(f"donor:{key}", contact.phone, body)
+
+
+@job("sms.phone_code")
+def phone_code(user_id: int, request: str) -> str | None:
+    """Make the verification code the donor asked for and text it. The code is made here, not where it was
+    asked for, so that it never sits in the job queue; only its keyed hash is stored."""
+    import secrets
+
+    from flask_babel import force_locale
+    from flask_babel import gettext as _
+
+    from ..domain.texts import CODE_LIFETIME, new_code
+    from ..domain.time import utcnow
+    from ..models import DonorContact, SentText
+    from ..services.contact import code_hash
+
+    key = f"phone-code:{request}"
+    contact = db.session.get(DonorContact, user_id)
+    if contact is None or contact.code_request != request or not contact.pending_phone:
+        return None   # a newer code was asked for, or the number was removed
+    if db.session.get(SentText, key) is not None:
+        return None
+    code = new_code(secrets.randbelow)
+    contact.code_hash = code_hash(user_id, code)
+    contact.code_expires_at = utcnow() + CODE_LIFETIME
+    with force_locale("ko"):
+        body = _("[Seo-gu giving] Your code is %(code)s. Type it on the site within 10 minutes. Do not share it.",
+                 code=code)
+    return _send_once(key, contact.pending_phone, body)

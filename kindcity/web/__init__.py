@@ -33,7 +33,7 @@ def init_web(app: Flask) -> None:
     from . import donor_card, webhooks  # noqa: F401  (donor_card adds card payment routes to the donor blueprint)
     from . import donor_pooled, public_matching, staff_matching  # noqa: F401  (matching routes on donor, public, staff)
     from . import public_referrals  # noqa: F401  (adds the residents' referral routes to the public blueprint)
-    from . import staff_texts  # noqa: F401  (adds the text inbox to the staff blueprint)
+    from . import donor_contact, staff_texts  # noqa: F401  (donors' contact choice; the staff text inbox)
 
     app.register_blueprint(public.bp)
     app.register_blueprint(auth.bp)

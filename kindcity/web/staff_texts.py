@@ -18,6 +18,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 
 from ..domain.texts import CaseAction, TextRuleError, allowed_steps, mask_phone
 from ..domain.time import utcnow
@@ -62,7 +63,7 @@ def _forms() -> dict:
     dongs, _categories, _groups = reference_lists()
     assign, refer = DongForm(prefix="assign"), ReferForm(prefix="refer")
     locale = current_locale()
-    choices = [("", _("Choose the dong"))] + [(dong.code, dong.name(locale)) for dong in dongs]
+    choices = [SelectChoice("", _("Choose the dong"))] + [SelectChoice(dong.code, dong.name(locale)) for dong in dongs]
     assign.dong.choices = refer.dong.choices = choices
     return {"reply": ReplyForm(prefix="reply"), "assign": assign, "refer": refer,
             "not_for_site": WhereForm(prefix="where"), "step": StepForm(prefix="step")}

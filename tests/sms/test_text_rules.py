@@ -109,3 +109,33 @@ def test_sms_up_to_90_bytes_and_lms_above():
     assert rules.message_kind("가" * 45) == "SMS"
     assert rules.message_kind("가" * 46) == "LMS"
     assert rules.message_kind("a" * 90) == "SMS"
+
+
+def test_text_is_chosen_only_with_a_verified_number_and_mail_is_the_fallback():
+    assert rules.check_channel("text", phone_verified=True) == rules.Channel.TEXT
+    for channel in ("text", "both"):
+        with pytest.raises(rules.TextRuleError) as error:
+            rules.check_channel(channel, phone_verified=False)
+        assert error.value.code == "contact_phone_not_verified"
+    assert rules.check_channel("email", phone_verified=False) == rules.Channel.EMAIL
+    assert rules.routes("text", phone_verified=True) == (False, True)
+    assert rules.routes("both", phone_verified=True) == (True, True)
+    assert rules.routes("text", phone_verified=False) == (True, False)
+    assert rules.routes(None, phone_verified=True) == (True, False)
+
+
+def test_a_code_is_refused_when_absent_locked_expired_or_wrong():
+    now = datetime(2026, 3, 1, 9, 0, tzinfo=timezone.utc)
+    later = now.replace(minute=5)
+    cases = [
+        (dict(expires_at=None, attempts=0, matches=True), "contact_code_none"),
+        (dict(expires_at=later, attempts=5, matches=True), "contact_code_locked"),
+        (dict(expires_at=now.replace(hour=8), attempts=0, matches=True), "contact_code_expired"),
+        (dict(expires_at=later, attempts=0, matches=False), "contact_code_wrong"),
+    ]
+    for kwargs, code in cases:
+        with pytest.raises(rules.TextRuleError) as error:
+            rules.check_code_attempt(entered="123456", now=now, **kwargs)
+        assert error.value.code == code
+    rules.check_code_attempt(entered="123456", expires_at=later, attempts=4, matches=True, now=now)
+    assert rules.new_code(lambda n: 7) == "777777"
