@@ -65,6 +65,7 @@ def load_config(instance_path: str, environ: Mapping[str, str] | None = None) ->
         "KINDCITY_SOLAPI_API_SECRET": env.get("KINDCITY_SOLAPI_API_SECRET", ""),
         "KINDCITY_SOLAPI_API_BASE": env.get("KINDCITY_SOLAPI_API_BASE", ""),
         "KINDCITY_SOLAPI_KAKAO_PFID": env.get("KINDCITY_SOLAPI_KAKAO_PFID", ""),
+        "KINDCITY_SOLAPI_KAKAO_TEMPLATES": env.get("KINDCITY_SOLAPI_KAKAO_TEMPLATES", ""),
         "KINDCITY_SMS_WEBHOOK_TOLERANCE": int(env.get("KINDCITY_SMS_WEBHOOK_TOLERANCE", "300")),
         # Texts from one number kept in full per hour (the rest only counted); cases' words and numbers are
         # erased this many days after they are closed.

@@ -27,7 +27,7 @@ def send_donor_notices(kind: str, need_id: int) -> int:
             subject, body = (_closed if kind == notices.CLOSED else _impact)(notice)
             text = (_closed_text if kind == notices.CLOSED else _impact_text)(notice)
         notify(notice.user_id, notice.email, key=f"need-{kind}:{need_id}:{notice.user_id}", subject=subject,
-               body=body, text=text)
+               body=body, text=text, notice=f"need-{kind}", variables={"title": notice.need_title})
         sent += 1
     return sent
 

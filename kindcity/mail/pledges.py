@@ -42,4 +42,6 @@ def pledge_instructions(pledge_id: int, locale: str) -> None:
                  account=district.bank_account if district else "", holder=district.bank_holder if district else "",
                  until=pledge.hold_expires_at.astimezone(SEOUL).strftime("%m/%d %H:%M"))
     notify(pledge.donor_id, pledge.donor.email, key=f"pledge-instructions:{pledge.id}", subject=subject, body=body,
-           text=text)
+           text=text, notice="pledge-instructions",
+           variables={"reference": pledge.reference, "amount": f"{pledge.amount:,}",
+                      "account": f"{district.bank_name} {district.bank_account}" if district else ""})

@@ -128,9 +128,11 @@ def forget_phone(actor: Actor) -> DonorContact:
     return contact
 
 
-def notify(user_id: int, email: str, *, key: str, subject: str, body: str, text: str) -> tuple[bool, bool]:
+def notify(user_id: int, email: str, *, key: str, subject: str, body: str, text: str, notice: str = "",
+           variables: dict | None = None) -> tuple[bool, bool]:
     """Send a donor notice the way the donor chose: ``body`` by mail, ``text`` (short, plain Korean) by text.
-    Called inside a job; what it asks for is itself a job keyed by ``key``. Returns (mailed, texted)."""
+    Called inside a job; what it asks for is itself a job keyed by ``key``. ``notice`` and ``variables`` name
+    the 알림톡 template where the provider has one (the text is then its SMS fallback). Returns (mailed, texted)."""
     from ..mail import send
     from ..sms.jobs import ask_donor_text
 
@@ -140,5 +142,5 @@ def notify(user_id: int, email: str, *, key: str, subject: str, body: str, text:
     if by_mail:
         send(email, subject, body, key=key)
     if by_text:
-        ask_donor_text(user_id, key=key, body=text)
+        ask_donor_text(user_id, key=key, body=text, notice=notice, variables=variables)
     return by_mail, by_text

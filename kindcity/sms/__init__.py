@@ -40,8 +40,10 @@ class SmsUnavailableHere(SmsError):
 @dataclass(frozen=True)
 class OutgoingText:
     to: str                 # normalised domestic number (010…)
-    body: str
+    body: str               # the text; also what a 알림톡 falls back to as SMS/LMS
     key: str                # the dedupe key, also sent to the provider as a custom field
+    notice: str = ""        # a donor notice's kind, for a 알림톡 template when the provider has one
+    variables: tuple[tuple[str, str], ...] = ()   # the template's variables
 
 
 @dataclass(frozen=True)
@@ -104,9 +106,15 @@ def sms_provider_name(config: Mapping[str, Any]) -> str:
     return "demo"
 
 
+def sms_webhook_open(config: Mapping[str, Any]) -> bool:
+    """Whether /webhooks/sms takes requests: only with a real provider (the demo takes incoming texts from
+    `kindcity sms receive`; production without SOLAPI has no text line)."""
+    return bool(config.get("KINDCITY_SOLAPI_API_KEY"))
+
+
 def sms_provider(config: Mapping[str, Any]) -> SmsProvider:
     return _REGISTRY[sms_provider_name(config)](config)
 
 
 __all__ = ["IncomingBatch", "IncomingText", "InvalidWebhook", "OutgoingText", "SentText", "SmsError", "SmsProvider", "SmsRefused",
-           "SmsUnavailable", "SmsUnavailableHere", "register", "sms_provider", "sms_provider_name"]
+           "SmsUnavailable", "SmsUnavailableHere", "register", "sms_provider", "sms_provider_name", "sms_webhook_open"]

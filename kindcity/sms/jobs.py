@@ -39,12 +39,14 @@ def deliver(message_id: int) -> str | None:
     return _send_once(key, message.case.phone, message.body)
 
 
-def ask_donor_text(user_id: int, *, key: str, body: str) -> None:
-    """A notice to a donor by text, keyed like its mail (``pledge-instructions:<id>`` …)."""
-    defer("sms.donor_text", lock=f"sms:donor:{key}", user_id=user_id, key=key, body=body)
+def ask_donor_text(user_id: int, *, key: str, body: str, notice: str = "", variables: dict | None = None) -> None:
+    """A notice to a donor by text (알림톡 with SMS fallback when the provider has a template for ``notice``),
+    keyed like its mail (``pledge-instructions:<id>`` …)."""
+    defer("sms.donor_text", lock=f"sms:donor:{key}", user_id=user_id, key=key, body=body, notice=notice,
+          variables=variables or {})
 
 
-def _send_once(key: str, to: str, body: str) -> str | None:
+def _send_once(key: str, to: str, body: str, *, notice: str = "", variables: dict | None = None) -> str | None:
     """Send once per key. A provider that is unavailable (SmsUnavailable) fails the job, and the queue
     retries it with backoff; a text the provider refuses (an unregistered sending number, a number that
     cannot receive) is logged, recorded as refused and not retried."""
@@ -54,7 +56,8 @@ def _send_once(key: str, to: str, body: str) -> str | None:
         return None
     provider = sms_provider(current_app.config)
     try:
-        sent = provider.send(OutgoingText(to=to, body=body, key=key))
+        sent = provider.send(OutgoingText(to=to, body=body, key=key, notice=notice,
+                                          variables=tuple(sorted((variables or {}).items()))))
     except SmsRefused as error:
         current_app.logger.error("text %s refused by %s: %s", key, provider.name, error)
         db.session.add(SentText(key=key, provider_id="refused"))
@@ -64,7 +67,7 @@ def _send_once(key: str, to: str, body: str) -> str | None:
 
 
 @job("sms.donor_text")
-def donor_text(user_id: int, key: str, body: str) -> str | None:
+def donor_text(user_id: int, key: str, body: str, notice: str = "", variables: dict | None = None) -> str | None:
     """Send a donor notice by text to the donor's verified number, read now (a number removed meanwhile
     gets nothing)."""
     from ..models import DonorContact
@@ -72,7 +75,7 @@ def donor_text(user_id: int, key: str, body: str) -> str | None:
     contact = db.session.get(DonorContact, user_id)
     if contact is None or not contact.phone or contact.verified_at is None:
         return None
-    return _send_once(f"donor:{key}", contact.phone, body)
+    return _send_once(f"donor:{key}", contact.phone, body, notice=notice, variables=variables)
 
 
 @job("sms.phone_code")

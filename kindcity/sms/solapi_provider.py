@@ -83,6 +83,7 @@ class SolapiProvider:
     api_base: str
     tolerance: timedelta
     pf_id: str = ""             # 카카오 채널 (알림톡), when the district has one
+    templates: Mapping[str, str] | None = None   # notice kind -> approved 알림톡 template id
     name: str = "solapi"
     demo: bool = False
 
@@ -92,7 +93,8 @@ class SolapiProvider:
                    sender=normalise_phone(config["KINDCITY_SMS_SENDER"]),
                    api_base=(config.get("KINDCITY_SOLAPI_API_BASE") or SOLAPI_API).rstrip("/"),
                    tolerance=timedelta(seconds=int(config.get("KINDCITY_SMS_WEBHOOK_TOLERANCE", 300))),
-                   pf_id=config.get("KINDCITY_SOLAPI_KAKAO_PFID", ""))
+                   pf_id=config.get("KINDCITY_SOLAPI_KAKAO_PFID", ""),
+                   templates=parse_templates(config.get("KINDCITY_SOLAPI_KAKAO_TEMPLATES", "")))
 
     def _service(self) -> SolapiMessageService:
         service = SolapiMessageService(api_key=self.api_key, api_secret=self.api_secret)
@@ -100,7 +102,9 @@ class SolapiProvider:
         return service
 
     def send(self, text: OutgoingText) -> SentText:
-        message = Message(from_=self.sender, to=text.to, text=text.body, custom_fields={"kindcity": text.key[:100]})
+        template = (self.templates or {}).get(text.notice) if self.pf_id and text.notice else None
+        message = Message(from_=self.sender, to=text.to, text=text.body, custom_fields={"kindcity": text.key[:100]},
+                          kakao_options=self.kakao_option(template, dict(text.variables)) if template else None)
         try:
             response = self._service().send(message)
         except MessageNotReceivedError as error:
@@ -115,7 +119,7 @@ class SolapiProvider:
             raise SmsRefused(f"SOLAPI refused the text: {code}") from None
         sent = (response.message_list or [None])[0]
         return SentText(provider_id=sent.message_id if sent else response.group_info.group_id,
-                        kind=message_kind(text.body))
+                        kind="ATA" if template else message_kind(text.body))
 
     def kakao_option(self, template_id: str, variables: Mapping[str, str]) -> KakaoOption:
         """알림톡 with the SMS fallback (disable_sms False): a donor without KakaoTalk gets the text."""
@@ -125,6 +129,13 @@ class SolapiProvider:
         salt = verify_authorization(headers.get("Authorization"), api_key=self.api_key, secret=self.api_secret,
                                     now=now, tolerance=self.tolerance)
         return IncomingBatch(nonce=salt, texts=read_incoming(payload, now=now))
+
+
+def parse_templates(setting: str) -> dict[str, str]:
+    """KINDCITY_SOLAPI_KAKAO_TEMPLATES: ``kind=templateId`` pairs separated by commas, for the 알림톡 templates
+    Kakao approved (pledge-instructions, need-closed, need-impact)."""
+    pairs = (item.partition("=") for item in (setting or "").split(",") if "=" in item)
+    return {kind.strip(): template.strip() for kind, _, template in pairs if kind.strip() and template.strip()}
 
 
 def read_incoming(payload: bytes, *, now: datetime) -> list[IncomingText]:

@@ -149,3 +149,51 @@ def test_production_refuses_the_fake_base_address_and_the_demo(app):
     check_sms_config({**config, "KINDCITY_SOLAPI_API_BASE": ""})
     with pytest.raises(SmsUnavailableHere):
         sms_provider_name({"KINDCITY_ENV": "production"})
+
+
+def test_exactly_one_module_imports_the_solapi_sdk():
+    import ast
+    from pathlib import Path
+
+    import kindcity
+
+    root = Path(kindcity.__file__).parent
+    importers = set()
+    for path in root.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names = [node.module]
+            if any(name == "solapi" or name.startswith("solapi.") for name in names):
+                importers.add(path.relative_to(root).as_posix())
+    assert importers == {"sms/solapi_provider.py"}
+
+
+def test_the_webhook_is_closed_in_production_without_solapi(app, client, session, monkeypatch):
+    monkeypatch.setitem(app.config, "KINDCITY_ENV", "production")
+    assert post(client, payload("운영 환경, 문자 업체 없음", "MO-6")).status_code == 404
+
+
+def test_donor_notices_go_as_alimtalk_with_sms_fallback_where_a_template_is_approved(app, session, solapi_on,
+                                                                                      monkeypatch):
+    from kindcity.models import DonorContact
+    from kindcity.sms.jobs import donor_text
+
+    monkeypatch.setitem(app.config, "KINDCITY_SOLAPI_KAKAO_PFID", "KA01PF-seogu")
+    monkeypatch.setitem(app.config, "KINDCITY_SOLAPI_KAKAO_TEMPLATES", "pledge-instructions=TPL-PLEDGE, need-impact=")
+    donor = f.user("donor")
+    session.add(DonorContact(user_id=donor.id, channel="text", phone=PHONE, verified_at=utcnow(), code_attempts=0,
+                             codes_in_window=0))
+    session.flush()
+    donor_text(donor.id, "pledge-instructions:1", "[서구 나눔] 약정 KC-ABCD", notice="pledge-instructions",
+               variables={"reference": "KC-ABCD", "amount": "30,000"})
+    donor_text(donor.id, "need-impact:9:1", "[서구 나눔] 결과가 공개되었습니다", notice="need-impact",
+               variables={"title": "수학여행"})
+    alimtalk, plain = solapi_on.sent
+    assert alimtalk["kakaoOptions"]["pfId"] == "KA01PF-seogu" and alimtalk["kakaoOptions"]["templateId"] == "TPL-PLEDGE"
+    assert alimtalk["kakaoOptions"]["disableSms"] is False   # no KakaoTalk: the text goes as SMS instead
+    assert alimtalk["kakaoOptions"]["variables"] == {"#{reference}": "KC-ABCD", "#{amount}": "30,000"}
+    assert alimtalk["text"] == "[서구 나눔] 약정 KC-ABCD" and alimtalk["to"] == PHONE
+    assert "kakaoOptions" not in plain and plain["text"] == "[서구 나눔] 결과가 공개되었습니다"
