@@ -19,6 +19,7 @@ SCHEDULE: dict[str, str] = {
     "upkeep.recurring": "5 * * * *",
     "upkeep.match": "20 * * * *",
     "upkeep.purge_referrals": "30 18 * * *",   # 03:30 in Korea
+    "upkeep.purge_texts": "35 18 * * *",       # 03:35 in Korea
     "upkeep.reconcile": "45 18 * * *",         # 03:45 in Korea
 }
 
@@ -62,6 +63,14 @@ def purge_referrals() -> list[int]:
     from ..services.referrals import purge_closed
 
     return purge_closed(current_app.config["KINDCITY_REFERRAL_RETENTION_DAYS"])
+
+
+@job("upkeep.purge_texts")
+def purge_texts() -> list[int]:
+    """The numbers and words of text cases closed longer ago than the retention period are erased."""
+    from ..services.texts import purge_closed
+
+    return purge_closed(current_app.config["KINDCITY_TEXT_RETENTION_DAYS"])
 
 
 @job("upkeep.reconcile")

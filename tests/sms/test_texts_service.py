@@ -258,3 +258,19 @@ def test_closed_cases_are_erased_after_the_retention_period(session):
     with pytest.raises(Exception) as error:
         service.reopen(Actor(office), old.id)
     assert getattr(error.value, "code", "") == "text_case_purged"
+
+
+def test_the_scheduled_upkeep_erases_old_cases_like_the_command(app, session):
+    from kindcity.jobs import load_jobs
+    from kindcity.jobs.upkeep import SCHEDULE
+
+    assert "upkeep.purge_texts" in SCHEDULE and "upkeep.purge_texts" in load_jobs()
+    office = office_staff()
+    item = receive("예약 작업으로 지울 문의", sender="01077770000").case
+    session.commit()
+    service.close(Actor(office), item.id)
+    session.commit()
+    session.get(TextCase, item.id).closed_at = utcnow() - timedelta(days=200)
+    session.commit()
+    assert load_jobs()["upkeep.purge_texts"].func() == [item.id]
+    assert session.get(TextCase, item.id).phone == ""

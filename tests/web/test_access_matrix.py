@@ -34,6 +34,7 @@ MATRIX = {
     "/needs/{draft}": dict(anonymous=404, donor=404, staff=404, other_centre_staff=404, admin=404),
     "/api/v1/needs/{draft}": dict(anonymous=404, donor=404, staff=404, other_centre_staff=404, admin=404),
     "/me/": dict(anonymous=302, donor=200, staff=403, other_centre_staff=403, admin=403),
+    "/me/contact": dict(anonymous=302, donor=200, staff=403, other_centre_staff=403, admin=403),
     "/account/password": dict(anonymous=302, donor=200, staff=200, other_centre_staff=200, admin=200),
     "/staff/": dict(anonymous=302, donor=403, staff=200, other_centre_staff=200, admin=200),
     "/staff/needs/new": dict(anonymous=302, donor=403, staff=200, other_centre_staff=200, admin=200),
