@@ -66,7 +66,8 @@ def test_an_erased_case_allows_nothing_and_unknown_steps_are_refused():
 
 
 @pytest.mark.parametrize("text", ["할머니가 쓰러져 계세요", "보일러 고장으로 집이 얼어요", "죽 고 싶 어 요", "HELP ME please",
-                                  "가스 냄새가 나요", "긴급합니다"])
+                                  "가스 냄새가 나요", "긴급합니다",
+                                  "할머니 댁 보일러가 고장나서 추워요"])
 def test_words_of_danger_make_a_text_urgent(text):
     assert rules.is_urgent(text)
 
