@@ -10,7 +10,6 @@ from sqlalchemy import select
 
 from kindcity.domain.time import utcnow
 from kindcity.models import AuditEntry, DonorContact
-from kindcity.services import Actor
 from kindcity.services import pledges as pledge_service
 from tests import factories as f
 

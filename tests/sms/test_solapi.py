@@ -10,9 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from kindcity.domain.time import utcnow
-from kindcity.jobs import run_committed
 from kindcity.models import SentText, TextCase, TextMessage
-from kindcity.services import Actor
 from kindcity.services import texts as service
 from kindcity.sms import SmsUnavailable, sms_provider
 from kindcity.sms.jobs import deliver
