@@ -16,7 +16,7 @@ from .web.links import site_request_context
 def register_commands(app: Flask) -> None:
     for command in (demo_data, create_admin, expire_needs, check_personal_data, seed_district_cmd,
                     release_expired, reconcile, match, recurring, purge_referrals, purge_security_logs,
-                    worker, jobs):
+                    worker, jobs, sms, purge_texts):
         app.cli.add_command(command)
 
 
@@ -115,6 +115,48 @@ def purge_security_logs():
     db.session.commit()
     click.echo(f"{logins} login attempt(s) older than {login_minutes} minutes and {resets} password-reset "
                f"request(s) older than {RESET_WINDOW_MINUTES} minutes deleted.")
+
+
+@click.group("sms")
+def sms():
+    """The text line: simulate an incoming text on the demo provider."""
+
+
+@sms.command("receive")
+@click.option("--from", "sender", required=True, help="The resident's number, e.g. 010-1234-5678.")
+@click.argument("text")
+def sms_receive(sender: str, text: str):
+    """Take TEXT as if the resident at --from had texted the district (what the webhook does for SOLAPI)."""
+    import secrets
+
+    from .domain.texts import TextRuleError, normalise_phone
+    from .domain.time import utcnow
+    from .services.texts import receive
+    from .sms import IncomingText
+
+    try:
+        number = normalise_phone(sender)
+    except TextRuleError:
+        raise click.ClickException("--from must be a Korean phone number, e.g. 010-1234-5678") from None
+    result = receive(IncomingText(provider_id="cli_" + secrets.token_hex(8), sender=number, body=text,
+                                  received_at=utcnow()), max_per_hour=current_app.config["KINDCITY_SMS_MAX_PER_HOUR"])
+    db.session.commit()
+    _after_commit()  # the automatic answer goes out (to the outbox folder on the demo provider)
+    state = "kept" if result.kept else "counted only (over the hourly limit)"
+    click.echo(f"Text received: case {result.case.id}, {state}" + (", urgent" if result.case.urgent else "") + ".")
+
+
+@click.command("purge-texts")
+def purge_texts():
+    """Erase the numbers and words of text cases closed longer ago than KINDCITY_TEXT_RETENTION_DAYS. Safe to
+    run repeatedly."""
+    from .services.texts import purge_closed
+
+    days = current_app.config["KINDCITY_TEXT_RETENTION_DAYS"]
+    purged = purge_closed(days)
+    db.session.commit()
+    click.echo(f"{len(purged)} text case(s) closed {days} or more days ago erased"
+               + (f": {', '.join(map(str, purged))}" if purged else "."))
 
 
 @click.command("reconcile")

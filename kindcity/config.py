@@ -83,6 +83,19 @@ def load_config(instance_path: str, environ: Mapping[str, str] | None = None) ->
         # may be sent from one network address.
         "KINDCITY_REFERRAL_RETENTION_DAYS": int(env.get("KINDCITY_REFERRAL_RETENTION_DAYS", "180")),
         "KINDCITY_REFERRAL_MAX_PER_ADDRESS": int(env.get("KINDCITY_REFERRAL_MAX_PER_ADDRESS", "5")),
+        # Text messages (docs/sms.md): SOLAPI when an API key is set, else the demo provider (outbox folder; not in
+        # production). The sending number must be registered with SOLAPI beforehand (발신번호 사전등록).
+        "KINDCITY_SMS_SENDER": env.get("KINDCITY_SMS_SENDER", ""),
+        "KINDCITY_SOLAPI_API_KEY": env.get("KINDCITY_SOLAPI_API_KEY", ""),
+        "KINDCITY_SOLAPI_API_SECRET": env.get("KINDCITY_SOLAPI_API_SECRET", ""),
+        "KINDCITY_SOLAPI_API_BASE": env.get("KINDCITY_SOLAPI_API_BASE", ""),
+        "KINDCITY_SOLAPI_KAKAO_PFID": env.get("KINDCITY_SOLAPI_KAKAO_PFID", ""),
+        "KINDCITY_SOLAPI_KAKAO_TEMPLATES": env.get("KINDCITY_SOLAPI_KAKAO_TEMPLATES", ""),
+        "KINDCITY_SMS_WEBHOOK_TOLERANCE": int(env.get("KINDCITY_SMS_WEBHOOK_TOLERANCE", "300")),
+        # Texts from one number kept in full per hour (the rest only counted); cases' words and numbers are
+        # erased this many days after they are closed.
+        "KINDCITY_SMS_MAX_PER_HOUR": int(env.get("KINDCITY_SMS_MAX_PER_HOUR", "20")),
+        "KINDCITY_TEXT_RETENTION_DAYS": int(env.get("KINDCITY_TEXT_RETENTION_DAYS", "180")),
         "KINDCITY_BANK_HOLD_DAYS": int(env.get("KINDCITY_BANK_HOLD_DAYS", "7")),
         # Card payments (docs/stripe.md): Stripe when a secret key is set, else the demo provider (not in production).
         "KINDCITY_STRIPE_SECRET_KEY": env.get("KINDCITY_STRIPE_SECRET_KEY", ""),
@@ -149,6 +162,7 @@ def check_config(cfg: Mapping[str, Any]) -> None:
             # Links in mail (password resets above all) must never follow a request's Host header.
             raise ConfigError("KINDCITY_BASE_URL must be set to the site's public address (https://...) in production")
     check_card_config(cfg)
+    check_sms_config(cfg)
 
 
 def check_card_config(cfg: Mapping[str, Any]) -> None:
@@ -161,3 +175,19 @@ def check_card_config(cfg: Mapping[str, Any]) -> None:
             raise ConfigError("KINDCITY_STRIPE_WEBHOOK_SECRET must be set when Stripe is used in production")
         if cfg.get("KINDCITY_STRIPE_API_BASE"):
             raise ConfigError("KINDCITY_STRIPE_API_BASE is for tests only; leave it empty in production")
+
+
+def check_sms_config(cfg: Mapping[str, Any]) -> None:
+    """SOLAPI needs its secret and a registered sending number; the fake-server base address is for tests."""
+    if not cfg.get("KINDCITY_SOLAPI_API_KEY"):
+        return
+    if not cfg.get("KINDCITY_SOLAPI_API_SECRET"):
+        raise ConfigError("KINDCITY_SOLAPI_API_SECRET must be set with KINDCITY_SOLAPI_API_KEY")
+    from .domain.texts import TextRuleError, check_sender_number
+
+    try:
+        check_sender_number(cfg.get("KINDCITY_SMS_SENDER") or "")
+    except TextRuleError:
+        raise ConfigError("KINDCITY_SMS_SENDER must be the district's registered sending number (발신번호)") from None
+    if cfg.get("KINDCITY_ENV") == "production" and cfg.get("KINDCITY_SOLAPI_API_BASE"):
+        raise ConfigError("KINDCITY_SOLAPI_API_BASE is for tests only; leave it empty in production")

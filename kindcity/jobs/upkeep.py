@@ -20,6 +20,7 @@ SCHEDULE: dict[str, str] = {
     "upkeep.match": "20 * * * *",
     "upkeep.purge_referrals": "30 18 * * *",   # 03:30 in Korea
     "upkeep.purge_security_logs": "35 * * * *",
+    "upkeep.purge_texts": "35 18 * * *",       # 03:35 in Korea
     "upkeep.reconcile": "45 18 * * *",         # 03:45 in Korea
 }
 
@@ -73,6 +74,14 @@ def purge_security_logs() -> tuple[int, int]:
     from ..services.accounts import purge_security_logs as purge
 
     return purge(current_app.config["KINDCITY_LOGIN_WINDOW_MINUTES"])
+
+
+@job("upkeep.purge_texts")
+def purge_texts() -> list[int]:
+    """The numbers and words of text cases closed longer ago than the retention period are erased."""
+    from ..services.texts import purge_closed
+
+    return purge_closed(current_app.config["KINDCITY_TEXT_RETENTION_DAYS"])
 
 
 @job("upkeep.reconcile")

@@ -13,21 +13,33 @@ from ..i18n import format_won
 from ..jobs import job
 from ..services import notices
 from ..web.links import site_url
-from . import send
+from ..services.contact import notify
 
 DONOR_LOCALE = "ko"
 
 
 @job(notices.JOB)
 def send_donor_notices(kind: str, need_id: int) -> int:
-    """Ask for one mail per donor of the need; returns how many."""
+    """Ask for one notice per donor of the need, by mail or text as each chose; returns how many."""
     sent = 0
     for notice in notices.notices_for(kind, need_id):
         with force_locale(DONOR_LOCALE):
             subject, body = (_closed if kind == notices.CLOSED else _impact)(notice)
-        send(notice.email, subject, body, key=f"need-{kind}:{need_id}:{notice.user_id}")
+            text = (_closed_text if kind == notices.CLOSED else _impact_text)(notice)
+        notify(notice.user_id, notice.email, key=f"need-{kind}:{need_id}:{notice.user_id}", subject=subject,
+               body=body, text=text, notice=f"need-{kind}", variables={"title": notice.need_title})
         sent += 1
     return sent
+
+
+def _closed_text(notice: notices.DonorNotice) -> str:
+    return _("[Seo-gu giving] \"%(title)s\" that you supported will not go ahead. What happens to your gift: %(url)s",
+             title=notice.need_title, url=site_url("donor.dashboard"))
+
+
+def _impact_text(notice: notices.DonorNotice) -> str:
+    return _("[Seo-gu giving] What your gift to \"%(title)s\" did is now published: %(url)s",
+             title=notice.need_title, url=site_url("impact.need", need_id=notice.need_id))
 
 
 def _pledge_line(line: notices.PledgeLine) -> str:

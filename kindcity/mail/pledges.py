@@ -1,4 +1,5 @@
-"""Mail about a direct pledge to a need: how to pay it by bank transfer."""
+"""Mail about a direct pledge to a need: how to pay it by bank transfer (by text too, or instead, when the
+donor chose text: kindcity/services/contact.py)."""
 from __future__ import annotations
 
 from flask_babel import force_locale
@@ -8,7 +9,7 @@ from ..domain.time import SEOUL
 from ..extensions import db
 from ..jobs import defer, job
 from ..services.reference import current_district
-from . import send
+from ..services.contact import notify
 
 
 def ask_pledge_instructions(pledge_id: int, locale: str) -> None:
@@ -34,4 +35,13 @@ def pledge_instructions(pledge_id: int, locale: str) -> None:
             account=district.bank_account if district else "", holder=district.bank_holder if district else "",
             reference=pledge.reference, until=pledge.hold_expires_at.astimezone(SEOUL).strftime("%Y-%m-%d %H:%M"))
         subject = _("Your pledge %(reference)s: how to pay", reference=pledge.reference)
-    send(pledge.donor.email, subject, body, key=f"pledge-instructions:{pledge.id}")
+    with force_locale("ko"):  # texts are in plain Korean, whatever the page's language
+        text = _("[Seo-gu giving] Pledge %(reference)s: please send %(amount)s won to %(bank)s %(account)s "
+                 "(%(holder)s) with %(reference)s as the sender name, by %(until)s.",
+                 reference=pledge.reference, amount=f"{pledge.amount:,}", bank=district.bank_name if district else "",
+                 account=district.bank_account if district else "", holder=district.bank_holder if district else "",
+                 until=pledge.hold_expires_at.astimezone(SEOUL).strftime("%m/%d %H:%M"))
+    notify(pledge.donor_id, pledge.donor.email, key=f"pledge-instructions:{pledge.id}", subject=subject, body=body,
+           text=text, notice="pledge-instructions",
+           variables={"reference": pledge.reference, "amount": f"{pledge.amount:,}",
+                      "account": f"{district.bank_name} {district.bank_account}" if district else ""})

@@ -10,8 +10,15 @@ from .needs import Need, NeedContribution
 from .places import BeneficiaryGroup, Category, Centre, District, Dong
 from .provider_events import ProviderEvent
 from .referrals import Referral, ReferralNote
+from .texts import DonorContact, SentText, TextCase, TextMessage, TextSender, WebhookNonce
 
 __all__ = [
+    "DonorContact",
+    "SentText",
+    "TextCase",
+    "TextMessage",
+    "TextSender",
+    "WebhookNonce",
     "JobError",
     "OutgoingMail",
     "AuditEntry",

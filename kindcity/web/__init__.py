@@ -36,6 +36,7 @@ def init_web(app: Flask) -> None:
     from . import donor_card, webhooks  # noqa: F401  (donor_card adds card payment routes to the donor blueprint)
     from . import donor_pooled, public_matching, staff_matching  # noqa: F401  (matching routes on donor, public, staff)
     from . import public_referrals  # noqa: F401  (adds the residents' referral routes to the public blueprint)
+    from . import donor_contact, staff_texts  # noqa: F401  (donors' contact choice; the staff text inbox)
 
     app.register_blueprint(public.bp)
     app.register_blueprint(auth.bp)
@@ -49,7 +50,7 @@ def init_web(app: Flask) -> None:
     from . import health
     app.register_blueprint(health.bp)
     csrf.exempt(api.bp)
-    csrf.exempt(webhooks.bp)  # Stripe signs its webhooks; the signature is checked on the raw body instead
+    csrf.exempt(webhooks.bp)  # Stripe and SOLAPI sign their webhooks; the signature is checked instead
 
     app.after_request(security_headers)
     app.after_request(_after_commit)

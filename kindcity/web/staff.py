@@ -13,6 +13,7 @@ from ..models import AuditEntry, Dong, Need, Referral
 from ..services import NotFound, ServiceError
 from ..services import needs as need_service
 from ..services import referrals as referral_service
+from ..services import texts as text_service
 from ..services.needs import NeedInput, PersonalDataFound, shown_as
 from ..services.reference import current_district, reference_lists
 from .access import current_actor, protect_blueprint, staff_required
@@ -80,7 +81,8 @@ def dashboard():
     open_needs = db.session.scalars(base.where(shown_as(NeedStatus.OPEN, seoul_today())).order_by(Need.deadline)
                                     .limit(50)).all()
     return render_template("staff/dashboard.html", mine=mine, to_approve=to_approve, waiting=waiting,
-                           open_needs=open_needs, referral_counts=referral_service.open_counts(current_user))
+                           open_needs=open_needs, referral_counts=referral_service.open_counts(current_user),
+                           text_counts=text_service.open_counts(current_user))
 
 
 @bp.route("/needs/new", methods=["GET", "POST"])

@@ -1,4 +1,4 @@
-"""Webhooks: the payment provider's own door into kindcity.
+"""Webhooks: the payment and SMS providers' own door into kindcity.
 
 CSRF-exempt (Stripe cannot carry our token); instead the signature is checked on the raw body. A bad
 or stale signature gets 400 and changes nothing. A verified event is recorded as a job in the
@@ -13,9 +13,13 @@ from flask import Blueprint, abort, current_app, jsonify, request
 from sqlalchemy.exc import OperationalError
 
 from ..extensions import db
+from ..domain.time import utcnow
 from ..jobs.card import ask_event
 from ..payments import InvalidWebhook, app_card_provider, stripe_configured
 from ..services import card as card_service
+from ..services import texts as text_service
+from ..sms import InvalidWebhook as InvalidSmsWebhook
+from ..sms import sms_provider, sms_webhook_open
 
 bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")
 
@@ -43,3 +47,35 @@ def stripe_events():
         current_app.logger.warning("stripe event %s not queued, Stripe will retry: %s", notice.id, error)
         return jsonify(error="temporarily unavailable; retry"), 503
     return jsonify(received=True, event=notice.id, outcome="queued"), 200
+
+
+@bp.post("/sms")
+def sms_incoming():
+    """Incoming texts (수신) from the SMS provider. A bad, stale or replayed signature gets 400 and changes
+    nothing; a text delivered twice is stored once; the database briefly unavailable answers 503 so that
+    the provider delivers again. The answer never echoes the number or the words."""
+    config = current_app.config
+    if not sms_webhook_open(config):
+        abort(404)  # the demo takes incoming texts from `kindcity sms receive`, not from the network
+    provider = sms_provider(config)
+    payload = request.get_data(cache=False)
+    now = utcnow()
+    try:
+        batch = provider.parse_incoming(payload, request.headers, now=now)
+    except InvalidSmsWebhook as error:
+        current_app.logger.warning("sms webhook refused: %s", error)
+        return jsonify(error="invalid signature or payload"), 400
+    try:
+        if not text_service.remember_webhook_salt(batch.nonce, tolerance_seconds=config["KINDCITY_SMS_WEBHOOK_TOLERANCE"],
+                                                  now=now):
+            db.session.rollback()
+            current_app.logger.warning("sms webhook refused: replayed signature")
+            return jsonify(error="replayed"), 400
+        results = [text_service.receive(text, max_per_hour=config["KINDCITY_SMS_MAX_PER_HOUR"], now=now)
+                   for text in batch.texts]
+        db.session.commit()
+    except OperationalError as error:
+        db.session.rollback()
+        current_app.logger.warning("sms webhook not processed, the provider will retry: %s", type(error).__name__)
+        return jsonify(error="temporarily unavailable; retry"), 503
+    return jsonify(received=len(results), kept=sum(1 for r in results if r.kept)), 200

@@ -3,17 +3,27 @@ import pytest
 
 from kindcity.domain.needs import NeedStatus
 from kindcity.domain.referrals import ReferralStatus
-from kindcity.domain.time import seoul_today
+from kindcity.domain.time import seoul_today, utcnow
 from kindcity.models import StatementImport
 from kindcity.services import Actor
 from kindcity.services import needs as need_service
 from kindcity.services import referrals as referral_service
+from kindcity.services import texts as text_service
+from kindcity.sms import IncomingText
 from tests import factories as f
 
 def _referral(dong="hwajeong1"):
     """A referral routed to centre-hwajeong1 (the "staff" role's centre), never to centre-pungam's."""
     return referral_service.submit("192.0.2.10", referral_service.ReferralRequest(
         dong=dong, urgency="urgent", situation="어르신 댁 난방이 끊긴 것 같습니다.", contact=None, consent=True))
+
+
+def _text_case():
+    """A text case passed to centre-hwajeong1 by the district office."""
+    case = text_service.receive(IncomingText(provider_id="matrix-1", sender="01012340000", body="도움이 필요합니다",
+                                             received_at=utcnow()), max_per_hour=20).case
+    text_service.assign(Actor(f.user("staff", centre_code="district-welfare")), case.id, "hwajeong1")
+    return case
 
 
 ROLES = ["anonymous", "donor", "staff", "other_centre_staff", "admin"]
@@ -26,6 +36,7 @@ MATRIX = {
     "/needs/{draft}": dict(anonymous=404, donor=404, staff=404, other_centre_staff=404, admin=404),
     "/api/v1/needs/{draft}": dict(anonymous=404, donor=404, staff=404, other_centre_staff=404, admin=404),
     "/me/": dict(anonymous=302, donor=200, staff=403, other_centre_staff=403, admin=403),
+    "/me/contact": dict(anonymous=302, donor=200, staff=403, other_centre_staff=403, admin=403),
     "/account/password": dict(anonymous=302, donor=200, staff=200, other_centre_staff=200, admin=200),
     "/staff/": dict(anonymous=302, donor=403, staff=200, other_centre_staff=200, admin=200),
     "/staff/needs/new": dict(anonymous=302, donor=403, staff=200, other_centre_staff=200, admin=200),
@@ -35,6 +46,11 @@ MATRIX = {
     "/staff/referrals": dict(anonymous=302, donor=403, staff=200, other_centre_staff=200, admin=200),
     "/staff/referrals?closed=1": dict(anonymous=302, donor=403, staff=200, other_centre_staff=200, admin=200),
     "/staff/referrals/{referral}": dict(anonymous=302, donor=403, staff=200, other_centre_staff=404, admin=200),
+    "/staff/texts": dict(anonymous=302, donor=403, staff=200, other_centre_staff=200, admin=200),
+    "/staff/texts?closed=1": dict(anonymous=302, donor=403, staff=200, other_centre_staff=200, admin=200),
+    "/staff/texts/{text_case}": dict(anonymous=302, donor=403, staff=200, other_centre_staff=404, admin=200),
+    "/staff/texts/counts": dict(anonymous=302, donor=403, staff=200, other_centre_staff=200, admin=200),
+    "/staff/texts/counts.csv": dict(anonymous=302, donor=403, staff=200, other_centre_staff=200, admin=200),
     "/admin/users": dict(anonymous=302, donor=403, staff=403, other_centre_staff=403, admin=200),
     "/admin/organisations": dict(anonymous=302, donor=403, staff=403, other_centre_staff=403, admin=200),
     "/admin/categories": dict(anonymous=302, donor=403, staff=403, other_centre_staff=403, admin=200),
@@ -49,6 +65,7 @@ def test_role_route_matrix(client, session, role):
     draft = f.need(author=author, status=NeedStatus.DRAFT)
     open_need = f.need(author=author)
     referral = _referral()
+    text_case = _text_case()
     people = {
         "donor": f.user("donor"),
         "staff": f.user("staff", centre_code="centre-hwajeong1"),
@@ -60,7 +77,7 @@ def test_role_route_matrix(client, session, role):
         f.login(client, people[role])
     failures = []
     for route, expected in MATRIX.items():
-        url = route.format(draft=draft.id, open=open_need.id, referral=referral.id)
+        url = route.format(draft=draft.id, open=open_need.id, referral=referral.id, text_case=text_case.id)
         response = client.get(url)
         if response.status_code != expected[role]:
             failures.append((url, expected[role], response.status_code))
