@@ -8,6 +8,7 @@ from .money import BankTransaction, LedgerLine, LedgerTransaction, Payment, Pled
 from .needs import Need
 from .places import BeneficiaryGroup, Category, Centre, District, Dong
 from .provider_events import ProviderEvent
+from .receipts import ReceivingOrganisation
 from .referrals import Referral, ReferralNote
 
 __all__ = [
@@ -41,6 +42,7 @@ __all__ = [
     "Organisation",
     "PasswordResetRequest",
     "ProviderEvent",
+    "ReceivingOrganisation",
     "Referral",
     "ReferralNote",
     "Role",

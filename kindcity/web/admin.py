@@ -1,20 +1,24 @@
-"""Administrators: users and roles, organisation verification, categories and dongs."""
+"""Administrators: users and roles, organisation verification, categories and dongs, receiving organisations."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Regexp
 
 from ..extensions import db
-from ..models import AuditEntry, Category, Centre, Dong, Organisation, User
+from ..models import AuditEntry, Category, Centre, Dong, Organisation, ReceivingOrganisation, User
 from ..services import accounts
+from ..services import receipts as receipt_service
+from ..services import receiving_orgs as receiving_org_service
 from ..services.accounts import AccountError
 from ..services.audit import record
+from .caching import NO_STORE
 from .access import admin_required, current_actor, protect_blueprint
 from .forms import ConfirmForm
 from .i18n_helpers import localised_choices
@@ -185,3 +189,72 @@ def retry_job(job_id: int):
     flash(_("The job is back in the queue.") if retried else _("This job is no longer failed."),
           "success" if retried else "info")
     return redirect(url_for("admin.jobs"), 303)
+
+
+# --- receiving organisations (기부금 단체): the issuers of receipts -------------------------------
+
+_ORG_FIELDS_FOR_CODE = {
+    "organisation_incomplete": "name_ko", "registration_number_invalid": "registration_number",
+    "gift_type_unknown": "gift_type", "default_must_be_active": "is_default", "default_needed": "is_default",
+    "seal_too_large": "seal", "seal_not_png": "seal", "organisation_code_taken": "code",
+    "organisation_unknown": "code",
+}
+
+
+class ReceivingOrganisationForm(FlaskForm):
+    code = StringField(_l("Code (letters, digits, hyphens)"),
+                       validators=[DataRequired(), Length(max=64), Regexp(r"^[a-z0-9-]+$")])
+    name_ko = StringField(_l("Name in Korean"), validators=[DataRequired(), Length(max=200)])
+    name_en = StringField(_l("Name in English"), validators=[Length(max=200)])
+    registration_number = StringField(_l("Registration number (고유번호 or 사업자등록번호)"),
+                                      validators=[DataRequired(), Length(max=20)])
+    address = StringField(_l("Address"), validators=[DataRequired(), Length(max=300)])
+    representative = StringField(_l("Representative"), validators=[DataRequired(), Length(max=100)])
+    gift_type = SelectField(_l("Legal type of gifts (and the NTS code)"))
+    contact = StringField(_l("Contact telephone"), validators=[Length(max=100)])
+    seal = FileField(_l("Seal image (PNG; leave empty to keep the current one)"))
+    active = BooleanField(_l("Needs may choose it"), default=True)
+    is_default = BooleanField(_l("Issues the receipts for pooled money"))
+
+
+def _organisation_input(form: ReceivingOrganisationForm) -> receiving_org_service.OrganisationInput:
+    upload = form.seal.data
+    seal = upload.read() if upload and getattr(upload, "filename", "") else None
+    return receiving_org_service.OrganisationInput(
+        code=form.code.data, name_ko=form.name_ko.data or "", name_en=form.name_en.data or "",
+        registration_number=form.registration_number.data or "", address=form.address.data or "",
+        representative=form.representative.data or "", gift_type=form.gift_type.data or "",
+        contact=form.contact.data or "", active=form.active.data, is_default=form.is_default.data,
+        seal_png=seal)
+
+
+@bp.route("/receiving-organisations", methods=["GET", "POST"], defaults={"org_id": None})
+@bp.route("/receiving-organisations/<int:org_id>", methods=["GET", "POST"])
+def receiving_organisations(org_id: int | None):
+    org = db.session.get(ReceivingOrganisation, org_id) if org_id is not None else None
+    if org_id is not None and org is None:
+        abort(404)
+    form = ReceivingOrganisationForm(obj=org)
+    form.gift_type.choices = receipt_service.gift_type_choices()
+    if org is not None:
+        form.code.data = org.code   # the code names the record; it does not change
+    if form.validate_on_submit():
+        try:
+            saved = receiving_org_service.save(current_actor(), org_id, _organisation_input(form))
+        except receiving_org_service.OrganisationInputError as error:
+            db.session.rollback()
+            getattr(form, _ORG_FIELDS_FOR_CODE.get(error.code, "code")).errors.append(message_for(error))
+        else:
+            db.session.commit()
+            flash(_("Saved."), "success")
+            return redirect(url_for("admin.receiving_organisations", org_id=saved.id), 303)
+    return render_template("admin/receiving_organisations.html", organisations=receiving_org_service.all_organisations(),
+                           org=org, form=form, gift_types=dict(receipt_service.gift_type_choices()))
+
+
+@bp.get("/receiving-organisations/<int:org_id>/seal.png")
+def receiving_organisation_seal(org_id: int):
+    org = db.session.get(ReceivingOrganisation, org_id)
+    if org is None or not org.seal_png:
+        abort(404)
+    return Response(org.seal_png, mimetype="image/png", headers={"Cache-Control": NO_STORE})

@@ -16,7 +16,6 @@ from ..i18n import current_locale
 from ..receipts import render_pdf
 from ..services import NotFound
 from ..services import receipts as receipt_service
-from ..services.reference import current_district
 from .caching import NO_STORE
 from .donor import bp
 
@@ -36,7 +35,7 @@ def receipt_pdf(payment_id: int):
         receipt = receipt_service.payment_receipt(donor, payment_id, today=seoul_today(), locale=locale)
     except NotFound:
         abort(404)
-    body = render_pdf([receipt], donation_type=receipt_service.donation_type(current_district(), locale))
+    body = render_pdf([receipt])
     return _pdf(body, f"kindcity-receipt-{receipt.serial}.pdf")
 
 
@@ -59,5 +58,5 @@ def statement_pdf():
         abort(400)
     locale = current_locale()
     receipts = receipt_service.statement(current_user._get_current_object(), start, end, today=today, locale=locale)
-    body = render_pdf(receipts, donation_type=receipt_service.donation_type(current_district(), locale))
+    body = render_pdf(receipts)
     return _pdf(body, f"kindcity-statement-{start.isoformat()}-{end.isoformat()}.pdf")

@@ -109,8 +109,8 @@ class NeedForm(FlaskForm):
     unit_cost = WonField(_l("Cost per unit in won"))
     units = IntegerField(_l("Number of units"), validators=[Optional(), NumberRange(min=1, max=100000)])
     deadline = DateField(_l("Deadline"), validators=[InputRequired()])
-    receiving_org = StringField(_l("Receiving organisation (legally receives the money)"),
-                                validators=[DataRequired(), Length(max=200)])
+    receiving_org_id = SelectField(_l("Receiving organisation (legally receives the money and issues receipts)"),
+                                   coerce=int, validators=[InputRequired()])
 
 
 class ReasonForm(FlaskForm):
