@@ -1,5 +1,6 @@
 """SQLAlchemy models: the persistent shape of the domain. No business rules live here."""
 from .accounts import LoginAttempt, Organisation, PasswordResetRequest, Role, User
+from .access_log import AccessRecord
 from .audit import AuditEntry
 from .jobs import JobError, OutgoingMail
 from .impact import Disbursement, ImpactReport, LeftoverReturn, ReportPhoto
@@ -12,6 +13,7 @@ from .receipts import ReceivingOrganisation
 from .referrals import Referral, ReferralNote
 
 __all__ = [
+    "AccessRecord",
     "JobError",
     "OutgoingMail",
     "AuditEntry",
