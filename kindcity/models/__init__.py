@@ -9,7 +9,7 @@ from .money import BankTransaction, LedgerLine, LedgerTransaction, Payment, Pled
 from .needs import Need
 from .places import BeneficiaryGroup, Category, Centre, District, Dong
 from .provider_events import ProviderEvent
-from .receipts import ReceivingOrganisation
+from .receipts import DonorTaxDetails, ReceivingOrganisation
 from .referrals import Referral, ReferralNote
 
 __all__ = [
@@ -18,6 +18,7 @@ __all__ = [
     "OutgoingMail",
     "AuditEntry",
     "BankTransaction",
+    "DonorTaxDetails",
     "Disbursement",
     "ImpactReport",
     "LeftoverReturn",

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from ..domain.receipts import GiftType, Party, Receipt, ReceiptLine, receipt_serial, statement_receipts
 from ..domain.time import SEOUL
 from ..extensions import db
-from ..models import Need, Payment, Pledge, ReceivingOrganisation, Refund, User
+from ..models import DonorTaxDetails, Need, Payment, Pledge, ReceivingOrganisation, Refund, User
 from . import NotFound
 
 
@@ -43,12 +43,16 @@ def gift_type(key: str, locale: str) -> GiftType | None:
 
 def donor_party(user: User) -> Party:
     """An organisation donor is named by its organisation and business number, with the person
-    acting for it as representative; anyone else by their own name."""
+    acting for it as representative; anyone else by their own name, and by their resident number,
+    masked, if they asked for year-end reporting. Either with the postal address they gave."""
+    details = db.session.get(DonorTaxDetails, user.id)
+    address = details.postal_address if details is not None else None
     organisation = user.organisation
     if organisation is not None:
         return Party(name=organisation.name, business_number=organisation.business_number,
-                     representative=user.display_name)
-    return Party(name=user.display_name)
+                     representative=user.display_name, address=address)
+    return Party(name=user.display_name, address=address,
+                 resident_number=details.rrn_masked if details is not None and details.reports else None)
 
 
 def default_organisation() -> ReceivingOrganisation | None:

@@ -45,6 +45,11 @@ MESSAGES = {
     "deadline_in_past": _l("The deadline must be today or later."),
     "beneficiary_count_invalid": _l("The number of beneficiaries must be at least 1."),
     "reference_unknown": _l("Please choose a category, dong and beneficiary group from the lists."),
+    "reporting_consent_required": _l("Please agree to the collection of your resident registration number, or "
+                                     "leave this form: your receipts stay statements of giving."),
+    "reporting_unavailable": _l("This site cannot report gifts to the National Tax Service yet."),
+    "rrn_shape": _l("A resident registration number has 13 digits, like 900101-1234567."),
+    "rrn_birth_date": _l("This is not a valid resident registration number (check the date of birth)."),
     "receiving_org_unknown": _l("Please choose the receiving organisation from the list."),
     "organisation_incomplete": _l("Please give the organisation's name, address and representative."),
     "registration_number_invalid": _l("The registration number has ten digits, written like 123-45-67890."),
