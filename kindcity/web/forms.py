@@ -74,6 +74,11 @@ class RegisterForm(FlaskForm):
     organisation_name = StringField(_l("Organisation name"), validators=[Optional(), Length(max=200)])
     business_number = StringField(_l("Business registration number (10 digits)"),
                                   validators=[Optional(), Length(max=14)], render_kw={"inputmode": "numeric"})
+    # 개인정보 수집·이용 동의 (개인정보 보호법 제15조): required, with the notice shown beside it.
+    consent = BooleanField(_l("I agree to the collection and use of my personal information as described above."),
+                           validators=[DataRequired(message=_l("Please agree to the collection and use of your "
+                                                               "personal information, or we cannot open an "
+                                                               "account."))])
 
 
 class PasswordResetForm(FlaskForm):

@@ -40,6 +40,8 @@ PAGES = {
     "api.impact": lambda need_id: "/api/v1/impact",
     "api.need_impact": lambda need_id: f"/api/v1/needs/{need_id}/impact",
     "api.need_ledger_csv": lambda need_id: f"/api/v1/needs/{need_id}/ledger.csv",
+    "public.privacy": lambda need_id: "/privacy",
+    "public.terms": lambda need_id: "/terms",
 }
 SMALL, LARGE = (10, 3), (1_000, 60)   # (open needs, supporters of the need shown)
 MAX_RENDERED = 10                      # a first view: version, version with horizon, the page (reads write nothing)
