@@ -20,6 +20,7 @@ SCHEDULE: dict[str, str] = {
     "upkeep.match": "20 * * * *",
     "upkeep.purge_referrals": "30 18 * * *",   # 03:30 in Korea
     "upkeep.reconcile": "45 18 * * *",         # 03:45 in Korea
+    "upkeep.purge_rrn": "50 18 * * *",         # 03:50 in Korea
 }
 
 
@@ -63,6 +64,15 @@ def purge_referrals() -> list[int]:
     from ..services.referrals import purge_closed
 
     return purge_closed(current_app.config["KINDCITY_REFERRAL_RETENTION_DAYS"])
+
+
+@job("upkeep.purge_rrn")
+def purge_rrn() -> int:
+    """Resident registration numbers whose retention has ended are erased (docs/receipts.md)."""
+    from ..services import SYSTEM
+    from ..services.tax_details import purge
+
+    return purge(SYSTEM, seoul_today())
 
 
 @job("upkeep.reconcile")
