@@ -118,7 +118,14 @@ def _draw_seal(pdf, seal: bytes | None) -> None:
 def _draw(pdf, receipt: Receipt) -> None:
     from fpdf.fonts import FontFace
 
+    from .i18n import current_locale
+    from .services.receipts import receipt_form
+
     pdf.add_page()
+    if receipt.is_tax_receipt:   # the form it follows, as printed forms name it in their corner
+        pdf.set_font(FONT_FAMILY, size=8)
+        form = receipt_form()
+        pdf.cell(0, 5, form["form_en"] if current_locale() == "en" else form["form_ko"], new_x="LMARGIN", new_y="NEXT")
     pdf.set_font(FONT_FAMILY, size=20)
     pdf.cell(0, 14, _title(receipt), align="C", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font(FONT_FAMILY, size=10)

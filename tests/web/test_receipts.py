@@ -119,7 +119,7 @@ def test_an_organisation_is_named_with_its_business_number(client, session, scen
     assert "빛고을엘리베이터(주)" in text and "409-81-23456" in text and "사업자등록번호" in text
     assert "이정훈 대표" in text and "1,000,000" in text
     # An organisation named by its business number gets a tax receipt, with no resident number row.
-    assert text.startswith("기부금 영수증") and "주민등록번호" not in text
+    assert text.startswith("소득세법 시행규칙 [별지 제45호의2서식] 기부금 영수증") and "주민등록번호" not in text
 
 
 def test_someone_elses_payment_is_not_found(app, client, session, scene):

@@ -92,7 +92,7 @@ def test_a_reporting_donor_gets_a_tax_receipt_with_the_number_masked(client, ses
     details = session.get(DonorTaxDetails, donor.id)
     assert details.rrn_key_id == "k1" and b"1234567" not in details.rrn_ciphertext
     text = PdfReader(io.BytesIO(client.get(f"/me/receipts/{payment.id}.pdf").get_data())).pages[0].extract_text()
-    assert text.startswith("기부금 영수증") and MASKED in text and "광주광역시 서구 상무대로 1" in text
+    assert text.startswith("소득세법 시행규칙 [별지 제45호의2서식] 기부금 영수증") and MASKED in text and "광주광역시 서구 상무대로 1" in text
     entry = session.scalar(select(AuditEntry).where(AuditEntry.action == "tax.reporting_consent"))
     assert entry.after == {"reporting": True}
 
