@@ -3,7 +3,7 @@ what), admins filter it and read the monthly report of unusual access, and nothi
 delete a row (a database trigger on SQLite and PostgreSQL)."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import delete, select, update
