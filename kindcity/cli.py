@@ -16,7 +16,7 @@ from .web.links import site_request_context
 def register_commands(app: Flask) -> None:
     for command in (demo_data, create_admin, expire_needs, check_personal_data, seed_district_cmd,
                     release_expired, reconcile, match, recurring, purge_referrals, purge_security_logs,
-                    worker, jobs, sms, purge_texts):
+                    worker, jobs, sms, purge_texts, rotate_rrn_key, purge_rrn):
         app.cli.add_command(command)
 
 
@@ -335,3 +335,26 @@ def _create_app():
 
 def main() -> None:
     FlaskGroup(create_app=_create_app, help="kindcity: the good city's donation matching site.")(prog_name="kindcity")
+
+
+@click.command("rotate-rrn-key")
+def rotate_rrn_key():
+    """Re-encrypt every resident registration number under the current key (KINDCITY_RRN_KEY_ID or the
+    key file's "current"); keep the old key configured until this has run."""
+    from .services import SYSTEM
+    from .services.tax_details import rotate
+
+    count = rotate(SYSTEM)
+    db.session.commit()
+    click.echo(f"Re-encrypted {count} resident registration numbers.")
+
+
+@click.command("purge-rrn")
+def purge_rrn():
+    """Erase the resident registration numbers whose retention has ended."""
+    from .services import SYSTEM
+    from .services.tax_details import purge
+
+    count = purge(SYSTEM, seoul_today())
+    db.session.commit()
+    click.echo(f"Erased {count} resident registration numbers.")

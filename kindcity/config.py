@@ -52,6 +52,11 @@ def load_config(instance_path: str, environ: Mapping[str, str] | None = None) ->
         "SQLALCHEMY_DATABASE_URI": normalise_database_url(env.get("DATABASE_URL", default_db)),
         "KINDCITY_DISTRICT": env.get("KINDCITY_DISTRICT", "gwangju-seogu"),
         "KINDCITY_RECEIVING_ORG": env.get("KINDCITY_RECEIVING_ORG", ""),
+        # Resident registration numbers for year-end reporting (kindcity/rrn_keys.py, docs/receipts.md): keys in
+        # the environment or a key file, never in the database. Unset: donors cannot ask for reporting.
+        "KINDCITY_RRN_KEYS": env.get("KINDCITY_RRN_KEYS", ""),
+        "KINDCITY_RRN_KEY_ID": env.get("KINDCITY_RRN_KEY_ID", ""),
+        "KINDCITY_RRN_KEY_FILE": env.get("KINDCITY_RRN_KEY_FILE", ""),
         "KINDCITY_OUTBOX": env.get("KINDCITY_OUTBOX", str(Path(instance_path) / "outbox")),
         # Report photos: outside static/, served only through a route that checks publication.
         "KINDCITY_UPLOAD_DIR": env.get("KINDCITY_UPLOAD_DIR", str(Path(instance_path) / "uploads")),

@@ -12,6 +12,7 @@ from kindcity.domain.time import seoul_today, utcnow
 from kindcity.extensions import db
 from kindcity.models import BeneficiaryGroup, Category, Centre, Dong, Need, Organisation, User
 from kindcity.services.accounts import hash_password
+from kindcity.services.receipts import default_organisation
 
 PASSWORD = "correct-horse-battery"
 _HASH = hash_password(PASSWORD)
@@ -55,7 +56,7 @@ def need(*, author: User | None = None, status: str = NeedStatus.OPEN, title: st
         category=ref(Category, category), dong=ref(Dong, dong), group=ref(BeneficiaryGroup, group),
         beneficiary_count=10, target=target, unit_name="회" if unit_cost else None, unit_cost=unit_cost,
         units=units, deadline=deadline or seoul_today() + timedelta(days=30),
-        receiving_org="광주광역시 서구", centre_id=author.centre_id, author=author, status=status,
+        receiving_org=default_organisation(), centre_id=author.centre_id, author=author, status=status,
         reserved=reserved, confirmed=confirmed,
     )
     db.session.add(item)

@@ -22,6 +22,7 @@ SCHEDULE: dict[str, str] = {
     "upkeep.purge_security_logs": "35 * * * *",
     "upkeep.purge_texts": "35 18 * * *",       # 03:35 in Korea
     "upkeep.reconcile": "45 18 * * *",         # 03:45 in Korea
+    "upkeep.purge_rrn": "50 18 * * *",         # 03:50 in Korea
 }
 
 
@@ -82,6 +83,15 @@ def purge_texts() -> list[int]:
     from ..services.texts import purge_closed
 
     return purge_closed(current_app.config["KINDCITY_TEXT_RETENTION_DAYS"])
+
+
+@job("upkeep.purge_rrn")
+def purge_rrn() -> int:
+    """Resident registration numbers whose retention has ended are erased (docs/receipts.md)."""
+    from ..services import SYSTEM
+    from ..services.tax_details import purge
+
+    return purge(SYSTEM, seoul_today())
 
 
 @job("upkeep.reconcile")

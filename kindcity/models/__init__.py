@@ -1,5 +1,6 @@
 """SQLAlchemy models: the persistent shape of the domain. No business rules live here."""
 from .accounts import LoginAttempt, Organisation, PasswordResetRequest, Role, User
+from .access_log import AccessRecord
 from .audit import AuditEntry
 from .form_tokens import FormToken
 from .jobs import JobError, OutgoingMail
@@ -9,10 +10,12 @@ from .money import BankTransaction, LedgerLine, LedgerTransaction, Payment, Pled
 from .needs import Need, NeedContribution
 from .places import BeneficiaryGroup, Category, Centre, District, Dong
 from .provider_events import ProviderEvent
+from .receipts import DonorTaxDetails, ReceivingOrganisation
 from .referrals import Referral, ReferralNote
 from .texts import DonorContact, SentText, TextCase, TextMessage, TextSender, WebhookNonce
 
 __all__ = [
+    "AccessRecord",
     "DonorContact",
     "SentText",
     "TextCase",
@@ -23,6 +26,7 @@ __all__ = [
     "OutgoingMail",
     "AuditEntry",
     "BankTransaction",
+    "DonorTaxDetails",
     "Disbursement",
     "FormToken",
     "ImpactReport",
@@ -51,6 +55,7 @@ __all__ = [
     "Organisation",
     "PasswordResetRequest",
     "ProviderEvent",
+    "ReceivingOrganisation",
     "Referral",
     "ReferralNote",
     "Role",

@@ -13,6 +13,7 @@ from ..domain.time import seoul_today, utcnow
 from ..extensions import db
 from .accounts import User
 from .places import BeneficiaryGroup, Category, Centre, Dong
+from .receipts import ReceivingOrganisation
 from .types import UTCDateTime
 
 _STATUSES = ",".join(f"'{s.value}'" for s in NeedStatus)
@@ -55,7 +56,8 @@ class Need(db.Model):
     unit_cost: Mapped[int | None] = mapped_column(BigInteger)
     units: Mapped[int | None] = mapped_column()
     deadline: Mapped[date] = mapped_column(Date)
-    receiving_org: Mapped[str] = mapped_column(String(200))
+    receiving_org_id: Mapped[int] = mapped_column(ForeignKey("receiving_organisations.id"))
+    receiving_org: Mapped[ReceivingOrganisation] = relationship(lazy="joined")
     centre_id: Mapped[int] = mapped_column(ForeignKey("centres.id"))
     centre: Mapped[Centre] = relationship(lazy="joined")
     status: Mapped[str] = mapped_column(String(20), default=NeedStatus.DRAFT)

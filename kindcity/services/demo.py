@@ -18,6 +18,7 @@ from ..models import BeneficiaryGroup, Category, District, Dong, Need, Organisat
 from . import SYSTEM, Actor
 from . import needs as need_service
 from .accounts import create_organisation, create_user, find_user_by_email, register_donor, set_money_staff
+from .receipts import default_organisation
 from .reference import seed_district
 
 DEMO_PASSWORD = "kindcity-demo-1234"
@@ -136,7 +137,7 @@ def load_demo_data(district_code: str, today: date) -> dict[str, int]:
         data = need_service.NeedInput(
             title=title, summary=summary, description=body, category_id=by_code(Category, cat).id,
             dong_id=by_code(Dong, dong).id, group_id=by_code(BeneficiaryGroup, group).id,
-            beneficiary_count=count, deadline=deadline, receiving_org=district.receiving_org_ko,
+            beneficiary_count=count, deadline=deadline, receiving_org_id=default_organisation().id,
             target=None if unit else money, unit_name=unit[0] if unit else None,
             unit_cost=unit[1] if unit else None, units=unit[2] if unit else None)
         writer = Actor(author, "demo")
@@ -234,7 +235,7 @@ def load_demo_impact(district: District, today: date) -> int:
         description="서울 병원 왕복 교통비 40회분을 모았습니다. 모금이 끝나 지원을 마쳤고, 성과 보고가 공개되어 있습니다.",
         category_id=by_code(Category, "medical-transport").id, dong_id=by_code(Dong, "hwajeong1").id,
         group_id=by_code(BeneficiaryGroup, "cancer-patients").id, beneficiary_count=11, deadline=today + timedelta(days=1),
-        receiving_org=district.receiving_org_ko, unit_name="서울 병원 왕복", unit_cost=150_000, units=40), today)
+        receiving_org_id=default_organisation().id, unit_name="서울 병원 왕복", unit_cost=150_000, units=40), today)
     need_service.submit(writer, need, today)
     need_service.approve(Actor(approver, "demo"), need, today)
     need.created_at = need.approved_at = datetime.combine(today - timedelta(days=90), time(9, 0), SEOUL)

@@ -13,7 +13,8 @@ from ..domain.needs import Contribution, ContributionKind, NeedAction, NeedStatu
 from ..domain.personal_data import FieldFinding
 from ..domain.time import seoul_today, utcnow
 from ..extensions import db
-from ..models import BeneficiaryGroup, Category, Dong, Need, NeedContribution, Organisation, User
+from ..models import (BeneficiaryGroup, Category, Dong, Need, NeedContribution, Organisation, ReceivingOrganisation,
+                      User)
 from . import SYSTEM, Actor, Forbidden, NotFound, ServiceError
 from . import notices
 from .audit import record
@@ -38,7 +39,7 @@ class NeedInput:
     group_id: int
     beneficiary_count: int
     deadline: date
-    receiving_org: str
+    receiving_org_id: int
     target: int | None = None
     unit_name: str | None = None
     unit_cost: int | None = None
@@ -98,6 +99,9 @@ def _apply_input(need: Need, data: NeedInput, today: date) -> None:
     for model, key in ((Category, data.category_id), (Dong, data.dong_id), (BeneficiaryGroup, data.group_id)):
         if db.session.get(model, key) is None:
             raise NeedInputError("reference_unknown")
+    org = db.session.get(ReceivingOrganisation, data.receiving_org_id)
+    if org is None or (not org.active and org.id != need.receiving_org_id):
+        raise NeedInputError("receiving_org_unknown")
     if data.unit_cost is not None or data.units is not None:
         if not data.unit_name or not data.unit_cost or not data.units:
             raise NeedInputError("unit_pricing_incomplete")
@@ -120,7 +124,7 @@ def _apply_input(need: Need, data: NeedInput, today: date) -> None:
     need.category_id, need.dong_id, need.group_id = data.category_id, data.dong_id, data.group_id
     need.beneficiary_count = data.beneficiary_count
     need.deadline = data.deadline
-    need.receiving_org = data.receiving_org.strip()
+    need.receiving_org_id = org.id
 
 
 def _require_staff(actor: Actor) -> User:

@@ -31,6 +31,7 @@ def init_web(app: Flask) -> None:
         return user
 
     from . import admin, api, auth, donor, public, staff, staff_money, staff_referrals  # noqa: F401  (staff_money, staff_referrals add staff routes)
+    from . import staff_receipts  # noqa: F401  (adds year-end reporting to the staff blueprint)
     from . import api_impact, donor_impact, impact, staff_impact  # noqa: F401  (add impact routes to api, donor, staff)
     from . import donor_receipts  # noqa: F401  (adds the receipt routes to the donor blueprint)
     from . import donor_card, webhooks  # noqa: F401  (donor_card adds card payment routes to the donor blueprint)

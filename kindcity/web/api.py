@@ -39,7 +39,7 @@ def need_json(need: Need, locale: str) -> dict:
         "unit_pricing": ({"unit_name": need.unit_name, "unit_cost_won": need.unit_cost, "units": need.units}
                          if need.is_unit_priced else None),
         "deadline": need.deadline.isoformat(),
-        "receiving_organisation": need.receiving_org,
+        "receiving_organisation": need.receiving_org.name(locale),
         "posting_centre": need.centre.name(locale),
         "url": url_for("public.need", need_id=need.id, _external=True),
     }

@@ -77,6 +77,11 @@ class RegisterForm(FlaskForm):
     organisation_name = StringField(_l("Organisation name"), validators=[Optional(), Length(max=200)])
     business_number = StringField(_l("Business registration number (10 digits)"),
                                   validators=[Optional(), Length(max=14)], render_kw={"inputmode": "numeric"})
+    # 개인정보 수집·이용 동의 (개인정보 보호법 제15조): required, with the notice shown beside it.
+    consent = BooleanField(_l("I agree to the collection and use of my personal information as described above."),
+                           validators=[DataRequired(message=_l("Please agree to the collection and use of your "
+                                                               "personal information, or we cannot open an "
+                                                               "account."))])
 
 
 class PasswordResetForm(FlaskForm):
@@ -112,8 +117,8 @@ class NeedForm(FlaskForm):
     unit_cost = WonField(_l("Cost per unit in won"))
     units = IntegerField(_l("Number of units"), validators=[Optional(), NumberRange(min=1, max=100000)])
     deadline = DateField(_l("Deadline"), validators=[InputRequired()])
-    receiving_org = StringField(_l("Receiving organisation (legally receives the money)"),
-                                validators=[DataRequired(), Length(max=200)])
+    receiving_org_id = SelectField(_l("Receiving organisation (legally receives the money and issues receipts)"),
+                                   coerce=int, validators=[InputRequired()])
 
 
 class ReasonForm(FlaskForm):

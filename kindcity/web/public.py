@@ -8,6 +8,7 @@ from ..domain.time import days_left, seoul_today
 from ..services import NotFound
 from ..services import matching as matching_service
 from ..services import needs as need_service
+from ..services.receipts import default_organisation
 from ..services.reference import reference_lists
 from ..text import render_markdown
 from .caching import public_page
@@ -94,3 +95,15 @@ def need(need_id: int):
                            matches=matching_service.matches_on_need(item.id))
 
 
+@bp.get("/privacy")
+@public_page
+def privacy():
+    """개인정보 처리방침: what this site collects, why, for how long, who sees it, and the reader's rights."""
+    return render_template("public/privacy.html", retention_days=current_app.config["KINDCITY_REFERRAL_RETENTION_DAYS"],
+                           officer=default_organisation())
+
+
+@bp.get("/terms")
+@public_page
+def terms():
+    return render_template("public/terms.html", officer=default_organisation())

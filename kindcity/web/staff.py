@@ -9,13 +9,16 @@ from sqlalchemy import and_, or_, select
 from ..domain.needs import NeedRuleError, NeedStatus, allowed_actions, check_editable
 from ..domain.time import seoul_today
 from ..extensions import db
+from ..i18n import current_locale
 from ..models import AuditEntry, Dong, Need, Referral
 from ..services import NotFound, ServiceError
 from ..services import needs as need_service
+from ..services import receiving_orgs as receiving_org_service
 from ..services import referrals as referral_service
 from ..services import texts as text_service
+from ..services.receipts import default_organisation
 from ..services.needs import NeedInput, PersonalDataFound, shown_as
-from ..services.reference import current_district, reference_lists
+from ..services.reference import reference_lists
 from .access import current_actor, protect_blueprint, staff_required
 from .forms import ConfirmForm, NeedForm, ReasonForm
 from .i18n_helpers import localised_choices
@@ -38,6 +41,8 @@ def _fill_choices(form: NeedForm) -> None:
     form.category_id.choices = localised_choices(categories)
     form.dong_id.choices = localised_choices(dongs)
     form.group_id.choices = localised_choices(groups)
+    form.receiving_org_id.choices = [(org.id, org.name(current_locale())) for org in receiving_org_service.choosable(
+        form.receiving_org_id.data)]
 
 
 def _input_from(form: NeedForm) -> NeedInput:
@@ -45,7 +50,7 @@ def _input_from(form: NeedForm) -> NeedInput:
         title=form.title.data or "", summary=form.summary.data or "", description=form.description.data or "",
         category_id=form.category_id.data, dong_id=form.dong_id.data, group_id=form.group_id.data,
         beneficiary_count=form.beneficiary_count.data, deadline=form.deadline.data,
-        receiving_org=form.receiving_org.data or "", target=form.target.data,
+        receiving_org_id=form.receiving_org_id.data, target=form.target.data,
         unit_name=form.unit_name.data or None, unit_cost=form.unit_cost.data, units=form.units.data)
 
 
@@ -54,6 +59,7 @@ FIELD_FOR_CODE = {
     "unit_pricing_incomplete": "unit_name", "target_not_units_product": "target", "target_required": "target",
     "target_too_large": "units",
     "target_too_small": "target", "title_summary_required": "title", "reference_unknown": "category_id",
+    "receiving_org_unknown": "receiving_org_id",
 }
 
 
@@ -90,8 +96,8 @@ def new_need():
     form = NeedForm()
     _fill_choices(form)
     if request.method == "GET":
-        district = current_district()
-        form.receiving_org.data = district.receiving_org_ko if district else ""
+        default = default_organisation()
+        form.receiving_org_id.data = default.id if default else None
         # A need posted from a referral (?dong=<code>) starts in the referral's dong; otherwise in the
         # staff member's own centre's dong.
         asked = request.args.get("dong") and db.session.scalar(select(Dong.id).where(Dong.code == request.args["dong"]))

@@ -20,6 +20,7 @@ from ..services import NotFound
 from ..services import needs as need_service
 from ..services import pledges as pledge_service
 from ..services import statements as statement_service
+from ..services.access_log import record_access
 from .access import current_actor, money_staff_required
 from .actions import attempt
 from .forms import ConfirmForm, MatchRowForm, MoveForm, PaymentForm, RefundForm, StatementUploadForm
@@ -83,9 +84,14 @@ def pledge(pledge_id: int):
     form.token.data = uuid4().hex
     journal = db.session.scalars(select(LedgerTransaction).where(LedgerTransaction.pledge_id == item.id)
                                  .order_by(LedgerTransaction.id)).all()
-    return render_template("staff/pledge.html", pledge=item, form=form, journal=journal,
+    # The page shows the donor's name and contact: a read of their personal data.
+    record_access(current_actor(), "donor", item.donor_id, "view",
+                  subject_centre_id=item.need.centre_id if item.need is not None else None)
+    page = render_template("staff/pledge.html", pledge=item, form=form, journal=journal,
                            unplaced=pledge_service.unplaced(item.id), move_form=MoveForm(),
                            confirm_form=ConfirmForm(), refund_form=RefundForm(), holding=item.status in HOLDING)
+    db.session.commit()   # after drawing the page: a commit expires what the page has loaded
+    return page
 
 
 @bp.post("/pledges/<id:pledge_id>/payments")

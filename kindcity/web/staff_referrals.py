@@ -19,9 +19,11 @@ from wtforms.fields.choices import SelectChoice
 
 from ..domain.referrals import Outcome, ReferralAction, ReferralRuleError, allowed_actions
 from ..domain.time import utcnow
+from ..extensions import db
 from ..models import Referral
 from ..services import NotFound, ServiceError
 from ..services import referrals as referral_service
+from ..services.access_log import record_access
 from .access import current_actor
 from .caching import no_store
 from .actions import attempt
@@ -92,9 +94,11 @@ def referral(referral_id: int):
     actions = [action.value for action in allowed_actions(item.status, is_assignee=item.assignee_id == current_user.id,
                                                           purged=item.purged_at is not None)]
     forms = {action: _action_form(action) for action in actions}
-    return no_store(make_response(render_template(
-        "staff/referral.html", referral=item, actions=actions, forms=forms, note_form=ReferralNoteForm(),
-        labels=LABELS)))
+    record_access(current_actor(), "referral", item.id, "view", subject_centre_id=item.centre_id)
+    page = render_template("staff/referral.html", referral=item, actions=actions, forms=forms,
+                           note_form=ReferralNoteForm(), labels=LABELS)
+    db.session.commit()   # after drawing the page: a commit expires what the page has loaded
+    return no_store(make_response(page))
 
 
 @bp.post("/referrals/<id:referral_id>/act")

@@ -12,6 +12,7 @@ from kindcity.extensions import db
 from kindcity.models import AuditEntry, BeneficiaryGroup, Category, Dong, Need, NeedContribution
 from kindcity.services import Actor, Forbidden, NotFound
 from kindcity.services import needs as svc
+from kindcity.services.receipts import default_organisation
 from tests import factories as f
 
 
@@ -19,7 +20,7 @@ def _input(**changes):
     base = dict(title="암 환자 서울 병원 이동", summary="왕복 교통비", description="서울 병원 왕복 40회",
                 category_id=f.ref(Category, "medical-transport").id, dong_id=f.ref(Dong, "hwajeong1").id,
                 group_id=f.ref(BeneficiaryGroup, "cancer-patients").id, beneficiary_count=12,
-                deadline=seoul_today() + timedelta(days=30), receiving_org="광주광역시 서구",
+                deadline=seoul_today() + timedelta(days=30), receiving_org_id=default_organisation().id,
                 unit_name="서울 왕복", unit_cost=150_000, units=40)
     base.update(changes)
     return svc.NeedInput(**base)

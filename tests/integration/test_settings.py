@@ -48,10 +48,15 @@ def test_one_setting_moves_the_whole_instance_folder(monkeypatch, tmp_path):
         db.create_all()
         db.engine.dispose()
     assert (tmp_path / "one" / "kindcity.sqlite3").exists() and not (tmp_path / "two" / "kindcity.sqlite3").exists()
-    with first.test_request_context():
-        from kindcity import mail
-        sent = mail.send("someone@example.org", "subject", "body")
-    assert sent.parent == tmp_path / "one" / "outbox"
+    with first.app_context():
+        from kindcity import jobs, mail
+        db.create_all()
+        assert mail.send("someone@example.org", "subject", "body", key="settings:one")
+        db.session.commit()
+        jobs.run_committed()  # the in-process path: the delivery job writes the outbox file
+        db.engine.dispose()
+    assert [p.parent for p in (tmp_path / "one" / "outbox").glob("*.eml")] == [tmp_path / "one" / "outbox"]
+    assert not (tmp_path / "two" / "outbox").exists() or not any((tmp_path / "two" / "outbox").iterdir())
 
 
 def test_a_relative_instance_folder_is_made_absolute_and_the_default_is_the_checkout(monkeypatch, tmp_path):

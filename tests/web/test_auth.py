@@ -8,7 +8,7 @@ from tests import factories as f
 def test_register_organisation_checks_business_number(client, session):
     data = {"display_name": "대표", "email": "shop@example.org", "password": "a-long-password",
             "confirm": "a-long-password", "organisation_kind": "good_shop", "organisation_name": "착한 국밥",
-            "business_number": "409-81-23457"}
+            "business_number": "409-81-23457", "consent": "y"}
     page = client.post("/account/register", data=data, headers={"Accept-Language": "ko"}).get_data(as_text=True)
     assert "사업자등록번호" in page or "business registration number" in page.lower()
     assert session.scalar(select(User).where(User.email == "shop@example.org")) is None

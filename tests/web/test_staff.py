@@ -9,6 +9,7 @@ from kindcity.domain.time import seoul_today
 from kindcity.models import AuditEntry, BeneficiaryGroup, Category, Dong, Need, Organisation
 from kindcity.services import Actor
 from kindcity.services import needs as need_service
+from kindcity.services.receipts import default_organisation
 from tests import factories as f
 
 
@@ -17,7 +18,7 @@ def _form(**changes):
             "category_id": f.ref(Category, "education").id, "dong_id": f.ref(Dong, "nongseong1").id,
             "group_id": f.ref(BeneficiaryGroup, "out-of-school-youth").id, "beneficiary_count": "25",
             "target": "", "unit_name": "1인 경비", "unit_cost": "480,000원", "units": "25",
-            "deadline": (seoul_today() + timedelta(days=40)).isoformat(), "receiving_org": "광주광역시 서구"}
+            "deadline": (seoul_today() + timedelta(days=40)).isoformat(), "receiving_org_id": default_organisation().id}
     data.update(changes)
     return data
 
