@@ -14,6 +14,7 @@ from ..jobs import job
 from ..services import notices
 from ..web.links import site_url
 from ..services.contact import notify
+from ..services.reference import district_brand
 
 DONOR_LOCALE = "ko"
 
@@ -33,13 +34,13 @@ def send_donor_notices(kind: str, need_id: int) -> int:
 
 
 def _closed_text(notice: notices.DonorNotice) -> str:
-    return _("[Seo-gu giving] \"%(title)s\" that you supported will not go ahead. What happens to your gift: %(url)s",
-             title=notice.need_title, url=site_url("donor.dashboard"))
+    return _("[%(brand)s] \"%(title)s\" that you supported will not go ahead. What happens to your gift: %(url)s",
+             brand=district_brand(), title=notice.need_title, url=site_url("donor.dashboard"))
 
 
 def _impact_text(notice: notices.DonorNotice) -> str:
-    return _("[Seo-gu giving] What your gift to \"%(title)s\" did is now published: %(url)s",
-             title=notice.need_title, url=site_url("impact.need", need_id=notice.need_id))
+    return _("[%(brand)s] What your gift to \"%(title)s\" did is now published: %(url)s",
+             brand=district_brand(), title=notice.need_title, url=site_url("impact.need", need_id=notice.need_id))
 
 
 def _pledge_line(line: notices.PledgeLine) -> str:

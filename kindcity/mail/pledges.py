@@ -10,6 +10,7 @@ from ..extensions import db
 from ..jobs import defer, job
 from ..services.reference import current_district
 from ..services.contact import notify
+from ..services.reference import district_brand
 
 
 def ask_pledge_instructions(pledge_id: int, locale: str) -> None:
@@ -36,9 +37,9 @@ def pledge_instructions(pledge_id: int, locale: str) -> None:
             reference=pledge.reference, until=pledge.hold_expires_at.astimezone(SEOUL).strftime("%Y-%m-%d %H:%M"))
         subject = _("Your pledge %(reference)s: how to pay", reference=pledge.reference)
     with force_locale("ko"):  # texts are in plain Korean, whatever the page's language
-        text = _("[Seo-gu giving] Pledge %(reference)s: please send %(amount)s won to %(bank)s %(account)s "
+        text = _("[%(brand)s] Pledge %(reference)s: please send %(amount)s won to %(bank)s %(account)s "
                  "(%(holder)s) with %(reference)s as the sender name, by %(until)s.",
-                 reference=pledge.reference, amount=f"{pledge.amount:,}", bank=district.bank_name if district else "",
+                 brand=district_brand(), reference=pledge.reference, amount=f"{pledge.amount:,}", bank=district.bank_name if district else "",
                  account=district.bank_account if district else "", holder=district.bank_holder if district else "",
                  until=pledge.hold_expires_at.astimezone(SEOUL).strftime("%m/%d %H:%M"))
     notify(pledge.donor_id, pledge.donor.email, key=f"pledge-instructions:{pledge.id}", subject=subject, body=body,

@@ -64,6 +64,12 @@ def current_district() -> District | None:
     return db.session.scalar(select(District).order_by(District.id).limit(1))
 
 
+def district_brand() -> str:
+    """The district's own name for the site in Korean ("착한 도시 서구"), which opens every text message."""
+    district = current_district()
+    return (district.brand_ko or district.name_ko) if district is not None else ""
+
+
 def reference_lists():
     """Dongs, categories and groups in display order, for forms and filters."""
     return (

@@ -31,6 +31,7 @@ from ..sms import IncomingText
 from ..sms.jobs import ask_send
 from . import SYSTEM, Actor, NotFound, ServiceError
 from .audit import record
+from .reference import district_brand
 
 RESIDENT_LOCALE = "ko"   # texts to residents are in Korean, plain and short
 
@@ -94,8 +95,9 @@ def receive(incoming: IncomingText, *, max_per_hour: int, now: datetime | None =
 def first_answer_text() -> str:
     """The automatic first answer: received, when they will hear back, the emergency numbers."""
     with force_locale(RESIDENT_LOCALE):
-        return _("[Seo-gu welfare] We got your text. A staff member will answer within one working day. "
-                 "In danger now: call 119 (fire, ambulance) or 112 (police). Welfare help any time: 129.")
+        return _("[%(brand)s] We got your text. A staff member will answer within one working day. "
+                 "In danger now: call 119 (fire, ambulance) or 112 (police). Welfare help any time: 129.",
+                 brand=district_brand())
 
 
 def _auto_answer(case: TextCase, now: datetime) -> None:
@@ -269,8 +271,8 @@ def not_for_site(actor: Actor, case_id: int, where: str) -> TextCase:
     user, item, before = _step(actor, case_id, rules.CaseAction.NOT_FOR_SITE)
     item.where_to_go = place
     with force_locale(RESIDENT_LOCALE):
-        body = _("[Seo-gu welfare] This line is for welfare help. For your question, please contact: %(where)s",
-                 where=place)
+        body = _("[%(brand)s] This line is for welfare help. For your question, please contact: %(where)s",
+                 brand=district_brand(), where=place)
     if item.first_answer_at is None:
         item.first_answer_at = utcnow()
     _send(item, body, author=user, automatic=False)

@@ -13,6 +13,7 @@ from flask import current_app
 from ..extensions import db
 from ..jobs import defer, job
 from . import OutgoingText, SmsRefused, sms_provider
+from ..services.reference import district_brand
 
 
 def text_key(message_id: int) -> str:
@@ -102,6 +103,6 @@ def phone_code(user_id: int, request: str) -> str | None:
     contact.code_hash = code_hash(user_id, code)
     contact.code_expires_at = utcnow() + CODE_LIFETIME
     with force_locale("ko"):
-        body = _("[Seo-gu giving] Your code is %(code)s. Type it on the site within 10 minutes. Do not share it.",
-                 code=code)
+        body = _("[%(brand)s] Your code is %(code)s. Type it on the site within 10 minutes. Do not share it.",
+                 brand=district_brand(), code=code)
     return _send_once(key, contact.pending_phone, body)

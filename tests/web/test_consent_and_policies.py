@@ -26,7 +26,7 @@ def test_registration_needs_the_consent_with_its_notice(client, session, lang, w
     assert ("동의해 주세요" if lang == "ko" else "Please agree") in refused.get_data(as_text=True)
     assert session.scalar(select(User).where(User.email == FORM["email"])) is None
     agreed = client.post(f"/account/register?lang={lang}", data={**FORM, "consent": "y"})
-    assert agreed.status_code == 302
+    assert agreed.status_code == 303  # on to the login page: the address is confirmed by mail first
     assert session.scalar(select(User).where(User.email == FORM["email"])) is not None
 
 

@@ -22,7 +22,7 @@ PASSWORD = "a-long-password"
 
 def _register(client, address: str, lang: str = "en", **changes):
     data = {"display_name": "김서연", "email": address, "password": PASSWORD, "confirm": PASSWORD,
-            "organisation_kind": "", **changes}
+            "organisation_kind": "", "consent": "y", **changes}
     return client.post(f"/account/register?lang={lang}", data=data)
 
 

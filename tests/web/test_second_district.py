@@ -25,7 +25,9 @@ DEMO = CHECKOUT / "kindcity" / "services" / "demo.py"
 
 def seogu_names() -> set[str]:
     names = {SEOGU[key] for key in ("name_ko", "name_en", "brand_ko", "brand_en", "bank_holder")}
-    names |= {"서구", "Seo-gu", "광주", "Gwangju"}
+    # The city alone is not Seo-gu: the guard lists every metropolitan city's short name ("광주", "서울")
+    # to read addresses, and must keep doing so in any district.
+    names |= {"서구", "Seo-gu", "광주광역시", "Gwangju Metropolitan"}
     names |= {item[lang] for key in ("dongs", "centres") for item in SEOGU[key] for lang in ("name_ko", "name_en")}
     return names
 
@@ -85,7 +87,6 @@ def test_jongno_starts_migrates_and_shows_itself(jongno_url):
         assert refused.exit_code == 1 and "kindcity seed" in refused.output
         staff = factories.user("staff", centre_code="centre-hyehwa")
         need = factories.need(author=staff, title="혜화동 어르신 병원 동행", dong="hyehwa", target=300_000)
-        need.receiving_org = JONGNO["receiving_org_ko"]  # what the staff form fills in from the district
         db.session.commit()
         need_id = need.id
     client = app.test_client()
