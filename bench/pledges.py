@@ -113,7 +113,7 @@ def bench_hot_need(app, url: str, pledges_total: int) -> None:
 def bench_statement(app, url: str, rows: int) -> None:
     from tests import factories as f
     with app.app_context():
-        staff = f.user("staff", centre_code="district-welfare")
+        staff = f.user("staff", centre_code="district-welfare", money_staff=True)
         donor = f.user("donor")
         needs = [make_need(10_000_000, staff) for _ in range(50)]
         references = []

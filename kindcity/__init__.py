@@ -2,36 +2,38 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from typing import Any, Mapping
 
 from flask import Flask
 
-from .config import check_config, load_config
-
-ROOT = Path(__file__).resolve().parent.parent
+from .config import check_config, instance_folder, load_config
+from .paths import default_instance_path, site_path
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app. ``config`` from the caller wins over the environment (tests pass a dict)."""
     app = Flask(
         __name__,
-        instance_path=str(ROOT / "instance"),
-        template_folder=str(ROOT / "templates"),
-        static_folder=str(ROOT / "static"),
+        instance_path=instance_folder(default_instance_path(), (config or {}).get("KINDCITY_INSTANCE_PATH")),
+        template_folder=str(site_path("templates")),
+        static_folder=str(site_path("static")),
     )
     app.config.update(load_config(app.instance_path))
     if config:
         app.config.update(config)
+    app.config["KINDCITY_INSTANCE_PATH"] = app.instance_path
     check_config(app.config)
     os.makedirs(app.instance_path, exist_ok=True)
 
-    from . import db_setup, i18n
-    from .web import init_web
+    from . import db_setup, error_reports, i18n, request_log
+    from .web import init_web, params
 
+    error_reports.init_app(app)
+    params.init_app(app)  # the bounded <id:...> converter, before any route uses it
     db_setup.init_app(app)
     i18n.init_app(app)
     init_web(app)
+    request_log.init_app(app)  # outermost: every request once, the page cache's front door included
     from .cli import register_commands
 
     register_commands(app)

@@ -10,20 +10,26 @@ from flask.cli import FlaskGroup
 
 from .domain.time import seoul_today
 from .extensions import db
+from .web.links import site_request_context
 
 
 def register_commands(app: Flask) -> None:
     for command in (demo_data, create_admin, expire_needs, check_personal_data, seed_district_cmd,
-                    release_expired, reconcile, match, recurring, purge_referrals):
+                    release_expired, reconcile, match, recurring, purge_referrals, purge_security_logs,
+                    worker, jobs, sms, purge_texts, rotate_rrn_key, purge_rrn):
         app.cli.add_command(command)
 
 
 @click.command("demo-data")
 def demo_data():
     """Load the demo district (idempotent) and print the demo logins."""
-    from .services.demo import DEMO_LOGINS, DEMO_PASSWORD, load_demo_data
+    from .services.demo import DEMO_DISTRICT, DEMO_LOGINS, DEMO_PASSWORD, DemoUnavailable, load_demo_data
 
-    result = load_demo_data(current_app.config["KINDCITY_DISTRICT"], seoul_today())
+    try:
+        result = load_demo_data(current_app.config["KINDCITY_DISTRICT"], seoul_today())
+    except DemoUnavailable as error:
+        raise click.ClickException(f"The demo data tells {DEMO_DISTRICT}'s story; KINDCITY_DISTRICT is {error}. "
+                                   "Load your district with `kindcity seed` and create its staff instead.") from None
     db.session.commit()
     click.echo(f"Demo data ready: {result['needs_created']} needs created, {result['open']} open.")
     click.echo(f"Demo logins (password for all: {DEMO_PASSWORD}):")
@@ -97,6 +103,62 @@ def purge_referrals():
                + (f": {', '.join(map(str, purged))}" if purged else "."))
 
 
+@click.command("purge-security-logs")
+def purge_security_logs():
+    """Delete login attempts and password-reset requests (e-mails, network addresses) older than the windows
+    their limits count. Safe to run repeatedly."""
+    from .services.accounts import RESET_WINDOW_MINUTES
+    from .services.accounts import purge_security_logs as purge
+
+    login_minutes = current_app.config["KINDCITY_LOGIN_WINDOW_MINUTES"]
+    logins, resets = purge(login_minutes)
+    db.session.commit()
+    click.echo(f"{logins} login attempt(s) older than {login_minutes} minutes and {resets} password-reset "
+               f"request(s) older than {RESET_WINDOW_MINUTES} minutes deleted.")
+
+
+@click.group("sms")
+def sms():
+    """The text line: simulate an incoming text on the demo provider."""
+
+
+@sms.command("receive")
+@click.option("--from", "sender", required=True, help="The resident's number, e.g. 010-1234-5678.")
+@click.argument("text")
+def sms_receive(sender: str, text: str):
+    """Take TEXT as if the resident at --from had texted the district (what the webhook does for SOLAPI)."""
+    import secrets
+
+    from .domain.texts import TextRuleError, normalise_phone
+    from .domain.time import utcnow
+    from .services.texts import receive
+    from .sms import IncomingText
+
+    try:
+        number = normalise_phone(sender)
+    except TextRuleError:
+        raise click.ClickException("--from must be a Korean phone number, e.g. 010-1234-5678") from None
+    result = receive(IncomingText(provider_id="cli_" + secrets.token_hex(8), sender=number, body=text,
+                                  received_at=utcnow()), max_per_hour=current_app.config["KINDCITY_SMS_MAX_PER_HOUR"])
+    db.session.commit()
+    _after_commit()  # the automatic answer goes out (to the outbox folder on the demo provider)
+    state = "kept" if result.kept else "counted only (over the hourly limit)"
+    click.echo(f"Text received: case {result.case.id}, {state}" + (", urgent" if result.case.urgent else "") + ".")
+
+
+@click.command("purge-texts")
+def purge_texts():
+    """Erase the numbers and words of text cases closed longer ago than KINDCITY_TEXT_RETENTION_DAYS. Safe to
+    run repeatedly."""
+    from .services.texts import purge_closed
+
+    days = current_app.config["KINDCITY_TEXT_RETENTION_DAYS"]
+    purged = purge_closed(days)
+    db.session.commit()
+    click.echo(f"{len(purged)} text case(s) closed {days} or more days ago erased"
+               + (f": {', '.join(map(str, purged))}" if purged else "."))
+
+
 @click.command("reconcile")
 @click.option("--stripe", "with_stripe", is_flag=True,
               help="Also compare with Stripe: apply undelivered events, send card refunds due, compare records.")
@@ -127,7 +189,7 @@ def _reconcile_stripe(since_day) -> list:
     from .domain.time import SEOUL
     from .payments import ProviderError, ProviderRefused, app_card_provider, delayed_payment_hold, stripe_configured
     from .services import card
-    from .web.webhooks import send_card_refunds
+    from .jobs.card import send_card_refunds
 
     if not stripe_configured(current_app.config):
         raise click.ClickException("Stripe is not configured (KINDCITY_STRIPE_SECRET_KEY).")
@@ -164,7 +226,7 @@ def _reconcile_portone(since_day) -> list:
     from .payments import ProviderError
     from .payments.korean import app_kr_provider, portone_configured
     from .services import kr_payments
-    from .web.webhooks_portone import close_virtual_accounts, send_kr_refunds
+    from .jobs.portone import close_virtual_accounts, send_kr_refunds
 
     if not portone_configured(current_app.config):
         raise click.ClickException("PortOne is not configured (KINDCITY_PORTONE_API_SECRET).")
@@ -226,44 +288,84 @@ def recurring():
     """Make the instalments of recurring pooled pledges that are due (Korea time) and mail each donor how to
     pay it. Safe to run repeatedly, even two at once: no instalment is ever made twice."""
     from .services.recurring import create_due_instalments
-    from .web.pooled_mail import send_instalment
 
     made = create_due_instalments(seoul_today())
-    db.session.commit()
-    with site_request_context():  # mail goes out after the commit, with links to the site
-        for instalment in made:
-            send_instalment(instalment)
+    db.session.commit()  # each instalment's mail is a job of the same transaction
+    _after_commit()
     click.echo(f"{len(made)} instalment(s) made"
                + (": " + ", ".join(f"{i.reference} (series {i.series_id}, #{i.period})" for i in made) if made else "."))
 
 
+@click.command("worker")
+@click.option("--concurrency", default=1, show_default=True, help="Jobs run at once by this worker.")
+@click.option("--queue", "queues", multiple=True, help="Queues to take jobs from (default: all).")
+@click.option("--name", default=None, help="The worker's name in the logs.")
+def worker(concurrency: int, queues: tuple[str, ...], name: str | None):
+    """Run a worker: the jobs the site asks for (mail, card refunds, notices) and the scheduled upkeep
+    (kindcity/jobs/upkeep.py). Needs PostgreSQL; run at least one beside the web server."""
+    import logging
+
+    from .jobs import queued
+    from .jobs.queue import run_worker
+
+    if not queued():
+        raise click.ClickException("A worker needs the PostgreSQL job queue (DATABASE_URL=postgresql+psycopg://...); "
+                                   "on SQLite, jobs run in the web process after each commit.")
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    db.session.remove()
+    run_worker(current_app._get_current_object(), concurrency=concurrency, queues=list(queues), name=name)
+
+
+@click.command("jobs")
+@click.option("--status", "statuses", multiple=True, default=("failed",), show_default=True,
+              type=click.Choice(["todo", "doing", "succeeded", "failed", "cancelled", "aborted"]))
+@click.option("--retry", "retry_ids", multiple=True, type=int, help="Put this failed job back in the queue.")
+@click.option("--retry-all", is_flag=True, help="Put every failed job back in the queue.")
+def jobs(statuses: tuple[str, ...], retry_ids: tuple[int, ...], retry_all: bool):
+    """List jobs (the failed ones by default, each with its last error); retry failed ones."""
+    from .jobs import queued
+    from .jobs.queue import counts, list_jobs, retry_failed
+
+    if not queued():
+        raise click.ClickException("There is no job queue on SQLite: jobs run in-process after each commit.")
+    if retry_all:
+        retry_ids = tuple(row.id for row in list_jobs(db.session, ("failed",), limit=10_000))
+    if retry_ids:
+        for job_id in retry_ids:
+            click.echo(f"job {job_id}: " + ("back in the queue" if retry_failed(db.session, job_id)
+                                             else "not failed, left as it is"))
+        db.session.commit()
+        return
+    for row in list_jobs(db.session, statuses):
+        click.echo(f"{row.id}\t{row.status}\t{row.task}\tattempts={row.attempts}\t"
+                   f"{json.dumps(row.args, ensure_ascii=False)}\t{row.error}")
+    db.session.rollback()
+    click.echo(", ".join(f"{status}: {count}" for status, count in sorted(counts(db.session).items())) or "no jobs")
+    db.session.rollback()
+
+
 def _after_commit() -> None:
-    """After a command's commit: what its transactions left (kindcity/web/after_commit.py), with links
-    in mail on the site's public address."""
-    from .web.after_commit import run_after_commit
+    """After a command's commit, on the in-process path (SQLite): the jobs its transactions asked for,
+    with links in mail on the site's public address. On PostgreSQL the worker runs them."""
+    from .jobs import run_committed
 
     with site_request_context():
-        run_after_commit()
-
-
-def site_request_context():
-    """A request context on the site's public address, so url_for(_external=True) gives links donors can open."""
-    config = current_app.config
-    base = config.get("KINDCITY_BASE_URL") or (f"http://{config['SERVER_NAME']}" if config.get("SERVER_NAME")
-                                               else "http://127.0.0.1:5000")
-    return current_app.test_request_context("/", base_url=base)
+        run_committed()
 
 
 @click.command("check-personal-data")
 def check_personal_data():
-    """Read text on stdin; print each finding as one JSON line; exit 1 if anything was found."""
-    from .domain.personal_data import find_personal_data
+    """Read text on stdin; print each finding as one JSON line; exit 1 if anything was found.
 
-    text = sys.stdin.read()
-    findings = find_personal_data(text)
-    for finding in findings:
-        click.echo(json.dumps({"kind": finding.kind, "masked": finding.masked, "offset": finding.offset},
-                              ensure_ascii=False))
+    The text is checked as typed and as a reader sees it once rendered (as_shown: true; the offset
+    is then into the rendered text)."""
+    from .services.public_text import personal_data_in
+
+    findings = personal_data_in({"text": sys.stdin.read()})
+    for item in findings:
+        finding = item.finding
+        click.echo(json.dumps({"kind": finding.kind, "masked": finding.masked, "offset": finding.offset,
+                               "as_shown": item.as_shown}, ensure_ascii=False))
     sys.exit(1 if findings else 0)
 
 
@@ -275,3 +377,26 @@ def _create_app():
 
 def main() -> None:
     FlaskGroup(create_app=_create_app, help="kindcity: the good city's donation matching site.")(prog_name="kindcity")
+
+
+@click.command("rotate-rrn-key")
+def rotate_rrn_key():
+    """Re-encrypt every resident registration number under the current key (KINDCITY_RRN_KEY_ID or the
+    key file's "current"); keep the old key configured until this has run."""
+    from .services import SYSTEM
+    from .services.tax_details import rotate
+
+    count = rotate(SYSTEM)
+    db.session.commit()
+    click.echo(f"Re-encrypted {count} resident registration numbers.")
+
+
+@click.command("purge-rrn")
+def purge_rrn():
+    """Erase the resident registration numbers whose retention has ended."""
+    from .services import SYSTEM
+    from .services.tax_details import purge
+
+    count = purge(SYSTEM, seoul_today())
+    db.session.commit()
+    click.echo(f"Erased {count} resident registration numbers.")

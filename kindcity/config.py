@@ -1,7 +1,8 @@
 """Configuration, read from the environment by the caller (``create_app``) and never at import time.
 
 Settings are ``KINDCITY_*`` variables plus ``DATABASE_URL``. The embedded default is a SQLite file
-under ``instance/``; production (``KINDCITY_ENV=production``) refuses to start without a real secret.
+in the instance folder (``instance/`` in the checkout, or ``KINDCITY_INSTANCE_PATH``); production
+(``KINDCITY_ENV=production``) refuses to start without a real secret.
 """
 from __future__ import annotations
 
@@ -23,6 +24,22 @@ def _bool(value: str | None, default: bool = False) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def instance_folder(default: str | None, configured: str | None = None,
+                    environ: Mapping[str, str] | None = None) -> str | None:
+    """The instance folder: its database by default, the outbox, the uploads. ``configured`` (the factory's
+    dict) or ``KINDCITY_INSTANCE_PATH`` moves all of them at once, so two instances started from one
+    checkout share no file; else ``default`` (``instance/`` in a checkout; None, Flask's own default, for
+    an installed wheel: kindcity.paths). Always absolute (Flask requires it)."""
+    env = os.environ if environ is None else environ
+    chosen = (configured or env.get("KINDCITY_INSTANCE_PATH") or "").strip()
+    return os.path.abspath(os.path.expanduser(chosen)) if chosen else default
+
+
+def _schedule(text: str) -> dict[str, str]:
+    pairs = (part.split("=", 1) for part in text.split(";") if "=" in part)
+    return {name.strip(): cron.strip() for name, cron in pairs}
+
+
 def load_config(instance_path: str, environ: Mapping[str, str] | None = None) -> dict[str, Any]:
     env = os.environ if environ is None else environ
     mode = env.get("KINDCITY_ENV", "development")
@@ -30,17 +47,36 @@ def load_config(instance_path: str, environ: Mapping[str, str] | None = None) ->
     default_db = "sqlite:///" + str(Path(instance_path) / "kindcity.sqlite3")
     cfg: dict[str, Any] = {
         "KINDCITY_ENV": mode,
+        "KINDCITY_INSTANCE_PATH": instance_path,
         "SECRET_KEY": env.get("KINDCITY_SECRET_KEY", DEV_SECRET),
         "SQLALCHEMY_DATABASE_URI": normalise_database_url(env.get("DATABASE_URL", default_db)),
         "KINDCITY_DISTRICT": env.get("KINDCITY_DISTRICT", "gwangju-seogu"),
         "KINDCITY_RECEIVING_ORG": env.get("KINDCITY_RECEIVING_ORG", ""),
+        # Resident registration numbers for year-end reporting (kindcity/rrn_keys.py, docs/receipts.md): keys in
+        # the environment or a key file, never in the database. Unset: donors cannot ask for reporting.
+        "KINDCITY_RRN_KEYS": env.get("KINDCITY_RRN_KEYS", ""),
+        "KINDCITY_RRN_KEY_ID": env.get("KINDCITY_RRN_KEY_ID", ""),
+        "KINDCITY_RRN_KEY_FILE": env.get("KINDCITY_RRN_KEY_FILE", ""),
         "KINDCITY_OUTBOX": env.get("KINDCITY_OUTBOX", str(Path(instance_path) / "outbox")),
         # Report photos: outside static/, served only through a route that checks publication.
         "KINDCITY_UPLOAD_DIR": env.get("KINDCITY_UPLOAD_DIR", str(Path(instance_path) / "uploads")),
         "KINDCITY_SMTP_URL": env.get("KINDCITY_SMTP_URL", ""),
+        # Jobs (kindcity/jobs/): "auto" queues them on PostgreSQL and runs them in-process on SQLite.
+        "KINDCITY_JOB_QUEUE": env.get("KINDCITY_JOB_QUEUE", "auto"),
+        "KINDCITY_JOB_MAX_ATTEMPTS": int(env.get("KINDCITY_JOB_MAX_ATTEMPTS", "8")),
+        "KINDCITY_JOB_RETRY_BASE_SECONDS": int(env.get("KINDCITY_JOB_RETRY_BASE_SECONDS", "3")),
+        "KINDCITY_WORKER_STALLED_SECONDS": float(env.get("KINDCITY_WORKER_STALLED_SECONDS", "30")),
+        "KINDCITY_WORKER_STALLED_CRON": env.get("KINDCITY_WORKER_STALLED_CRON", "* * * * *"),
+        # "job.name=cron;job.name=cron": another schedule for some upkeep jobs (kindcity/jobs/upkeep.py).
+        "KINDCITY_SCHEDULE": _schedule(env.get("KINDCITY_SCHEDULE", "")),
+        # Which finished jobs the worker deletes: successful (default), always, never (keep them all).
+        "KINDCITY_WORKER_DELETE_JOBS": env.get("KINDCITY_WORKER_DELETE_JOBS", "successful"),
         "KINDCITY_MAIL_FROM": env.get("KINDCITY_MAIL_FROM", "noreply@kindcity.example"),
         # The site's address as donors reach it, for links in mail sent outside a request (`kindcity recurring`).
         "KINDCITY_BASE_URL": env.get("KINDCITY_BASE_URL", ""),
+        # Proxies in front of the site whose X-Forwarded-For / -Proto are believed (ProxyFix); 0 believes none, so a
+        # visitor cannot forge an address. Behind one nginx: 1. Every limit per address and the audit log use it.
+        "KINDCITY_PROXY_HOPS": int(env.get("KINDCITY_PROXY_HOPS", "0")),
         "KINDCITY_LOGIN_MAX_FAILURES_PER_ACCOUNT": int(env.get("KINDCITY_LOGIN_MAX_FAILURES_PER_ACCOUNT", "5")),
         "KINDCITY_LOGIN_MAX_FAILURES_PER_ADDRESS": int(env.get("KINDCITY_LOGIN_MAX_FAILURES_PER_ADDRESS", "20")),
         "KINDCITY_LOGIN_WINDOW_MINUTES": int(env.get("KINDCITY_LOGIN_WINDOW_MINUTES", "15")),
@@ -52,6 +88,19 @@ def load_config(instance_path: str, environ: Mapping[str, str] | None = None) ->
         # may be sent from one network address.
         "KINDCITY_REFERRAL_RETENTION_DAYS": int(env.get("KINDCITY_REFERRAL_RETENTION_DAYS", "180")),
         "KINDCITY_REFERRAL_MAX_PER_ADDRESS": int(env.get("KINDCITY_REFERRAL_MAX_PER_ADDRESS", "5")),
+        # Text messages (docs/sms.md): SOLAPI when an API key is set, else the demo provider (outbox folder; not in
+        # production). The sending number must be registered with SOLAPI beforehand (발신번호 사전등록).
+        "KINDCITY_SMS_SENDER": env.get("KINDCITY_SMS_SENDER", ""),
+        "KINDCITY_SOLAPI_API_KEY": env.get("KINDCITY_SOLAPI_API_KEY", ""),
+        "KINDCITY_SOLAPI_API_SECRET": env.get("KINDCITY_SOLAPI_API_SECRET", ""),
+        "KINDCITY_SOLAPI_API_BASE": env.get("KINDCITY_SOLAPI_API_BASE", ""),
+        "KINDCITY_SOLAPI_KAKAO_PFID": env.get("KINDCITY_SOLAPI_KAKAO_PFID", ""),
+        "KINDCITY_SOLAPI_KAKAO_TEMPLATES": env.get("KINDCITY_SOLAPI_KAKAO_TEMPLATES", ""),
+        "KINDCITY_SMS_WEBHOOK_TOLERANCE": int(env.get("KINDCITY_SMS_WEBHOOK_TOLERANCE", "300")),
+        # Texts from one number kept in full per hour (the rest only counted); cases' words and numbers are
+        # erased this many days after they are closed.
+        "KINDCITY_SMS_MAX_PER_HOUR": int(env.get("KINDCITY_SMS_MAX_PER_HOUR", "20")),
+        "KINDCITY_TEXT_RETENTION_DAYS": int(env.get("KINDCITY_TEXT_RETENTION_DAYS", "180")),
         "KINDCITY_BANK_HOLD_DAYS": int(env.get("KINDCITY_BANK_HOLD_DAYS", "7")),
         # Card payments (docs/stripe.md): Stripe when a secret key is set, else the demo provider (not in production).
         "KINDCITY_STRIPE_SECRET_KEY": env.get("KINDCITY_STRIPE_SECRET_KEY", ""),
@@ -75,6 +124,14 @@ def load_config(instance_path: str, environ: Mapping[str, str] | None = None) ->
         "KINDCITY_PAGE_CACHE_SECONDS": int(env.get("KINDCITY_PAGE_CACHE_SECONDS", "60")),
         # Anonymous public requests may reuse a data version read this recently (production only by default).
         "KINDCITY_DATA_VERSION_SECONDS": float(env.get("KINDCITY_DATA_VERSION_SECONDS", "1" if production else "0")),
+        # A shared cache in front of the app servers (deploy/nginx) may keep anonymous public pages this long.
+        "KINDCITY_SHARED_CACHE_SECONDS": int(env.get("KINDCITY_SHARED_CACHE_SECONDS", "1" if production else "0")),
+        # One JSON line per request on stdout (kindcity/request_log.py); on by default in production.
+        "KINDCITY_REQUEST_LOG": _bool(env.get("KINDCITY_REQUEST_LOG"), production),
+        # Error reports to Sentry (or a self-hosted Sentry) when set; nothing is sent otherwise.
+        "SENTRY_DSN": env.get("SENTRY_DSN", ""),
+        # The release's name, the same on every host of one deployment (page validators, error reports).
+        "KINDCITY_RELEASE": env.get("KINDCITY_RELEASE", ""),
         # District-wide figures (/impact, its API, /donors) are counted at most this often per worker.
         "KINDCITY_AGGREGATE_SECONDS": float(env.get("KINDCITY_AGGREGATE_SECONDS", "60" if production else "0")),
         "MAX_CONTENT_LENGTH": int(env.get("KINDCITY_MAX_CONTENT_LENGTH", str(12 * 1024 * 1024))),
@@ -106,6 +163,8 @@ def normalise_database_url(url: str) -> str:
 
 def check_config(cfg: Mapping[str, Any]) -> None:
     """Fail fast rather than run production with a guessable secret."""
+    if not 0 <= int(cfg.get("KINDCITY_PROXY_HOPS") or 0) <= 5:
+        raise ConfigError("KINDCITY_PROXY_HOPS must be the number of proxies in front of the site (0 to 5)")
     if cfg.get("KINDCITY_ENV") == "production":
         secret = cfg.get("SECRET_KEY") or ""
         if secret == DEV_SECRET or len(secret) < 32:
@@ -118,6 +177,7 @@ def check_config(cfg: Mapping[str, Any]) -> None:
             raise ConfigError("KINDCITY_BASE_URL must be set to the site's public address (https://...) in production")
     check_card_config(cfg)
     check_portone_config(cfg)
+    check_sms_config(cfg)
 
 
 def check_card_config(cfg: Mapping[str, Any]) -> None:
@@ -151,3 +211,19 @@ def check_portone_config(cfg: Mapping[str, Any]) -> None:
         raise ConfigError("PortOne needs at least one channel key: " + ", ".join(PORTONE_CHANNELS))
     if cfg.get("KINDCITY_PORTONE_API_BASE"):
         raise ConfigError("KINDCITY_PORTONE_API_BASE is for tests only; leave it empty in production")
+
+
+def check_sms_config(cfg: Mapping[str, Any]) -> None:
+    """SOLAPI needs its secret and a registered sending number; the fake-server base address is for tests."""
+    if not cfg.get("KINDCITY_SOLAPI_API_KEY"):
+        return
+    if not cfg.get("KINDCITY_SOLAPI_API_SECRET"):
+        raise ConfigError("KINDCITY_SOLAPI_API_SECRET must be set with KINDCITY_SOLAPI_API_KEY")
+    from .domain.texts import TextRuleError, check_sender_number
+
+    try:
+        check_sender_number(cfg.get("KINDCITY_SMS_SENDER") or "")
+    except TextRuleError:
+        raise ConfigError("KINDCITY_SMS_SENDER must be the district's registered sending number (발신번호)") from None
+    if cfg.get("KINDCITY_ENV") == "production" and cfg.get("KINDCITY_SOLAPI_API_BASE"):
+        raise ConfigError("KINDCITY_SOLAPI_API_BASE is for tests only; leave it empty in production")

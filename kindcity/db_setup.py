@@ -6,8 +6,9 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from .extensions import db, migrate
+from .paths import site_path
 
-MIGRATIONS_DIR = str(__import__("pathlib").Path(__file__).resolve().parent.parent / "migrations")
+MIGRATIONS_DIR = str(site_path("migrations"))
 
 
 def sqlite_take_write_lock_up_front(engine: Engine) -> None:
@@ -31,9 +32,15 @@ def sqlite_take_write_lock_up_front(engine: Engine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def ours(name, type_, parent_names) -> bool:
+    """Alembic compares only kindcity's own tables: procrastinate's (the job queue, PostgreSQL) come
+    whole from its schema script, in migrations/versions/queue0001_job_queue.py."""
+    return not (type_ == "table" and name and name.startswith("procrastinate_"))
+
+
 def init_app(app: Flask) -> None:
     db.init_app(app)
-    migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True, compare_type=True)
+    migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True, compare_type=True, include_name=ours)
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
             sqlite_take_write_lock_up_front(db.engine)

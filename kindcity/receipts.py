@@ -4,7 +4,8 @@ What a receipt says comes from ``kindcity.domain.receipts`` (filled by ``kindcit
 this module only lays it out, in the reader's language. The words go through Flask-Babel with
 English msgids like every other text. The Korean wording of the form is fixed by the tax rules
 (소득세법 시행규칙 별지 제45호의2 서식), so until the Korean catalogue carries these msgids the
-form's own wording below is used for Korean readers: a Korean receipt is never printed in English.
+form's own wording, kept as data in ``kindcity/data/receipt_form.json``, is used for Korean readers: a
+Korean receipt is never printed in English.
 """
 from __future__ import annotations
 
@@ -21,52 +22,15 @@ FONT_FAMILY = "NanumGothic"
 # fontTools reports every font table it leaves out of the embedded subset; none of that matters here.
 logging.getLogger("fontTools.subset").setLevel(logging.ERROR)
 
-# The form's Korean wording, for msgids the Korean catalogue does not carry yet.
-FORM_WORDING_KO = {
-    "Donation receipt": "기부금 영수증",
-    "Donation receipt (statement for a period)": "기부금 영수증 (기간 합산)",
-    "Serial number": "일련번호",
-    "1. Donor": "① 기부자",
-    "Name (organisation name)": "성명 (법인명)",
-    "Business registration number": "사업자등록번호",
-    "Representative": "대표자",
-    "Resident registration number": "주민등록번호",
-    "Not collected by this site": "이 사이트는 수집하지 않음",
-    "2. Receiving organisation (issuer)": "② 기부금 단체 (발급자)",
-    "Organisation name": "단체명",
-    "3. Donation details": "③ 기부 내용",
-    "Period": "기부 기간",
-    "%(start)s to %(end)s": "%(start)s ~ %(end)s",
-    "Type of donation": "기부금 유형",
-    "%(name)s (code %(code)s)": "%(name)s (코드 %(code)s)",
-    "Date": "연월일",
-    "Kind": "구분",
-    "Purpose": "내용 (용도)",
-    "Reference": "약정 번호",
-    "Amount": "금액",
-    "Money": "금전",
-    "Refund": "반환",
-    "Pooled fund": "나눔 기금",
-    "Total": "합계",
-    "No donations in this period.": "이 기간에 받은 기부금이 없습니다.",
-    "Of this pledge, %(amount)s was refunded; the statement for the period shows the net amount.":
-        "이 약정 중 %(amount)s은 반환되었습니다. 기간 합산 영수증에는 반환 후 금액이 표시됩니다.",
-    "We certify that we received the donation above.": "위와 같이 기부금을 기부받았음을 증명합니다.",
-    "Issued on": "발급일",
-    "Recipient of the donation": "기부금 수령인",
-    "kindcity never collects resident registration numbers. If your tax filing needs one, add it "
-    "yourself or ask the issuer.":
-        "이 사이트는 주민등록번호를 수집하지 않습니다. 연말정산 등에 필요하면 직접 적거나 발급 기관에 요청하세요.",
-}
-
-
 def _(msgid: str, **values) -> str:
     """Flask-Babel's gettext (pybabel extracts these calls as usual), with the form's Korean wording
     when the Korean catalogue lacks the msgid."""
     from .i18n import current_locale
+    from .services.receipts import receipt_form
 
-    if current_locale() == "ko" and msgid in FORM_WORDING_KO and get_translations().gettext(msgid) == msgid:
-        text = FORM_WORDING_KO[msgid]
+    wording = receipt_form()["wording_ko"]
+    if current_locale() == "ko" and msgid in wording and get_translations().gettext(msgid) == msgid:
+        text = wording[msgid]
         return text % values if values else text
     return gettext(msgid, **values)
 
@@ -78,7 +42,7 @@ def _won(amount: int) -> str:
     return sign + format_won(abs(amount))
 
 
-def render_pdf(receipts: list[Receipt], *, donation_type: dict[str, str] | None = None) -> bytes:
+def render_pdf(receipts: list[Receipt]) -> bytes:
     """One page (or more, for long statements) per receipt, in the current locale."""
     from fpdf import FPDF
 
@@ -93,7 +57,7 @@ def render_pdf(receipts: list[Receipt], *, donation_type: dict[str, str] | None 
     if receipts:
         pdf.set_title(receipts[0].serial)
     for receipt in receipts:
-        _draw(pdf, receipt, donation_type)
+        _draw(pdf, receipt)
     return bytes(pdf.output())
 
 
@@ -115,40 +79,73 @@ def _facts(pdf, rows: list[tuple[str, str]]) -> None:
             row.cell(value)
 
 
-def _draw(pdf, receipt: Receipt, donation_type: dict[str, str] | None) -> None:
-    from fpdf.fonts import FontFace
+def _title(receipt: Receipt) -> str:
+    if receipt.is_tax_receipt:
+        return _("Donation receipt (statement for a period)") if receipt.is_statement else _("Donation receipt")
+    return (_("Statement of giving for a period (not a tax receipt)") if receipt.is_statement
+            else _("Statement of giving (not a tax receipt)"))
 
-    pdf.add_page()
-    pdf.set_font(FONT_FAMILY, size=20)
-    title = _("Donation receipt (statement for a period)") if receipt.is_statement else _("Donation receipt")
-    pdf.cell(0, 14, title, align="C", new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font(FONT_FAMILY, size=10)
-    pdf.cell(0, 7, f"{_('Serial number')}: {receipt.serial}", align="R", new_x="LMARGIN", new_y="NEXT")
 
+def _donor_rows(receipt: Receipt) -> list[tuple[str, str]]:
     donor = receipt.donor
-    _heading(pdf, _("1. Donor"))
     rows = [(_("Name (organisation name)"), donor.name)]
     if donor.representative is not None:
         rows.append((_("Business registration number"), donor.business_number or "-"))
         rows.append((_("Representative"), donor.representative))
     else:
-        rows.append((_("Resident registration number"), _("Not collected by this site")))
-    _facts(pdf, rows)
+        rows.append((_("Resident registration number"), donor.resident_number or _("Not given")))
+    rows.append((_("Postal address"), donor.address or _("Not given")))
+    return rows
+
+
+def _issuer_rows(receipt: Receipt) -> list[tuple[str, str]]:
+    issuer = receipt.issuer
+    return [(_("Organisation name"), issuer.name),
+            (_("Registration number"), issuer.business_number or "-"),
+            (_("Postal address"), issuer.address or "-"),
+            (_("Representative"), issuer.representative or "-"),
+            (_("Contact"), issuer.contact or "-")]
+
+
+def _draw_seal(pdf, seal: bytes | None) -> None:
+    """The issuer's seal over its name, as on a paper receipt (checked as a PNG when uploaded)."""
+    import io
+
+    if seal:
+        pdf.image(io.BytesIO(seal), x=pdf.w - pdf.r_margin - 20, y=pdf.get_y() - 12, w=18, h=18)
+
+
+def _draw(pdf, receipt: Receipt) -> None:
+    from fpdf.fonts import FontFace
+
+    from .i18n import current_locale
+    from .services.receipts import receipt_form
+
+    pdf.add_page()
+    if receipt.is_tax_receipt:   # the form it follows, as printed forms name it in their corner
+        pdf.set_font(FONT_FAMILY, size=8)
+        form = receipt_form()
+        pdf.cell(0, 5, form["form_en"] if current_locale() == "en" else form["form_ko"], new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(FONT_FAMILY, size=20)
+    pdf.cell(0, 14, _title(receipt), align="C", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(FONT_FAMILY, size=10)
+    pdf.cell(0, 7, f"{_('Serial number')}: {receipt.serial}", align="R", new_x="LMARGIN", new_y="NEXT")
+
+    _heading(pdf, _("1. Donor"))
+    _facts(pdf, _donor_rows(receipt))
 
     _heading(pdf, _("2. Receiving organisation (issuer)"))
-    rows = [(_("Organisation name"), receipt.issuer.name)]
-    if receipt.issuer.business_number:
-        rows.append((_("Business registration number"), receipt.issuer.business_number))
-    _facts(pdf, rows)
+    _facts(pdf, _issuer_rows(receipt))
 
     _heading(pdf, _("3. Donation details"))
     rows = []
     if receipt.period is not None:
         start, end = receipt.period
         rows.append((_("Period"), _("%(start)s to %(end)s", start=start.isoformat(), end=end.isoformat())))
-    if donation_type:
-        rows.append((_("Type of donation"), _("%(name)s (code %(code)s)", name=donation_type["name"],
-                                               code=donation_type["code"])))
+    if receipt.gift_type is not None:
+        rows.append((_("Type of donation"), _("%(name)s (code %(code)s)", name=receipt.gift_type.name,
+                                               code=receipt.gift_type.code)))
+        rows.append((_("Legal basis"), receipt.gift_type.basis))
     if rows:
         _facts(pdf, rows)
         pdf.ln(2)
@@ -181,10 +178,13 @@ def _draw(pdf, receipt: Receipt, donation_type: dict[str, str] | None) -> None:
     pdf.cell(0, 8, _("We certify that we received the donation above."), align="C", new_x="LMARGIN", new_y="NEXT")
     pdf.ln(4)
     pdf.cell(0, 7, f"{_('Issued on')}: {receipt.issued_on.isoformat()}", align="R", new_x="LMARGIN", new_y="NEXT")
-    pdf.cell(0, 7, f"{_('Recipient of the donation')}: {receipt.issuer.name}", align="R",
+    pdf.cell(0, 7, f"{_('Recipient of the donation')}: {receipt.issuer.name} {_('(seal)')}", align="R",
              new_x="LMARGIN", new_y="NEXT")
-    pdf.ln(6)
-    pdf.set_font(FONT_FAMILY, size=8)
-    pdf.multi_cell(0, 5, _("kindcity never collects resident registration numbers. If your tax filing needs one, "
-                            "add it yourself or ask the issuer."), new_x="LMARGIN", new_y="NEXT")
+    _draw_seal(pdf, receipt.issuer.seal)
+    if not receipt.is_tax_receipt:
+        pdf.ln(6)
+        pdf.set_font(FONT_FAMILY, size=8)
+        pdf.multi_cell(0, 5, _("This statement lists what you gave. A tax receipt needs your resident registration "
+                                "number: ask for year-end reporting on your receipts page, and your gifts reach "
+                                "the NTS simplified year-end service."), new_x="LMARGIN", new_y="NEXT")
 

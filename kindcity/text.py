@@ -1,5 +1,12 @@
-"""Safe Markdown: raw HTML is switched off in the parser, and the output is sanitised by nh3."""
+"""Safe Markdown: raw HTML is switched off in the parser, and the output is sanitised by nh3.
+
+:func:`reader_text` is what a reader takes from the same text once it is on the page: the
+personal-data guard checks it as well as what was typed (``&#48;10-1234-5678`` is typed without a
+phone number but shown with one)."""
 from __future__ import annotations
+
+import html
+from urllib.parse import unquote
 
 import nh3
 from markdown_it import MarkdownIt
@@ -13,7 +20,25 @@ ALLOWED_ATTRIBUTES = {"a": {"href", "title"}}
 
 
 def render_markdown(text: str | None) -> Markup:
-    html = _md.render(text or "")
-    clean = nh3.clean(html, tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES,
+    html_text = _md.render(text or "")
+    clean = nh3.clean(html_text, tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES,
                       url_schemes={"http", "https", "mailto"}, link_rel="nofollow noopener noreferrer")
     return Markup(clean)
+
+
+def reader_text(text: str | None) -> str:
+    """The text a reader sees once ``text`` is rendered as the site renders it: Markdown rendered
+    and sanitised exactly as on the page, markup stripped, character references decoded; then,
+    one per line, the targets and titles of its links (a ``mailto:`` link shows an address on
+    hover and in every copy of the page), percent-decoded."""
+    rendered = str(render_markdown(text))
+    links: list[str] = []
+
+    def collect(tag: str, attribute: str, value: str) -> str:
+        if attribute in ("href", "title"):
+            links.append(unquote(value))
+        return value
+
+    nh3.clean(rendered, tags={"a"}, attributes=ALLOWED_ATTRIBUTES, attribute_filter=collect)
+    visible = html.unescape(nh3.clean(rendered, tags=set()))
+    return "\n".join([visible, *links])

@@ -16,9 +16,9 @@ from sqlalchemy.orm import scoped_session, sessionmaker
 from kindcity import create_app
 from kindcity.extensions import db
 from kindcity.services.reference import seed_district
+from tests.pgdb import PG_URL
 
 IN_CI = os.environ.get("CI") == "true"
-PG_URL = os.environ.get("KINDCITY_TEST_DATABASE_URL", "")
 
 
 def pytest_report_header(config):
@@ -49,6 +49,9 @@ def make_test_app(database_url: str, **extra):
         "SERVER_NAME": "kindcity.test",
         "KINDCITY_LOGIN_MAX_FAILURES_PER_ACCOUNT": 5,
         "KINDCITY_LOGIN_MAX_FAILURES_PER_ADDRESS": 20,
+        # Jobs run in-process after each commit, on both databases; the PostgreSQL queue and its worker
+        # are tested on databases of their own (tests/integration/test_job_queue.py).
+        "KINDCITY_JOB_QUEUE": "inline",
     }
     config.update(extra)
     return create_app(config)

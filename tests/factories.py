@@ -8,10 +8,11 @@ from pathlib import Path
 from sqlalchemy import select
 
 from kindcity.domain.needs import NeedStatus
-from kindcity.domain.time import seoul_today
+from kindcity.domain.time import seoul_today, utcnow
 from kindcity.extensions import db
 from kindcity.models import BeneficiaryGroup, Category, Centre, Dong, Need, Organisation, User
 from kindcity.services.accounts import hash_password
+from kindcity.services.receipts import default_organisation
 
 PASSWORD = "correct-horse-battery"
 _HASH = hash_password(PASSWORD)
@@ -23,7 +24,7 @@ def centre(code: str = "centre-hwajeong1") -> Centre:
 
 
 def user(role: str = "donor", *, centre_code: str | None = None, email: str | None = None,
-         name: str | None = None, organisation: Organisation | None = None) -> User:
+         name: str | None = None, organisation: Organisation | None = None, money_staff: bool = False) -> User:
     n = next(_seq)
     if role == "staff" and centre_code is None:
         centre_code = "centre-hwajeong1"
@@ -31,7 +32,8 @@ def user(role: str = "donor", *, centre_code: str | None = None, email: str | No
         centre_code = "district-welfare"
     person = User(email=email or f"{role}{n}@kindcity.example", password_hash=_HASH,
                   display_name=name or f"{role} {n}", role=role,
-                  centre=centre(centre_code) if centre_code else None, organisation=organisation)
+                  centre=centre(centre_code) if centre_code else None, organisation=organisation,
+                  money_staff=money_staff, email_confirmed_at=utcnow())
     db.session.add(person)
     db.session.flush()
     return person
@@ -54,7 +56,7 @@ def need(*, author: User | None = None, status: str = NeedStatus.OPEN, title: st
         category=ref(Category, category), dong=ref(Dong, dong), group=ref(BeneficiaryGroup, group),
         beneficiary_count=10, target=target, unit_name="회" if unit_cost else None, unit_cost=unit_cost,
         units=units, deadline=deadline or seoul_today() + timedelta(days=30),
-        receiving_org="광주광역시 서구", centre_id=author.centre_id, author=author, status=status,
+        receiving_org=default_organisation(), centre_id=author.centre_id, author=author, status=status,
         reserved=reserved, confirmed=confirmed,
     )
     db.session.add(item)

@@ -10,7 +10,17 @@ from typing import Iterator
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-PG_URL = os.environ.get("KINDCITY_TEST_DATABASE_URL", "")
+from kindcity.config import normalise_database_url
+
+
+def test_database_url() -> str:
+    """KINDCITY_TEST_DATABASE_URL, read the way the app reads DATABASE_URL: ``postgresql://`` and
+    ``postgres://`` (the forms people type) use psycopg 3. Empty: the suite runs on SQLite."""
+    return normalise_database_url(os.environ.get("KINDCITY_TEST_DATABASE_URL", "").strip())
+
+
+test_database_url.__test__ = False  # a helper, not a test, whatever its name
+PG_URL = test_database_url()
 
 
 def require_postgres(purpose: str) -> str:

@@ -22,20 +22,30 @@ created here) and wrk (`apt-get install -y wrk`). Everything listens on 127.0.0.
    both. Mode "revalidate" sends If-None-Match with the page's ETag: Flask runs and answers 304
    (the cost of the app itself, with the data version trusted). Mode "uncached" turns the stores
    off (KINDCITY_PAGE_CACHE_SIZE=0): every request renders the page from the database.
+   Modes "nginx" and "nginx-login" put deploy/nginx/kindcity.conf in front (TLS with a certificate made
+   for the run, the one-second micro-cache) of the app and, through a second nginx of the same
+   configuration, of the baseline: "nginx" is an anonymous visitor, "nginx-login" a logged-in donor
+   (past the micro-cache: every request reaches the app).
 4. Stops every process it started. Prints figures; asserts nothing.
 """
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import random
 import re
 import secrets
+import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import sys
+import tempfile
 import time
+import urllib.parse
+import urllib.error
 import urllib.request
 from contextlib import contextmanager
 from datetime import timedelta
@@ -62,8 +72,9 @@ DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/kindcity_load"
 VENV_BIN = Path(sys.executable).parent
 AMOUNTS = (10_000, 20_000, 30_000, 50_000, 100_000, 200_000, 500_000)
 TITLES = ("암 환자 서울 병원 이동", "홀몸 어르신 난방비", "학교 밖 청소년 수학여행", "장애인 가정 집수리", "한부모 가정 교복")
-# Straight to 127.0.0.1, whatever http_proxy says.
-HTTP = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+# Straight to 127.0.0.1, whatever http_proxy says; nginx's certificate is the run's own.
+HTTP = urllib.request.build_opener(urllib.request.ProxyHandler({}),
+                                   urllib.request.HTTPSHandler(context=ssl._create_unverified_context()))
 
 
 # --- the data ---------------------------------------------------------------------------------------
@@ -95,7 +106,8 @@ def load(url: str, needs: int, pledges: int, donors: int, seed: int = 2026) -> N
         password = hash_password("bench-load-password")
         staff_ids = db.session.execute(insert(User).returning(User.id, sort_by_parameter_order=True), [
             {"email": f"staff{n}@load.example", "password_hash": password, "display_name": f"담당자 {n}",
-             "role": "staff", "centre_id": centre, "created_at": now, "password_changed_at": now}
+             "role": "staff", "centre_id": centre, "created_at": now, "password_changed_at": now,
+             "email_confirmed_at": now}
             for n, centre in enumerate(centres)]).scalars().all()
         org_ids = db.session.execute(insert(Organisation).returning(Organisation.id, sort_by_parameter_order=True), [
             {"name": f"착한 가게 {n}", "kind": "good_shop", "business_number": f"100-00-{n:05d}", "created_at": now}
@@ -103,7 +115,8 @@ def load(url: str, needs: int, pledges: int, donors: int, seed: int = 2026) -> N
         donor_ids = db.session.execute(insert(User).returning(User.id, sort_by_parameter_order=True), [
             {"email": f"donor{n}@load.example", "password_hash": password, "display_name": f"후원자 {n}",
              "role": "donor", "organisation_id": org_ids[n // 20] if n % 20 == 0 and n // 20 < len(org_ids) else None,
-             "created_at": now, "password_changed_at": now} for n in range(donors)]).scalars().all()
+             "created_at": now, "password_changed_at": now, "email_confirmed_at": now}
+            for n in range(donors)]).scalars().all()
         db.session.commit()
         with_org = {donor_ids[n] for n in range(0, donors, 20) if n // 20 < len(org_ids)}
 
@@ -241,7 +254,8 @@ def gunicorn(app_spec: str, env: dict[str, str], args: argparse.Namespace, chdir
     port = free_port()
     command = [str(VENV_BIN / "gunicorn"), "-w", str(args.workers), "--threads", str(args.threads),
                "-b", f"127.0.0.1:{port}", "--chdir", str(chdir), "--log-level", "warning", app_spec]
-    process = subprocess.Popen(command, env={**os.environ, **env}, start_new_session=True)
+    # Its request log (one JSON line per request, on in production) is written, as in production, and dropped.
+    process = subprocess.Popen(command, env={**os.environ, **env}, start_new_session=True, stdout=subprocess.DEVNULL)
     try:
         base = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 60
@@ -270,6 +284,58 @@ def _stop(process: subprocess.Popen) -> None:
             break
         except subprocess.TimeoutExpired:
             continue
+
+
+@contextmanager
+def nginx_in_front(upstream_base: str):
+    """deploy/nginx/kindcity.conf, rendered as tests/stack does, in front of ``upstream_base``."""
+    from tests.stack import nginx
+
+    folder = Path(tempfile.mkdtemp(prefix="kindcity-bench-nginx-"))
+    port = free_port()
+    config = nginx.render(folder, app_servers=[upstream_base.removeprefix("http://")],
+                          static_folder=ROOT / "static", http_port=free_port(), https_port=port)
+    process = subprocess.Popen([nginx.NGINX, "-c", str(config), "-p", str(folder), "-e", str(folder / "error.log")],
+                               start_new_session=True)
+    try:
+        base = f"https://127.0.0.1:{port}"
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                HTTP.open(base + "/healthz", timeout=10).read()
+                break
+            except urllib.error.HTTPError:  # the baseline has no /healthz: nginx answered for it
+                break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"nginx did not start: {(folder / 'error.log').read_text()}") from None
+                time.sleep(0.2)
+        yield base
+    finally:
+        _stop(process)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def logged_in_cookie(app_base: str, email: str, password: str) -> str:
+    """A donor's session cookie, from the real login form (its CSRF token included)."""
+    form = HTTP.open(app_base + "/account/login", timeout=60)
+    cookie = form.headers["Set-Cookie"].split(";", 1)[0]
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', form.read().decode()).group(1)
+    data = urllib.parse.urlencode({"csrf_token": token, "email": email, "password": password}).encode()
+
+    class _NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args, **kwargs):
+            return None
+
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}), _NoRedirect())
+    try:
+        opener.open(urllib.request.Request(app_base + "/account/login", data=data, headers={"Cookie": cookie}),
+                    timeout=60)
+    except urllib.error.HTTPError as answer:  # the 302 to the donor's page
+        if answer.code != 302:
+            raise
+        return answer.headers["Set-Cookie"].split(";", 1)[0]
+    raise RuntimeError("the login form did not log the donor in")
 
 
 _UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
@@ -343,11 +409,13 @@ def main() -> None:
     parser.add_argument("--duration", type=int, default=10, help="seconds of measured load per page (and baseline)")
     parser.add_argument("--rounds", type=int, default=2, help="alternating slices the duration is cut into")
     parser.add_argument("--warmup", type=int, default=2, help="seconds of unmeasured load before each")
-    parser.add_argument("--modes", default="cached,lang,csrf,revalidate,uncached",
+    parser.add_argument("--modes", default="cached,lang,csrf,revalidate,uncached,nginx,nginx-login",
                         help="cached: no cookie (a first visit); lang: a session cookie holding the chosen "
                              "language (English); csrf: a session that also holds a CSRF secret (the visitor "
                              "opened the login form); revalidate: If-None-Match with the page's ETag, answered "
-                             "304 by the app; uncached: page stores off, every request renders")
+                             "304 by the app; uncached: page stores off, every request renders; nginx: an "
+                             "anonymous visitor through deploy/'s nginx (TLS, micro-cache); nginx-login: a "
+                             "logged-in donor through nginx")
     args = parser.parse_args()
     if not subprocess.run(["which", "wrk"], capture_output=True).returncode == 0:
         sys.exit("wrk is not installed: apt-get install -y wrk")
@@ -363,9 +431,15 @@ def main() -> None:
     rows = []
     load_before = os.getloadavg()
     for mode in [m.strip() for m in args.modes.split(",") if m.strip()]:
-        with gunicorn("kindcity:create_app()", app_env(args.database, mode != "uncached"), args, ROOT) as app_base:
+        with contextlib.ExitStack() as running:
+            app_base = running.enter_context(
+                gunicorn("kindcity:create_app()", app_env(args.database, mode != "uncached"), args, ROOT))
             cookie = {"lang": lambda: session_cookie(app_base, "/?lang=en"),
-                      "csrf": lambda: session_cookie(app_base, "/account/login")}.get(mode, lambda: "")()
+                      "csrf": lambda: session_cookie(app_base, "/account/login"),
+                      "nginx-login": lambda: logged_in_cookie(app_base, "donor1@load.example", "bench-load-password"),
+                      }.get(mode, lambda: "")()
+            if mode.startswith("nginx"):
+                app_base = running.enter_context(nginx_in_front(app_base))
             sizes, headers = {}, {}
             for name, path in pages:
                 headers[path] = {"Cookie": cookie} if cookie else {}
@@ -380,7 +454,11 @@ def main() -> None:
                 elif mode == "revalidate":
                     print(f"  {name} ({path}) sends no ETag: measured without one", flush=True)
             baseline_env = {"BASELINE_BYTES": str(sizes["/"])}
-            with gunicorn("baseline:app", baseline_env, args, ROOT / "bench" / "load") as baseline_base:
+            with contextlib.ExitStack() as baseline_running:
+                baseline_base = baseline_running.enter_context(
+                    gunicorn("baseline:app", baseline_env, args, ROOT / "bench" / "load"))
+                if mode.startswith("nginx"):  # the same proxy in front of the baseline (it sends no s-maxage)
+                    baseline_base = baseline_running.enter_context(nginx_in_front(baseline_base))
                 for name, path in pages:
                     if path in sizes:
                         print(f"  {mode}: {name} ...", flush=True)

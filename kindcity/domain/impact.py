@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
+from .dates import DateRefused, check_day_happened
+
 
 class ReportStatus(StrEnum):
     DRAFT = "draft"
@@ -150,14 +152,19 @@ def check_ready_to_submit(facts: DeliveryFacts, *, held: int, spent: int, today:
         raise MoneyNotSettled("nothing_spent")
 
 
-def check_disbursement(amount: int, *, held: int, spent_on: date, today: date) -> None:
-    """Spending comes out of money held on the need, in whole won, on a day that has happened."""
+def check_disbursement(amount: int, *, held: int, spent_on: date, today: date, since: date | None = None) -> None:
+    """Spending comes out of money held on the need, in whole won, on a day that has happened since
+    the need was posted (``since``; the site's rule for days, kindcity/domain/dates.py)."""
     if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
         raise SpendingRefused("disbursement_not_positive")
     if amount > held:
         raise SpendingRefused("disbursement_exceeds_held", available=held)
-    if spent_on > today:
-        raise SpendingRefused("disbursement_in_future")
+    try:
+        check_day_happened(spent_on, today, since=since)
+    except DateRefused as refused:
+        if refused.code == "date_in_future":
+            raise SpendingRefused("disbursement_in_future") from None
+        raise SpendingRefused("disbursement_too_early", earliest=refused.earliest.isoformat()) from None
 
 
 def split_leftover(leftover: int, placed: Mapping[int, int]) -> dict[int, int]:

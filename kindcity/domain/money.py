@@ -21,17 +21,23 @@ class MoneyError(ValueError):
         self.value = value
 
 
-_SEPARATORS = re.compile(r"[,\s_]")
-# Plain digits with an optional zero fraction ("1500000", "1500000.00"). No exponents: "1e999999"
-# would make Python build a million-digit integer, and nobody writes won that way.
-_PLAIN_NUMBER = re.compile(r"-?\d{1,20}(?:\.\d{1,4})?")
+# Digits may be grouped in threes by commas, spaces or underscores (one kind in one amount), as people
+# write them: "1,500,000", "150 000". Digits separated any other way are several numbers, not one:
+# "1000 1000" must not be read as 10,001,000.
+_GROUPED = re.compile(r"-?(?P<whole>\d+|\d{1,3}(?:,\d{3})+|\d{1,3}(?:[^\S\n]\d{3})+|\d{1,3}(?:_\d{3})+)"
+                      r"(?P<fraction>\.\d{1,4})?")
+_NUMBERS_AND_SEPARATORS = re.compile(r"[-\d,._\s]*\d[-\d,._\s]*")
+_CURRENCY = ("원", "KRW", "krw", "₩", "￦")
+# No exponents: "1e999999" would make Python build a million-digit integer, and nobody writes won that way.
+MAX_DIGITS = 20
 
 
 def to_won(value: object) -> int:
     """Turn ``1500000``, ``"1,500,000"`` or ``"1,500,000원"`` into ``1500000``.
 
-    Refuses floats, fractions, negatives and absurd sizes with a :class:`MoneyError` whose
-    ``code`` says which (``float``, ``not_a_number``, ``fraction``, ``negative``, ``too_large``).
+    Refuses floats, fractions, negatives, several numbers and absurd sizes with a :class:`MoneyError`
+    whose ``code`` says which (``float``, ``not_a_number``, ``not_one_number``, ``fraction``,
+    ``negative``, ``too_large``).
     """
     if isinstance(value, bool):
         raise MoneyError("not_a_number", value)
@@ -44,11 +50,16 @@ def to_won(value: object) -> int:
             raise MoneyError("fraction", value)
         amount = int(value)
     elif isinstance(value, str):
-        text = _SEPARATORS.sub("", value.strip())
-        for suffix in ("원", "KRW", "krw", "₩", "￦"):
-            text = text.removesuffix(suffix).removeprefix(suffix)
-        if not _PLAIN_NUMBER.fullmatch(text):
-            raise MoneyError("not_a_number", value)
+        text = value.strip()
+        for symbol in _CURRENCY:
+            text = text.removesuffix(symbol).removeprefix(symbol).strip()
+        grouped = _GROUPED.fullmatch(text)
+        if grouped is None:
+            raise MoneyError("not_one_number" if _NUMBERS_AND_SEPARATORS.fullmatch(text) else "not_a_number", value)
+        digits = re.sub(r"[,_\s]", "", grouped["whole"])
+        if len(digits) > MAX_DIGITS:
+            raise MoneyError("too_large", value)
+        text = ("-" if text.startswith("-") else "") + digits + (grouped["fraction"] or "")
         try:
             number = Decimal(text)
         except InvalidOperation:

@@ -5,6 +5,7 @@ The table is the whole truth: (current status, action) -> new status.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
@@ -19,6 +20,14 @@ class NeedStatus(StrEnum):
     COMPLETED = "completed"
     CANCELLED = "cancelled"
     EXPIRED = "expired"
+
+
+def shown_status(status: str, deadline, today) -> str:
+    """What a need is, as every page and query says it: an open need whose deadline (Korea-time day) has
+    passed is closed at once, before the scheduled upkeep records its expiry."""
+    if status == NeedStatus.OPEN and deadline < today:
+        return NeedStatus.EXPIRED.value
+    return str(status)
 
 
 class NeedAction(StrEnum):
@@ -73,10 +82,39 @@ class TransitionNotAllowed(NeedRuleError):
 
 @dataclass
 class SelfApproval(NeedRuleError):
+    """The approver wrote the need. Its subclasses: the approver edited or submitted this version."""
+
     code = "self_approval"
 
     def __str__(self) -> str:
         return "a need must be approved by a colleague, not by its author"
+
+
+@dataclass
+class EditorApproval(SelfApproval):
+    code = "editor_approval"
+
+    def __str__(self) -> str:
+        return "a need must be approved by a colleague who did not edit it"
+
+
+@dataclass
+class SubmitterApproval(SelfApproval):
+    code = "submitter_approval"
+
+    def __str__(self) -> str:
+        return "a need must be approved by a colleague who did not submit it"
+
+
+@dataclass
+class NotEditable(NeedRuleError):
+    """Only a draft can be changed: a need awaiting approval goes back to draft first."""
+
+    status: NeedStatus
+    code = "need_not_editable"
+
+    def __str__(self) -> str:
+        return f"a need that is {self.status} cannot be edited; send it back to draft first"
 
 
 @dataclass
@@ -114,12 +152,53 @@ def next_status(status: NeedStatus | str, action: NeedAction | str) -> NeedStatu
         raise TransitionNotAllowed(status, action) from None
 
 
-def check_approval(author_id: int, approver_id: int, deadline: date, today: date) -> None:
-    """Approval rules beyond the table: a colleague approves, and only a need still in time."""
-    if author_id == approver_id:
-        raise SelfApproval()
+class ContributionKind(StrEnum):
+    CREATE = "create"   # wrote the first version
+    EDIT = "edit"       # made a new version
+    SUBMIT = "submit"   # asked for approval of a version
+
+
+@dataclass(frozen=True)
+class Contribution:
+    """Who did what to which version of a need (versions count up from 1 with every edit)."""
+
+    user_id: int
+    version: int
+    kind: ContributionKind
+
+
+_BAR_ORDER = {ContributionKind.CREATE: SelfApproval, ContributionKind.EDIT: EditorApproval,
+              ContributionKind.SUBMIT: SubmitterApproval}
+
+
+def approval_bar(approver_id: int, contributions: Iterable[Contribution], version: int) -> ContributionKind | None:
+    """Why ``approver_id`` may not approve ``version`` (``None``: they may).
+
+    Barred: whoever wrote any part of the text being approved (created it, or edited it at this
+    version or an earlier one: later edits build on earlier ones), and whoever submitted this
+    version. Someone who submitted an earlier version that was then changed by others did not.
+    """
+    bars = {c.kind for c in contributions if c.user_id == approver_id and (
+        (c.kind in (ContributionKind.CREATE, ContributionKind.EDIT) and c.version <= version)
+        or (c.kind == ContributionKind.SUBMIT and c.version == version))}
+    return next((kind for kind in _BAR_ORDER if kind in bars), None)
+
+
+def check_approval(approver_id: int, contributions: Iterable[Contribution], version: int,
+                   deadline: date, today: date) -> None:
+    """Approval rules beyond the table: four eyes that cannot be walked around, and only in time."""
+    bar = approval_bar(approver_id, contributions, version)
+    if bar is not None:
+        raise _BAR_ORDER[bar]()
     if deadline < today:
         raise DeadlinePassed(deadline)
+
+
+def check_editable(status: NeedStatus | str) -> None:
+    """Text can change only in a draft, so what a colleague approves is what its submitter sent."""
+    status = NeedStatus(status)
+    if status not in EDITABLE_STATUSES:
+        raise NotEditable(status)
 
 
 def check_cancel_reason(reason: str | None) -> str:

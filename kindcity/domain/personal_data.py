@@ -3,21 +3,35 @@
 Public text (need titles, descriptions, donor messages, impact stories) must not carry a
 beneficiary's personal data. :func:`find_personal_data` looks for
 
-* resident registration numbers (주민등록번호, also foreigners' 외국인등록번호 and masked forms),
+* resident registration numbers (주민등록번호, also foreigners' 외국인등록번호): whole, masked
+  in any way that still shows the birth date and sex (``770812-1●●●●●●``, ``770812-1``), or
+  named in words (``앞자리 770812, 뒷자리 1234567``),
 * phone numbers (mobile, landline, 070, 050x safe numbers; +82 forms; full-width digits),
-* e-mail addresses,
+* e-mail addresses, Korean domain names included, and written to dodge a machine
+  (``kim at naver dot com``, ``kim(at)daum.net``, ``kim 골뱅이 naver.com``, ``kim @ naver.com``),
 * bank account numbers (hyphenated digit groups, or a digit run right after a bank word),
-* detailed addresses (번지, 동/호 and 층/호 units, road address + building number, lot numbers),
+* detailed addresses (번지, 동/호 and 층/호 units, basement and home units such as ``B02호`` or
+  ``행복맨션 203호``, road address + building number, also followed by 가정/가구, lot numbers),
 
-and names what it found, with a masked excerpt and the offset in the ORIGINAL text.
+and names what it found, with a masked excerpt and the offset in the ORIGINAL text. The caller
+also checks the text as the reader sees it once rendered (``check_fields(..., shown=...)``):
+this module stays pure and takes that text as a plain string.
 
-Deliberately NOT flagged, because they are organisation data that is public anyway:
+Deliberately NOT flagged, because they are organisation data that is public anyway, or not a
+person's at all:
 
 * business registration numbers (사업자등록번호, the 3-2-5 shape ``123-45-67890``) and
   corporate registration numbers (법인등록번호) written after the word 법인;
-* 15xx/16xx/18xx representative numbers (대표번호, e.g. ``1588-1234``): only businesses have them;
+* 15xx/16xx/18xx representative numbers (대표번호, e.g. ``1588-1234``) and 080 toll-free
+  numbers: only businesses and public bodies have them; short public lines (129, 1366) never
+  had the shape of a phone number;
 * a bare administrative dong, district or city name (화정1동, 서구, 광주광역시): the site shows
-  the dong of every need.
+  the dong of every need;
+* document numbers that start with a date (``2024-0717-0032``), EAN-13 barcodes of Korean goods
+  (``880...``), and rooms of public buildings (``3층 301호 회의실``, ``센터 2층 205호에서 특강``)
+  unless a word for a home is near.
+
+Office landlines (062-360-xxxx) ARE flagged: the guard cannot tell an office's line from a home's.
 
 How it works: the text is normalised one character at a time (NFKC, dashes folded to '-',
 zero-width characters dropped) while remembering where each normalised character came from,
@@ -59,6 +73,10 @@ class Finding:
 class FieldFinding:
     field: str
     finding: Finding
+    # Found only in the text as the reader sees it (rendered Markdown, entities decoded, markup
+    # stripped), not in what was typed: ``&#48;10-1234-5678`` or ``010-**1234**-5678``. The
+    # offset then points into that text, not into the field.
+    as_shown: bool = False
 
 
 # --------------------------------------------------------------------------------------------
@@ -68,7 +86,7 @@ class FieldFinding:
 # Dashes that NFKC leaves alone but people (and word processors) use inside numbers.
 _DASHES = dict.fromkeys(map(ord, "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\u2043\ufe58"), "-")
 # Invisible characters that could be slipped into a number to dodge the check.
-_INVISIBLE = frozenset("\u200b\u200c\u200d\u2060\ufeff\u00ad")
+_INVISIBLE = frozenset("\u200b\u200c\u200d\u200e\u200f\u2060\u2061\u2062\u2063\u2064\ufeff\u00ad\u180e\u034f")
 
 
 def _normalise(text: str) -> tuple[str, list[int]]:
@@ -175,8 +193,14 @@ class _Candidate:
 # Resident registration numbers (주민등록번호)
 # --------------------------------------------------------------------------------------------
 
+# Characters people mask digits with: "900101-1******", "770812-1●●●●●●", "580101-1######".
+_MASKS = "xX*●○#•■□◯"
+_MASK = f"[{re.escape(_MASKS)}]"
+
 # YYMMDD, an optional '-' (spaces allowed around it), then the 7th digit 1-8 (1-4 citizens
-# born 1900-2099, 5-8 foreigners) and six more digits, which may be masked with * or x.
+# born 1900-2099, 5-8 foreigners) and six more digits, which may be masked. A masked number
+# still gives the birth date and the sex, so "770812-1●●●●●●" and even "770812-1" (the sex
+# digit alone, after a hyphen) are personal data; "900101-*******" gives the birth date.
 # Since 2020 the last digits are random, so there is no checksum to test; the date is checked
 # in code instead (_plausible_birth_date).
 _RRN_RE = re.compile(
@@ -184,8 +208,23 @@ _RRN_RE = re.compile(
     {_NUM_START}(?<!-)
     (?P<birth>\d{{6}})
     (?P<sep>[ \t]*-?[ \t]*)
-    (?P<rest>[1-8][\dxX*]{{6}}|[xX*]{{7}})
-    (?![\dxX*])
+    (?P<rest>[1-8](?:\d|{_MASK}){{0,6}}|{_MASK}{{7}})
+    (?!\d|{_MASK})
+    """,
+    re.VERBOSE,
+)
+# After a short form ("240715-1"), a counter makes it a document or item number: "제240715-1호".
+_SHORT_FORM_COUNTER_RE = re.compile(r"[ \t]*(?:호|번|차|회|단계|쪽|[,.\-/]\d)")
+
+# The two halves named in words: "주민번호 앞자리 770812, 뒷자리 1234567", "앞 6자리 801010,
+# 뒤 7자리 1******", "앞자리 700909에 뒷자리는 1로 시작", "생년월일 050505, 뒷자리 4******".
+_RRN_SPLIT_RE = re.compile(
+    rf"""
+    (?:앞[ \t]*(?:(?:6|여섯)[ \t]*)?(?:자리|번호|부분)|생년월일)[^\d\n]{{0,8}}?
+    (?<!\d)(?P<birth>\d{{6}})(?!\d)
+    [^\d\n]{{0,15}}?
+    (?:뒷|뒤)[ \t]*(?:(?:7|일곱)[ \t]*)?(?:자리|번호|부분)[^\d\n]{{0,8}}?
+    (?<!\d)(?P<rest>[1-8](?:\d|{_MASK}){{0,6}})(?!\d|{_MASK})
     """,
     re.VERBOSE,
 )
@@ -195,6 +234,8 @@ _DAYS_IN_MONTH = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)  # Feb 29: lea
 # Corporate registration numbers (법인등록번호) share the 6-7 shape; after the word 법인 the
 # number is an organisation's, which is public.
 _CORPORATE_CONTEXT_RE = re.compile(r"법인[가-힣 \t:]{0,8}$")
+# Words that say a number is a person's: they overrule the barcode test below.
+_RRN_CONTEXT_RE = re.compile(r"(?:주민|등록번호|생년월일|외국인)[^\n]{0,20}$")
 
 
 def _plausible_birth_date(yymmdd: str) -> bool:
@@ -202,14 +243,44 @@ def _plausible_birth_date(yymmdd: str) -> bool:
     return 1 <= month <= 12 and 1 <= day <= _DAYS_IN_MONTH[month - 1]
 
 
+# Words for goods and their labels: a 13-digit 880... number after them is a barcode even when
+# it was copied with a wrong check digit.
+_GOODS_CONTEXT_RE = re.compile(r"(?:바코드|상품|제품|물품|품목|상자|박스|코드|(?i:ean|barcode))[^\n]{0,20}$")
+
+
+def _is_korean_barcode(digits: str, text: str, start: int) -> bool:
+    """An EAN-13 barcode of a product made in Korea (GS1 prefix 880): the label of donated goods,
+    not a person, although "8801234567893" also starts with a valid birth date. It must have a
+    valid check digit or follow a word for goods, and no word for a person's number."""
+    if len(digits) != 13 or not digits.isdigit() or not digits.startswith("880"):
+        return False
+    if _RRN_CONTEXT_RE.search(text, 0, start):
+        return False
+    total = sum(int(c) * (3 if i % 2 else 1) for i, c in enumerate(digits[:12]))
+    return (10 - total % 10) % 10 == int(digits[12]) or bool(_GOODS_CONTEXT_RE.search(text, 0, start))
+
+
 def _rrn_candidates(text: str) -> Iterator[_Candidate]:
+    maskable = "0123456789" + _MASKS
     for m in _RRN_RE.finditer(text):
-        if not _plausible_birth_date(m.group("birth")):
+        birth, sep, rest = m.group("birth"), m.group("sep"), m.group("rest")
+        if not _plausible_birth_date(birth):
             continue
         if _CORPORATE_CONTEXT_RE.search(text, 0, m.start()):
             continue
-        masked = _mask_digits(m.group(0), keep_head=4, keep_tail=0, maskable="0123456789xX*")
-        yield _Candidate("rrn", m.start(), m.end(), masked, separated=bool(m.group("sep")))
+        if len(rest) < 7:  # the sex digit with fewer masks: only written with a hyphen
+            if "-" not in sep or _SHORT_FORM_COUNTER_RE.match(text, m.end()):
+                continue
+        if not sep and _is_korean_barcode(birth + rest, text, m.start()):
+            continue
+        masked = _mask_digits(m.group(0), keep_head=4, keep_tail=0, maskable=maskable)
+        yield _Candidate("rrn", m.start(), m.end(), masked, separated=bool(sep))
+    for m in _RRN_SPLIT_RE.finditer(text):
+        if not _plausible_birth_date(m.group("birth")):
+            continue
+        start, end = m.start("birth"), m.end("rest")
+        masked = _mask_digits(text[start:end], keep_head=4, keep_tail=0, maskable=maskable)
+        yield _Candidate("rrn", start, end, masked)
 
 
 # --------------------------------------------------------------------------------------------
@@ -252,25 +323,51 @@ def _phone_candidates(text: str) -> Iterator[_Candidate]:
 # E-mail addresses
 # --------------------------------------------------------------------------------------------
 
-# A practical address shape (not full RFC 5322). Boundaries are ASCII-only so that a Korean
-# particle may follow ("...@daum.net으로") or precede without a space.
+# A practical address shape (not full RFC 5322), Korean domain names included (나눔@서구복지.한국),
+# and the ways people write an address so that a machine will not read it: "kim at naver dot com",
+# "kim(at)daum.net", "kim[at]gmail[dot]com", "kim 골뱅이 naver.com" (골뱅이 is Korean for @;
+# 앳 and 닷 spell "at" and "dot"), "kim @ naver.com". Boundaries are ASCII-only so that a Korean particle may follow
+# ("...@daum.net으로") or precede without a space.
+_AT = (
+    r"(?P<at>[ \t]*@[ \t]*"
+    r"|[ \t]*[(\[{<][ \t]*(?:(?i:at)|@|골뱅이|앳)[ \t]*[)\]}>][ \t]*"
+    r"|[ \t]+(?:(?i:at)|앳)[ \t]+"
+    r"|[ \t]*골뱅이[ \t]*)"
+)
+_DOT = (
+    r"(?:[ \t]*\.[ \t]*"
+    r"|[ \t]*[(\[{<][ \t]*(?:(?i:dot)|닷|점)[ \t]*[)\]}>][ \t]*"
+    r"|[ \t]+(?i:dot)[ \t]+"
+    r"|[ \t]*닷[ \t]*)"
+)
+_DOT_RE = re.compile(_DOT)
+_LABEL = r"[A-Za-z0-9가-힣](?:[A-Za-z0-9가-힣\-]{0,61}[A-Za-z0-9가-힣])?"
 _EMAIL_RE = re.compile(
-    r"""
-    (?<![A-Za-z0-9._%+\-])
-    (?P<local>[A-Za-z0-9][A-Za-z0-9._%+\-]{0,63})
-    @
-    (?P<domain>(?:[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24})
-    (?![A-Za-z0-9\-])
+    rf"""
+    (?P<local>(?<![A-Za-z0-9._%+\-])[A-Za-z0-9][A-Za-z0-9._%+\-]{{0,63}}
+             |(?<![A-Za-z0-9가-힣])[가-힣]{{1,12}})
+    {_AT}
+    (?P<domain>(?:{_LABEL}{_DOT})+(?P<tld>[A-Za-z]{{2,24}}(?![A-Za-z0-9\-])|한국))
     """,
     re.VERBOSE,
 )
+# An address written the loose way must end in a common top-level domain: "her at jane.doe" or
+# "meet at 3 dot" are prose.
+_LOOSE_TLDS = frozenset("com net org kr edu gov info biz io me co jp us 한국".split())
+_PLAIN_DOMAIN_RE = re.compile(r"[A-Za-z0-9가-힣.\-]+")
 
 
 def _email_candidates(text: str) -> Iterator[_Candidate]:
-    for m in _EMAIL_RE.finditer(text):
-        local = m.group("local")
-        keep = 2 if len(local) > 2 else 1
-        masked = f"{local[:keep]}***@{m.group('domain')}"
+    position = 0
+    while (m := _EMAIL_RE.search(text, position)) is not None:
+        local, domain = m.group("local"), m.group("domain")
+        plain = m.group("at") == "@" and _PLAIN_DOMAIN_RE.fullmatch(domain)
+        if not plain and m.group("tld").lower() not in _LOOSE_TLDS:
+            position = m.start() + 1  # prose ("her at jane.doe"); an address may start inside it
+            continue
+        position = m.end()
+        keep = 1 if len(local) <= 2 or not local.isascii() else 2
+        masked = f"{local[:keep]}***@{_DOT_RE.sub('.', domain)}"
         yield _Candidate("email", m.start(), m.end(), masked)
 
 
@@ -326,15 +423,25 @@ def _plausible_account(number: str) -> bool:
 
 
 def _looks_like_date(groups: list[str]) -> bool:
-    """2026-11-29-0001 style document numbers start with a date."""
-    year, month = groups[0], groups[1]
-    return len(year) == 4 and 1900 <= int(year) <= 2099 and len(month) == 2 and 1 <= int(month) <= 12
+    """Document numbers start with a date: 2026-11-29-0001, 2024-0717-0032 (year, then month
+    and day grouped), 2026-1201-000045."""
+    year, second = groups[0], groups[1]
+    if not (len(year) == 4 and 1900 <= int(year) <= 2099):
+        return False
+    if len(second) == 2:
+        return 1 <= int(second) <= 12
+    return len(second) == 4 and _plausible_birth_date("00" + second)
+
+
+# 080 toll-free numbers (수신자 부담) belong to businesses and public bodies, like 15xx numbers:
+# not a phone number to flag, and not a bank account either.
+_TOLL_FREE_RE = re.compile(r"080[ \t]*-?[ \t]*\d{3,4}[ \t]*-?[ \t]*\d{4}")
 
 
 def _bank_account_candidates(text: str) -> Iterator[_Candidate]:
     for m in _ACCOUNT_GROUPS_RE.finditer(text):
         number = m.group(0)
-        if not _plausible_account(number) or _PHONE_RE.fullmatch(number):
+        if not _plausible_account(number) or _PHONE_RE.fullmatch(number) or _TOLL_FREE_RE.fullmatch(number):
             continue
         if _looks_like_date(number.split("-")):
             continue
@@ -344,7 +451,7 @@ def _bank_account_candidates(text: str) -> Iterator[_Candidate]:
         number = m.group("num")
         if not _plausible_account(number):
             continue
-        if m.group("word") in _AMBIGUOUS_BANK_WORDS and _PHONE_RE.fullmatch(number):
+        if m.group("word") in _AMBIGUOUS_BANK_WORDS and (_PHONE_RE.fullmatch(number) or _TOLL_FREE_RE.fullmatch(number)):
             continue
         masked = _mask_digits(number, keep_head=3, keep_tail=3)
         yield _Candidate("bank_account", m.start("num"), m.end("num"), masked, bank_context=True)
@@ -372,10 +479,38 @@ _UNIT_RE = re.compile(
         (?<![0-9A-Za-z])(?:[Bb]|지하[ \t]*)?\d{1,3}[ \t]*층
     )
     [ \t]*
-    (?P<secret>\d{1,5})[ \t]*호
+    (?P<secret>[Bb]?\d{1,5})[ \t]*호
     """,
     re.VERBOSE,
 )
+# A basement unit needs no building number: "반지하 B02호", "그린빌라 B01호".
+_BASEMENT_UNIT_RE = re.compile(r"(?<![0-9A-Za-z])(?P<secret>[Bb]\d{1,4})[ \t]*호(?!실|점|선)")
+# A unit right after a word for a home: "행복맨션 203호", "고시원 205호", "쪽방 12호".
+_HOME_UNIT_RE = re.compile(
+    r"(?:아파트|빌라|맨션|주택|연립|다세대|원룸|투룸|오피스텔|하이츠|고시원|고시텔|쪽방|빌)"
+    r"[ \t]*(?P<secret>[Bb]?\d{1,4})[ \t]*호(?!실|점|선|기|차)"
+)
+
+# A floor and room in a public building are where a meeting or a class is held, not a home:
+# "3층 301호 회의실", "행정복지센터 2층 205호에서 ... 특강". Words for a home nearby overrule them.
+_PUBLIC_ROOM_AFTER_RE = re.compile(
+    r"[^\n]{0,30}?(?:회의실|강당|강의실|교육장|교육실|상담실|프로그램실|세미나실|사무실|민원실|다목적실|"
+    r"대기실|자료실|연습실|조리실|체육실|교실|특강|강좌|강의|교육|설명회|간담회|회의|모임|행사|수업|"
+    r"세미나|워크숍|보고회|총회|접수|진행|열리|열립|엽니다|개최|대관|예약)"
+)
+# ... or the room is named right after the number: "203호 자원봉사센터", "402호 북카페", "201호 기획상황실".
+_ROOM_NAME_AFTER_RE = re.compile(
+    r"[ \t]*[가-힣]{0,8}(?:실|센터|카페|도서관|교육장|공연장|강당)(?:에서|에|을|를|은|는|이|가|의|로)?(?![가-힣])"
+)
+_PUBLIC_BUILDING_BEFORE_RE = re.compile(
+    r"(?:구청|청사|센터|복지관|도서관|수련관|회관|본관|별관|행사장|경로당|학교|체육관)[^\n]{0,12}$"
+)
+_HOME_WORDS = (
+    r"(?:사시|사는|살고|살아|거주|지내|댁|자택|(?<![가-힣])집|세대|가구|가정|입주|이사(?!장|회)|혼자|홀로|"
+    r"아파트|빌라|맨션|주택|연립|다세대|원룸|투룸|오피스텔|고시원|쪽방|반지하)"
+)
+_HOME_AFTER_RE = re.compile(rf"[^\n]{{0,30}}?{_HOME_WORDS}")
+_HOME_BEFORE_RE = re.compile(rf"{_HOME_WORDS}[^\n]{{0,15}}$")
 # "101-1203호": building-unit with a hyphen. Not after 제 ("제2026-123호" is a document number).
 _UNIT_HYPHEN_RE = re.compile(
     r"(?<![0-9A-Za-z\-제])(?P<building>\d{1,4})-(?P<secret>\d{2,4})[ \t]*호"
@@ -394,6 +529,23 @@ _ROAD_RE = re.compile(
     """,
     re.VERBOSE,
 )
+# A road address and "가정"/"가구" (home, household): "상무대로 1123 가정에 쌀을 전달". After a
+# noun with the particle 로 ("센터로 12가구가 신청") the same words are a count, written with the
+# counter attached, so the road must look like one: a 대로 or 길, a branch road, a hyphenated
+# number, a district or city before it, or a space between the number and 가정/가구.
+_ROAD_HOME_RE = re.compile(
+    r"""
+    (?<![가-힣A-Za-z0-9])
+    (?P<road>[가-힣][가-힣0-9]{0,14}(?:로|길))
+    [ \t]*
+    (?P<branch>\d{1,4}(?:번|번안)?길[ \t]*)?
+    (?P<secret>\d{1,5}(?:-\d{1,5})?)
+    (?P<space>[ \t]*)(?:가정|가구)
+    """,
+    re.VERBOSE,
+)
+_PLACE_BEFORE_RE = re.compile(r"(?:[가-힣]+(?:시|구|군)|광주|서울)[ \t]+$")
+
 # The same in romanised form: "Hwajeong-ro 123", "Sangmu-daero 45-6".
 _ROMAN_ROAD_RE = re.compile(
     rf"""
@@ -456,10 +608,33 @@ def _plausible_unit_hyphen(m: re.Match[str]) -> bool:
     return not (len(building) == 4 and building.startswith(("19", "20")))  # a year: 2026-12호
 
 
+def _is_public_room(m: re.Match[str]) -> bool:
+    text = m.string
+    if _HOME_AFTER_RE.match(text, m.end()) or _HOME_BEFORE_RE.search(text, 0, m.start()):
+        return False
+    return bool(_PUBLIC_ROOM_AFTER_RE.match(text, m.end()) or _ROOM_NAME_AFTER_RE.match(text, m.end())
+                or _PUBLIC_BUILDING_BEFORE_RE.search(text, 0, m.start()))
+
+
+def _plausible_unit(m: re.Match[str]) -> bool:
+    return not _is_public_room(m)
+
+
+def _plausible_road_home(m: re.Match[str]) -> bool:
+    if not _plausible_road(m):
+        return False
+    road = m.group("road")
+    return bool(road.endswith(("대로", "길")) or m.group("branch") or "-" in m.group("secret")
+                or m.group("space") or _PLACE_BEFORE_RE.search(m.string, 0, m.start()))
+
+
 def _address_candidates(text: str) -> Iterator[_Candidate]:
     checks = (
         (_BUNJI_RE, None),
-        (_UNIT_RE, None),
+        (_UNIT_RE, _plausible_unit),
+        (_BASEMENT_UNIT_RE, _plausible_unit),
+        (_HOME_UNIT_RE, None),
+        (_ROAD_HOME_RE, _plausible_road_home),
         (_UNIT_HYPHEN_RE, _plausible_unit_hyphen),
         (_ROAD_RE, _plausible_road),
         (_ROMAN_ROAD_RE, None),
@@ -522,11 +697,24 @@ def find_personal_data(text: str) -> list[Finding]:
     return findings
 
 
-def check_fields(fields: Mapping[str, str | None]) -> list[FieldFinding]:
-    """Check each field in order (None and empty fields are skipped)."""
-    return [
-        FieldFinding(field=name, finding=finding)
-        for name, value in fields.items()
-        if value
-        for finding in find_personal_data(value)
-    ]
+def check_fields(
+    fields: Mapping[str, str | None], shown: Mapping[str, str] | None = None
+) -> list[FieldFinding]:
+    """Check each field in order (None and empty fields are skipped).
+
+    ``shown`` maps a field to the text a reader sees once the site has rendered it (the caller
+    renders it; this module stays pure). What is found there and not already in the field itself
+    (same kind, same masked value) is reported too, marked ``as_shown``.
+    """
+    results: list[FieldFinding] = []
+    for name, value in fields.items():
+        if not value:
+            continue
+        typed = find_personal_data(value)
+        results += [FieldFinding(field=name, finding=finding) for finding in typed]
+        seen = {(f.kind, f.masked) for f in typed}
+        for finding in find_personal_data((shown or {}).get(name, "")):
+            if (finding.kind, finding.masked) not in seen:
+                seen.add((finding.kind, finding.masked))
+                results.append(FieldFinding(field=name, finding=finding, as_shown=True))
+    return results

@@ -1,7 +1,9 @@
 """Donation receipts (기부금 영수증): serial numbers, statement periods and what a receipt says. Pure.
 
 A receipt follows the fields of the Korean donation receipt form (소득세법 시행규칙 별지 제45호의2
-서식) except the resident registration number (주민등록번호), which kindcity never collects.
+서식; docs/receipts.md). It is a tax receipt only when the donor is identified as the form requires: an
+organisation by its registration number, a person by a resident registration number they chose to
+give (for 연말정산 간소화). Anyone else gets a statement of giving, titled as such.
 
 Serial numbers are derived, never stored, so they cannot drift or collide:
 
@@ -20,13 +22,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from .dates import EARLIEST_DAY
 from .time import SEOUL
 
 MAX_STATEMENT_DAYS = 366 * 10  # a decade; longer ranges are a mistake, not a tax year
 
 
 class PeriodError(ValueError):
-    """A statement period that makes no sense (``code``: ``start_after_end`` or ``too_long``)."""
+    """A statement period that makes no sense (``code``: ``start_after_end``, ``too_long``, ``too_early``:
+    before the site's first day, or ``too_late``: after this year)."""
 
     def __init__(self, code: str):
         super().__init__(code)
@@ -56,9 +60,26 @@ def statement_period(start: date | None, end: date | None, today: date) -> tuple
         end = date(start.year, 12, 31)
     if start > end:
         raise PeriodError("start_after_end")
+    if start < EARLIEST_DAY:
+        raise PeriodError("too_early")
+    if end > date(today.year, 12, 31):
+        raise PeriodError("too_late")  # nothing given yet, and 9999-12-31 has no next day to count to
     if (end - start).days >= MAX_STATEMENT_DAYS:
         raise PeriodError("too_long")
     return start, end
+
+
+class RegistrationNumberError(ValueError):
+    """Not a registration number (사업자등록번호 or 고유번호): ten digits, written 3-2-5."""
+
+
+def registration_number(text: str) -> str:
+    """Ten digits in the 3-2-5 shape the NTS prints (e.g. ``409-81-23456``); spaces and hyphens in
+    the input do not matter."""
+    digits = "".join(ch for ch in text if ch not in " -")
+    if len(digits) != 10 or not digits.isascii() or not digits.isdigit():
+        raise RegistrationNumberError(text)
+    return f"{digits[:3]}-{digits[3:5]}-{digits[5:]}"
 
 
 @dataclass(frozen=True)
@@ -67,7 +88,20 @@ class Party:
 
     name: str
     business_number: str | None = None     # 사업자등록번호 (or 고유번호) of an organisation
-    representative: str | None = None      # the person acting for an organisation donor
+    representative: str | None = None      # the person acting for an organisation (donor or issuer)
+    address: str | None = None             # postal address (a donor's only if they gave one)
+    contact: str | None = None             # an issuer's telephone
+    resident_number: str | None = None     # a person donor's number, already masked (never whole)
+    seal: bytes | None = None              # an issuer's seal image (PNG)
+
+
+@dataclass(frozen=True)
+class GiftType:
+    """The legal type of gifts to an issuer, with the NTS code (from the form's data file)."""
+
+    code: str
+    name: str
+    basis: str
 
 
 @dataclass(frozen=True)
@@ -88,6 +122,12 @@ class Receipt:
     lines: tuple[ReceiptLine, ...]
     period: tuple[date, date] | None = None   # statements only
     refunded: int = 0   # one payment's receipt: money of the same pledge that went back (for a notice)
+    gift_type: GiftType | None = None
+
+    @property
+    def is_tax_receipt(self) -> bool:
+        """A 기부금 영수증 names its donor as the form requires; otherwise it is a statement of giving."""
+        return bool(self.donor.business_number or self.donor.resident_number)
 
     @property
     def total(self) -> int:
@@ -99,7 +139,8 @@ class Receipt:
 
 
 def statement_receipts(*, donor_id: int, donor: Party, period: tuple[date, date], issued_on: date,
-                       lines_by_issuer: dict[Party, list[ReceiptLine]]) -> list[Receipt]:
+                       lines_by_issuer: dict[Party, list[ReceiptLine]],
+                       gift_types: dict[Party, GiftType] | None = None) -> list[Receipt]:
     """One receipt per receiving organisation (each issues its own), in a stable order: by issuer
     name, lines by day then reference. (For a period without money, pass the default issuer with no
     lines: the donor gets an empty statement rather than an error.)"""
@@ -112,5 +153,6 @@ def statement_receipts(*, donor_id: int, donor: Party, period: tuple[date, date]
         lines = sorted(lines_by_issuer[issuer], key=lambda line: (line.day, line.reference, line.refund))
         receipts.append(Receipt(
             serial=statement_serial(donor_id, *period, part=index if several else None),
-            issued_on=issued_on, donor=donor, issuer=issuer, lines=tuple(lines), period=period))
+            issued_on=issued_on, donor=donor, issuer=issuer, lines=tuple(lines), period=period,
+            gift_type=(gift_types or {}).get(issuer)))
     return receipts

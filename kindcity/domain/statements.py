@@ -10,9 +10,10 @@ import hashlib
 import io
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
+from .dates import DateRefused, check_day_happened
 from .money import MoneyError, to_won
 from .pledges import REFERENCE_ALPHABET, REFERENCE_LENGTH
 
@@ -135,9 +136,35 @@ def find_reference(memo: str) -> str | None:
     return match.group(0) if match else None
 
 
-def parse_statement(data: bytes) -> list[StatementRow]:
+def _read_rows(text: str) -> list[list[str]]:
+    """The CSV records, or a StatementError naming the record that cannot be read (a cell longer
+    than the csv module's limit, 131,072 characters, is no bank's export)."""
+    rows: list[list[str]] = []
+    reader = csv.reader(io.StringIO(text))
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return rows
+        except csv.Error as error:
+            code = "cell_too_long" if "field limit" in str(error) else "unreadable_row"
+            raise StatementError(code, row=len(rows) + 1) from None
+        rows.append(row)
+
+
+def check_booked_day(booked_at: datetime, line: int, today: date) -> None:
+    """A deposit happened on a day the site accepts (kindcity/domain/dates.py): not after today,
+    not before the site's first day. Checked again when a previewed statement is applied."""
+    try:
+        check_day_happened(booked_at.date(), today)
+    except DateRefused as refused:
+        raise StatementError(refused.code, row=line, column="date", value=booked_at.date().isoformat()) from None
+
+
+def parse_statement(data: bytes, today: date | None = None) -> list[StatementRow]:
+    """The deposits of a statement export; with ``today``, each dated on a day the site accepts."""
     text, _ = decode(data)
-    rows = list(csv.reader(io.StringIO(text)))
+    rows = _read_rows(text)
     header_index, columns = _find_columns(rows)
     memo_columns = [i for i, cell in enumerate(rows[header_index])
                     if _normalise_header(cell) in {_normalise_header(a) for a in ALIASES["memo"]}]
@@ -156,6 +183,8 @@ def parse_statement(data: bytes) -> list[StatementRow]:
         if not amount:
             continue  # a withdrawal or a zero line: not a gift
         booked_at = _parse_date(row[columns["date"]], offset)
+        if today is not None:
+            check_booked_day(booked_at, offset, today)
         memo = " ".join(row[i].strip() for i in memo_columns if i < len(row) and row[i].strip())
         balance = _parse_money(row[columns["balance"]], offset, "balance") if "balance" in columns else None
         if "transaction_id" in columns and row[columns["transaction_id"]].strip():

@@ -1,19 +1,35 @@
 """SQLAlchemy models: the persistent shape of the domain. No business rules live here."""
 from .accounts import LoginAttempt, Organisation, PasswordResetRequest, Role, User
+from .access_log import AccessRecord
 from .audit import AuditEntry
+from .form_tokens import FormToken
+from .jobs import JobError, OutgoingMail
 from .kr_payments import KrPayment, RefundBankAccount
 from .impact import Disbursement, ImpactReport, LeftoverReturn, ReportPhoto
 from .matching import MatchAllocation, MatchingSettings, MatchOfferTerms, MatchRun, PooledSeries, PooledTerms
 from .money import BankTransaction, LedgerLine, LedgerTransaction, Payment, Pledge, Refund, StatementImport
-from .needs import Need
+from .needs import Need, NeedContribution
 from .places import BeneficiaryGroup, Category, Centre, District, Dong
 from .provider_events import ProviderEvent
+from .receipts import DonorTaxDetails, ReceivingOrganisation
 from .referrals import Referral, ReferralNote
+from .texts import DonorContact, SentText, TextCase, TextMessage, TextSender, WebhookNonce
 
 __all__ = [
+    "AccessRecord",
+    "DonorContact",
+    "SentText",
+    "TextCase",
+    "TextMessage",
+    "TextSender",
+    "WebhookNonce",
+    "JobError",
+    "OutgoingMail",
     "AuditEntry",
     "BankTransaction",
+    "DonorTaxDetails",
     "Disbursement",
+    "FormToken",
     "ImpactReport",
     "KrPayment",
     "RefundBankAccount",
@@ -38,9 +54,11 @@ __all__ = [
     "Dong",
     "LoginAttempt",
     "Need",
+    "NeedContribution",
     "Organisation",
     "PasswordResetRequest",
     "ProviderEvent",
+    "ReceivingOrganisation",
     "Referral",
     "ReferralNote",
     "Role",

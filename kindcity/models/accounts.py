@@ -5,7 +5,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..domain.time import utcnow
@@ -58,18 +58,24 @@ class User(UserMixin, db.Model):
     centre: Mapped[Centre | None] = relationship()
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     password_changed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # Handles the district's bank account: given and taken by an administrator (audited).
+    money_staff: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # Part of the login id that every session and remember-me cookie carries: raising it (logout, a new
+    # password) ends them all, wherever they were copied to.
+    session_version: Mapped[int] = mapped_column(default=1, server_default="1")
+    # When the owner proved the address is theirs (the link mailed at registration, or a reset link); an
+    # account cannot log in before. Accounts an administrator makes (services.accounts.create_user) are
+    # confirmed at once.
+    email_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     @property
     def is_active(self) -> bool:  # flask-login
         return self.active
 
     def get_id(self) -> str:
-        # The password change time is part of the login id, so changing a password ends other sessions.
-        return f"{self.id}:{self.session_stamp}"
-
-    @property
-    def session_stamp(self) -> str:
-        return str(int(self.password_changed_at.timestamp() * 1_000_000))
+        """The login id in the session and the remember-me cookie (flask-login): the account and its
+        session version, which the user loader (web/__init__.py) checks."""
+        return f"{self.id}:{self.session_version}"
 
     @property
     def is_staff(self) -> bool:
@@ -78,6 +84,13 @@ class User(UserMixin, db.Model):
     @property
     def is_admin(self) -> bool:
         return self.role == Role.ADMIN
+
+    @property
+    def handles_bank_account(self) -> bool:
+        """May import bank statements and see and match deposits without a known reference code: these
+        name donors of every centre. Staff with the money permission only; centre staff see their own
+        centre's pledges on the pledge pages."""
+        return self.is_staff and self.money_staff
 
     @property
     def sees_all_centres(self) -> bool:

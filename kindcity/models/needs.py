@@ -3,14 +3,17 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, CheckConstraint, Date, ForeignKey, Index, String, Text
+from sqlalchemy import BigInteger, CheckConstraint, Date, ForeignKey, Index, String, Text, and_, case
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..domain.needs import NeedStatus
-from ..domain.time import utcnow
+from ..domain.needs import ContributionKind, NeedStatus
+from ..domain.needs import shown_status as shown_status_on
+from ..domain.time import seoul_today, utcnow
 from ..extensions import db
 from .accounts import User
 from .places import BeneficiaryGroup, Category, Centre, Dong
+from .receipts import ReceivingOrganisation
 from .types import UTCDateTime
 
 _STATUSES = ",".join(f"'{s.value}'" for s in NeedStatus)
@@ -53,13 +56,21 @@ class Need(db.Model):
     unit_cost: Mapped[int | None] = mapped_column(BigInteger)
     units: Mapped[int | None] = mapped_column()
     deadline: Mapped[date] = mapped_column(Date)
-    receiving_org: Mapped[str] = mapped_column(String(200))
+    receiving_org_id: Mapped[int] = mapped_column(ForeignKey("receiving_organisations.id"))
+    receiving_org: Mapped[ReceivingOrganisation] = relationship(lazy="joined")
     centre_id: Mapped[int] = mapped_column(ForeignKey("centres.id"))
     centre: Mapped[Centre] = relationship(lazy="joined")
     status: Mapped[str] = mapped_column(String(20), default=NeedStatus.DRAFT)
     cancel_reason: Mapped[str | None] = mapped_column(Text)
     author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     author: Mapped[User] = relationship(foreign_keys=[author_id])
+    # The version of the text: 1 when created, one more with every edit. Who wrote and who submitted
+    # each version is in NeedContribution; the four-eyes rule reads it (domain/needs.py).
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
+    # The open approval request: who asked, and when. Cleared when the need is sent back to draft.
+    submitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    submitted_by: Mapped[User | None] = relationship(foreign_keys=[submitted_by_id])
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     approved_by: Mapped[User | None] = relationship(foreign_keys=[approved_by_id])
     approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -71,6 +82,18 @@ class Need(db.Model):
     reserved: Mapped[int] = mapped_column(BigInteger, default=0)
     confirmed: Mapped[int] = mapped_column(BigInteger, default=0)
 
+    @hybrid_property
+    def shown_status(self) -> str:
+        """The status every page and query shows: past its deadline, an open need reads as expired at
+        once (kindcity/domain/needs.py, ``shown_status``); the scheduled upkeep then records it."""
+        return shown_status_on(self.status, self.deadline, seoul_today())
+
+    @shown_status.inplace.expression
+    @classmethod
+    def _shown_status_expression(cls):
+        return case((and_(cls.status == NeedStatus.OPEN.value, cls.deadline < seoul_today()),
+                     NeedStatus.EXPIRED.value), else_=cls.status)
+
     @property
     def gap(self) -> int:
         return self.target - self.reserved - self.confirmed
@@ -78,3 +101,24 @@ class Need(db.Model):
     @property
     def is_unit_priced(self) -> bool:
         return self.unit_cost is not None
+
+
+_CONTRIBUTION_KINDS = ",".join(f"'{k.value}'" for k in ContributionKind)
+
+
+class NeedContribution(db.Model):
+    """Who created, edited or submitted which version of a need: those people may not approve it."""
+
+    __tablename__ = "need_contributions"
+    __table_args__ = (
+        CheckConstraint(f"kind IN ({_CONTRIBUTION_KINDS})", name="kind"),
+        CheckConstraint("version > 0", name="version_positive"),
+        Index("ix_need_contributions_need_user", "need_id", "user_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    need_id: Mapped[int] = mapped_column(ForeignKey("needs.id"))
+    version: Mapped[int] = mapped_column()
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    kind: Mapped[str] = mapped_column(String(10))
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

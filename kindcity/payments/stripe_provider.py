@@ -231,10 +231,13 @@ class StripeProvider:
         return self._notice(event)
 
     def _notice(self, event: dict[str, Any]) -> EventNotice:
-        data = event.get("data") or {}
-        item = data.get("object") if data else None
-        if not event.get("id") or not event.get("type") or item is None or not item.get("id"):
-            raise InvalidWebhook("the event has no id, type or object")
+        data = event.get("data")
+        item = data.get("object") if isinstance(data, dict) else None
+        # Stripe's ids and types are strings; a signed event that says otherwise (an object id of 12345)
+        # is not one kindcity can act on, and must be a 400 rather than a failure further in.
+        if not all(isinstance(value, str) and value for value in (
+                event.get("id"), event.get("type"), item.get("id") if isinstance(item, dict) else None)):
+            raise InvalidWebhook("the event has no id, type or object (each a non-empty string)")
         return EventNotice(id=event["id"], type=event["type"], object_id=item["id"],
                            created=_time(event.get("created")) or datetime.now(timezone.utc))
 

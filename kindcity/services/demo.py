@@ -1,6 +1,9 @@
 """A believable district for `make run`: the article's programmes and the people around them.
 
 Idempotent: every object is looked up by a natural key first, so running it twice adds nothing.
+The story is Seo-gu's (its dongs, centres and people), so it loads only over that district's data
+file; any other district starts from `kindcity seed` and its own staff. This module is the one
+place in the code that names Seo-gu (tests/web/test_second_district.py checks that).
 """
 from __future__ import annotations
 
@@ -14,10 +17,16 @@ from ..extensions import db
 from ..models import BeneficiaryGroup, Category, District, Dong, Need, Organisation, User
 from . import SYSTEM, Actor
 from . import needs as need_service
-from .accounts import create_organisation, create_user, find_user_by_email, register_donor
+from .accounts import create_organisation, create_user, find_user_by_email, register_donor, set_money_staff
+from .receipts import default_organisation
 from .reference import seed_district
 
 DEMO_PASSWORD = "kindcity-demo-1234"
+DEMO_DISTRICT = "gwangju-seogu"
+
+
+class DemoUnavailable(ValueError):
+    """The demo story belongs to another district's data file."""
 
 
 @dataclass(frozen=True)
@@ -30,7 +39,7 @@ class DemoLogin:
 DEMO_LOGINS = (
     DemoLogin("admin", "admin@kindcity.example", "administrator"),
     DemoLogin("staff", "staff.hwajeong@kindcity.example", "화정1동 행정복지센터 (posts needs)"),
-    DemoLogin("staff", "staff.district@kindcity.example", "서구청 복지정책과 (approves needs)"),
+    DemoLogin("staff", "staff.district@kindcity.example", "서구청 복지정책과 (approves needs, handles the bank account)"),
     DemoLogin("donor", "church@kindcity.example", "서구 사랑나눔교회 (church)"),
     DemoLogin("donor", "elevator@kindcity.example", "빛고을엘리베이터(주) (business)"),
     DemoLogin("donor", "shop@kindcity.example", "상무 착한국밥 (good shop)"),
@@ -92,19 +101,24 @@ def _ensure_user(email: str, role: str, centre_code: str | None = None) -> User:
         org = ORGS.get(email)
         if org:
             existing = db.session.scalar(select(Organisation).where(Organisation.name == org[0]))
-            user = register_donor(email=email, password=DEMO_PASSWORD, display_name=name, address="demo")
+            user = register_donor(email=email, password=DEMO_PASSWORD, display_name=name, address="demo",
+                                  confirmed=True).user
             user.organisation = existing or create_organisation(*org)
             return user
-        return register_donor(email=email, password=DEMO_PASSWORD, display_name=name, address="demo")
+        return register_donor(email=email, password=DEMO_PASSWORD, display_name=name, address="demo",
+                              confirmed=True).user
     return create_user(SYSTEM, email=email, password=DEMO_PASSWORD, display_name=name, role=role,
                        centre_code=centre_code)
 
 
 def load_demo_data(district_code: str, today: date) -> dict[str, int]:
+    if district_code != DEMO_DISTRICT:
+        raise DemoUnavailable(district_code)
     district = seed_district(district_code)
     admin = _ensure_user("admin@kindcity.example", "admin")
     author = _ensure_user("staff.hwajeong@kindcity.example", "staff", "centre-hwajeong1")
     approver = _ensure_user("staff.district@kindcity.example", "staff", "district-welfare")
+    set_money_staff(Actor(admin, "demo"), approver, True)  # the district office keeps the bank account
     for email in ORGS:
         _ensure_user(email, "donor")
     _ensure_user("resident@kindcity.example", "donor")
@@ -123,7 +137,7 @@ def load_demo_data(district_code: str, today: date) -> dict[str, int]:
         data = need_service.NeedInput(
             title=title, summary=summary, description=body, category_id=by_code(Category, cat).id,
             dong_id=by_code(Dong, dong).id, group_id=by_code(BeneficiaryGroup, group).id,
-            beneficiary_count=count, deadline=deadline, receiving_org=district.receiving_org_ko,
+            beneficiary_count=count, deadline=deadline, receiving_org_id=default_organisation().id,
             target=None if unit else money, unit_name=unit[0] if unit else None,
             unit_cost=unit[1] if unit else None, units=unit[2] if unit else None)
         writer = Actor(author, "demo")
@@ -221,7 +235,7 @@ def load_demo_impact(district: District, today: date) -> int:
         description="서울 병원 왕복 교통비 40회분을 모았습니다. 모금이 끝나 지원을 마쳤고, 성과 보고가 공개되어 있습니다.",
         category_id=by_code(Category, "medical-transport").id, dong_id=by_code(Dong, "hwajeong1").id,
         group_id=by_code(BeneficiaryGroup, "cancer-patients").id, beneficiary_count=11, deadline=today + timedelta(days=1),
-        receiving_org=district.receiving_org_ko, unit_name="서울 병원 왕복", unit_cost=150_000, units=40), today)
+        receiving_org_id=default_organisation().id, unit_name="서울 병원 왕복", unit_cost=150_000, units=40), today)
     need_service.submit(writer, need, today)
     need_service.approve(Actor(approver, "demo"), need, today)
     need.created_at = need.approved_at = datetime.combine(today - timedelta(days=90), time(9, 0), SEOUL)

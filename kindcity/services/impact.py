@@ -18,7 +18,7 @@ from ..domain import ledger as ledger_rules
 from ..domain.impact import DeliveryFacts, ReportAction, ReportStatus
 from ..domain.needs import NeedAction, NeedStatus
 from ..domain.needs import next_status as next_need_status
-from ..domain.personal_data import check_fields
+from ..domain.personal_data import FieldFinding
 from ..domain.time import SEOUL, utcnow
 from ..extensions import db
 from ..models import (Category, Disbursement, Dong, ImpactReport, LedgerLine, LedgerTransaction,
@@ -29,7 +29,8 @@ from . import notices
 from . import photos as photo_files
 from .audit import record
 from .ledger import post
-from .needs import PersonalDataFound, staff_can_see
+from .needs import staff_can_see
+from .public_text import PersonalDataFound, personal_data_in, refuse_personal_data
 from .pledges import follow_donor_choice, lock_need
 
 MAX_CAPTION = 200
@@ -140,12 +141,6 @@ def start_delivery(actor: Actor, need: Need, *, report_due: date, today: date) -
     return report
 
 
-def _check_public_text(fields: dict[str, str | None]) -> None:
-    findings = check_fields(fields)
-    if findings:
-        raise PersonalDataFound(findings)
-
-
 def record_disbursement(actor: Actor, need: Need, *, amount: int, spent_on: date, description: str,
                         today: date) -> Disbursement:
     """Money spent for the need: Dr spent:<need>, Cr cash. ``Need.confirmed`` does not change."""
@@ -159,8 +154,9 @@ def record_disbursement(actor: Actor, need: Need, *, amount: int, spent_on: date
         raise ImpactError("description_required")
     if len(cleaned) > MAX_DESCRIPTION:
         raise ImpactError("description_too_long", maximum=MAX_DESCRIPTION)
-    _check_public_text({"description": cleaned})
-    rules.check_disbursement(amount, held=need_money(need.id).held, spent_on=spent_on, today=today)
+    refuse_personal_data({"description": cleaned})
+    rules.check_disbursement(amount, held=need_money(need.id).held, spent_on=spent_on, today=today,
+                             since=need.created_at.astimezone(SEOUL).date())
     transaction = post(ledger_rules.disbursed(need.id, amount, memo=cleaned), actor)
     item = Disbursement(need_id=need.id, amount=amount, spent_on=spent_on, description=cleaned,
                         transaction=transaction, recorded_by_id=user.id)
@@ -250,7 +246,7 @@ def add_photo(actor: Actor, need: Need, *, data: bytes, filename: str | None, ca
         raise ImpactError("caption_required")
     if len(cleaned) > MAX_CAPTION:
         raise ImpactError("caption_too_long", maximum=MAX_CAPTION)
-    _check_public_text({"caption": cleaned})
+    refuse_personal_data({"caption": cleaned})
     processed = photo_files.process_photo(data, filename)
     name = photo_files.random_name(processed.extension)
     photo_files.store(folder, name, processed.data)
@@ -278,10 +274,17 @@ def remove_photo(actor: Actor, photo: ReportPhoto) -> str:
     return name
 
 
-def _check_report_text(report: ImpactReport) -> None:
-    findings = check_fields({"story": report.story})
+def report_text_findings(report: ImpactReport) -> list[FieldFinding]:
+    """What the guard finds in the report's public text (story, photo captions); a draft is saved
+    anyway, with a warning."""
+    findings = personal_data_in({"story": report.story})
     for photo in report.photos:
-        findings += check_fields({"caption": photo.caption})
+        findings += personal_data_in({"caption": photo.caption})
+    return findings
+
+
+def _check_report_text(report: ImpactReport) -> None:
+    findings = report_text_findings(report)
     if findings:
         raise PersonalDataFound(findings)
 

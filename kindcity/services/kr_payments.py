@@ -289,6 +289,7 @@ class EventResult:
     pledge_id: int | None = None
     duplicate: bool = False
     event_row: int | None = None
+    recorded_now: bool = False      # this delivery is the first: its job is to be asked for
 
 
 def record_event(provider, notice: KrEventNotice) -> EventResult:
@@ -306,7 +307,7 @@ def record_event(provider, notice: KrEventNotice) -> EventResult:
             db.session.add(row)
     except IntegrityError:
         return _recorded(provider, notice)
-    return EventResult("received", event_row=row.id)
+    return EventResult("received", event_row=row.id, recorded_now=True)
 
 
 def _recorded(provider, notice: KrEventNotice) -> EventResult | None:

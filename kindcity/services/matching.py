@@ -38,7 +38,6 @@ from ..domain import ledger as rules
 from ..domain import matching as engine
 from ..domain.matching import Criteria, MatchOffer, NeedSnapshot, PoolSnapshot
 from ..domain.needs import NeedAction, NeedStatus
-from ..domain.personal_data import check_fields
 from ..domain.pledges import MIN_PLEDGE, Display, OnCancel, PledgeAction, PledgeRuleError, PledgeStatus
 from ..domain.time import SEOUL, seoul_today, utcnow
 from ..extensions import db
@@ -50,7 +49,7 @@ from . import needs as need_service
 from . import pledges as pledge_service
 from .audit import record
 from .ledger import post
-from .needs import PersonalDataFound
+from .public_text import refuse_personal_data
 
 POOL_FUNDING = (PledgeStatus.PARTLY_PAID, PledgeStatus.PAID)  # received money a pooled pledge may place
 END_CHOICES = (OnCancel.REFUND, OnCancel.POOL)                # where unplaced money goes when it ends
@@ -161,9 +160,7 @@ def _common(actor: Actor, amount: int | None, display: str, message: str, on_end
     if OnCancel(on_end) not in END_CHOICES:
         raise MatchingError("on_end_invalid")
     message = (message or "").strip()
-    findings = check_fields({"message": message})
-    if findings:
-        raise PersonalDataFound(findings)
+    refuse_personal_data({"message": message})
     return donor, message
 
 

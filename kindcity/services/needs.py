@@ -5,34 +5,28 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, and_, func, or_, select
 
 from ..domain import needs as rules
-from ..domain.needs import NeedAction, NeedStatus
-from ..domain.personal_data import FieldFinding, check_fields
-from ..domain.time import utcnow
+from ..domain.money import MAX_WON
+from ..domain.needs import Contribution, ContributionKind, NeedAction, NeedStatus
+from ..domain.personal_data import FieldFinding
+from ..domain.time import seoul_today, utcnow
 from ..extensions import db
-from ..models import BeneficiaryGroup, Category, Dong, Need, Organisation, User
+from ..models import (BeneficiaryGroup, Category, Dong, Need, NeedContribution, Organisation, ReceivingOrganisation,
+                      User)
 from . import SYSTEM, Actor, Forbidden, NotFound, ServiceError
 from . import notices
 from .audit import record
+from .public_text import PersonalDataFound, personal_data_in, refuse_personal_data
 
 MIN_TARGET = 10_000
-PUBLIC_TEXT_FIELDS = ("title", "summary", "description")
+# Every free-text field of a need that the public reads (the page, the open-data API).
+PUBLIC_TEXT_FIELDS = ("title", "summary", "description", "unit_name", "receiving_org")
 
 
 class NeedInputError(ServiceError):
     code = "need_input"
-
-
-class PersonalDataFound(ServiceError):
-    """Public text holds what looks like a beneficiary's personal data; nothing was published."""
-
-    code = "personal_data_found"
-
-    def __init__(self, findings: list[FieldFinding]):
-        super().__init__(self.code, findings=findings)
-        self.findings = findings
 
 
 @dataclass(frozen=True)
@@ -45,7 +39,7 @@ class NeedInput:
     group_id: int
     beneficiary_count: int
     deadline: date
-    receiving_org: str
+    receiving_org_id: int
     target: int | None = None
     unit_name: str | None = None
     unit_cost: int | None = None
@@ -53,8 +47,46 @@ class NeedInput:
 
 
 def _snapshot(need: Need) -> dict[str, Any]:
-    return {"status": need.status, "title": need.title, "target": need.target,
+    return {"status": need.status, "title": need.title, "target": need.target, "version": need.version,
             "deadline": need.deadline.isoformat(), "reserved": need.reserved, "confirmed": need.confirmed}
+
+
+def _contributed(need: Need, user: User, kind: ContributionKind) -> None:
+    db.session.add(NeedContribution(need_id=need.id, version=need.version, user_id=user.id, kind=kind.value))
+
+
+def contributions(need: Need) -> list[Contribution]:
+    """Everyone who wrote or submitted a version of ``need``. The author always counts (needs made
+    before contributions were recorded have only that), and so does the open request's submitter."""
+    rows = db.session.execute(select(NeedContribution.user_id, NeedContribution.version, NeedContribution.kind)
+                              .where(NeedContribution.need_id == need.id)).all()
+    found = [Contribution(row.user_id, row.version, ContributionKind(row.kind)) for row in rows]
+    found.append(Contribution(need.author_id, 1, ContributionKind.CREATE))
+    if need.submitted_by_id is not None:
+        found.append(Contribution(need.submitted_by_id, need.version, ContributionKind.SUBMIT))
+    return found
+
+
+def approval_bar(user: User, need: Need) -> ContributionKind | None:
+    """Why ``user`` may not approve ``need`` as it stands (``None``: they may), for the staff pages."""
+    return rules.approval_bar(user.id, contributions(need), need.version)
+
+
+def barred_from_approving(user_id: int):
+    """A WHERE clause on Need: ``user_id`` wrote or submitted the version awaiting approval."""
+    wrote = (select(NeedContribution.id)
+             .where(NeedContribution.need_id == Need.id, NeedContribution.user_id == user_id,
+                    or_(NeedContribution.kind.in_([ContributionKind.CREATE.value, ContributionKind.EDIT.value]),
+                        NeedContribution.version == Need.version)).exists())
+    submitted = and_(Need.submitted_by_id.is_not(None), Need.submitted_by_id == user_id)  # never NULL: NOT works
+    return or_(Need.author_id == user_id, submitted, wrote)
+
+
+def _lock(need: Need) -> Need:
+    """Lock the need's row (not its joined reference data) and read it afresh: no edit, approval or
+    payment slips in between the checks and the change."""
+    return db.session.scalar(select(Need).where(Need.id == need.id).with_for_update(of=Need)
+                             .execution_options(populate_existing=True))
 
 
 def _apply_input(need: Need, data: NeedInput, today: date) -> None:
@@ -67,6 +99,9 @@ def _apply_input(need: Need, data: NeedInput, today: date) -> None:
     for model, key in ((Category, data.category_id), (Dong, data.dong_id), (BeneficiaryGroup, data.group_id)):
         if db.session.get(model, key) is None:
             raise NeedInputError("reference_unknown")
+    org = db.session.get(ReceivingOrganisation, data.receiving_org_id)
+    if org is None or (not org.active and org.id != need.receiving_org_id):
+        raise NeedInputError("receiving_org_unknown")
     if data.unit_cost is not None or data.units is not None:
         if not data.unit_name or not data.unit_cost or not data.units:
             raise NeedInputError("unit_pricing_incomplete")
@@ -81,13 +116,15 @@ def _apply_input(need: Need, data: NeedInput, today: date) -> None:
         need.unit_name = need.unit_cost = need.units = None
     if target < MIN_TARGET:
         raise NeedInputError("target_too_small", minimum=MIN_TARGET)
+    if target > MAX_WON:  # unit pricing can multiply past what any amount of the site may be
+        raise NeedInputError("target_too_large", largest=MAX_WON)
     need.target = target
     need.title, need.summary = data.title.strip(), data.summary.strip()
     need.description = data.description.strip()
     need.category_id, need.dong_id, need.group_id = data.category_id, data.dong_id, data.group_id
     need.beneficiary_count = data.beneficiary_count
     need.deadline = data.deadline
-    need.receiving_org = data.receiving_org.strip()
+    need.receiving_org_id = org.id
 
 
 def _require_staff(actor: Actor) -> User:
@@ -124,6 +161,7 @@ def create_need(actor: Actor, data: NeedInput, today: date) -> Need:
     _apply_input(need, data, today)
     db.session.add(need)
     db.session.flush()
+    _contributed(need, user, ContributionKind.CREATE)
     record(actor, "need.create", "need", need.id, after=_snapshot(need))
     return need
 
@@ -132,16 +170,24 @@ def update_need(actor: Actor, need: Need, data: NeedInput, today: date) -> Need:
     user = _require_staff(actor)
     if not staff_can_see(user, need):
         raise NotFound()
-    if NeedStatus(need.status) not in rules.EDITABLE_STATUSES:
-        raise rules.TransitionNotAllowed(NeedStatus(need.status), NeedAction.SUBMIT)
+    rules.check_editable(need.status)
+    _lock(need)
+    rules.check_editable(need.status)
     before = _snapshot(need)
     _apply_input(need, data, today)
+    need.version += 1
+    _contributed(need, user, ContributionKind.EDIT)
     record(actor, "need.update", "need", need.id, before=before, after=_snapshot(need))
     return need
 
 
+def public_text_findings(need: Need) -> list[FieldFinding]:
+    """What the guard finds in the need's public text; a draft is saved anyway, with a warning."""
+    return personal_data_in({field: getattr(need, field) for field in PUBLIC_TEXT_FIELDS})
+
+
 def check_public_text(need: Need) -> None:
-    findings = check_fields({field: getattr(need, field) for field in PUBLIC_TEXT_FIELDS})
+    findings = public_text_findings(need)
     if findings:
         raise PersonalDataFound(findings)
 
@@ -158,10 +204,14 @@ def submit(actor: Actor, need: Need, today: date) -> None:
     if not staff_can_see(user, need):
         raise NotFound()
     rules.next_status(need.status, NeedAction.SUBMIT)
+    _lock(need)
+    rules.next_status(need.status, NeedAction.SUBMIT)
     if rules.is_overdue(need.deadline, today):
         raise rules.DeadlinePassed(need.deadline)
     check_public_text(need)
     _transition(actor, need, NeedAction.SUBMIT)
+    need.submitted_by_id, need.submitted_at = user.id, utcnow()
+    _contributed(need, user, ContributionKind.SUBMIT)
 
 
 def approve(actor: Actor, need: Need, today: date) -> None:
@@ -169,7 +219,9 @@ def approve(actor: Actor, need: Need, today: date) -> None:
     if not staff_can_see(user, need):
         raise NotFound()
     rules.next_status(need.status, NeedAction.APPROVE)
-    rules.check_approval(need.author_id, user.id, need.deadline, today)
+    _lock(need)
+    rules.next_status(need.status, NeedAction.APPROVE)
+    rules.check_approval(user.id, contributions(need), need.version, need.deadline, today)
     check_public_text(need)  # text may not change after submission, but the guard may have grown
     _transition(actor, need, NeedAction.APPROVE)
     need.approved_by_id = user.id
@@ -179,10 +231,14 @@ def approve(actor: Actor, need: Need, today: date) -> None:
 
 
 def send_back(actor: Actor, need: Need) -> None:
+    """Back to draft for changes; the approval request is withdrawn, so it must be submitted again."""
     user = _require_staff(actor)
     if not staff_can_see(user, need):
         raise NotFound()
+    rules.next_status(need.status, NeedAction.RETURN)
+    _lock(need)
     _transition(actor, need, NeedAction.RETURN)
+    need.submitted_by_id = need.submitted_at = None
 
 
 def cancel(actor: Actor, need: Need, reason: str | None) -> None:
@@ -191,6 +247,7 @@ def cancel(actor: Actor, need: Need, reason: str | None) -> None:
         raise NotFound()
     rules.next_status(need.status, NeedAction.CANCEL)
     cleaned = rules.check_cancel_reason(reason)
+    refuse_personal_data({"cancel_reason": cleaned})  # the public page shows the reason
     # Lock the row (only the needs row, not its joined reference data): no payment lands meanwhile.
     db.session.scalar(select(Need).where(Need.id == need.id).with_for_update(of=Need)
                       .execution_options(populate_existing=True))
@@ -266,10 +323,21 @@ def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
+def shown_as(status: str, today: date):
+    """Needs that read as ``status`` today (``Need.shown_status``), written so that the (status, deadline)
+    index serves it: past its deadline an open need reads as expired, before the upkeep records it."""
+    if status == NeedStatus.OPEN:
+        return and_(Need.status == NeedStatus.OPEN.value, Need.deadline >= today)
+    if status == NeedStatus.EXPIRED:
+        return or_(Need.status == NeedStatus.EXPIRED.value,
+                   and_(Need.status == NeedStatus.OPEN.value, Need.deadline < today))
+    return Need.status == status
+
+
 def public_needs_query(filters: NeedFilters, today: date) -> Select:
     query = select(Need)
     if filters.status in PUBLIC_FILTER_STATUSES:
-        query = query.where(Need.status == filters.status)
+        query = query.where(shown_as(filters.status, today))
     else:
         query = query.where(Need.status.in_([s.value for s in rules.PUBLIC_STATUSES]))
     if filters.category:
@@ -315,13 +383,13 @@ def get_public_need(need_id: int) -> Need:
     return need
 
 
-def district_totals() -> dict[str, int]:
+def district_totals(today: date | None = None) -> dict[str, int]:
     """One pass over the public needs (the home page asks on every render)."""
     funded = [NeedStatus.FUNDED, NeedStatus.DELIVERING, NeedStatus.COMPLETED]
     row = db.session.execute(
         select(func.count(Need.id), func.coalesce(func.sum(Need.confirmed), 0),
                func.coalesce(func.sum(Need.target), 0),
-               func.count(Need.id).filter(Need.status == NeedStatus.OPEN),
+               func.count(Need.id).filter(shown_as(NeedStatus.OPEN, today or seoul_today())),
                func.count(Need.id).filter(Need.status.in_(funded)))
         .where(Need.status.in_([s.value for s in rules.PUBLIC_STATUSES if s != NeedStatus.CANCELLED]))
     ).one()

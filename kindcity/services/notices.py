@@ -1,9 +1,9 @@
 """What donors hear when something happens to a need they gave to: it closed without being met
 (cancelled by staff, or its deadline passed), or its impact report was published.
 
-The services remember the need as it happens (:func:`remember`, kindcity/services/after_commit.py);
-after the commit the mail (kindcity/web/donor_mail.py) reads them afresh here: after a rollback the list
-may name needs that did not change after all, and they then say nothing.
+The services ask for the mail as it happens (:func:`remember`: a job in the same transaction, so a
+rolled-back change tells nobody); the job (kindcity/mail/donors.py) reads the need afresh here, and says
+nothing if it is no longer in the state the notice is about.
 """
 from __future__ import annotations
 
@@ -14,19 +14,14 @@ from sqlalchemy import select
 from ..domain.needs import NeedStatus
 from ..extensions import db
 from ..models import Need, Pledge, User
-from . import after_commit
+from .. import jobs
 
-_NOTICES = "donor_notices"
+JOB = "mail.donor_notices"
 CLOSED, IMPACT = "closed", "impact"
 
 
 def remember(kind: str, need_id: int) -> None:
-    after_commit.remember(_NOTICES, (kind, need_id))
-
-
-def take() -> list[tuple[str, int]]:
-    """The remembered needs, forgotten as they are handed over."""
-    return after_commit.take(_NOTICES)
+    jobs.defer(JOB, kind=kind, need_id=need_id)
 
 
 @dataclass(frozen=True)
@@ -40,6 +35,7 @@ class PledgeLine:
 @dataclass
 class DonorNotice:
     kind: str
+    user_id: int
     email: str
     name: str
     need_id: int
@@ -65,7 +61,7 @@ def notices_for(kind: str, need_id: int) -> list[DonorNotice]:
         query = query.where(Pledge.paid > 0)
     notices: dict[int, DonorNotice] = {}
     for row in db.session.execute(query):
-        notice = notices.setdefault(row.id, DonorNotice(kind, row.email, row.display_name, need.id, need.title,
+        notice = notices.setdefault(row.id, DonorNotice(kind, row.id, row.email, row.display_name, need.id, need.title,
                                                         need.status))
         notice.pledges.append(PledgeLine(row.reference, row.amount, row.paid, row.on_cancel))
     return list(notices.values())

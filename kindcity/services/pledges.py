@@ -16,17 +16,18 @@ from sqlalchemy.orm import make_transient_to_detached
 from ..domain import ledger as rules
 from ..domain.needs import NeedAction, NeedStatus
 from ..domain.needs import next_status as next_need_status
-from ..domain.personal_data import check_fields
 from ..domain.pledges import (ENDED, HOLDING, Display, OnCancel, PledgeAction, PledgeRuleError, PledgeStatus,
                               new_reference, next_status, pledge_amount, split_payment)
 from ..domain.time import seoul_today, utcnow
 from ..extensions import db
 from ..models import Need, Payment, Pledge, Refund
-from . import Actor, Forbidden, NotFound, after_commit, bulk
+from .. import jobs
+from . import Actor, Forbidden, NotFound, bulk
 from . import pledge_writer as writer
 from .audit import record, record_now
 from .ledger import placed_by_pledge_on_need, post, post_many, post_now
-from .needs import PersonalDataFound, on_need_closed
+from .needs import on_need_closed
+from .public_text import refuse_personal_data
 
 PAYMENT_SOURCES = ("manual", "statement", "stripe", "demo", "portone", "demo_kr")
 
@@ -87,25 +88,21 @@ def _set_need_status(actor: Actor, need: Need, action: NeedAction) -> None:
            after={"status": need.status, "confirmed": need.confirmed})
 
 
-TO_SETTLE = "pledges_to_settle"
-
-
-def _settle_after_commit(pledge_id: int) -> None:
-    """Remember a pledge that ended or now owes a refund: once the transaction is committed, a card
-    provider may have to hear of it (kindcity/web/webhooks.py, settle_card_pledges)."""
-    after_commit.remember(TO_SETTLE, pledge_id)
-
-
-def pledges_to_settle() -> list[int]:
-    """The pledges remembered so far, forgotten as they are handed over. Whoever acts on them reads
-    their state afresh: after a rollback the list may name pledges that did not change after all."""
-    return after_commit.take(TO_SETTLE)
+def _settle_after_commit(pledge: Pledge) -> None:
+    """A card or PortOne pledge that ended or now owes a refund: its provider must hear of it (an open
+    checkout page or virtual account closed, the refund sent), by a job of this transaction
+    (kindcity/jobs/card.py, kindcity/jobs/portone.py). Once per pledge and transaction; the job reads
+    the pledge afresh."""
+    if pledge.method not in ("card", "portone") or not jobs.first_in_transaction(f"settle:{pledge.id}"):
+        return
+    jobs.defer("card.settle_pledge" if pledge.method == "card" else "portone.settle_pledge",
+               lock=f"pledge:{pledge.id}", pledge_id=pledge.id)
 
 
 def _set_pledge_status(pledge: Pledge, action: PledgeAction) -> None:
     pledge.status = next_status(pledge.status, action)
     if pledge.status in ENDED:
-        _settle_after_commit(pledge.id)
+        _settle_after_commit(pledge)
 
 
 class BulkWriter:
@@ -152,9 +149,7 @@ def create_direct_pledge(actor: Actor, request: PledgeRequest, *, hold_for: time
     if request.method not in ("bank", "card", "portone"):
         raise PledgeError("method_invalid")
     message = (request.message or "").strip()
-    findings = check_fields({"message": message})
-    if findings:
-        raise PersonalDataFound(findings)
+    refuse_personal_data({"message": message})
     # Only the columns the rules need: this is the hottest path of the site, so no ORM objects are
     # built until the pledge is safely reserved (kindcity/services/pledge_writer.py).
     today = seoul_today(now)
@@ -354,7 +349,7 @@ def follow_donor_choice(actor: Actor, pledge: Pledge, amount: int, *, reason: st
         (poster or (lambda posting: post(posting, actor)))(rules.moved_to_pool(pledge.id, amount, memo=reason))
     elif choice == OnCancel.REFUND:
         db.session.add(Refund(pledge_id=pledge.id, amount=amount, reason=reason, status="due"))
-        _settle_after_commit(pledge.id)
+        _settle_after_commit(pledge)
     # SIMILAR: the money stays on the pledge's own account; staff see it in their queue and move it.
     record(actor, f"pledge.unplaced.{choice.value}", "pledge", pledge.id, after={"amount": amount, "reason": reason})
 

@@ -34,6 +34,7 @@ from ..domain.recurrence import (
     series_view,
 )
 from ..domain.time import utcnow
+from .. import jobs
 from ..extensions import db
 from ..models import Pledge, PooledSeries, PooledTerms, User
 from . import SYSTEM, Actor, NotFound
@@ -145,6 +146,7 @@ def create_due_instalments(today: date, actor: Actor = SYSTEM) -> list[Instalmen
         if pledge is None:
             continue
         record(actor, "series.instalment", "pooled_series", series.id, after={"period": period, "pledge": pledge.id})
+        jobs.defer("mail.instalment", pledge_id=pledge.id)  # how to pay it, once this commits
         made.append(Instalment(pledge_id=pledge.id, series_id=series.id, period=period, reference=pledge.reference,
                                amount=pledge.amount, method=pledge.method,
                                due_on=due_date(series.starts_on, series.frequency, period), ends_on=series.ends_on,

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import select
 
 from ..extensions import db
-from ..models import BeneficiaryGroup, Category, Centre, District, Dong
+from ..models import BeneficiaryGroup, Category, Centre, District, Dong, ReceivingOrganisation
 
 
 def load_district_data(code: str) -> dict[str, Any]:
@@ -47,12 +47,27 @@ def seed_district(code: str) -> District:
         dong = dongs.get(item["dong"]) if item["dong"] else None
         _upsert(Centre, item["code"], name_ko=item["name_ko"], name_en=item["name_en"],
                 is_district_office=item["is_district_office"], dong_id=dong.id if dong else None)
+    for item in data.get("receiving_organisations", []):
+        # Only a new record takes the file's values: admins keep an existing one current on its page.
+        if db.session.scalar(select(ReceivingOrganisation.id).where(ReceivingOrganisation.code == item["code"])):
+            continue
+        db.session.add(ReceivingOrganisation(
+            code=item["code"], name_ko=item["name_ko"], name_en=item["name_en"],
+            registration_number=item["registration_number"], address=item["address"],
+            representative=item["representative"], gift_type=item["gift_type"], contact=item["contact"],
+            is_default=item.get("default", False)))
     db.session.flush()
     return district
 
 
 def current_district() -> District | None:
     return db.session.scalar(select(District).order_by(District.id).limit(1))
+
+
+def district_brand() -> str:
+    """The district's own name for the site in Korean ("착한 도시 서구"), which opens every text message."""
+    district = current_district()
+    return (district.brand_ko or district.name_ko) if district is not None else ""
 
 
 def reference_lists():

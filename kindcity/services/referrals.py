@@ -17,7 +17,7 @@ from ..domain.referrals import OPEN_STATUSES, ReferralAction, ReferralStatus
 from ..domain.time import utcnow
 from ..extensions import db
 from ..models import Centre, Dong, Referral, ReferralNote, Role, User
-from . import SYSTEM, Actor, NotFound, ServiceError
+from . import SYSTEM, Actor, NotFound, ServiceError, limits
 from .audit import record
 
 NOTE_MAX = 2000
@@ -53,6 +53,7 @@ def submit(address: str, request: ReferralRequest, *, max_per_address: int = 5, 
     dong = db.session.scalar(select(Dong).where(Dong.code == request.dong))
     text = rules.check_submission(request.situation, request.contact, request.urgency, request.consent,
                                   dong_known=dong is not None)
+    limits.hold(f"referral-address:{address}")  # counted and written one at a time (services/limits.py)
     since = utcnow() - timedelta(minutes=window_minutes)
     recent = db.session.scalar(select(func.count(Referral.id)).where(Referral.address == address,
                                                                        Referral.created_at >= since))

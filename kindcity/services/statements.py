@@ -8,8 +8,8 @@ from types import SimpleNamespace
 from sqlalchemy import select
 
 from ..domain.pledges import PledgeStatus
-from ..domain.statements import Match, StatementError, classify, decode, parse_statement
-from ..domain.time import SEOUL, utcnow
+from ..domain.statements import Match, StatementError, check_booked_day, classify, decode, parse_statement
+from ..domain.time import SEOUL, seoul_today, utcnow
 from ..extensions import db
 from ..models import BankTransaction, Need, Payment, Pledge, StatementImport
 from . import Actor, Forbidden, NotFound, bulk
@@ -64,12 +64,18 @@ def _take_manual(manual: dict[int, list[Payment]], pledge_id: int, amount: int) 
     return None
 
 
+def _require_money_staff(actor: Actor) -> None:
+    """Statements and deposits without a known reference name donors of every centre: only staff who
+    handle the district's bank account (an administrator gives the permission) work with them."""
+    if actor.user is None or not actor.user.handles_bank_account:
+        raise Forbidden()
+
+
 def preview_statement(actor: Actor, filename: str, data: bytes) -> StatementImport:
     """Parse and classify; nothing about money changes yet. Raises StatementError for a bad file."""
-    if actor.user is None or not actor.user.is_staff:
-        raise Forbidden()
+    _require_money_staff(actor)
     _, encoding = decode(data)
-    rows = parse_statement(data)
+    rows = parse_statement(data, today=seoul_today())
     known = _known_fingerprints(r.fingerprint for r in rows)
     pledges = _pledges_by_reference(r.reference for r in rows if r.reference)
     manual = _unlinked_manual_payments(p.id for p in pledges.values())
@@ -99,8 +105,7 @@ def preview_statement(actor: Actor, filename: str, data: bytes) -> StatementImpo
 
 def commit_statement(actor: Actor, import_id: int) -> dict[str, int]:
     """Apply a previewed statement. Safe to repeat: rows already imported are skipped."""
-    if actor.user is None or not actor.user.is_staff:
-        raise Forbidden()
+    _require_money_staff(actor)
     statement = db.session.scalar(select(StatementImport).where(StatementImport.id == import_id).with_for_update())
     if statement is None:
         raise NotFound()
@@ -109,6 +114,9 @@ def commit_statement(actor: Actor, import_id: int) -> dict[str, int]:
         counts["skipped"] = len(statement.rows)
         return counts
     rows, statement_id, now = statement.rows, statement.id, utcnow()
+    today = seoul_today(now)
+    for row in rows:  # a preview made before the date rule may hold a day like 0001-01-01: say which row
+        check_booked_day(datetime.fromisoformat(row["booked_at"]), row["line"], today)
     pledge_ids = {r["pledge_id"] for r in rows if r["pledge_id"]}
     needs, pledges = _lock_plain(pledge_ids)
     known = _known_fingerprints(r["fingerprint"] for r in rows)
@@ -154,7 +162,24 @@ def commit_statement(actor: Actor, import_id: int) -> dict[str, int]:
 
 
 _NEED_FIELDS = ("id", "status", "target", "reserved", "confirmed")
-_PLEDGE_FIELDS = ("id", "need_id", "status", "amount", "paid", "held", "on_cancel", "kind", "donor_id")
+_PLEDGE_FIELDS = ("id", "need_id", "status", "amount", "paid", "held", "on_cancel", "kind", "donor_id", "method")
+
+
+def discard_statement(actor: Actor, import_id: int) -> None:
+    """Staff drop a previewed statement that was never applied (a wrong file, or one that cannot be
+    applied): nothing about money changes, and the audit log keeps what it was."""
+    if actor.user is None or not actor.user.handles_bank_account:
+        raise Forbidden()
+    statement = db.session.scalar(select(StatementImport).where(StatementImport.id == import_id).with_for_update())
+    if statement is None:
+        raise NotFound()
+    if statement.committed_at is not None:
+        raise StatementError("already_applied")
+    record(actor, "statement.discard", "statement", statement.id,
+           before={"filename": statement.filename, "rows": len(statement.rows),
+                   "uploaded_by": statement.uploaded_by_id, "uploaded_at": statement.uploaded_at.isoformat()})
+    db.session.delete(statement)
+    db.session.flush()
 
 
 def _lock_plain(pledge_ids) -> tuple[dict[int, SimpleNamespace], dict[int, SimpleNamespace]]:
@@ -201,8 +226,7 @@ def unmatched_rows(limit: int = 200) -> list[BankTransaction]:
 
 def match_bank_row(actor: Actor, bank_row_id: int, reference: str) -> BankTransaction:
     """Staff match a deposit that carried no usable reference to the pledge it belongs to."""
-    if actor.user is None or not actor.user.is_staff:
-        raise Forbidden()
+    _require_money_staff(actor)
     row = db.session.scalar(select(BankTransaction).where(BankTransaction.id == bank_row_id).with_for_update())
     if row is None:
         raise NotFound()
@@ -227,5 +251,5 @@ def match_bank_row(actor: Actor, bank_row_id: int, reference: str) -> BankTransa
     return row
 
 
-__all__ = ["PledgeStatus", "StatementError", "commit_statement", "match_bank_row", "preview_statement",
-           "unmatched_rows"]
+__all__ = ["PledgeStatus", "StatementError", "commit_statement", "discard_statement", "match_bank_row",
+           "preview_statement", "unmatched_rows"]

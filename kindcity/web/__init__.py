@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import Flask, g, render_template, request
 from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from ..extensions import csrf, db, login_manager
 
@@ -18,21 +19,25 @@ def init_web(app: Flask) -> None:
 
     @login_manager.user_loader
     def _load_user(token: str):
+        """The account of a session or remember-me cookie, while the cookie's session version is the
+        account's: logging out or a new password raises it, and every copy of the cookie stops working."""
         from ..models import User
-        user_id, _, stamp = token.partition(":")
+        user_id, _, version = token.partition(":")
         if not user_id.isdigit():
             return None
         user = db.session.get(User, int(user_id))
-        if user is None or not user.active or user.session_stamp != stamp:
+        if user is None or not user.active or str(user.session_version) != version:
             return None
         return user
 
     from . import admin, api, auth, donor, public, staff, staff_money, staff_referrals  # noqa: F401  (staff_money, staff_referrals add staff routes)
+    from . import staff_receipts  # noqa: F401  (adds year-end reporting to the staff blueprint)
     from . import api_impact, donor_impact, impact, staff_impact  # noqa: F401  (add impact routes to api, donor, staff)
     from . import donor_receipts  # noqa: F401  (adds the receipt routes to the donor blueprint)
     from . import donor_card, donor_kr, webhooks, webhooks_portone  # noqa: F401  (donor_card adds card payment routes to the donor blueprint)
     from . import donor_pooled, public_matching, staff_matching  # noqa: F401  (matching routes on donor, public, staff)
     from . import public_referrals  # noqa: F401  (adds the residents' referral routes to the public blueprint)
+    from . import donor_contact, staff_texts  # noqa: F401  (donors' contact choice; the staff text inbox)
 
     app.register_blueprint(public.bp)
     app.register_blueprint(auth.bp)
@@ -44,8 +49,10 @@ def init_web(app: Flask) -> None:
     app.register_blueprint(donor_card.demo_bp)
     app.register_blueprint(donor_kr.demo_bp)
     app.register_blueprint(webhooks.bp)
+    from . import health
+    app.register_blueprint(health.bp)
     csrf.exempt(api.bp)
-    csrf.exempt(webhooks.bp)  # Stripe and PortOne sign their webhooks; the signature is checked on the raw body instead
+    csrf.exempt(webhooks.bp)  # Stripe, PortOne and SOLAPI sign their webhooks; the signature is checked instead
 
     app.after_request(security_headers)
     app.after_request(_after_commit)
@@ -55,9 +62,22 @@ def init_web(app: Flask) -> None:
 
     from .context import register_context
     register_context(app)
+    from . import static_files
+    static_files.init_app(app)
 
     from . import caching
     caching.init_app(app)  # the front door of the public page cache (a WSGI middleware)
+    trust_proxies(app)  # last, so outermost: the front door and every view see the real client
+
+
+def trust_proxies(app: Flask) -> None:
+    """Behind KINDCITY_PROXY_HOPS proxies (nginx: 1), the client's address and scheme are the ones the
+    nearest proxies put in X-Forwarded-For and X-Forwarded-Proto; ProxyFix reads exactly that many
+    hops from the right, so a client cannot push a forged address past them. With 0 (the default)
+    nothing is believed: the address is the connection's. It must wrap every other middleware."""
+    hops = app.config.get("KINDCITY_PROXY_HOPS", 0)
+    if hops:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
 
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -77,16 +97,14 @@ def security_headers(response):
 
 
 def _after_commit(response):
-    """After the view's commit, what the request's transactions remembered is done (kindcity/web/
-    after_commit.py). One place for every view and for the lazy upkeep that public pages run (an
-    overdue need expiring while someone reads it), the matching engine ending a pooled pledge past its
-    last day, or a webhook's money landing on an ended pledge. With nothing remembered it costs nothing."""
-    from ..services.after_commit import any_remembered
-    from .after_commit import run_after_commit
+    """The in-process path (SQLite, kindcity/jobs/): after the view's commit, the jobs its transactions
+    asked for run here, in this process. On PostgreSQL they are in the queue and a worker runs them;
+    with nothing asked for this costs nothing."""
+    from ..jobs import anything_to_run, run_committed
 
-    if db.session.registry.has() and any_remembered():
+    if db.session.registry.has() and anything_to_run():
         db.session.rollback()  # views commit at the edge: nothing of theirs is left open to carry along
-        run_after_commit()
+        run_committed()
     return response
 
 
@@ -111,8 +129,14 @@ def _error_page(error):
     code = error.code if isinstance(error, HTTPException) else 500
     if code >= 500:
         db.session.rollback()
+    allow = {"Allow": ", ".join(sorted(error.valid_methods))} if getattr(error, "valid_methods", None) else {}
     if request.path.startswith("/api/"):
         from flask import jsonify
-        return jsonify({"error": {"status": code, "message": str(ERROR_TITLES.get(code, ""))}}), code
+        return jsonify({"error": {"status": code, "message": str(ERROR_TITLES.get(code, ""))}}), code, allow
     g.error_code = code
-    return render_template("errors/error.html", code=code, title=ERROR_TITLES.get(code, ERROR_TITLES[500])), code
+    # A view that says why (abort(400, description=_("..."))) has it shown; Werkzeug's own English
+    # descriptions are not for readers.
+    detail = error.description if (isinstance(error, HTTPException) and code < 500
+                                   and error.description != type(error).description) else None
+    return render_template("errors/error.html", code=code, title=ERROR_TITLES.get(code, ERROR_TITLES[500]),
+                           detail=detail), code, allow  # a 405 says which methods the address takes

@@ -11,8 +11,11 @@ from ..services import Actor
 
 
 def client_address() -> str:
-    # Behind a proxy, configure ProxyFix (KINDCITY_PROXY_HOPS) so remote_addr is the client's.
-    return request.remote_addr or "unknown"
+    """The client's network address, for every limit per address and every audit entry. Behind a proxy,
+    KINDCITY_PROXY_HOPS installs ProxyFix (web/__init__.py: trust_proxies), which makes remote_addr the
+    client's instead of the proxy's. At most 64 characters, as the tables keep it, whatever a
+    misconfigured proxy passes on."""
+    return (request.remote_addr or "unknown")[:64]
 
 
 def current_actor() -> Actor:
@@ -38,6 +41,7 @@ login_required = _require(lambda user: True)
 staff_required = _require(lambda user: user.is_staff)
 admin_required = _require(lambda user: user.is_admin)
 donor_required = _require(lambda user: user.role == "donor")
+money_staff_required = _require(lambda user: user.handles_bank_account)
 
 
 def protect_blueprint(blueprint, decorator) -> None:

@@ -8,12 +8,13 @@ from ..i18n import current_locale
 from ..models import Need
 from ..services import NotFound
 from ..services import needs as need_service
+from .api_requests import check_api_request
 from .caching import public_page
-from .lazy import expire_due_needs
 from .openapi import openapi_document
 from .public import filters_from_args
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
+bp.before_request(check_api_request)  # the query must be one the OpenAPI document allows
 
 
 def _ref(row, locale: str) -> dict:
@@ -26,7 +27,7 @@ def need_json(need: Need, locale: str) -> dict:
         "title": need.title,
         "summary": need.summary,
         "description": need.description,
-        "status": need.status,
+        "status": need.shown_status,
         "category": _ref(need.category, locale),
         "dong": _ref(need.dong, locale),
         "beneficiary_group": _ref(need.group, locale),
@@ -38,7 +39,7 @@ def need_json(need: Need, locale: str) -> dict:
         "unit_pricing": ({"unit_name": need.unit_name, "unit_cost_won": need.unit_cost, "units": need.units}
                          if need.is_unit_priced else None),
         "deadline": need.deadline.isoformat(),
-        "receiving_organisation": need.receiving_org,
+        "receiving_organisation": need.receiving_org.name(locale),
         "posting_centre": need.centre.name(locale),
         "url": url_for("public.need", need_id=need.id, _external=True),
     }
@@ -47,7 +48,6 @@ def need_json(need: Need, locale: str) -> dict:
 @bp.get("/needs")
 @public_page
 def needs():
-    expire_due_needs()
     per_page = min(100, max(1, request.args.get("per_page", 20, type=int)))
     filters = filters_from_args(request.args, per_page)
     items, total = need_service.search_public_needs(filters, seoul_today())
@@ -56,10 +56,9 @@ def needs():
                     "items": [need_json(n, locale) for n in items]})
 
 
-@bp.get("/needs/<int:need_id>")
+@bp.get("/needs/<id:need_id>")
 @public_page
 def need(need_id: int):
-    expire_due_needs()
     try:
         item = need_service.get_public_need(need_id)
     except NotFound:

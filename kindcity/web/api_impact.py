@@ -15,7 +15,6 @@ from . import aggregates
 from .api import bp
 from .caching import public_page
 from .impact import period_from_args
-from .lazy import expire_due_needs
 
 LEDGER_COLUMNS = ["date", "entry", "amount_won", "donor", "gifts", "note"]
 
@@ -49,7 +48,6 @@ def impact():
 
 
 def _public_need(need_id: int):
-    expire_due_needs()
     try:
         return need_service.get_public_need(need_id)
     except NotFound:
@@ -73,7 +71,7 @@ def _report_json(report) -> dict | None:
     }
 
 
-@bp.get("/needs/<int:need_id>/impact")
+@bp.get("/needs/<id:need_id>/impact")
 @public_page
 def need_impact(need_id: int):
     need = _public_need(need_id)
@@ -103,7 +101,7 @@ def _csv_safe(text: str) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@") else text
 
 
-@bp.get("/needs/<int:need_id>/ledger.csv")
+@bp.get("/needs/<id:need_id>/ledger.csv")
 @public_page
 def need_ledger_csv(need_id: int):
     need = _public_need(need_id)

@@ -2,8 +2,10 @@
 
 Register a public GET view with one line, ``@public_page`` (under its route decorator). Then:
 
-1. The lazy upkeep on read (``lazy.expire_due_needs``) runs first, so nothing stale is ever
-   validated; it is skipped only while it is provably a no-op (see ``_upkeep_horizon``).
+1. Reading a page writes nothing: a need past its deadline reads as closed at once
+   (``Need.shown_status``, a rule of every query), and the scheduled upkeep (kindcity/jobs/upkeep.py)
+   records it. The first moment time alone could change a page (``_upkeep_horizon``) bounds how long a
+   data version is trusted without reading it.
 2. A cheap *data version* is read in one statement: the newest audit entry, the newest ledger
    transaction and the newest need change (index lookups, whatever the data size). Every change that
    public pages show is audited, journaled or touches a need. Other capabilities whose public pages
@@ -31,6 +33,9 @@ Register a public GET view with one line, ``@public_page`` (under its route deco
 
 Cache-Control: ``public, max-age=0, must-revalidate`` for anonymous visitors (any cache may keep the
 page but must ask again), ``private, no-cache`` once logged in or when the response sets a cookie.
+With ``KINDCITY_SHARED_CACHE_SECONDS`` (1 in production) the anonymous form adds ``s-maxage``: a shared
+cache in front of several app servers (deploy/nginx's micro-cache) may serve the page that long
+without asking; browsers still revalidate every time.
 Pages with flashed messages waiting are never cached: showing them consumes them.
 """
 from __future__ import annotations
@@ -56,13 +61,18 @@ from ..domain.pledges import HOLDING
 from ..domain.time import SEOUL, seoul_today, utcnow
 from ..extensions import db
 from ..i18n import current_locale
+from ..paths import PACKAGE
 from .aggregates import aggregate_bucket
 from .aggregates import forget as forget_aggregates
-from .lazy import expire_due_needs, mark_upkeep_done
 
 ANONYMOUS_CACHE_CONTROL = "public, max-age=0, must-revalidate"
 PRIVATE_CACHE_CONTROL = "private, no-cache"
 NO_STORE = "private, no-store"
+
+
+def anonymous_cache_control() -> str:
+    shared = current_app.config.get("KINDCITY_SHARED_CACHE_SECONDS", 0)
+    return f"public, max-age=0, s-maxage={shared}, must-revalidate" if shared else ANONYMOUS_CACHE_CONTROL
 
 
 def no_store(response: Response) -> Response:
@@ -173,7 +183,7 @@ def _release_token(app) -> str:
     an old page. The same in every worker of one deployment (file metadata, not process start)."""
     if app.config.get("KINDCITY_RELEASE"):
         return str(app.config["KINDCITY_RELEASE"])
-    root = Path(__file__).resolve().parent.parent
+    root = PACKAGE
     folders = [root, Path(app.template_folder)] if app.template_folder else [root]
     digest = hashlib.sha1()
     for folder in folders:
@@ -213,7 +223,7 @@ def _read_version_and_horizon() -> tuple[tuple, datetime]:
 
 
 def current_data_version() -> tuple:
-    """The data version for this request, after the lazy upkeep. Once per request."""
+    """The data version for this request. Once per request."""
     version = request.environ.get(_VERSION_KEY)
     if version is not None:
         return version
@@ -222,15 +232,11 @@ def current_data_version() -> tuple:
     trusted = state.trusted
     if (trusted is not None and state.trust_seconds > 0 and not current_user.is_authenticated
             and clock.monotonic() - trusted[1] < state.trust_seconds and now < trusted[2]):
-        mark_upkeep_done()  # read less than a moment ago, and nothing falls due before its horizon
         request.environ[_VERSION_KEY] = trusted[0]
         return trusted[0]
     version = _read_version()
     horizon = state.horizons.get(version)
-    if horizon is not None and now < horizon[0] and now < horizon[1]:
-        mark_upkeep_done()  # provably nothing to expire or release before the horizon
-    else:
-        expire_due_needs()  # commits if it changed anything, which moves the version
+    if horizon is None or now >= horizon[0] or now >= horizon[1]:
         version, moment = _read_version_and_horizon()
         horizon = (moment, now + UPKEEP_RECHECK)
         state.horizons.put(version, horizon)
@@ -262,7 +268,7 @@ def _apply_headers(response: Response, etag: str, anonymous: bool) -> Response:
     private = not anonymous or session.modified or "Set-Cookie" in response.headers
     headers = response.headers
     headers["ETag"] = f'W/"{etag}"'
-    headers["Cache-Control"] = PRIVATE_CACHE_CONTROL if private else ANONYMOUS_CACHE_CONTROL
+    headers["Cache-Control"] = PRIVATE_CACHE_CONTROL if private else anonymous_cache_control()
     headers["Vary"] = "Cookie"
     return response
 

@@ -6,14 +6,17 @@ import io
 from datetime import datetime, time, timedelta
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from .. import mail, payments
+from .. import payments
+from ..domain.dates import clamp_range
 from ..domain.pledges import PledgeRuleError, donor_may_cancel
 from ..domain.time import SEOUL, seoul_today
 from ..extensions import db
+from ..mail.pledges import ask_pledge_instructions
 from ..models import LedgerTransaction, Need, Pledge
 from ..payments.korean import kr_methods_offered
 from ..services import NotFound, ServiceError
@@ -24,6 +27,7 @@ from ..services.recurring import series_of_pledges
 from ..services.reference import current_district
 from .access import current_actor, donor_required, protect_blueprint
 from .actions import attempt
+from .form_tokens import claim_form
 from .forms import ConfirmForm, HistoryForm, PledgeForm
 from .messages import message_for, personal_data_messages
 
@@ -47,7 +51,7 @@ def dashboard():
                            history_form=HistoryForm(request.args))
 
 
-@bp.route("/needs/<int:need_id>/pledge", methods=["GET", "POST"])
+@bp.route("/needs/<id:need_id>/pledge", methods=["GET", "POST"])
 def pledge(need_id: int):
     try:
         need = need_service.get_public_need(need_id)
@@ -63,6 +67,10 @@ def pledge(need_id: int):
     offered = kr_methods_offered(current_app.config)
     form.method.choices = [c for c in form.method.choices if not c.value.startswith("kr_") or c.value[3:] in offered]
     if form.validate_on_submit():
+        claim, sent_before = claim_form(form, "pledge", lambda pledge_id: url_for("donor.pledge_detail",
+                                                                               pledge_id=pledge_id))
+        if sent_before:
+            return sent_before
         units = form.units.data if "units" in form and form.units.data else None
         method = "portone" if form.method.data.startswith("kr_") else form.method.data
         request_ = pledge_service.PledgeRequest(
@@ -80,32 +88,21 @@ def pledge(need_id: int):
             target = form.units if (units and "units" in form) else form.amount
             target.errors.append(message_for(error))
         else:
+            claim.made(created.id)
+            if created.method not in ("card", "portone"):  # PortOne's window comes next instead
+                ask_pledge_instructions(created.id, str(get_locale()))
             db.session.commit()
             if created.method == "card":
                 return redirect(url_for("donor.card_checkout", pledge_id=created.id), 303)
             if created.method == "portone":
                 return redirect(url_for("donor.kr_pay", pledge_id=created.id, pay_method=form.method.data[3:]), 303)
-            _send_instructions(created)
             flash(_("Thank you! Your pledge is reserved. Please transfer the money with the reference code below."),
                   "success")
             return redirect(url_for("donor.pledge_detail", pledge_id=created.id))
     return render_template("donor/pledge_form.html", need=need, form=form)
 
 
-def _send_instructions(pledge: Pledge) -> None:
-    district = current_district()
-    body = _(
-        "Thank you for your pledge of %(amount)s won to \"%(need)s\".\n\n"
-        "Please transfer it to:\n  %(bank)s %(account)s (%(holder)s)\n"
-        "and write this reference code as the sender name or memo: %(reference)s\n\n"
-        "Your pledge is held for you until %(until)s.",
-        amount=f"{pledge.amount:,}", need=pledge.need.title, bank=district.bank_name if district else "",
-        account=district.bank_account if district else "", holder=district.bank_holder if district else "",
-        reference=pledge.reference, until=pledge.hold_expires_at.astimezone(SEOUL).strftime("%Y-%m-%d %H:%M"))
-    mail.send(current_user.email, _("Your pledge %(reference)s: how to pay", reference=pledge.reference), body)
-
-
-@bp.get("/pledges/<int:pledge_id>")
+@bp.get("/pledges/<id:pledge_id>")
 def pledge_detail(pledge_id: int):
     pledge = _own_pledge(pledge_id)
     journal = db.session.scalars(select(LedgerTransaction).where(LedgerTransaction.pledge_id == pledge.id)
@@ -114,7 +111,7 @@ def pledge_detail(pledge_id: int):
                            cancellable=donor_may_cancel(pledge.status, pledge.paid), form=ConfirmForm())
 
 
-@bp.get("/pledges/<int:pledge_id>/cancel")
+@bp.get("/pledges/<id:pledge_id>/cancel")
 def cancel_confirm(pledge_id: int):
     """One question before the pledge is cancelled: a stray tap on a phone must not undo a gift."""
     pledge = _own_pledge(pledge_id)
@@ -128,7 +125,7 @@ def cancel_confirm(pledge_id: int):
         confirm_label=_("Yes, cancel this pledge"), action=url_for("donor.cancel", pledge_id=pledge_id), back=back)
 
 
-@bp.post("/pledges/<int:pledge_id>/cancel")
+@bp.post("/pledges/<id:pledge_id>/cancel")
 def cancel(pledge_id: int):
     _own_pledge(pledge_id)
     if not ConfirmForm().validate_on_submit():
@@ -144,10 +141,11 @@ def history_csv():
     if not form.validate():
         abort(400)
     query = select(Pledge).where(Pledge.donor_id == current_user.id).order_by(Pledge.created_at, Pledge.id)
-    if form.start.data:
-        query = query.where(Pledge.created_at >= datetime.combine(form.start.data, time.min, SEOUL))
-    if form.end.data:
-        query = query.where(Pledge.created_at < datetime.combine(form.end.data + timedelta(days=1), time.min, SEOUL))
+    start, end = clamp_range(form.start.data, form.end.data, seoul_today())  # 9999-12-31 has no next day
+    if start:
+        query = query.where(Pledge.created_at >= datetime.combine(start, time.min, SEOUL))
+    if end:
+        query = query.where(Pledge.created_at < datetime.combine(end + timedelta(days=1), time.min, SEOUL))
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(["date", "reference", "need", "amount_won", "paid_won", "status", "method", "display"])

@@ -25,7 +25,6 @@ from ..services import card as card_service
 from .access import current_actor, donor_required, protect_blueprint
 from .donor import _own_pledge, bp
 from .messages import message_for
-from .webhooks import send_card_refunds
 
 CARD_MESSAGES = {
     "not_card_pledge": _l("This pledge is paid by bank transfer, not by card."),
@@ -55,7 +54,7 @@ def _back_to(pledge_id: int):
     return redirect(pledge_page(pledge) if pledge is not None else url_for("donor.dashboard"), 303)
 
 
-@bp.get("/pledges/<int:pledge_id>/card")
+@bp.get("/pledges/<id:pledge_id>/card")
 def card_checkout(pledge_id: int):
     """Send the donor to the provider's checkout page for this pledge (the same session on every visit)."""
     pledge = _own_pledge(pledge_id)
@@ -88,7 +87,7 @@ def card_checkout(pledge_id: int):
     return redirect(url, 303)
 
 
-@bp.get("/pledges/<int:pledge_id>/card/return")
+@bp.get("/pledges/<id:pledge_id>/card/return")
 def card_return(pledge_id: int):
     """Back from a paid checkout: ask the provider now rather than wait for the webhook."""
     pledge = _own_pledge(pledge_id)
@@ -102,7 +101,6 @@ def card_return(pledge_id: int):
         except ProviderError as error:
             db.session.rollback()
             current_app.logger.warning("card return for pledge %s: %s", pledge_id, error)
-        send_card_refunds(current_app, provider, pledge_ids=[pledge.id])
     pledge = db.session.get(Pledge, pledge_id)
     db.session.refresh(pledge)
     _flash_card_return(pledge, outcome)
@@ -127,7 +125,7 @@ def _flash_card_return(pledge: Pledge, outcome: str) -> None:
         flash(_("Thank you! We are confirming your card payment; this page will show it shortly."), "info")
 
 
-@bp.get("/pledges/<int:pledge_id>/card/cancelled")
+@bp.get("/pledges/<id:pledge_id>/card/cancelled")
 def card_cancelled(pledge_id: int):
     pledge = _own_pledge(pledge_id)
     if pledge.status in HOLDING and pledge.need_id is None and not pledge.paid:

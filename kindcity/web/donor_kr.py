@@ -30,7 +30,7 @@ from .access import current_actor, donor_required, protect_blueprint
 from .donor import _own_pledge, bp
 from .donor_card import pledge_page
 from .messages import message_for
-from .webhooks_portone import send_kr_refunds
+from ..jobs.portone import ask_settle
 
 KR_MESSAGES = {
     "not_kr_pledge": _l("This pledge is not paid through the Korean payment service."),
@@ -69,7 +69,7 @@ class SwitchToBankForm(FlaskForm):
     """Only the CSRF token."""
 
 
-@bp.get("/pledges/<int:pledge_id>/kr/<pay_method>")
+@bp.get("/pledges/<id:pledge_id>/kr/<pay_method>")
 def kr_pay(pledge_id: int, pay_method: str):
     """The payment page: PortOne's window opens from here (with JavaScript); without it, bank transfer."""
     pledge = _own_pledge(pledge_id)
@@ -95,7 +95,7 @@ def kr_pay(pledge_id: int, pay_method: str):
     return response
 
 
-@bp.get("/pledges/<int:pledge_id>/kr/complete")
+@bp.get("/pledges/<id:pledge_id>/kr/complete")
 def kr_complete(pledge_id: int):
     """The window closed (or PortOne redirected back on a phone): ask PortOne, never the browser."""
     pledge = _own_pledge(pledge_id)
@@ -108,7 +108,7 @@ def kr_complete(pledge_id: int):
         except ProviderError as error:
             db.session.rollback()
             current_app.logger.warning("PortOne return for pledge %s: %s", pledge_id, error)
-        send_kr_refunds(current_app, provider, pledge_ids=[pledge.id])
+        # Money it left owing back goes by the job its transaction asked for (kindcity/jobs/portone.py).
     if request.args.get("code"):
         outcome = "payment_failed" if outcome in ("nothing_to_sync", "payment_not_started") else outcome
     _flash_outcome(pledge_id, outcome)
@@ -134,7 +134,7 @@ def _flash_outcome(pledge_id: int, outcome: str) -> None:
         flash(_("Thank you! We are confirming your payment; this page will show it shortly."), "info")
 
 
-@bp.post("/pledges/<int:pledge_id>/kr/bank")
+@bp.post("/pledges/<id:pledge_id>/kr/bank")
 def kr_to_bank(pledge_id: int):
     """The no-JavaScript way out: pay this pledge by bank transfer instead."""
     pledge = _own_pledge(pledge_id)
@@ -161,7 +161,7 @@ class RefundAccountForm(FlaskForm):
     holder = StringField(_l("Account holder"), validators=[InputRequired(), Length(max=60)])
 
 
-@bp.route("/refunds/<int:refund_id>/account", methods=["GET", "POST"])
+@bp.route("/refunds/<id:refund_id>/account", methods=["GET", "POST"])
 def kr_refund_account(refund_id: int):
     """Where a 가상계좌 refund goes: asked of the donor, kept only until the refund is done."""
     refund = db.session.get(Refund, refund_id)
@@ -179,13 +179,9 @@ def kr_refund_account(refund_id: int):
         except NotFound:
             abort(404)
         else:
+            ask_settle(pledge.id)  # the refund goes by a job of this transaction (kindcity/jobs/portone.py)
             db.session.commit()
-            provider = _provider()
-            sent = send_kr_refunds(current_app, provider, pledge_ids=[pledge.id]).get(refund_id) if provider else None
-            if sent == "refund_done":
-                flash(_("Your refund has been sent to your account."), "success")
-            else:
-                flash(_("Thank you. Your refund will be sent to this account."), "success")
+            flash(_("Thank you. Your refund will be sent to this account."), "success")
             return _back_to(pledge.id)
     return render_template("donor/kr_refund_account.html", pledge=pledge, refund=refund, form=form)
 
@@ -207,7 +203,7 @@ class DemoWindowForm(FlaskForm):
     """Only the CSRF token: the pressed button says what happens."""
 
 
-@demo_bp.route("/<int:pledge_id>", methods=["GET", "POST"])
+@demo_bp.route("/<id:pledge_id>", methods=["GET", "POST"])
 def window(pledge_id: int):
     pledge = db.session.get(Pledge, pledge_id)
     row = kr_payments.current_payment(pledge_id)
@@ -234,7 +230,7 @@ def _demo_act(pledge_id: int, row: KrPayment, action: str):
         db.session.rollback()
         flash(message_for(error), "error")
         return redirect(url_for("demo_kr.window", pledge_id=pledge_id), 303)
-    db.session.commit()  # refunds it left owing go after the response (kindcity/web/after_commit.py)
+    db.session.commit()  # refunds it left owing go by a job of this transaction (kindcity/jobs/portone.py)
     _flash_outcome(pledge_id, outcome)
     return _back_to(pledge_id)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import date
 
 from flask import abort, current_app, flash, redirect, render_template, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
@@ -28,6 +29,7 @@ from ..domain.pledges import PledgeRuleError
 from ..domain.time import seoul_today
 from ..extensions import db
 from ..i18n import current_locale, format_day, format_won
+from ..mail.pooled import ask_bank_instructions, frequency_text
 from ..models import BeneficiaryGroup, Category, Dong, LedgerTransaction, MatchOfferTerms, Pledge, PooledTerms
 from ..services import ServiceError
 from ..payments.korean import kr_methods_offered
@@ -39,9 +41,9 @@ from ..services.reference import current_district, reference_lists
 from .access import current_actor
 from .actions import attempt
 from .donor import bp
+from .form_tokens import FormTokenMixin, claim_form
 from .forms import DISPLAY_CHOICES, KR_METHOD_CHOICES, PAYMENT_METHOD_CHOICES, ConfirmForm, WonField
 from .messages import message_for, personal_data_messages
-from .pooled_mail import frequency_text, send_bank_instructions
 
 # --- words ------------------------------------------------------------------------------------
 
@@ -199,7 +201,7 @@ class _CriteriaForm(FlaskForm):
                                               tuple(self.groups.data or ()))
 
 
-class PooledForm(_CriteriaForm):
+class PooledForm(FormTokenMixin, _CriteriaForm):
     amount = WonField(_l("Amount in won (at least 1,000 won)"))
     cap_won = WonField(_l("At most this many won for any one need"))
     cap_percent = IntegerField(_l("Or at most this percent of any one need's target"),
@@ -211,7 +213,7 @@ class PooledForm(_CriteriaForm):
                          default="refund")
 
 
-class OfferForm(_CriteriaForm):
+class OfferForm(FormTokenMixin, _CriteriaForm):
     amount = WonField(_l("The most you add in total, in won (your cap)"))
     ratio_num = IntegerField(_l("We add this many won"), default=1, validators=[InputRequired(), NumberRange(min=1)])
     ratio_den = IntegerField(_l("for every this many won residents give"), default=1,
@@ -251,15 +253,21 @@ def _own(pledge_id: int, kind: str) -> Pledge:
     return pledge
 
 
-def _made(created: Pledge, detail_endpoint: str, thanks: str, frequency: str | None = None,
-          kr_pay_method: str = "card"):
-    """After the commit: a card pledge goes on to the checkout; a bank one gets its instructions by mail."""
+def _commit_made(created: Pledge) -> None:
+    """A bank pledge gets its instructions by mail, asked for in the transaction that makes it (a card or
+    PortOne pledge goes on to its payment window instead)."""
+    if created.method not in ("card", "portone"):
+        ask_bank_instructions(created.id, str(get_locale()))
+    db.session.commit()
+
+
+def _made(created: Pledge, detail_endpoint: str, thanks: str, kr_pay_method: str = "card"):
+    """After the commit: a card pledge goes on to the checkout, a PortOne one to its payment window; a bank
+    one is shown with its reference."""
     if created.method == "card":
         return redirect(url_for("donor.card_checkout", pledge_id=created.id), 303)
     if created.method == "portone":
         return redirect(url_for("donor.kr_pay", pledge_id=created.id, pay_method=kr_pay_method), 303)
-    send_bank_instructions(current_user.email, kind=created.kind, pledge_id=created.id, reference=created.reference,
-                           amount=created.amount, frequency=frequency)
     flash(thanks, "success")
     return redirect(url_for(detail_endpoint, pledge_id=created.id), 303)
 
@@ -269,6 +277,10 @@ def pooled_new():
     form = PooledForm()
     form.fill_choices()
     if form.validate_on_submit() and not form.card_refused():
+        claim, sent_before = claim_form(form, "pooled", lambda pledge_id: url_for("donor.pooled_detail",
+                                                                               pledge_id=pledge_id))
+        if sent_before:
+            return sent_before
         request_ = matching_service.PooledRequest(
             amount=form.amount.data, criteria=form.criteria(), cap_won=form.cap_won.data,
             cap_percent=form.cap_percent.data, ends_on=form.ends_on.data, display=form.display.data,
@@ -284,13 +296,13 @@ def pooled_new():
         except (PledgeRuleError, ServiceError) as error:
             _refused(form, error)
         else:
-            db.session.commit()
+            claim.made(created.id)
+            _commit_made(created)
             thanks = (_("Thank you! Your pooled pledge is made. Please transfer the money with the reference code "
                         "below.") if repeat == "once" else
                       _("Thank you! Your recurring pooled pledge is made, %(frequency)s. Please transfer this first "
                         "instalment with the reference code below.", frequency=frequency_text(repeat)))
-            return _made(created, "donor.pooled_detail", thanks, None if repeat == "once" else repeat,
-                         kr_pay_method=(form.method.data or "")[3:])
+            return _made(created, "donor.pooled_detail", thanks, kr_pay_method=(form.method.data or "")[3:])
     return render_template("donor/pooled_form.html", form=form, card_on=card_offered())
 
 
@@ -300,7 +312,7 @@ def _allocations(pledge: Pledge, terms) -> list[dict]:
             for a in matching_service.allocations_of(pledge.id)]
 
 
-@bp.get("/pooled/<int:pledge_id>")
+@bp.get("/pooled/<id:pledge_id>")
 def pooled_detail(pledge_id: int):
     pledge = _own(pledge_id, "pooled")
     terms = db.session.get(PooledTerms, pledge.id)
@@ -329,25 +341,25 @@ def _act(pledge_id: int, kind: str, action, done: str, endpoint: str):
     return redirect(url_for(endpoint, pledge_id=pledge_id), 303)
 
 
-@bp.post("/pooled/<int:pledge_id>/pause")
+@bp.post("/pooled/<id:pledge_id>/pause")
 def pooled_pause(pledge_id: int):
     return _act(pledge_id, "pooled", lambda: matching_service.set_paused(current_actor(), pledge_id, True),
                 _("Paused: nothing more is placed until you resume."), "donor.pooled_detail")
 
 
-@bp.post("/pooled/<int:pledge_id>/resume")
+@bp.post("/pooled/<id:pledge_id>/resume")
 def pooled_resume(pledge_id: int):
     return _act(pledge_id, "pooled", lambda: matching_service.set_paused(current_actor(), pledge_id, False),
                 _("Resumed: the matching engine places your money again."), "donor.pooled_detail")
 
 
-@bp.post("/pooled/<int:pledge_id>/end")
+@bp.post("/pooled/<id:pledge_id>/end")
 def pooled_end(pledge_id: int):
     return _act(pledge_id, "pooled", lambda: matching_service.end_pledge(current_actor(), pledge_id),
                 _("Ended: money not yet placed follows your choice."), "donor.pooled_detail")
 
 
-@bp.get("/pooled/<int:pledge_id>/end")
+@bp.get("/pooled/<id:pledge_id>/end")
 def pooled_end_confirm(pledge_id: int):
     return _confirm_end(_own(pledge_id, "pooled"), PooledTerms, "donor.pooled_end", "donor.pooled_detail",
                         _("End this pooled pledge?"), _("From now on nothing more is placed from it."))
@@ -371,7 +383,7 @@ def _confirm_end(pledge: Pledge, model, action: str, detail: str, question: str,
                            action=url_for(action, pledge_id=pledge.id), back=url_for(detail, pledge_id=pledge.id))
 
 
-@bp.post("/pooled/<int:pledge_id>/series/stop")
+@bp.post("/pooled/<id:pledge_id>/series/stop")
 def pooled_series_stop(pledge_id: int):
     """Stop the series this instalment belongs to: no more instalments; unpaid ones are cancelled."""
     _own(pledge_id, "pooled")
@@ -395,6 +407,10 @@ def offer_new():
         if current_user.organisation is not None:
             form.display.data = "organisation"
     if form.validate_on_submit() and not form.card_refused():
+        claim, sent_before = claim_form(form, "offer", lambda pledge_id: url_for("donor.offer_detail",
+                                                                              pledge_id=pledge_id))
+        if sent_before:
+            return sent_before
         request_ = matching_service.OfferRequest(
             amount=form.amount.data, ratio_num=form.ratio_num.data, ratio_den=form.ratio_den.data,
             criteria=form.criteria(), starts_on=form.starts_on.data, ends_on=form.ends_on.data,
@@ -405,14 +421,15 @@ def offer_new():
         except (PledgeRuleError, ServiceError) as error:
             _refused(form, error)
         else:
-            db.session.commit()
+            claim.made(created.id)
+            _commit_made(created)
             return _made(created, "donor.offer_detail",
                          _("Thank you! Your match offer is made. Please transfer the money with the reference code "
                            "below."), kr_pay_method=(form.method.data or "")[3:])
     return render_template("donor/offer_form.html", form=form, card_on=card_offered())
 
 
-@bp.get("/offers/<int:pledge_id>")
+@bp.get("/offers/<id:pledge_id>")
 def offer_detail(pledge_id: int):
     pledge = _own(pledge_id, "match")
     terms = db.session.get(MatchOfferTerms, pledge.id)
@@ -422,13 +439,13 @@ def offer_detail(pledge_id: int):
                            card_on=card_offered())
 
 
-@bp.get("/offers/<int:pledge_id>/end")
+@bp.get("/offers/<id:pledge_id>/end")
 def offer_end_confirm(pledge_id: int):
     return _confirm_end(_own(pledge_id, "match"), MatchOfferTerms, "donor.offer_end", "donor.offer_detail",
                         _("End this match offer?"), _("From now on no more gifts are matched from it."))
 
 
-@bp.post("/offers/<int:pledge_id>/end")
+@bp.post("/offers/<id:pledge_id>/end")
 def offer_end(pledge_id: int):
     return _act(pledge_id, "match", lambda: matching_service.end_pledge(current_actor(), pledge_id),
                 _("Ended: money not yet added follows your choice."), "donor.offer_detail")

@@ -11,6 +11,8 @@ from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, Num
 from wtforms.widgets import TextInput
 
 from ..domain.money import MoneyError, group_digits, to_won
+from .form_tokens import FormTokenMixin
+from .params import MAX_ID
 
 
 class WonField(Field):
@@ -36,7 +38,8 @@ class WonField(Field):
         except MoneyError as error:
             self.data = None
             raise ValueError(
-                _l("Please enter a whole number of won, for example 150,000.")
+                _l("Please enter one amount only, for example 150,000.") if error.code == "not_one_number"
+                else _l("Please enter a whole number of won, for example 150,000.")
                 if error.code in ("not_a_number", "fraction", "float")
                 else _l("The amount must not be negative.") if error.code == "negative"
                 else _l("The amount is too large.")
@@ -74,6 +77,11 @@ class RegisterForm(FlaskForm):
     organisation_name = StringField(_l("Organisation name"), validators=[Optional(), Length(max=200)])
     business_number = StringField(_l("Business registration number (10 digits)"),
                                   validators=[Optional(), Length(max=14)], render_kw={"inputmode": "numeric"})
+    # 개인정보 수집·이용 동의 (개인정보 보호법 제15조): required, with the notice shown beside it.
+    consent = BooleanField(_l("I agree to the collection and use of my personal information as described above."),
+                           validators=[DataRequired(message=_l("Please agree to the collection and use of your "
+                                                               "personal information, or we cannot open an "
+                                                               "account."))])
 
 
 class PasswordResetForm(FlaskForm):
@@ -109,8 +117,8 @@ class NeedForm(FlaskForm):
     unit_cost = WonField(_l("Cost per unit in won"))
     units = IntegerField(_l("Number of units"), validators=[Optional(), NumberRange(min=1, max=100000)])
     deadline = DateField(_l("Deadline"), validators=[InputRequired()])
-    receiving_org = StringField(_l("Receiving organisation (legally receives the money)"),
-                                validators=[DataRequired(), Length(max=200)])
+    receiving_org_id = SelectField(_l("Receiving organisation (legally receives the money and issues receipts)"),
+                                   coerce=int, validators=[InputRequired()])
 
 
 class ReasonForm(FlaskForm):
@@ -144,7 +152,7 @@ ON_CANCEL_CHOICES = [
 ]
 
 
-class PledgeForm(FlaskForm):
+class PledgeForm(FormTokenMixin, FlaskForm):
     amount = WonField(_l("Amount in won (at least 1,000 won)"))
     units = IntegerField(_l("Or a number of units"), validators=[Optional(), NumberRange(min=1, max=100000)])
     display = SelectField(_l("How should your gift be shown?"), choices=DISPLAY_CHOICES, default="anonymous")
@@ -167,7 +175,8 @@ class RefundForm(FlaskForm):
 
 
 class MoveForm(FlaskForm):
-    need_id = IntegerField(_l("Number of the need to move the money to"), validators=[InputRequired()])
+    need_id = IntegerField(_l("Number of the need to move the money to"),
+                           validators=[InputRequired(), NumberRange(min=1, max=MAX_ID)])
     amount = WonField(_l("Amount in won"), validators=[InputRequired()])
 
 

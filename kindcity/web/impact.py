@@ -22,7 +22,6 @@ from . import aggregates
 from .caching import no_store, public_page
 from .charts import columns, horizontal_bars
 from .impact_forms import PeriodForm
-from .lazy import expire_due_needs
 
 bp = Blueprint("impact", __name__)
 
@@ -76,10 +75,9 @@ def dashboard():
                            period=period, last_day=last_day)
 
 
-@bp.get("/needs/<int:need_id>/impact")
+@bp.get("/needs/<id:need_id>/impact")
 @public_page
 def need(need_id: int):
-    expire_due_needs()
     try:
         item = need_service.get_public_need(need_id)
     except NotFound:

@@ -21,6 +21,7 @@ IMPACT_MESSAGES = {
     "disbursement_not_positive": _l("The amount spent must be more than 0 won."),
     "disbursement_exceeds_held": _l("Only %(available)s won is still held on this need."),
     "disbursement_in_future": _l("The date of spending cannot be in the future."),
+    "disbursement_too_early": _l("The date of spending cannot be before the need was posted (%(earliest)s)."),
     "leftover_unattributed": _l("Part of the money on this need came from no pledge; please ask an administrator."),
     "leftover_invalid": _l("The leftover amount is not valid."),
     "need_not_delivering": _l("This need is not being delivered."),

@@ -12,3 +12,12 @@ def site_url(endpoint: str, **values) -> str:
     if base:
         return base.rstrip("/") + url_for(endpoint, **values)
     return url_for(endpoint, _external=True, **values)
+
+
+def site_request_context():
+    """A request context on the site's public address, so url_for(_external=True) gives links donors can
+    open from a command or a job."""
+    config = current_app.config
+    base = config.get("KINDCITY_BASE_URL") or (f"http://{config['SERVER_NAME']}" if config.get("SERVER_NAME")
+                                               else "http://127.0.0.1:5000")
+    return current_app.test_request_context("/", base_url=base)

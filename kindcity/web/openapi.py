@@ -1,24 +1,27 @@
 """The OpenAPI 3 description of the public API. Tests validate real responses against it."""
 from __future__ import annotations
 
-from .openapi_impact import IMPACT_PATHS, IMPACT_SCHEMAS
+from .openapi_impact import BAD_REQUEST, ID, IMPACT_PATHS, IMPACT_SCHEMAS, LANG
+from .params import MAX_PAGE
 
 _REF = {"type": "object", "required": ["code", "name"], "additionalProperties": False,
         "properties": {"code": {"type": "string"}, "name": {"type": "string"}}}
 
 _FILTERS = [
-    {"name": "q", "in": "query", "schema": {"type": "string"}, "description": "Keywords (Korean or English)"},
-    {"name": "category", "in": "query", "schema": {"type": "string"}},
-    {"name": "dong", "in": "query", "schema": {"type": "string"}},
-    {"name": "group", "in": "query", "schema": {"type": "string"}},
+    # An empty filter means "any", as the search form on the site sends it.
+    {"name": "q", "in": "query", "schema": {"type": "string"}, "allowEmptyValue": True,
+     "description": "Keywords (Korean or English)"},
+    {"name": "category", "in": "query", "schema": {"type": "string"}, "allowEmptyValue": True},
+    {"name": "dong", "in": "query", "schema": {"type": "string"}, "allowEmptyValue": True},
+    {"name": "group", "in": "query", "schema": {"type": "string"}, "allowEmptyValue": True},
     {"name": "status", "in": "query", "schema": {"type": "string", "enum": [
         "open", "funded", "delivering", "completed", "expired", "cancelled", "all"]}},
     {"name": "closing", "in": "query", "schema": {"type": "integer", "minimum": 0},
      "description": "Only needs closing within this many days"},
     {"name": "sort", "in": "query", "schema": {"type": "string", "enum": ["deadline", "newest", "nearly_funded", "largest"]}},
-    {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}},
+    {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE}},
     {"name": "per_page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100}},
-    {"name": "lang", "in": "query", "schema": {"type": "string", "enum": ["ko", "en"]}},
+    LANG,
 ]
 
 
@@ -31,13 +34,14 @@ def openapi_document() -> dict:
             "/api/v1/needs": {"get": {
                 "summary": "List public needs", "parameters": _FILTERS,
                 "responses": {"200": {"description": "A page of needs", "content": {"application/json": {
-                    "schema": {"$ref": "#/components/schemas/NeedPage"}}}}}}},
+                    "schema": {"$ref": "#/components/schemas/NeedPage"}}}}, "400": BAD_REQUEST}}},
             "/api/v1/needs/{id}": {"get": {
                 "summary": "One public need",
-                "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+                "parameters": [ID, LANG],
                 "responses": {
                     "200": {"description": "The need", "content": {"application/json": {
                         "schema": {"$ref": "#/components/schemas/Need"}}}},
+                    "400": BAD_REQUEST,
                     "404": {"description": "No such public need", "content": {"application/json": {
                         "schema": {"$ref": "#/components/schemas/Error"}}}}}}},
             **IMPACT_PATHS,
@@ -77,7 +81,12 @@ def openapi_document() -> dict:
                                         "items": {"type": "array", "items": {"$ref": "#/components/schemas/Need"}}}},
             "Error": {"type": "object", "required": ["error"], "properties": {"error": {
                 "type": "object", "required": ["status", "message"],
-                "properties": {"status": {"type": "integer"}, "message": {"type": "string"}}}}},
+                "properties": {"status": {"type": "integer"}, "message": {"type": "string"},
+                               "details": {"type": "array", "description": "What was wrong with the request",
+                                           "items": {"type": "object", "required": ["parameter", "in", "problem"],
+                                                     "properties": {"parameter": {"type": "string"},
+                                                                    "in": {"type": "string"},
+                                                                    "problem": {"type": "string"}}}}}}}},
             **IMPACT_SCHEMAS,
         }},
     }

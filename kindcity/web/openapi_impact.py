@@ -1,8 +1,12 @@
 """The impact part of the OpenAPI document (merged into kindcity.web.openapi)."""
 from __future__ import annotations
 
-_ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}
-_LANG = {"name": "lang", "in": "query", "schema": {"type": "string", "enum": ["ko", "en"]}}
+from .params import MAX_ID
+
+ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID}}
+LANG = {"name": "lang", "in": "query", "schema": {"type": "string", "enum": ["ko", "en"]}}
+BAD_REQUEST = {"description": "A query parameter the document does not allow (each named in error.details)",
+               "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
 _WON = {"type": "integer", "minimum": 0}
 _NOT_FOUND = {"description": "No such public need", "content": {"application/json": {
     "schema": {"$ref": "#/components/schemas/Error"}}}}
@@ -24,22 +28,22 @@ IMPACT_PATHS = {
         "summary": "District impact: money, completed needs, people reached, donors; by category, dong and month",
         "parameters": [{"name": "period", "in": "query", "schema": {
             "type": "string", "enum": ["all", "12m", "this_year", "last_year"]},
-            "description": "Korea time; unknown values mean all time"}, _LANG],
+            "description": "Korea time"}, LANG],
         "responses": {"200": {"description": "Aggregates for the period", "content": {"application/json": {
-            "schema": {"$ref": "#/components/schemas/DistrictImpact"}}}}}}},
+            "schema": {"$ref": "#/components/schemas/DistrictImpact"}}}}, "400": BAD_REQUEST}}},
     "/api/v1/needs/{id}/impact": {"get": {
         "summary": "What one public need's money did: received, spent, returned, the published report",
-        "parameters": [_ID, _LANG],
+        "parameters": [ID, LANG],
         "responses": {"200": {"description": "The need's impact", "content": {"application/json": {
-            "schema": {"$ref": "#/components/schemas/NeedImpact"}}}}, "404": _NOT_FOUND}}},
+            "schema": {"$ref": "#/components/schemas/NeedImpact"}}}}, "400": BAD_REQUEST, "404": _NOT_FOUND}}},
     "/api/v1/needs/{id}/ledger.csv": {"get": {
         "summary": "The need's public ledger as CSV (UTF-8 with BOM)",
         "description": "Columns: date, entry (in, spent, returned), amount_won, donor (a name the donor chose to "
                        "show, 'anonymous' for gifts added up per month, 'pooled fund'), gifts, note (what spending "
                        "paid for; where returned money went: pool, refund, similar). No personal data.",
-        "parameters": [_ID],
+        "parameters": [ID],
         "responses": {"200": {"description": "CSV", "content": {"text/csv": {"schema": {"type": "string"}}}},
-                      "404": _NOT_FOUND}}},
+                      "400": BAD_REQUEST, "404": _NOT_FOUND}}},
 }
 
 IMPACT_SCHEMAS = {

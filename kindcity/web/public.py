@@ -1,19 +1,18 @@
 """Public pages: what the district needs now, and each need."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, jsonify, render_template, request
-from sqlalchemy import text
+from flask import Blueprint, abort, current_app, render_template, request
 
 from ..domain.money import percent_of
 from ..domain.time import days_left, seoul_today
-from ..extensions import db
 from ..services import NotFound
 from ..services import matching as matching_service
 from ..services import needs as need_service
+from ..services.receipts import default_organisation
 from ..services.reference import reference_lists
 from ..text import render_markdown
 from .caching import public_page
-from .lazy import expire_due_needs
+from .params import page_number
 
 bp = Blueprint("public", __name__)
 
@@ -45,15 +44,18 @@ def filters_from_args(args, per_page: int) -> need_service.NeedFilters:
             return high
         return value
 
+    def _text(name, default=""):
+        return args.get(name, default).replace("\x00", "")  # PostgreSQL refuses NUL in any text
+
     return need_service.NeedFilters(
-        q=args.get("q", "").strip()[:100],
-        category=args.get("category", ""),
-        dong=args.get("dong", ""),
-        group=args.get("group", ""),
+        q=_text("q").strip()[:100],
+        category=_text("category"),
+        dong=_text("dong"),
+        group=_text("group"),
         status=args.get("status", "open"),
         closing_within_days=_int("closing", None, 0, 366),
         sort=args.get("sort", "deadline"),
-        page=_int("page", 1, 1, 10_000),
+        page=page_number(args),
         per_page=per_page,
     )
 
@@ -61,7 +63,6 @@ def filters_from_args(args, per_page: int) -> need_service.NeedFilters:
 @bp.get("/")
 @public_page
 def home():
-    expire_due_needs()
     today = seoul_today()
     def top3(sort: str, **narrowed):
         return need_service.search_public_needs(need_service.NeedFilters(sort=sort, per_page=3, **narrowed),
@@ -75,7 +76,6 @@ def home():
 @bp.get("/needs")
 @public_page
 def needs():
-    expire_due_needs()
     filters = filters_from_args(request.args, current_app.config["KINDCITY_PAGE_SIZE"])
     items, total = need_service.search_public_needs(filters, seoul_today())
     dongs, categories, groups = reference_lists()
@@ -84,10 +84,9 @@ def needs():
                            dongs=dongs, categories=categories, groups=groups)
 
 
-@bp.get("/needs/<int:need_id>")
+@bp.get("/needs/<id:need_id>")
 @public_page
 def need(need_id: int):
-    expire_due_needs()
     try:
         item = need_service.get_public_need(need_id)
     except NotFound:
@@ -96,11 +95,15 @@ def need(need_id: int):
                            matches=matching_service.matches_on_need(item.id))
 
 
-@bp.get("/healthz")
-def healthz():
-    try:
-        db.session.execute(text("SELECT 1"))
-    except Exception:  # noqa: BLE001 - any database failure means "not healthy"
-        db.session.rollback()
-        return jsonify({"status": "unavailable", "database": "unreachable"}), 503
-    return jsonify({"status": "ok", "database": "ok"})
+@bp.get("/privacy")
+@public_page
+def privacy():
+    """개인정보 처리방침: what this site collects, why, for how long, who sees it, and the reader's rights."""
+    return render_template("public/privacy.html", retention_days=current_app.config["KINDCITY_REFERRAL_RETENTION_DAYS"],
+                           officer=default_organisation())
+
+
+@bp.get("/terms")
+@public_page
+def terms():
+    return render_template("public/terms.html", officer=default_organisation())

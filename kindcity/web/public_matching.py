@@ -19,9 +19,10 @@ from markdown_it import MarkdownIt
 from markupsafe import Markup
 
 from ..i18n import current_locale
+from ..paths import site_path
 from .public import bp
 
-POLICY = Path(__file__).resolve().parents[2] / "docs" / "matching.md"
+POLICY = site_path("docs/matching.md")
 # The ``## `` heading of each language's section in the document.
 SECTION_HEADINGS = {"ko": "한국어", "en": "English"}
 # Trusted text from the repository, still sanitised: tables are part of the policy (the reasons).

@@ -19,6 +19,7 @@ from wtforms.fields.choices import SelectChoice
 
 from ..domain.referrals import ReferralInputError, Urgency, normalise_code
 from ..extensions import db
+from ..mail.referrals import ask_urgent_notice
 from ..i18n import current_locale
 from ..services import NotFound
 from ..services import referrals as referral_service
@@ -28,7 +29,6 @@ from .access import client_address
 from .caching import no_store
 from .messages import message_for
 from .public import bp
-from .referral_mail import notify_urgent
 
 URGENCY_CHOICES = [
     SelectChoice(Urgency.URGENT.value, _l("Urgent: help is needed today")),
@@ -95,8 +95,10 @@ def refer():
             status = 429 if error.code == "referral_rate_limited" else 503
             return _render_form(form, status, problem=message_for(error))
         code = referral.code
+        if referral.urgency == Urgency.URGENT:
+            db.session.flush()
+            ask_urgent_notice(referral.id)  # the centre's staff get a link (never the words) by mail
         db.session.commit()
-        notify_urgent(referral)  # an urgent one: the centre's staff get a link (never the words) by mail
         flash(_("Thank you. What you told us has been sent to the welfare staff."), "success")
         return redirect(url_for("public.referral_status", code=code), 303)
     return _render_form(form)

@@ -6,19 +6,24 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import and_, or_, select
 
-from ..domain.needs import NeedRuleError, NeedStatus, allowed_actions
+from ..domain.needs import NeedRuleError, NeedStatus, allowed_actions, check_editable
 from ..domain.time import seoul_today
 from ..extensions import db
+from ..i18n import current_locale
 from ..models import AuditEntry, Dong, Need, Referral
 from ..services import NotFound, ServiceError
 from ..services import needs as need_service
+from ..services import receiving_orgs as receiving_org_service
 from ..services import referrals as referral_service
-from ..services.needs import NeedInput, PersonalDataFound
-from ..services.reference import current_district, reference_lists
+from ..services import texts as text_service
+from ..services.receipts import default_organisation
+from ..services.needs import NeedInput, PersonalDataFound, shown_as
+from ..services.reference import reference_lists
 from .access import current_actor, protect_blueprint, staff_required
 from .forms import ConfirmForm, NeedForm, ReasonForm
 from .i18n_helpers import localised_choices
 from .messages import message_for, personal_data_messages
+from .params import page_number
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 protect_blueprint(bp, staff_required)
@@ -36,6 +41,8 @@ def _fill_choices(form: NeedForm) -> None:
     form.category_id.choices = localised_choices(categories)
     form.dong_id.choices = localised_choices(dongs)
     form.group_id.choices = localised_choices(groups)
+    form.receiving_org_id.choices = [(org.id, org.name(current_locale())) for org in receiving_org_service.choosable(
+        form.receiving_org_id.data)]
 
 
 def _input_from(form: NeedForm) -> NeedInput:
@@ -43,15 +50,28 @@ def _input_from(form: NeedForm) -> NeedInput:
         title=form.title.data or "", summary=form.summary.data or "", description=form.description.data or "",
         category_id=form.category_id.data, dong_id=form.dong_id.data, group_id=form.group_id.data,
         beneficiary_count=form.beneficiary_count.data, deadline=form.deadline.data,
-        receiving_org=form.receiving_org.data or "", target=form.target.data,
+        receiving_org_id=form.receiving_org_id.data, target=form.target.data,
         unit_name=form.unit_name.data or None, unit_cost=form.unit_cost.data, units=form.units.data)
 
 
 FIELD_FOR_CODE = {
     "deadline_in_past": "deadline", "beneficiary_count_invalid": "beneficiary_count",
     "unit_pricing_incomplete": "unit_name", "target_not_units_product": "target", "target_required": "target",
+    "target_too_large": "units",
     "target_too_small": "target", "title_summary_required": "title", "reference_unknown": "category_id",
+    "receiving_org_unknown": "receiving_org_id",
 }
+
+
+def warn_personal_data(findings, messages=personal_data_messages) -> None:
+    """A draft is saved even if the guard finds personal data in it, but its author hears about it on
+    the very next page, not only when submitting."""
+    if not findings:
+        return
+    flash(_("Saved as a draft, but it cannot be submitted yet: the text looks like it contains personal "
+            "data."), "warning")
+    for line in messages(findings):
+        flash(line, "warning")
 
 
 @bp.get("/")
@@ -59,14 +79,16 @@ def dashboard():
     base = need_service.staff_scope(current_user, select(Need))
     mine = db.session.scalars(base.where(Need.author_id == current_user.id,
                                          Need.status == NeedStatus.DRAFT).order_by(Need.id.desc())).all()
-    to_approve = db.session.scalars(base.where(Need.status == NeedStatus.AWAITING_APPROVAL,
-                                               Need.author_id != current_user.id).order_by(Need.deadline)).all()
-    waiting = db.session.scalars(base.where(Need.status == NeedStatus.AWAITING_APPROVAL,
-                                            Need.author_id == current_user.id).order_by(Need.deadline)).all()
-    open_needs = db.session.scalars(base.where(Need.status == NeedStatus.OPEN).order_by(Need.deadline)
+    barred = need_service.barred_from_approving(current_user.id)
+    to_approve = db.session.scalars(base.where(Need.status == NeedStatus.AWAITING_APPROVAL, ~barred)
+                                    .order_by(Need.deadline)).all()
+    waiting = db.session.scalars(base.where(Need.status == NeedStatus.AWAITING_APPROVAL, barred)
+                                 .order_by(Need.deadline)).all()
+    open_needs = db.session.scalars(base.where(shown_as(NeedStatus.OPEN, seoul_today())).order_by(Need.deadline)
                                     .limit(50)).all()
     return render_template("staff/dashboard.html", mine=mine, to_approve=to_approve, waiting=waiting,
-                           open_needs=open_needs, referral_counts=referral_service.open_counts(current_user))
+                           open_needs=open_needs, referral_counts=referral_service.open_counts(current_user),
+                           text_counts=text_service.open_counts(current_user))
 
 
 @bp.route("/needs/new", methods=["GET", "POST"])
@@ -74,8 +96,8 @@ def new_need():
     form = NeedForm()
     _fill_choices(form)
     if request.method == "GET":
-        district = current_district()
-        form.receiving_org.data = district.receiving_org_ko if district else ""
+        default = default_organisation()
+        form.receiving_org_id.data = default.id if default else None
         # A need posted from a referral (?dong=<code>) starts in the referral's dong; otherwise in the
         # staff member's own centre's dong.
         asked = request.args.get("dong") and db.session.scalar(select(Dong.id).where(Dong.code == request.args["dong"]))
@@ -90,16 +112,23 @@ def new_need():
             db.session.rollback()
             getattr(form, FIELD_FOR_CODE.get(error.code, "title")).errors.append(message_for(error))
         else:
+            findings = need_service.public_text_findings(need)
             db.session.commit()
             flash(_("The need is saved as a draft. Submit it when it is ready for a colleague's approval."),
                   "success")
+            warn_personal_data(findings)
             return redirect(url_for("staff.need", need_id=need.id))
     return render_template("staff/need_form.html", form=form, need=None)
 
 
-@bp.route("/needs/<int:need_id>/edit", methods=["GET", "POST"])
+@bp.route("/needs/<id:need_id>/edit", methods=["GET", "POST"])
 def edit_need(need_id: int):
     need = _need_or_404(need_id)
+    try:
+        check_editable(need.status)  # awaiting approval: sent back to draft first, then submitted again
+    except NeedRuleError as error:
+        flash(message_for(error), "error")
+        return redirect(url_for("staff.need", need_id=need_id), 303)
     form = NeedForm(obj=need)
     _fill_choices(form)
     if form.validate_on_submit():
@@ -113,22 +142,26 @@ def edit_need(need_id: int):
             db.session.rollback()
             getattr(form, FIELD_FOR_CODE.get(error.code, "title")).errors.append(message_for(error))
         else:
+            findings = need_service.public_text_findings(need)
             db.session.commit()
             flash(_("Changes saved."), "success")
+            warn_personal_data(findings)
             return redirect(url_for("staff.need", need_id=need.id))
     return render_template("staff/need_form.html", form=form, need=need)
 
 
-@bp.get("/needs/<int:need_id>")
+@bp.get("/needs/<id:need_id>")
 def need(need_id: int):
     item = _need_or_404(need_id)
     audit = db.session.scalars(select(AuditEntry).where(AuditEntry.entity == "need", AuditEntry.entity_id == item.id)
                                .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())).all()
+    bar = (need_service.approval_bar(current_user, item) if item.status == NeedStatus.AWAITING_APPROVAL
+           else None)
     return render_template("staff/need.html", need=item, audit=audit, actions=allowed_actions(item.status),
-                           confirm_form=ConfirmForm(), reason_form=ReasonForm())
+                           confirm_form=ConfirmForm(), reason_form=ReasonForm(), approval_bar=bar)
 
 
-@bp.post("/needs/<int:need_id>/<any(submit, approve, return, cancel):action>")
+@bp.post("/needs/<id:need_id>/<any(submit, approve, return, cancel):action>")
 def act(need_id: int, action: str):
     item = _need_or_404(need_id)
     form = ReasonForm() if action == "cancel" else ConfirmForm()
@@ -150,7 +183,11 @@ def act(need_id: int, action: str):
             message = _("The need is cancelled.")
     except PersonalDataFound as error:
         db.session.rollback()
-        flash(_("This need cannot be published yet: the text looks like it contains personal data."), "error")
+        if action == "cancel":
+            flash(_("Nothing was cancelled: the public page shows the reason, and it looks like it contains "
+                    "personal data."), "error")
+        else:
+            flash(_("This need cannot be published yet: the text looks like it contains personal data."), "error")
         for line in personal_data_messages(error.findings):
             flash(line, "error")
         return redirect(url_for("staff.need", need_id=need_id)), 303
@@ -171,6 +208,6 @@ def audit():
         referrals = referral_service.staff_scope(current_user, select(Referral.id))
         query = query.where(or_(and_(AuditEntry.entity == "need", AuditEntry.entity_id.in_(needs)),
                                 and_(AuditEntry.entity == "referral", AuditEntry.entity_id.in_(referrals))))
-    page = max(1, request.args.get("page", 1, type=int))
+    page = page_number(request.args)
     entries = db.session.scalars(query.offset((page - 1) * 50).limit(50)).all()
     return render_template("staff/audit.html", entries=entries, page=page)

@@ -26,7 +26,7 @@ from .forms import ConfirmForm
 from .impact import upload_folder
 from .impact_forms import DisbursementForm, PhotoForm, ReportForm, StartDeliveryForm
 from .impact_messages import impact_message, impact_personal_data_messages
-from .staff import bp
+from .staff import bp, warn_personal_data
 
 REFUSALS = (ImpactRuleError, NeedRuleError, PledgeRuleError, ServiceError, PhotoRefused)
 
@@ -91,12 +91,12 @@ def impact_overview():
     return render_template("staff/impact_overview.html", today=seoul_today(), **lists)
 
 
-@bp.get("/needs/<int:need_id>/impact")
+@bp.get("/needs/<id:need_id>/impact")
 def impact_need(need_id: int):
     return _page(_need_or_404(need_id))
 
 
-@bp.post("/needs/<int:need_id>/impact/start")
+@bp.post("/needs/<id:need_id>/impact/start")
 def impact_start(need_id: int):
     need = _need_or_404(need_id)
     form = StartDeliveryForm()
@@ -111,7 +111,7 @@ def impact_start(need_id: int):
     return redirect(url_for("staff.impact_need", need_id=need_id), 303)
 
 
-@bp.post("/needs/<int:need_id>/impact/disbursements")
+@bp.post("/needs/<id:need_id>/impact/disbursements")
 def impact_disburse(need_id: int):
     need = _need_or_404(need_id)
     form = DisbursementForm()
@@ -127,7 +127,7 @@ def impact_disburse(need_id: int):
     except REFUSALS as error:
         db.session.rollback()
         target = form.description if getattr(error, "code", "").startswith("description") else form.amount
-        if getattr(error, "code", "") == "disbursement_in_future":
+        if getattr(error, "code", "") in ("disbursement_in_future", "disbursement_too_early"):
             target = form.spent_on
         target.errors.append(impact_message(error))
         return _page(need, spend_form=form)
@@ -136,7 +136,7 @@ def impact_disburse(need_id: int):
     return redirect(url_for("staff.impact_need", need_id=need_id), 303)
 
 
-@bp.post("/needs/<int:need_id>/impact/leftovers")
+@bp.post("/needs/<id:need_id>/impact/leftovers")
 def impact_leftovers(need_id: int):
     need = _need_or_404(need_id)
     if not ConfirmForm().validate_on_submit():
@@ -151,7 +151,7 @@ def impact_leftovers(need_id: int):
     return redirect(url_for("staff.impact_need", need_id=need_id), 303)
 
 
-@bp.post("/needs/<int:need_id>/impact/report")
+@bp.post("/needs/<id:need_id>/impact/report")
 def impact_save(need_id: int):
     need = _need_or_404(need_id)
     form = ReportForm()
@@ -160,7 +160,7 @@ def impact_save(need_id: int):
     data = impact_service.ReportInput(form.units_delivered.data, form.beneficiaries_reached.data,
                                       form.delivered_from.data, form.delivered_to.data, form.story.data or "")
     try:
-        impact_service.save_report(current_actor(), need, data, seoul_today())
+        report = impact_service.save_report(current_actor(), need, data, seoul_today())
     except REFUSALS as error:
         db.session.rollback()
         code = getattr(error, "code", "")
@@ -171,12 +171,14 @@ def impact_save(need_id: int):
             return _refused(need_id, error)
         target.errors.append(impact_message(error))
         return _page(need, report_form=form)
+    findings = impact_service.report_text_findings(report)
     db.session.commit()
     flash(_("The report is saved."), "success")
+    warn_personal_data(findings, impact_personal_data_messages)
     return redirect(url_for("staff.impact_need", need_id=need_id), 303)
 
 
-@bp.post("/needs/<int:need_id>/impact/photos")
+@bp.post("/needs/<id:need_id>/impact/photos")
 def impact_photo(need_id: int):
     need = _need_or_404(need_id)
     form = PhotoForm()
@@ -211,7 +213,7 @@ def impact_photo(need_id: int):
     return redirect(url_for("staff.impact_need", need_id=need_id), 303)
 
 
-@bp.post("/needs/<int:need_id>/impact/photos/<int:photo_id>/delete")
+@bp.post("/needs/<id:need_id>/impact/photos/<id:photo_id>/delete")
 def impact_photo_delete(need_id: int, photo_id: int):
     need = _need_or_404(need_id)
     photo = db.session.get(ReportPhoto, photo_id)
@@ -229,7 +231,7 @@ def impact_photo_delete(need_id: int, photo_id: int):
     return redirect(url_for("staff.impact_need", need_id=need_id), 303)
 
 
-@bp.post("/needs/<int:need_id>/impact/<any(submit, approve, return):action>")
+@bp.post("/needs/<id:need_id>/impact/<any(submit, approve, return):action>")
 def impact_act(need_id: int, action: str):
     need = _need_or_404(need_id)
     if not ConfirmForm().validate_on_submit():

@@ -7,7 +7,7 @@ the engine, confirm the transfers of pooled pledges and match offers, and record
 """
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import datetime
 from uuid import uuid4
 
 from flask import abort, flash, redirect, render_template, url_for
@@ -26,6 +26,7 @@ from .actions import attempt
 from .donor_pooled import matching_message, reason_text
 from .forms import ConfirmForm, PaymentForm, RefundForm
 from .staff import bp
+from .staff_money import happened_at
 
 def _manager_only() -> None:
     if not matching_service.can_manage(current_user):
@@ -86,7 +87,7 @@ def matching_auto_apply():
     return redirect(url_for("staff.matching"), 303)
 
 
-@bp.post("/matching/runs/<int:run_id>/approve")
+@bp.post("/matching/runs/<id:run_id>/approve")
 def matching_approve(run_id: int):
     _manager_only()
     if not ConfirmForm().validate_on_submit():
@@ -111,7 +112,7 @@ def _pooled_or_offer(pledge_id: int) -> Pledge:
     return pledge
 
 
-@bp.post("/matching/pledges/<int:pledge_id>/payments")
+@bp.post("/matching/pledges/<id:pledge_id>/payments")
 def matching_payment(pledge_id: int):
     _manager_only()
     pledge = _pooled_or_offer(pledge_id)
@@ -119,7 +120,9 @@ def matching_payment(pledge_id: int):
     if not form.validate_on_submit() or not form.amount.data:
         flash(_("Please enter the amount received."), "error")
         return redirect(url_for("staff.matching"), 303)
-    received_at = datetime.combine(form.received_on.data, time(12, 0), SEOUL)
+    received_at = happened_at(form.received_on.data, pledge)
+    if received_at is None:
+        return redirect(url_for("staff.matching"), 303)
     _done(_("Payment of %(amount)s won recorded for %(reference)s.", amount=f"{form.amount.data:,}",
             reference=pledge.reference),
           lambda: pledge_service.record_payment(current_actor(), pledge.id, form.amount.data, source="manual",
@@ -128,16 +131,18 @@ def matching_payment(pledge_id: int):
     return redirect(url_for("staff.matching"), 303)
 
 
-@bp.post("/matching/refunds/<int:refund_id>")
+@bp.post("/matching/refunds/<id:refund_id>")
 def matching_refund(refund_id: int):
     _manager_only()
     refund = db.session.get(Refund, refund_id) or abort(404)
-    _pooled_or_offer(refund.pledge_id)
+    pledge = _pooled_or_offer(refund.pledge_id)
     form = RefundForm()
     if not form.validate_on_submit():
         flash(_("Please give the date and the bank reference of the refund."), "error")
         return redirect(url_for("staff.matching"), 303)
+    refunded_at = happened_at(form.refunded_on.data, pledge)
+    if refunded_at is None:
+        return redirect(url_for("staff.matching"), 303)
     _done(_("Refund recorded."), lambda: pledge_service.record_bank_refund(
-        current_actor(), refund_id, refunded_at=datetime.combine(form.refunded_on.data, time(12), SEOUL),
-        bank_reference=form.bank_reference.data))
+        current_actor(), refund_id, refunded_at=refunded_at, bank_reference=form.bank_reference.data))
     return redirect(url_for("staff.matching"), 303)

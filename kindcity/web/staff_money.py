@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from uuid import uuid4
 
 from flask import abort, flash, redirect, render_template, request, url_for
@@ -10,19 +10,21 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
+from ..domain.dates import DateRefused, check_day_happened
 from ..domain.pledges import HOLDING, PledgeStatus
 from ..domain.statements import StatementError
-from ..domain.time import SEOUL, utcnow
+from ..domain.time import SEOUL, seoul_today, utcnow
 from ..extensions import db
 from ..models import LedgerTransaction, Need, Payment, Pledge, Refund, StatementImport
 from ..services import NotFound
 from ..services import needs as need_service
 from ..services import pledges as pledge_service
 from ..services import statements as statement_service
-from .access import current_actor
+from ..services.access_log import record_access
+from .access import current_actor, money_staff_required
 from .actions import attempt
 from .forms import ConfirmForm, MatchRowForm, MoveForm, PaymentForm, RefundForm, StatementUploadForm
-from .messages import statement_error_message
+from .messages import message_for, statement_error_message
 from .staff import bp
 
 STATEMENT_ROWS_SHOWN = 500  # a preview page lists at most this many rows (of the outcome chosen)
@@ -33,6 +35,17 @@ def _visible_pledge(pledge_id: int) -> Pledge:
     if pledge is None or pledge.need is None or not need_service.staff_can_see(current_user, pledge.need):
         abort(404)
     return pledge
+
+
+def happened_at(day: date, pledge: Pledge) -> datetime | None:
+    """Noon Korea time on a day typed for this pledge's money (received, refunded), if the site accepts
+    it: not after today, not before the pledge was made. Otherwise None, with the reason flashed."""
+    try:
+        check_day_happened(day, seoul_today(), since=pledge.created_at.astimezone(SEOUL).date())
+    except DateRefused as refused:
+        flash(message_for(refused), "error")
+        return None
+    return datetime.combine(day, time(12, 0), SEOUL)
 
 
 def _scoped_pledges():
@@ -56,12 +69,13 @@ def pledges():
                                                         Pledge.status.in_([PledgeStatus.CLOSED, PledgeStatus.PAID,
                                                                            PledgeStatus.EXPIRED]))).all()
                if pledge_service.unplaced(p.id) > 0]
+    # Deposits without a known reference name donors of every centre: money staff only.
+    unmatched = statement_service.unmatched_rows(50) if current_user.handles_bank_account else None
     return render_template("staff/pledges.html", awaiting=awaiting, partly=partly, overdue=overdue,
-                           refunds=refunds, to_move=to_move, now=now,
-                           unmatched=statement_service.unmatched_rows(50))
+                           refunds=refunds, to_move=to_move, now=now, unmatched=unmatched)
 
 
-@bp.get("/pledges/<int:pledge_id>")
+@bp.get("/pledges/<id:pledge_id>")
 def pledge(pledge_id: int):
     item = _visible_pledge(pledge_id)
     form = PaymentForm()
@@ -70,12 +84,17 @@ def pledge(pledge_id: int):
     form.token.data = uuid4().hex
     journal = db.session.scalars(select(LedgerTransaction).where(LedgerTransaction.pledge_id == item.id)
                                  .order_by(LedgerTransaction.id)).all()
-    return render_template("staff/pledge.html", pledge=item, form=form, journal=journal,
+    # The page shows the donor's name and contact: a read of their personal data.
+    record_access(current_actor(), "donor", item.donor_id, "view",
+                  subject_centre_id=item.need.centre_id if item.need is not None else None)
+    page = render_template("staff/pledge.html", pledge=item, form=form, journal=journal,
                            unplaced=pledge_service.unplaced(item.id), move_form=MoveForm(),
                            confirm_form=ConfirmForm(), refund_form=RefundForm(), holding=item.status in HOLDING)
+    db.session.commit()   # after drawing the page: a commit expires what the page has loaded
+    return page
 
 
-@bp.post("/pledges/<int:pledge_id>/payments")
+@bp.post("/pledges/<id:pledge_id>/payments")
 def record_payment(pledge_id: int):
     item = _visible_pledge(pledge_id)
     form = PaymentForm()
@@ -86,7 +105,9 @@ def record_payment(pledge_id: int):
         if not form.amount.data and not form.amount.errors:
             flash(_("Please enter the amount received."), "error")
         return redirect(url_for("staff.pledge", pledge_id=pledge_id), 303)
-    received_at = datetime.combine(form.received_on.data, time(12, 0), SEOUL)
+    received_at = happened_at(form.received_on.data, item)
+    if received_at is None:
+        return redirect(url_for("staff.pledge", pledge_id=pledge_id), 303)
     result = attempt(lambda: pledge_service.record_payment(
         current_actor(), item.id, form.amount.data, source="manual",
         external_id=f"manual:{form.token.data or uuid4().hex}", received_at=received_at))
@@ -97,7 +118,7 @@ def record_payment(pledge_id: int):
     return redirect(url_for("staff.pledge", pledge_id=pledge_id), 303)
 
 
-@bp.post("/pledges/<int:pledge_id>/cancel")
+@bp.post("/pledges/<id:pledge_id>/cancel")
 def cancel_pledge(pledge_id: int):
     _visible_pledge(pledge_id)
     if not ConfirmForm().validate_on_submit():
@@ -107,7 +128,7 @@ def cancel_pledge(pledge_id: int):
     return redirect(url_for("staff.pledge", pledge_id=pledge_id), 303)
 
 
-@bp.post("/pledges/<int:pledge_id>/move")
+@bp.post("/pledges/<id:pledge_id>/move")
 def move(pledge_id: int):
     _visible_pledge(pledge_id)
     form = MoveForm()
@@ -123,21 +144,25 @@ def move(pledge_id: int):
     return redirect(url_for("staff.pledge", pledge_id=pledge_id), 303)
 
 
-@bp.post("/refunds/<int:refund_id>")
+@bp.post("/refunds/<id:refund_id>")
 def record_refund(refund_id: int):
     refund = db.session.get(Refund, refund_id) or abort(404)
-    _visible_pledge(refund.pledge_id)
+    pledge = _visible_pledge(refund.pledge_id)
     form = RefundForm()
     if not form.validate_on_submit():
         flash(_("Please give the date and the bank reference of the refund."), "error")
         return redirect(url_for("staff.pledges"), 303)
+    refunded_at = happened_at(form.refunded_on.data, pledge)
+    if refunded_at is None:
+        return redirect(url_for("staff.pledges"), 303)
     attempt(lambda: pledge_service.record_bank_refund(
-        current_actor(), refund_id, refunded_at=datetime.combine(form.refunded_on.data, time(12), SEOUL),
-        bank_reference=form.bank_reference.data), _("The refund is recorded."))
+        current_actor(), refund_id, refunded_at=refunded_at, bank_reference=form.bank_reference.data),
+        _("The refund is recorded."))
     return redirect(url_for("staff.pledges"), 303)
 
 
 @bp.route("/statements", methods=["GET", "POST"])
+@money_staff_required
 def statements():
     form = StatementUploadForm()
     if form.validate_on_submit():
@@ -155,7 +180,8 @@ def statements():
     return render_template("staff/statements.html", form=form, recent=recent)
 
 
-@bp.get("/statements/<int:import_id>")
+@bp.get("/statements/<id:import_id>")
+@money_staff_required
 def statement(import_id: int):
     item = db.session.get(StatementImport, import_id) or abort(404)
     summary = Counter(row["outcome"] for row in item.rows)
@@ -168,7 +194,8 @@ def statement(import_id: int):
                            rows=rows[:STATEMENT_ROWS_SHOWN], row_count=len(rows), form=ConfirmForm())
 
 
-@bp.post("/statements/<int:import_id>/commit")
+@bp.post("/statements/<id:import_id>/commit")
+@money_staff_required
 def commit_statement(import_id: int):
     if not ConfirmForm().validate_on_submit():
         abort(400)
@@ -176,13 +203,36 @@ def commit_statement(import_id: int):
         counts = statement_service.commit_statement(current_actor(), import_id)
     except NotFound:
         abort(404)
+    except StatementError as error:  # a row no payment can be recorded from: staff may discard the import
+        db.session.rollback()
+        flash(statement_error_message(error), "error")
+        return redirect(url_for("staff.statement", import_id=import_id), 303)
     db.session.commit()
     flash(_("Statement applied: %(applied)s payments recorded, %(linked)s confirming transfers already recorded "
             "by hand, %(unmatched)s unmatched, %(skipped)s already imported.", **counts), "success")
     return redirect(url_for("staff.statement", import_id=import_id), 303)
 
 
-@bp.post("/bank-rows/<int:row_id>/match")
+@bp.post("/statements/<id:import_id>/discard")
+@money_staff_required
+def discard_statement(import_id: int):
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        statement_service.discard_statement(current_actor(), import_id)
+    except NotFound:
+        abort(404)
+    except StatementError as error:
+        db.session.rollback()
+        flash(statement_error_message(error), "error")
+        return redirect(url_for("staff.statement", import_id=import_id), 303)
+    db.session.commit()
+    flash(_("The statement import was discarded. No payment was recorded from it."), "success")
+    return redirect(url_for("staff.statements"), 303)
+
+
+@bp.post("/bank-rows/<id:row_id>/match")
+@money_staff_required
 def match_row(row_id: int):
     form = MatchRowForm()
     if not form.validate_on_submit():
@@ -200,7 +250,7 @@ def match_row(row_id: int):
     return redirect(url_for("staff.pledges"), 303)
 
 
-@bp.get("/needs/<int:need_id>/money")
+@bp.get("/needs/<id:need_id>/money")
 def need_money(need_id: int):
     try:
         need = need_service.get_for_staff(current_user, need_id)

@@ -19,9 +19,11 @@ from wtforms.fields.choices import SelectChoice
 
 from ..domain.referrals import Outcome, ReferralAction, ReferralRuleError, allowed_actions
 from ..domain.time import utcnow
+from ..extensions import db
 from ..models import Referral
 from ..services import NotFound, ServiceError
 from ..services import referrals as referral_service
+from ..services.access_log import record_access
 from .access import current_actor
 from .caching import no_store
 from .actions import attempt
@@ -86,18 +88,20 @@ def referrals():
                                                      labels=LABELS, year=year)))
 
 
-@bp.get("/referrals/<int:referral_id>")
+@bp.get("/referrals/<id:referral_id>")
 def referral(referral_id: int):
     item = _referral_or_404(referral_id)
     actions = [action.value for action in allowed_actions(item.status, is_assignee=item.assignee_id == current_user.id,
                                                           purged=item.purged_at is not None)]
     forms = {action: _action_form(action) for action in actions}
-    return no_store(make_response(render_template(
-        "staff/referral.html", referral=item, actions=actions, forms=forms, note_form=ReferralNoteForm(),
-        labels=LABELS)))
+    record_access(current_actor(), "referral", item.id, "view", subject_centre_id=item.centre_id)
+    page = render_template("staff/referral.html", referral=item, actions=actions, forms=forms,
+                           note_form=ReferralNoteForm(), labels=LABELS)
+    db.session.commit()   # after drawing the page: a commit expires what the page has loaded
+    return no_store(make_response(page))
 
 
-@bp.post("/referrals/<int:referral_id>/act")
+@bp.post("/referrals/<id:referral_id>/act")
 def referral_act(referral_id: int):
     item = _referral_or_404(referral_id)
     action = request.form.get("action", "")
@@ -112,7 +116,7 @@ def referral_act(referral_id: int):
     return _back(referral_id)
 
 
-@bp.post("/referrals/<int:referral_id>/notes")
+@bp.post("/referrals/<id:referral_id>/notes")
 def referral_note(referral_id: int):
     item = _referral_or_404(referral_id)
     form = ReferralNoteForm()

@@ -1,20 +1,25 @@
-"""Webhooks: the payment provider's own door into kindcity.
+"""Webhooks: the payment and SMS providers' own door into kindcity.
 
 CSRF-exempt (Stripe cannot carry our token); instead the signature is checked on the raw body. A bad
-or stale signature gets 400 and changes nothing. The event is handled and committed once, here at the
-edge; a failure that a retry could fix (Stripe or the database briefly unavailable) answers 503 so
-that Stripe delivers the event again. Events kindcity does not handle get 200 and are ignored.
+or stale signature gets 400 and changes nothing. A verified event is recorded as a job in the
+transaction that answers 200 at once (Stripe asks for a fast 2xx); the job (kindcity/jobs/card.py)
+reads the event's object back from Stripe and acts on it exactly once, retried with backoff while
+Stripe is unavailable. The database unavailable answers 503, so that Stripe delivers the event again.
+An event already handled answers "duplicate"; events kindcity does not handle get 200 and are ignored.
 """
 from __future__ import annotations
 
-from flask import Blueprint, Flask, abort, current_app, jsonify, request
+from flask import Blueprint, abort, current_app, jsonify, request
 from sqlalchemy.exc import OperationalError
 
 from ..extensions import db
-from ..payments import (CardPaymentsUnavailable, CardProvider, InvalidWebhook, ProviderError, ProviderRefused,
-                        ProviderUnavailable, app_card_provider, delayed_payment_hold, stripe_configured)
+from ..domain.time import utcnow
+from ..jobs.card import ask_event
+from ..payments import InvalidWebhook, app_card_provider, stripe_configured
 from ..services import card as card_service
-from ..services import pledges as pledge_service
+from ..services import texts as text_service
+from ..sms import InvalidWebhook as InvalidSmsWebhook
+from ..sms import sms_provider, sms_webhook_open
 
 bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")
 
@@ -30,69 +35,47 @@ def stripe_events():
     except InvalidWebhook as error:
         current_app.logger.warning("stripe webhook refused: %s", error)
         return jsonify(error="invalid signature or payload"), 400
+    if notice.type not in card_service.HANDLED_EVENTS:
+        return jsonify(received=True, event=notice.id, outcome="ignored"), 200
     try:
-        result = card_service.handle_event(provider, notice, async_hold=delayed_payment_hold(current_app.config))
+        if card_service.event_recorded(provider.name, notice.id):
+            return jsonify(received=True, event=notice.id, outcome="duplicate"), 200
+        ask_event(notice)  # the work, read back from Stripe, is a job: Stripe gets its answer now
         db.session.commit()
-    except (ProviderUnavailable, OperationalError) as error:
+    except OperationalError as error:
         db.session.rollback()
-        current_app.logger.warning("stripe event %s not processed, Stripe will retry: %s", notice.id, error)
+        current_app.logger.warning("stripe event %s not queued, Stripe will retry: %s", notice.id, error)
         return jsonify(error="temporarily unavailable; retry"), 503
-    except ProviderRefused as error:
-        # Stripe will not show us the event's object (another account's, or a test object on a live key):
-        # a retry cannot fix that. Not remembered, so `kindcity reconcile --stripe` can apply it once fixed.
-        db.session.rollback()
-        current_app.logger.error("stripe event %s (%s) unreadable: %s", notice.id, notice.type, error)
-        return jsonify(received=True, event=notice.id, outcome="unreadable"), 200
-    # Card money this event left owing goes back after the response (kindcity/web/__init__.py).
-    return jsonify(received=True, event=notice.id, outcome=result.outcome), 200
+    return jsonify(received=True, event=notice.id, outcome="queued"), 200
 
 
-def settle_card_pledges(pledge_ids=None) -> None:
-    """After a commit: the pledges that transaction ended or left owing a refund (remembered by the
-    pledge services as it happened, or handed over by the caller) have their card checkout pages closed
-    and their card refunds sent. Nothing to do without card payments."""
-    if pledge_ids is None:
-        pledge_ids = pledge_service.pledges_to_settle()
-    if not pledge_ids:
-        return
+@bp.post("/sms")
+def sms_incoming():
+    """Incoming texts (수신) from the SMS provider. A bad, stale or replayed signature gets 400 and changes
+    nothing; a text delivered twice is stored once; the database briefly unavailable answers 503 so that
+    the provider delivers again. The answer never echoes the number or the words."""
+    config = current_app.config
+    if not sms_webhook_open(config):
+        abort(404)  # the demo takes incoming texts from `kindcity sms receive`, not from the network
+    provider = sms_provider(config)
+    payload = request.get_data(cache=False)
+    now = utcnow()
     try:
-        provider = app_card_provider(current_app)
-    except CardPaymentsUnavailable:
-        return
-    close_card_checkouts(current_app, provider, pledge_ids)
-    send_card_refunds(current_app, provider, pledge_ids=pledge_ids)
-
-
-def close_card_checkouts(app: Flask, provider: CardProvider, pledge_ids) -> list[int]:
-    """After the caller's commit: close the card checkout pages still open for these pledges if they
-    take no more money (cancelled, expired, ended), so nobody pays into a pledge that has ended.
-    Best effort: money paid there anyway is still recorded and follows the donor's choice.
-    Returns the pledges whose page was closed now."""
-    closed = []
-    for pledge_id, session_id in card_service.checkouts_to_close(pledge_ids):
-        try:
-            if provider.expire_checkout(session_id) is not None:
-                closed.append(pledge_id)
-        except ProviderError as error:
-            app.logger.warning("checkout %s of pledge %s not closed: %s", session_id, pledge_id, error)
-    return closed
-
-
-def send_card_refunds(app: Flask, provider: CardProvider, *, pledge_ids=None) -> dict[int, str]:
-    """Send the card refunds that are due, each in its own transaction, after the caller's commit.
-
-    A refund that fails here stays due: the next event for its pledge, or `kindcity reconcile --stripe`,
-    sends it again with the same idempotency key.
-    """
-    from ..services import SYSTEM
-
-    done: dict[int, str] = {}
-    for refund_id in card_service.card_refunds_due(provider, pledge_ids):
-        try:
-            done[refund_id] = card_service.send_card_refund(SYSTEM, provider, refund_id)
-            db.session.commit()
-        except (ProviderError, OperationalError) as error:
+        batch = provider.parse_incoming(payload, request.headers, now=now)
+    except InvalidSmsWebhook as error:
+        current_app.logger.warning("sms webhook refused: %s", error)
+        return jsonify(error="invalid signature or payload"), 400
+    try:
+        if not text_service.remember_webhook_salt(batch.nonce, tolerance_seconds=config["KINDCITY_SMS_WEBHOOK_TOLERANCE"],
+                                                  now=now):
             db.session.rollback()
-            done[refund_id] = "not_sent"
-            app.logger.warning("card refund %s not sent: %s", refund_id, error)
-    return done
+            current_app.logger.warning("sms webhook refused: replayed signature")
+            return jsonify(error="replayed"), 400
+        results = [text_service.receive(text, max_per_hour=config["KINDCITY_SMS_MAX_PER_HOUR"], now=now)
+                   for text in batch.texts]
+        db.session.commit()
+    except OperationalError as error:
+        db.session.rollback()
+        current_app.logger.warning("sms webhook not processed, the provider will retry: %s", type(error).__name__)
+        return jsonify(error="temporarily unavailable; retry"), 503
+    return jsonify(received=len(results), kept=sum(1 for r in results if r.kept)), 200

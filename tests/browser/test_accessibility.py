@@ -69,6 +69,8 @@ PUBLIC_PAGES = {
     "login": "/account/login",
     "register": "/account/register",
     "password-reset": "/account/reset",
+    "privacy": "/privacy",
+    "terms-en": "/terms?lang=en",
 }
 
 

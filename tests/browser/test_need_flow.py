@@ -135,3 +135,36 @@ def test_the_author_cannot_approve_their_own_need_but_a_colleague_can(live_serve
     other.get_by_role("button", name=approve).click()
     expect(other.locator(".badge")).to_have_text(t("Open"))
     expect(other.get_by_text(t("Approved by %(name)s", name=colleague.name))).to_be_visible()
+
+
+def test_a_colleague_who_rewrites_and_submits_cannot_also_approve(live_server, new_context):
+    """The walk-around of the author-only rule: rewrite a colleague's draft, submit it, approve it."""
+    t = live_server.t
+    author = live_server.make_user("staff", centre_code="centre-hwajeong3")
+    rewriter = live_server.make_user("staff", centre_code="centre-hwajeong3")
+    checker = live_server.make_user("staff", centre_code="centre-hwajeong3")
+    need = live_server.make_need(author=author, status=NeedStatus.DRAFT, dong="hwajeong3", title="화정3동 김장 나눔")
+    approve = t("Approve and publish")
+
+    page = new_context().new_page()
+    log_in(page, rewriter)
+    page.goto(f"/staff/needs/{need.id}")
+    page.get_by_role("link", name=t("Edit"), exact=True).click()
+    page.locator("main form").get_by_label(t("Title"), exact=True).fill("화정3동 김장 나눔 (고쳐 씀)")
+    page.locator("main form").get_by_role("button", name=t("Save draft")).click()
+    expect(page.locator(".flash-success")).to_contain_text(t("Changes saved."))
+    page.get_by_role("button", name=t("Submit for approval")).click()
+    expect(page.locator(".badge")).to_have_text(t("Awaiting approval"))
+    expect(page.get_by_text(t("You edited this need, so a colleague who did not must approve it."))).to_be_visible()
+    expect(page.get_by_role("button", name=approve)).to_have_count(0)
+    expect(page.get_by_role("link", name=t("Edit"), exact=True)).to_have_count(0)  # awaiting: no edits
+    page.goto("/staff/")
+    expect(dashboard_section(page, t("Waiting for your approval")).get_by_role("link", name=re.compile("김장")))\
+        .to_have_count(0)
+
+    other = new_context().new_page()
+    log_in(other, checker)
+    other.goto(f"/staff/needs/{need.id}")
+    other.get_by_role("button", name=approve).click()
+    expect(other.locator(".badge")).to_have_text(t("Open"))
+    expect(other.get_by_role("heading", level=1)).to_have_text("화정3동 김장 나눔 (고쳐 씀)")

@@ -83,7 +83,7 @@ def phone(new_context):
 def pledged(live_server, browser):
     """A donor's bank pledge made through the real form on a phone, and staff of the district office
     who can run the matching engine. Returns plain values."""
-    staff = live_server.make_user("staff", centre_code="district-welfare")
+    staff = live_server.make_user("staff", centre_code="district-welfare", money_staff=True)
     donor = live_server.make_user("donor")
     need = live_server.make_need(author=staff, title="홀몸 어르신 겨울 난방비와 이불 지원", target=600_000)
     unit_need = live_server.make_need(author=staff, title="학교 밖 청소년 진로 체험 (휴대폰)",
@@ -246,11 +246,11 @@ def test_staff_dashboard_links_are_a_list_of_touch_targets(live_server, pledged,
     log_in(phone, pledged["staff"])
     expect(phone).to_have_url(re.compile(r"/staff/$"))
     nav = phone.get_by_role("navigation", name=t("Staff"), exact=True)
-    names = [t("Referrals"), t("Pledges and transfers"), t("Import a bank statement"), t("Matching engine"),
+    names = [t("Referrals"), t("Text inbox"), t("Pledges and transfers"), t("Import a bank statement"), t("Matching engine"),
              t("Delivery and impact reports"), t("Audit log"), t("Change password")]
     expect(nav.get_by_role("listitem")).to_have_count(len(names))
     for name in names:
-        # The referrals link carries its counts after its name ("Referrals 2 new").
+        # The referrals and text inbox links carry their counts after their names ("Referrals 2 new").
         link = nav.get_by_role("link", name=re.compile("^" + re.escape(name))).first
         found = box(link)
         assert found["height"] >= TOUCH, f"{name!r} is {found['height']:.0f}px tall"

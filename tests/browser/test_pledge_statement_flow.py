@@ -10,7 +10,7 @@ pytestmark = pytest.mark.browser
 
 
 def test_donor_pledges_staff_import_statement_need_page_moves(live_server, new_context, tmp_path):
-    staff = live_server.make_user("staff", centre_code="district-welfare")
+    staff = live_server.make_user("staff", centre_code="district-welfare", money_staff=True)
     donor = live_server.make_user("donor")
     need = live_server.make_need(title="홀몸 어르신 겨울 난방비 (브라우저)", target=600_000)
 

@@ -5,12 +5,14 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from kindcity.domain.needs import DeadlinePassed, NeedStatus, ReasonRequired, SelfApproval, TransitionNotAllowed
+from kindcity.domain.needs import (DeadlinePassed, EditorApproval, NeedStatus, NotEditable, ReasonRequired,
+                                   SelfApproval, SubmitterApproval, TransitionNotAllowed)
 from kindcity.domain.time import seoul_today
 from kindcity.extensions import db
-from kindcity.models import AuditEntry, BeneficiaryGroup, Category, Dong, Need
+from kindcity.models import AuditEntry, BeneficiaryGroup, Category, Dong, Need, NeedContribution
 from kindcity.services import Actor, Forbidden, NotFound
 from kindcity.services import needs as svc
+from kindcity.services.receipts import default_organisation
 from tests import factories as f
 
 
@@ -18,7 +20,7 @@ def _input(**changes):
     base = dict(title="암 환자 서울 병원 이동", summary="왕복 교통비", description="서울 병원 왕복 40회",
                 category_id=f.ref(Category, "medical-transport").id, dong_id=f.ref(Dong, "hwajeong1").id,
                 group_id=f.ref(BeneficiaryGroup, "cancer-patients").id, beneficiary_count=12,
-                deadline=seoul_today() + timedelta(days=30), receiving_org="광주광역시 서구",
+                deadline=seoul_today() + timedelta(days=30), receiving_org_id=default_organisation().id,
                 unit_name="서울 왕복", unit_cost=150_000, units=40)
     base.update(changes)
     return svc.NeedInput(**base)
@@ -46,6 +48,64 @@ def test_author_cannot_approve_own_need(session):
     with pytest.raises(SelfApproval):
         svc.approve(Actor(author), need, seoul_today())
     assert need.status == NeedStatus.AWAITING_APPROVAL
+
+
+def test_a_colleague_who_rewrote_and_submitted_cannot_approve_alone(session):
+    """The walk-around of the old rule: rewrite someone else's draft, submit it, approve it."""
+    author, rewriter, checker = f.user("staff"), f.user("staff"), f.user("staff")
+    today = seoul_today()
+    need = svc.create_need(Actor(author), _input(), today)
+    svc.update_need(Actor(rewriter), need, _input(title="다시 쓴 제목"), today)
+    assert need.version == 2
+    svc.submit(Actor(rewriter), need, today)
+    assert need.submitted_by_id == rewriter.id
+    with pytest.raises(EditorApproval):
+        svc.approve(Actor(rewriter), need, today)
+    with pytest.raises(SelfApproval):
+        svc.approve(Actor(author), need, today)
+    assert need.status == NeedStatus.AWAITING_APPROVAL and need.approved_by_id is None
+    svc.approve(Actor(checker), need, today)
+    assert need.status == NeedStatus.OPEN and need.approved_by_id == checker.id
+    rows = session.execute(select(NeedContribution.user_id, NeedContribution.version, NeedContribution.kind)
+                           .where(NeedContribution.need_id == need.id).order_by(NeedContribution.id)).all()
+    assert [tuple(row) for row in rows] == [(author.id, 1, "create"), (rewriter.id, 2, "edit"),
+                                            (rewriter.id, 2, "submit")]
+
+
+def test_submitter_of_someone_elses_need_cannot_approve_it(session):
+    author, submitter, checker = f.user("staff"), f.user("staff"), f.user("staff")
+    need = svc.create_need(Actor(author), _input(), seoul_today())
+    svc.submit(Actor(submitter), need, seoul_today())
+    with pytest.raises(SubmitterApproval):
+        svc.approve(Actor(submitter), need, seoul_today())
+    svc.approve(Actor(checker), need, seoul_today())
+    assert need.status == NeedStatus.OPEN
+
+
+def test_awaiting_approval_cannot_be_edited_until_sent_back(session):
+    """Every path: edit, submit, edit refused, send back (clears the request), edit again, submit, approve."""
+    author, colleague, checker = f.user("staff"), f.user("staff"), f.user("staff")
+    today = seoul_today()
+    need = svc.create_need(Actor(author), _input(), today)
+    svc.update_need(Actor(author), need, _input(summary="고친 요약"), today)
+    svc.submit(Actor(author), need, today)
+    with pytest.raises(NotEditable):
+        svc.update_need(Actor(colleague), need, _input(title="몰래 바꾼 제목"), today)
+    assert need.title == "암 환자 서울 병원 이동" and need.version == 2
+    svc.send_back(Actor(checker), need)
+    assert need.status == NeedStatus.DRAFT and need.submitted_by_id is None and need.submitted_at is None
+    svc.update_need(Actor(colleague), need, _input(title="동료가 고친 제목"), today)
+    svc.submit(Actor(author), need, today)
+    for person, error in ((colleague, EditorApproval), (author, SelfApproval)):
+        with pytest.raises(error):
+            svc.approve(Actor(person), need, today)
+    svc.approve(Actor(checker), need, today)  # sending back wrote nothing: the checker still checks
+    assert need.status == NeedStatus.OPEN and need.version == 3 and need.title == "동료가 고친 제목"
+    actions = session.scalars(select(AuditEntry.action).where(AuditEntry.entity == "need",
+                                                              AuditEntry.entity_id == need.id)
+                              .order_by(AuditEntry.id)).all()
+    assert actions == ["need.create", "need.update", "need.submit", "need.return", "need.update", "need.submit",
+                       "need.approve"]
 
 
 def test_personal_data_blocks_submission_and_names_field(session):

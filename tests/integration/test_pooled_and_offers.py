@@ -284,7 +284,7 @@ def test_pooled_money_comes_back_when_a_need_is_cancelled(session):
 
 
 def test_pooled_pledge_paid_through_a_bank_statement(session):
-    staff = f.user("staff")
+    staff = f.user("staff", money_staff=True)
     need = f.need(target=90_000)
     pledge = pooled(f.user("donor"), 90_000)
     csv = ("거래일시,적요,출금액,입금액,입금자명,잔액\n"
@@ -434,7 +434,7 @@ def test_the_run_is_built_from_a_fixed_number_of_queries(session):
 
 
 def test_a_gift_paid_through_a_bank_statement_is_matched_too(session):
-    staff = f.user("staff")
+    staff = f.user("staff", money_staff=True)
     need = f.need(target=500_000)
     doubling = offer(sponsor_org(), 100_000)
     first = pledge_service.create_direct_pledge(Actor(f.user("donor")), pledge_service.PledgeRequest(
@@ -459,7 +459,7 @@ def test_a_gift_paid_through_a_bank_statement_is_matched_too(session):
 def test_staff_match_a_deposit_without_reference_to_a_pooled_pledge(session):
     from kindcity.models import BankTransaction
 
-    staff = f.user("staff")
+    staff = f.user("staff", money_staff=True)
     need = f.need(target=50_000)
     pledge = pooled(f.user("donor"), 50_000)
     csv = ("거래일시,적요,출금액,입금액,입금자명,잔액\n"

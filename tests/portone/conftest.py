@@ -18,7 +18,7 @@ import pytest
 from sqlalchemy import select
 
 from kindcity.extensions import db
-from kindcity.models import KrPayment, Pledge
+from kindcity.models import KrPayment, Pledge, ProviderEvent
 from kindcity.payments.korean import close_app_kr_providers
 from tests import factories as f
 
@@ -64,6 +64,20 @@ def deliver(client, message: dict, *, secret: str = WEBHOOK_SECRET, timestamp: i
                "webhook-signature": signature if signature is not None else sign(message["id"], t, body, secret),
                "Content-Type": "application/json"}
     return client.post("/webhooks/portone", data=body.encode("utf-8"), headers=headers)
+
+
+def handled(client, message: dict, **kwargs) -> str | None:
+    """Deliver ``message`` and return what became of it. The webhook answers at once ("queued", or
+    "duplicate" and "ignored" for what needs no job); the work is a ``portone.event`` job, run here
+    in-process right after the commit (kindcity/jobs/), and what it did is the outcome recorded for the
+    delivery ("received" while it is not processed)."""
+    response = deliver(client, message, **kwargs)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    answer = response.get_json()["outcome"]
+    if answer != "queued":
+        return answer
+    return db.session.scalar(select(ProviderEvent.outcome).where(ProviderEvent.event_id == message["id"])
+                             .execution_options(populate_existing=True))
 
 
 @dataclass

@@ -12,7 +12,9 @@ from kindcity.models import Payment, ProviderEvent
 from kindcity.services.reconcile import reconcile
 from tests import factories as f
 
-from .conftest import deliver, kr_pledge, sign
+from kindcity import jobs
+
+from .conftest import deliver, handled, kr_pledge, sign
 
 
 def count(model, *where) -> int:
@@ -59,10 +61,12 @@ def test_a_delivery_without_the_headers_is_refused(app, portone_on, client, sess
 def test_the_same_delivery_twice_is_processed_once(app, portone_on, client, session):
     kp, message = paid_pledge_event(client, portone_on)
 
-    first, second = deliver(client, message), deliver(client, message)
+    first = deliver(client, message)
+    assert first.status_code == 200 and first.get_json()["outcome"] == "queued"  # PortOne has its answer at once
+    assert db.session.scalar(select(ProviderEvent.outcome)) == "payment_recorded"  # the job ran after the commit
+    second = deliver(client, message)
 
-    assert first.get_json()["outcome"] == "payment_recorded"
-    assert second.status_code == 200 and second.get_json()["outcome"] == "payment_recorded"
+    assert second.status_code == 200 and second.get_json()["outcome"] == "duplicate"
     assert count(Payment) == 1 and count(ProviderEvent) == 1
     assert kp.row().paid == 60_000
 
@@ -76,28 +80,35 @@ def test_deliveries_out_of_order_converge(app, portone_on, client, session):
     paid = portone_on.deposit(kp.payment_id)
 
     # The deposit's webhook comes first; the older 'issued' one after it.
-    assert deliver(client, paid).get_json()["outcome"] == "payment_recorded"
-    assert deliver(client, issued).get_json()["outcome"] == "payment_already_recorded"
+    assert handled(client, paid) == "payment_recorded"
+    assert handled(client, issued) == "payment_already_recorded"
 
     pledge = kp.row()
     assert (pledge.status, pledge.paid, pledge.held) == (PledgeStatus.PAID, 80_000, 0)
     assert count(Payment) == 1 and reconcile() == []
 
 
-def test_portone_unavailable_answers_503_and_the_retry_processes_the_recorded_delivery(app, portone_on, client,
-                                                                                         session):
+def test_portone_answering_500_fails_the_job_and_its_retry_processes_the_recorded_delivery(app, portone_on, client,
+                                                                                           session):
     kp, message = paid_pledge_event(client, portone_on)
     portone_on.fail_next = 500
 
     first = deliver(client, message)
 
-    assert first.status_code == 503
+    assert first.status_code == 200 and first.get_json()["outcome"] == "queued"  # PortOne has its answer at once
     event = db.session.scalars(select(ProviderEvent)).one()
-    assert event.processed_at is None and count(Payment) == 0  # recorded, waiting to be processed
-    retry = deliver(client, message)
-    assert retry.status_code == 200 and retry.get_json()["outcome"] == "payment_recorded"
+    assert event.processed_at is None and count(Payment) == 0  # recorded; its job failed, to be retried
+    redelivered = deliver(client, message)  # PortOne's own retry asks for nothing more
+    assert redelivered.status_code == 200 and redelivered.get_json()["outcome"] == "duplicate"
+    assert count(Payment) == 0
+    with app.test_request_context("/"):  # the queue retries the failed job with backoff: here, at once
+        jobs.perform("portone.event", {"event_row": event.id})
     db.session.refresh(event)
     assert event.processed_at is not None and event.pledge_id == kp.pledge_id and count(Payment) == 1
+    assert event.outcome == "payment_recorded" and kp.row().paid == 60_000
+    with app.test_request_context("/"):  # a second run of the same job is a no-op
+        jobs.perform("portone.event", {"event_row": event.id})
+    assert count(Payment) == 1
 
 
 def test_events_it_does_not_handle_are_answered_and_ignored(app, portone_on, client, session):

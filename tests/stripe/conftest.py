@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import select
 
 from kindcity.extensions import db
-from kindcity.models import Pledge
+from kindcity.models import Pledge, ProviderEvent
 from kindcity.payments import close_app_providers
 from kindcity.services import Actor
 from kindcity.services import pledges as pledge_service
@@ -61,6 +61,19 @@ def deliver(client, event: dict, *, secret: str = WEBHOOK_SECRET, timestamp: int
     header = signature if signature is not None else sign(payload, secret, timestamp)
     return client.post("/webhooks/stripe", data=payload.encode("utf-8"),
                        headers={"Stripe-Signature": header, "Content-Type": "application/json"})
+
+
+def handled(client, event: dict, **kwargs) -> str | None:
+    """Deliver ``event`` and return what became of it. The webhook answers at once ("queued", or
+    "duplicate" and "ignored" for what needs no job); the work is a job, run here in-process right
+    after the commit (kindcity/jobs/), and what it did is the outcome recorded for the event (None when
+    nothing was recorded: an event Stripe would not show us)."""
+    response = deliver(client, event, **kwargs)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    answer = response.get_json()["outcome"]
+    if answer != "queued":
+        return answer
+    return db.session.scalar(select(ProviderEvent.outcome).where(ProviderEvent.event_id == event["id"]))
 
 
 @dataclass

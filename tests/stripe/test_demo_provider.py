@@ -16,7 +16,7 @@ from kindcity.services import Actor
 from kindcity.services import needs as need_service
 from kindcity.services import pledges as pledge_service
 from kindcity.services.reconcile import reconcile
-from kindcity.web.webhooks import send_card_refunds
+from kindcity.jobs.card import send_card_refunds
 from tests import factories as f
 
 

@@ -30,7 +30,7 @@ from kindcity.services import pledges as pledge_service
 from kindcity.services.reconcile import reconcile
 from tests import factories as f
 
-from .conftest import deliver
+from .conftest import deliver, handled
 
 TODAY = seoul_today()
 
@@ -101,8 +101,8 @@ def test_a_card_paid_pooled_pledge_is_placed_by_the_engine_when_the_webhook_land
     assert db.session.get(Need, need.id).reserved == 0  # a pooled pledge reserves nothing
 
     event = stripe_on.pay(session_id)
-    response = deliver(browser, event)
-    assert response.status_code == 200 and response.get_json()["outcome"] == "payment_recorded"
+    response = handled(browser, event)
+    assert response == "payment_recorded"
     payment = db.session.scalars(select(Payment).where(Payment.pledge_id == pledge.id)).one()
     assert (payment.source, payment.amount) == ("stripe", 300_000)
     assert (_row(pledge.id).status, _row(pledge.id).paid) == (PledgeStatus.PAID, 300_000)
@@ -113,7 +113,7 @@ def test_a_card_paid_pooled_pledge_is_placed_by_the_engine_when_the_webhook_land
     assert (run.trigger, run.status) == ("money_received", "applied")
     assert db.session.get(Need, need.id).confirmed == 150_000
     # a second delivery changes nothing
-    assert deliver(browser, event).get_json()["outcome"] == "duplicate"
+    assert handled(browser, event) == "duplicate"
     assert db.session.scalar(select(func.count(MatchAllocation.id)).where(MatchAllocation.pledge_id == pledge.id)) == 1
     page = _text(browser.get(f"/me/pooled/{pledge.id}?lang=en"))
     assert "Receipt (PDF)" in page and "Pay by card" not in page
@@ -148,15 +148,15 @@ def test_a_checkout_that_ends_unpaid_can_be_started_again(app, stripe_on, client
     first = _checkout(browser, pledge.id)
     assert _checkout(browser, pledge.id) == first  # still open: the same session
     expired = stripe_on.expire(first)
-    assert deliver(browser, expired).get_json()["outcome"] == "checkout_ended_unpaid"
+    assert handled(browser, expired) == "checkout_ended_unpaid"
     assert _row(pledge.id).status == PledgeStatus.AWAITING_PAYMENT  # nothing held, nothing lost: still payable
     second = _checkout(browser, pledge.id)
     assert second != first and len(stripe_on.calls("POST", "/v1/checkout/sessions")) == 2
     keys = [c["idempotency_key"] for c in stripe_on.calls("POST", "/v1/checkout/sessions")]
     assert keys[0] != keys[1]
     # a late copy of the old session's event still finds the pledge and changes nothing
-    assert deliver(browser, dict(expired, id=expired["id"] + "_late")).get_json()["outcome"] == "checkout_ended_unpaid"
-    assert deliver(browser, stripe_on.pay(second)).get_json()["outcome"] == "payment_recorded"
+    assert handled(browser, dict(expired, id=expired["id"] + "_late")) == "checkout_ended_unpaid"
+    assert handled(browser, stripe_on.pay(second)) == "payment_recorded"
     assert _row(pledge.id).paid == 300_000
     assert reconcile() == [] and stripe_agrees(app) == []
 
@@ -189,8 +189,8 @@ def test_card_money_for_a_pooled_pledge_that_ended_meanwhile_goes_back_to_the_ca
     browser.post(f"/me/pooled/{pledge.id}/end")  # unpaid: cancelled
     assert _row(pledge.id).status == PledgeStatus.CANCELLED
     assert len(stripe_on.calls("POST", f"/v1/checkout/sessions/{session_id}/expire")) == 1
-    response = deliver(browser, stripe_on.pay(session_id))  # ...and the donor, who had it open, pays there
-    assert response.get_json()["outcome"] == "payment_recorded_unplaced"
+    response = handled(browser, stripe_on.pay(session_id))  # ...and the donor, who had it open, pays there
+    assert response == "payment_recorded_unplaced"
     refund = db.session.scalars(select(Refund).where(Refund.pledge_id == pledge.id)).one()
     db.session.refresh(refund)
     assert (refund.amount, refund.status) == (300_000, "done")
@@ -228,7 +228,7 @@ def test_a_card_paid_match_offer_doubles_a_residents_gift(app, stripe_on, client
     pledge_service.record_payment(Actor(None), gift_before.id, 30_000, source="manual", external_id="g0",
                                   received_at=utcnow())
     assert db.session.get(Need, youth.id).confirmed == 30_000  # the offer is not paid yet: no match
-    assert deliver(browser, stripe_on.pay(session_id)).get_json()["outcome"] == "payment_recorded"
+    assert handled(browser, stripe_on.pay(session_id)) == "payment_recorded"
     assert _row(offer.id).status == PledgeStatus.PAID  # the offer is active from now on
     gift = pledge_service.create_direct_pledge(Actor(f.user("donor")), pledge_service.PledgeRequest(
         need_id=youth.id, amount=50_000, units=None, display="anonymous", message="", on_cancel="refund"),

@@ -11,7 +11,8 @@ from kindcity.domain.time import seoul_today
 
 @pytest.mark.parametrize("text, won", [
     ("1500000", 1_500_000), ("1,500,000", 1_500_000), ("1,500,000원", 1_500_000), (" 150 000 ", 150_000),
-    ("₩2,000", 2_000), (42, 42), (Decimal("1000"), 1000), ("0", 0),
+    ("₩2,000", 2_000), (42, 42), (Decimal("1000"), 1000), ("0", 0), ("1,500,000 원", 1_500_000),
+    ("1500000.00", 1_500_000), ("1_000_000", 1_000_000), ("₩ 12,345", 12_345),
 ])
 def test_to_won_accepts(text, won):
     assert to_won(text) == won
@@ -21,7 +22,10 @@ def test_to_won_accepts(text, won):
 @pytest.mark.parametrize("value, code", [
     (1.5, "float"), (1000.0, "float"), ("1,000.5", "fraction"), (Decimal("0.1"), "fraction"), ("-5", "negative"),
     ("abc", "not_a_number"), ("", "not_a_number"), ("NaN", "not_a_number"), (True, "not_a_number"),
-    ("1" + "0" * 14, "too_large"), (None, "not_a_number"),
+    ("1" + "0" * 14, "too_large"), (None, "not_a_number"), ("9" * 5000, "too_large"),
+    ("1000 1000", "not_one_number"), ("1000,1000", "not_one_number"), ("10,00", "not_one_number"),
+    ("1,000 000", "not_one_number"), ("1000 1000원", "not_one_number"), ("1.000.000", "not_one_number"),
+    ("1,000-2,000", "not_one_number"), ("1e6", "not_a_number"),
 ])
 def test_to_won_refuses(value, code):
     with pytest.raises(MoneyError) as raised:

@@ -3,9 +3,11 @@ from datetime import date
 
 import pytest
 
-from kindcity.domain.needs import (DeadlinePassed, NeedAction, NeedStatus, ReasonRequired, SelfApproval,
-                                   TransitionNotAllowed, allowed_actions, check_approval, check_cancel_reason,
-                                   is_overdue, next_status, target_from_units)
+from kindcity.domain.needs import (Contribution, ContributionKind, DeadlinePassed, EditorApproval, NeedAction,
+                                   NeedStatus, NotEditable, ReasonRequired, SelfApproval, SubmitterApproval,
+                                   TransitionNotAllowed, allowed_actions, approval_bar, check_approval,
+                                   check_cancel_reason, check_editable, is_overdue, next_status,
+                                   target_from_units)
 
 S, A = NeedStatus, NeedAction
 EXPECTED = {
@@ -46,16 +48,62 @@ def test_strings_are_accepted():
     assert next_status("draft", "submit") == S.AWAITING_APPROVAL
 
 
+def _by(user_id, version, kind):
+    return Contribution(user_id, version, ContributionKind(kind))
+
+
 def test_approval_must_be_by_a_colleague():
-    with pytest.raises(SelfApproval):
-        check_approval(7, 7, date(2026, 12, 1), date(2026, 11, 29))
-    check_approval(7, 8, date(2026, 12, 1), date(2026, 11, 29))
+    written = [_by(7, 1, "create")]
+    with pytest.raises(SelfApproval) as raised:
+        check_approval(7, written, 1, date(2026, 12, 1), date(2026, 11, 29))
+    assert raised.value.code == "self_approval"
+    check_approval(8, written, 1, date(2026, 12, 1), date(2026, 11, 29))
+
+
+# who did what, and at which version the need now stands -> who may not approve it, and why
+FOUR_EYES = [
+    # a colleague rewrote the draft and submitted it: neither they nor the author may approve
+    ([_by(1, 1, "create"), _by(2, 2, "edit"), _by(2, 2, "submit")], 2, {1: "create", 2: "edit", 3: None}),
+    # the author wrote it, a colleague only submitted it: the submitter may not approve
+    ([_by(1, 1, "create"), _by(2, 1, "submit")], 1, {1: "create", 2: "submit", 3: None}),
+    # an edit at an earlier version still shapes the text being approved
+    ([_by(1, 1, "create"), _by(3, 2, "edit"), _by(1, 3, "edit"), _by(1, 3, "submit")], 3,
+     {3: "edit", 4: None}),
+    # submitted version 1, sent back, changed by the author and submitted again: the first submitter did
+    # not write or submit version 2, so may check it
+    ([_by(1, 1, "create"), _by(2, 1, "submit"), _by(1, 2, "edit"), _by(1, 2, "submit")], 2,
+     {1: "create", 2: None}),
+    # submitted, sent back unchanged and submitted again by someone else: both submitted this version
+    ([_by(1, 1, "create"), _by(2, 1, "submit"), _by(3, 1, "submit")], 1, {2: "submit", 3: "submit", 4: None}),
+]
+
+
+@pytest.mark.parametrize("history, version, expected", FOUR_EYES)
+def test_nobody_who_wrote_or_submitted_the_version_approves_it(history, version, expected):
+    errors = {"create": SelfApproval, "edit": EditorApproval, "submit": SubmitterApproval}
+    for approver, bar in expected.items():
+        found = approval_bar(approver, history, version)
+        assert (found.value if found else None) == bar, approver
+        if bar is None:
+            check_approval(approver, history, version, date(2026, 12, 1), date(2026, 11, 29))
+        else:
+            with pytest.raises(errors[bar]) as raised:
+                check_approval(approver, history, version, date(2026, 12, 1), date(2026, 11, 29))
+            assert type(raised.value) is errors[bar]
+
+
+def test_only_a_draft_can_be_edited():
+    check_editable("draft")
+    for status in set(S) - {S.DRAFT}:
+        with pytest.raises(NotEditable) as raised:
+            check_editable(status)
+        assert raised.value.code == "need_not_editable"
 
 
 def test_approval_refused_after_deadline():
     with pytest.raises(DeadlinePassed):
-        check_approval(1, 2, date(2026, 11, 28), date(2026, 11, 29))
-    check_approval(1, 2, date(2026, 11, 29), date(2026, 11, 29))  # the deadline day itself is still open
+        check_approval(2, [_by(1, 1, "create")], 1, date(2026, 11, 28), date(2026, 11, 29))
+    check_approval(2, [_by(1, 1, "create")], 1, date(2026, 11, 29), date(2026, 11, 29))  # the deadline day itself is still open
 
 
 def test_cancel_needs_reason():

@@ -104,6 +104,16 @@ POSITIVES: list[tuple[str, str, str]] = [
     ("무지개아파트 101-1203호", "address", "101-1203호"),
     ("Hwajeong-ro 123, Seo-gu", "address", "Hwajeong-ro 123"),
     (f"{fw('101')}동 {fw('1203')}호", "address", f"{fw('101')}동 {fw('1203')}호"),
+    # --- classes added with the corpus (tests/unit/personal_data_corpus.jsonl) ---
+    ("주민번호 앞자리 770812, 뒷자리 1234567", "rrn", "770812, 뒷자리 1234567"),
+    ("주민번호 770812-1●●●●●● 어르신", "rrn", "770812-1●●●●●●"),
+    ("신분증은 770812-1 까지만 보입니다", "rrn", "770812-1"),
+    ("사진은 kim at naver dot com 으로", "email", "kim at naver dot com"),
+    ("메일 jung(at)daum.net 입니다", "email", "jung(at)daum.net"),
+    ("홍길동@한국.kr 로 보내 주세요", "email", "홍길동@한국.kr"),
+    ("반지하 B02호에 사십니다", "address", "B02호"),
+    ("다세대주택 B동 B101호", "address", "B동 B101호"),
+    ("상무대로 1123 가정에 전달", "address", "상무대로 1123 가정"),
 ]
 
 NEGATIVES: list[str] = [
@@ -196,6 +206,13 @@ NEGATIVES: list[str] = [
     "ISBN 978-89-1234-567-8",
     "우리은행 1500000000원 기부",
     "기업 후원금 1,500,000원",
+    # document numbers, barcodes of donated goods, toll-free lines, meeting rooms, counts
+    "접수번호 2024-0717-0032",
+    "바코드 8801234567893",
+    "수신자 부담 080-123-4567",
+    "3층 301호 회의실",
+    "행정복지센터 2층 205호에서 다음 주 특강",
+    "센터로 12가구가 신청했습니다",
 ]
 
 
@@ -250,6 +267,10 @@ def test_negative_is_not_flagged(text):
         (fw("010-1234-5678"), "010-****-5678"),
         ("a@example.com", "a***@example.com"),
         ("화정로 123", "화정로 ***"),
+        ("770812-1●●●●●●", "7708**-*******"),
+        ("kim at naver dot com", "ki***@naver.com"),
+        ("홍길동@한국.kr", "홍***@한국.kr"),
+        ("B동 B101호", "B동 B***호"),
     ],
 )
 def test_masking_keeps_the_ends(text, masked):

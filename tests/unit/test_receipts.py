@@ -70,3 +70,27 @@ def test_a_single_issuer_gets_the_plain_statement_serial():
                                   issued_on=date(2026, 2, 1), lines_by_issuer={Party("광주광역시 서구"): []})
     assert [r.serial for r in receipts] == ["KC-20260101-20260131-D000007"]
     assert receipts[0].total == 0 and receipts[0].lines == ()
+
+
+def test_a_registration_number_is_ten_digits_written_3_2_5():
+    from kindcity.domain.receipts import RegistrationNumberError, registration_number
+
+    assert registration_number(" 408 82 12345") == "408-82-12345"
+    assert registration_number("4088212345") == "408-82-12345"
+    for wrong in ("408-82-1234", "408-82-123456", "４０８-82-12345", "abc-de-fghij"):
+        with pytest.raises(RegistrationNumberError):
+            registration_number(wrong)
+
+
+def test_only_a_donor_identified_as_the_form_requires_gets_a_tax_receipt():
+    from datetime import date
+
+    from kindcity.domain.receipts import Party, Receipt
+
+    def receipt(donor):
+        return Receipt(serial="KC-2026-000001", issued_on=date(2026, 12, 6), donor=donor,
+                       issuer=Party(name="광주광역시 서구청"), lines=())
+
+    assert not receipt(Party(name="김후원")).is_tax_receipt
+    assert receipt(Party(name="김후원", resident_number="900101-1******")).is_tax_receipt
+    assert receipt(Party(name="빛고을(주)", business_number="409-81-23456", representative="이정훈")).is_tax_receipt

@@ -371,3 +371,22 @@ def test_match_values_are_the_stored_outcome_words():
 def test_hand_confirmed_transfer_is_linked_not_added():
     assert classify(_row(100_000), 100_000, False, confirmed_by_hand=True) == Match.CONFIRMED_BY_HAND
     assert classify(_row(100_000), 100_000, True, confirmed_by_hand=True) == Match.DUPLICATE
+
+
+@pytest.mark.parametrize("day, code", [("0001-01-01", "date_too_early"), ("1999-12-31", "date_too_early"),
+                                       ("9999-12-31", "date_in_future"), ("2026-12-07", "date_in_future")])
+def test_a_deposit_on_a_day_the_site_does_not_accept_names_its_row(day, code):
+    from datetime import date
+
+    data = _csv("date,amount,memo", "2026-12-01,1000,a", f"{day},2000,b")
+    with pytest.raises(StatementError) as refused:
+        parse_statement(data, today=date(2026, 12, 6))
+    assert (refused.value.code, refused.value.row, refused.value.column) == (code, 3, "date")
+    assert len(parse_statement(data)) == 2  # without today (a pure read), the dates are as written
+
+
+def test_a_cell_beyond_the_csv_limit_names_its_row():
+    data = _csv("date,amount,memo", "2026-12-01,1000,a", "2026-12-01,2000," + "가" * 200_000)
+    with pytest.raises(StatementError) as refused:
+        parse_statement(data)
+    assert (refused.value.code, refused.value.row) == ("cell_too_long", 3)

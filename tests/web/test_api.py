@@ -59,3 +59,44 @@ def test_every_documented_path_answers(client, session, spec):
     for path in spec["paths"]:
         url = path.replace("{id}", str(need.id))
         assert client.get(url).status_code == 200, url
+
+
+@pytest.mark.parametrize("url, parameter", [
+    ("/api/v1/needs?status=null&status=null", "status"), ("/api/v1/needs?status=open&status=funded", "status"),
+    ("/api/v1/impact?period=null", "period"), ("/api/v1/needs?lang=xx", "lang"), ("/api/v1/impact?lang=fr", "lang"),
+    ("/api/v1/needs?page=abc", "page"), ("/api/v1/needs?page=0", "page"), ("/api/v1/needs?page=100000", "page"),
+    ("/api/v1/needs?per_page=1000", "per_page"), ("/api/v1/needs?sort=random", "sort"),
+    ("/api/v1/needs?closing=-1", "closing"), ("/api/v1/needs/{id}?lang=de", "lang"),
+    ("/api/v1/needs/{id}/impact?lang=null", "lang"),
+])
+def test_parameters_the_document_forbids_get_a_400_it_describes(client, session, spec, url, parameter):
+    need = f.need()
+    session.commit()
+    response = client.get(url.replace("{id}", str(need.id)))
+    assert response.status_code == 400, url
+    _validate(response.json, spec, "Error")
+    assert {detail["parameter"] for detail in response.json["error"]["details"]} == {parameter}
+    assert all(detail["in"] == "query" and detail["problem"] for detail in response.json["error"]["details"])
+    for path, item in spec["paths"].items():  # every operation documents that answer
+        assert item["get"]["responses"]["400"]["content"]["application/json"]["schema"] == {
+            "$ref": "#/components/schemas/Error"}, path
+
+
+def test_parameters_the_document_allows_still_work(client, session):
+    need = f.need(dong="pungam")
+    session.commit()
+    for url in ("/api/v1/needs?status=all&sort=newest&page=1&per_page=100&lang=en&closing=30&q=%00x",
+                "/api/v1/impact?period=12m&lang=ko", f"/api/v1/needs/{need.id}?lang=en",
+                "/api/v1/needs?unknown=ignored", f"/api/v1/needs/{need.id}/ledger.csv"):
+        assert client.get(url).status_code == 200, url
+
+
+@pytest.mark.parametrize("method", ["POST", "PUT", "DELETE", "PATCH"])
+def test_a_method_the_api_does_not_take_is_a_405_that_says_which_it_does(client, session, method):
+    for url in ("/api/v1/needs", "/api/v1/impact", "/api/v1/openapi.json"):
+        response = client.open(url, method=method)
+        assert response.status_code == 405
+        assert set(response.headers["Allow"].split(", ")) == {"GET", "HEAD", "OPTIONS"}
+        assert response.json["error"]["status"] == 405
+    page = client.open("/needs", method=method)
+    assert page.status_code == 405 and "GET" in page.headers["Allow"]

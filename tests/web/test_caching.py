@@ -128,8 +128,8 @@ def test_pending_flash_messages_are_never_cached_away(client, session, need):
     assert "플래시 메시지 확인" not in _get(client, "/").get_data(as_text=True)
 
 
-def test_the_lazy_upkeep_runs_before_the_validator(client, session, need):
-    """A need whose deadline passes expires on the first look after midnight (Korea time), even
+def test_a_deadline_passing_changes_the_validator_without_a_write(client, session, need):
+    """A need whose deadline passes reads as closed on the first look after midnight (Korea time),
     though nothing in the database changed: the old ETag must not be confirmed."""
     path = f"/needs/{need.id}"
     before = _get(client, path)
@@ -137,13 +137,13 @@ def test_the_lazy_upkeep_runs_before_the_validator(client, session, need):
     after_deadline = datetime.combine(need.deadline + timedelta(days=1), time(0, 5), SEOUL)
     with time_machine.travel(after_deadline, tick=False):
         later = _get(client, path, before.headers["ETag"])
-        assert later.status_code == 200
+        assert later.status_code == 200 and "마감됨(마감일 지남)" in later.get_data(as_text=True)
         session.refresh(need)
-        assert need.status == NeedStatus.EXPIRED
+        assert need.status == NeedStatus.OPEN  # the page read wrote nothing
         assert _get(client, path, later.headers["ETag"]).status_code == 304
 
 
-def test_an_unpaid_hold_is_released_on_the_first_look_after_it_expires(client, session, need):
+def test_an_unpaid_hold_released_by_the_upkeep_shows_at_once(app, client, session, need):
     donor = f.user("donor")
     session.commit()
     pledge = pledge_service.create_direct_pledge(
@@ -155,6 +155,10 @@ def test_an_unpaid_hold_is_released_on_the_first_look_after_it_expires(client, s
     held = _get(client, path)
     assert "700,000원" in held.get_data(as_text=True)  # still needed while the hold lasts
     with time_machine.travel(utcnow() + timedelta(hours=3), tick=False):
+        assert _get(client, path, held.headers["ETag"]).status_code == 304  # a read releases nothing
+        session.refresh(pledge)
+        assert pledge.status == PledgeStatus.AWAITING_PAYMENT
+        assert app.test_cli_runner().invoke(args=["release-expired"]).exit_code == 0  # the scheduled upkeep
         released = _get(client, path, held.headers["ETag"])
         assert released.status_code == 200 and "1,000,000원" in released.get_data(as_text=True)
         session.refresh(pledge)
@@ -307,7 +311,7 @@ def test_a_change_shows_once_the_trusted_moment_is_over(app, session, need, trus
     assert "곧 보일 수요" in visitor.get("/needs").get_data(as_text=True)
 
 
-def test_the_front_door_never_hides_a_due_upkeep(app, session, need, trusting):
+def test_the_front_door_shows_the_upkeep_once_its_horizon_passes(app, session, need, trusting):
     trusting(3600)
     donor = f.user("donor")
     session.commit()
@@ -321,6 +325,7 @@ def test_the_front_door_never_hides_a_due_upkeep(app, session, need, trusting):
     assert "<dd>700,000원</dd>" in visitor.get(path).get_data(as_text=True)
     assert "<dd>700,000원</dd>" in visitor.get(path).get_data(as_text=True)  # from the front door
     with time_machine.travel(utcnow() + timedelta(hours=3), tick=False):
+        assert app.test_cli_runner().invoke(args=["release-expired"]).exit_code == 0  # the scheduled upkeep
         released = visitor.get(path).get_data(as_text=True)
     assert "<dd>1,000,000원</dd>" in released
     session.refresh(pledge)

@@ -20,6 +20,13 @@ def test_check_personal_data_reports_json_lines(app):
     assert clean.exit_code == 0 and clean.output == ""
 
 
+def test_check_personal_data_reads_the_text_as_rendered(app):
+    result = app.test_cli_runner().invoke(args=["check-personal-data"], input="문의: 010-**1234**-5678")
+    assert result.exit_code == 1
+    [line] = [json.loads(line) for line in result.output.strip().splitlines()]
+    assert line["kind"] == "phone" and line["as_shown"] is True and "1234" not in line["masked"]
+
+
 def test_demo_data_is_idempotent(app, session):
     runner = app.test_cli_runner()
     first = runner.invoke(args=["demo-data"])
@@ -33,6 +40,9 @@ def test_demo_data_is_idempotent(app, session):
     assert {"open", "awaiting_approval", "draft", "expired"} <= statuses
     referrals = session.scalars(select(Referral).order_by(Referral.id)).all()  # the centre's queue has work
     assert [(r.urgency, r.status) for r in referrals] == [("urgent", "in_review"), ("normal", "new")]
+    # the district office keeps the bank account; nobody else was given it
+    money_staff = session.scalars(select(User.email).where(User.money_staff.is_(True))).all()
+    assert money_staff == ["staff.district@kindcity.example"]
 
 
 def test_expire_needs_command(app, session):

@@ -217,6 +217,32 @@ def test_staff_deliver_spend_return_report_and_a_colleague_publishes(app, sessio
     assert reconcile() == []
 
 
+@pytest.mark.parametrize(("typed", "kind"), [
+    ("&#48;10-1234-5678", "phone number"),
+    ("9001&#48;1-1234567", "resident registration number"),
+    ("kim&#64;example.com", "e-mail address"),
+    ("010-**1234**-5678", "phone number"),
+])
+def test_a_story_the_page_would_show_with_personal_data_is_saved_with_a_warning_and_not_submitted(
+        app, session, scene, typed, kind):
+    need = scene["need"]
+    staff = _client(app, scene["author"])
+    _start(staff, need)
+    _spend(staff, need)
+    staff.post(f"/staff/needs/{need.id}/impact/leftovers")
+    assert _save(staff, need, story=f"도와주신 분께 감사드립니다. 연락: {typed}").status_code == 303
+    saved = _text(staff.get(f"/staff/needs/{need.id}/impact?lang=en"))
+    flashes = saved.split('<div class="flashes"')[1].split("</div>")[0]
+    assert "The report is saved." in flashes and "cannot be submitted yet" in flashes
+    assert f"Story: possible {kind}" in flashes and "as the page would show it" in flashes
+    report = session.scalars(select(ImpactReport).where(ImpactReport.need_id == need.id)).one()
+    assert typed in report.story  # saved as typed
+    refused = _text(_act(staff, need, "submit"))
+    assert f"Story: possible {kind}" in refused
+    session.refresh(report)
+    assert report.status == ReportStatus.DRAFT
+
+
 def test_staff_errors_are_shown_on_the_form(app, session, scene):
     need = scene["need"]
     staff = _client(app, scene["author"])

@@ -218,6 +218,11 @@ def test_amount_above_the_gap_names_what_is_left(client, session, scene):
 @pytest.mark.parametrize("message, kind", [
     ("제 번호는 010-1234-5678 입니다", "phone number"),
     ("연락 주세요 kim@example.com", "e-mail address"),
+    # typed so that only the rendered text shows them (issue 12, item 3)
+    ("제 번호는 &#48;10-1234-5678 입니다", "phone number"),
+    ("9001&#48;1-1234567 님께 전해 주세요", "resident registration number"),
+    ("연락 주세요 kim&#64;example.com", "e-mail address"),
+    ("제 번호는 010-**1234**-5678 입니다", "phone number"),
 ])
 def test_personal_data_in_the_message_is_named(client, session, scene, message, kind):
     _staff, need, donor = scene
@@ -517,6 +522,8 @@ def test_staff_records_a_transfer_once(app, client, session, scene):
     detail = _text(desk.get(f"/staff/pledges/{pledge.id}?lang=en"))
     assert pledge.reference in detail and "김후원" in detail and 'name="token"' in detail
 
+    pledge.created_at -= timedelta(days=2)  # a transfer received before today, but not before the pledge
+    session.commit()
     page = _text(_pay(desk, pledge, "100,000원", "token-1", received_on=seoul_today() - timedelta(days=1)))
     assert "Payment of 100,000 won recorded." in page
     session.refresh(need)

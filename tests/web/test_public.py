@@ -93,24 +93,32 @@ def test_request_size_limit(client, session, app, monkeypatch):
     assert response.status_code == 413
 
 
-def test_healthz_ok_and_unavailable(client, session, monkeypatch):
-    assert client.get("/healthz").json == {"status": "ok", "database": "ok"}
+def test_readyz_reports_a_database_that_stops_answering(client, session, monkeypatch):
+    """/healthz only says the process is up; /readyz (tests/web/test_operations.py) asks the database."""
+    assert client.get("/healthz").json == {"status": "ok"}
 
     def broken(*args, **kwargs):
         raise OperationalError("SELECT 1", {}, Exception("connection refused"))
 
     monkeypatch.setattr(db.session, "execute", broken)
-    response = client.get("/healthz")
-    assert response.status_code == 503 and response.json["database"] == "unreachable"
+    assert client.get("/healthz").status_code == 200
+    response = client.get("/readyz")
+    assert response.status_code == 503 and response.json["checks"][0]["ok"] is False
 
 
-def test_expired_lazily_on_read(client, session):
+def test_a_need_past_its_deadline_reads_as_closed_everywhere_before_the_upkeep_records_it(app, client, session):
     need = f.need(title="어제 마감된 수요", deadline=seoul_today() - timedelta(days=1))
     session.commit()
     page = client.get(f"/needs/{need.id}").get_data(as_text=True)
+    assert "어제 마감된 수요" in page and "마감됨(마감일 지남)" in page and "이곳에 약정하기" not in page
+    assert "어제 마감된 수요" not in client.get("/needs").get_data(as_text=True)  # not among the open ones
+    assert "어제 마감된 수요" in client.get("/needs?status=expired").get_data(as_text=True)
+    assert client.get(f"/api/v1/needs/{need.id}").json["status"] == "expired"
+    session.refresh(need)
+    assert need.status == NeedStatus.OPEN  # reading wrote nothing
+    assert app.test_cli_runner().invoke(args=["expire-needs"]).exit_code == 0  # the scheduled upkeep
     session.refresh(need)
     assert need.status == NeedStatus.EXPIRED
-    assert "어제 마감된 수요" in page
 
 
 @pytest.mark.parametrize("path", ["/", "/needs", "/account/login", "/account/register"])

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from kindcity.domain.receipts import receipt_serial
 from kindcity.domain.time import SEOUL, seoul_today, utcnow
-from kindcity.models import Organisation, Refund
+from kindcity.models import Organisation, ReceivingOrganisation, Refund
 from kindcity.services import Actor
 from kindcity.services import needs as need_service
 from kindcity.services import pledges as pledge_service
@@ -67,17 +67,31 @@ def test_a_payment_receipt_in_korean_has_the_fields_of_the_form(app, client, ses
     text = pdf_text(client.get(f"/me/receipts/{payment.id}.pdf"))
     serial = receipt_serial(payment.id, payment.received_at)
     assert re.fullmatch(r"KC-\d{4}-\d{6,}", serial) and serial.endswith(f"{payment.id:06d}")
-    assert "기부금 영수증" in text
     assert serial in text
     assert "김후원" in text
     assert "100,000" in text
-    assert "광주광역시 서구" in text                       # the receiving organisation, as issuer
+    # The issuer is the need's receiving organisation record, with what the form asks of it.
+    assert "광주광역시 서구청" in text and "000-83-00000" in text
+    assert "광주광역시 서구 경열로 33" in text and "광주광역시 서구청장" in text and "062-360-7114" in text
     assert "암 환자 서울 병원 이동" in text                 # the purpose
     assert payment.received_at.astimezone(SEOUL).date().isoformat() in text
     assert seoul_today().isoformat() in text               # issued on
     assert korean(app, "Money") in text                    # kind of donation (금전)
-    assert "일반기부금" in text and "40" in text              # type and code, from the district's data
-    assert "주민등록번호" in text and korean(app, "Not collected by this site") in text
+    assert "특례기부금" in text and "코드 10" in text        # a local government's type and NTS code, as data
+    assert "소득세법 제34조 제2항" in text
+    # A person who gave no resident registration number gets a statement of giving, titled as such.
+    assert korean(app, "Statement of giving (not a tax receipt)") in text
+    assert "주민등록번호" in text and korean(app, "Not given") in text
+
+
+def test_a_statement_of_giving_in_english_says_it_is_not_a_tax_receipt(client, session, scene):
+    staff, need, donor = scene
+    _pledge, payment = pay(session, staff, donor, need, 100_000)
+    f.login(client, donor)
+    text = pdf_text(client.get(f"/me/receipts/{payment.id}.pdf?lang=en"))
+    assert "Statement of giving (not a tax receipt)" in text
+    assert "Special donation (code 10)" in text and "Seo-gu District Office, Gwangju" in text
+    assert "000-83-00000" in text and "Postal address" in text
 
 
 def test_a_payment_receipt_in_english(client, session, scene):
@@ -86,7 +100,7 @@ def test_a_payment_receipt_in_english(client, session, scene):
     f.login(client, donor)
     response = client.get(f"/me/receipts/{payment.id}.pdf?lang=en")
     text = pdf_text(response)
-    assert "Donation receipt" in text and "기부금 영수증" not in text
+    assert "Statement of giving" in text and "기부금" not in text
     assert "₩250,000" in text and "김후원" in text
     assert receipt_serial(payment.id, payment.received_at) in text
     assert response.headers["Cache-Control"] == "private, no-store"
@@ -104,8 +118,8 @@ def test_an_organisation_is_named_with_its_business_number(client, session, scen
     text = pdf_text(client.get(f"/me/receipts/{payment.id}.pdf"))
     assert "빛고을엘리베이터(주)" in text and "409-81-23456" in text and "사업자등록번호" in text
     assert "이정훈 대표" in text and "1,000,000" in text
-    assert "주민등록번호" in text  # only in the closing note: an organisation has no such row
-    assert text.count("주민등록번호") == 1
+    # An organisation named by its business number gets a tax receipt, with no resident number row.
+    assert text.startswith("소득세법 시행규칙 [별지 제45호의2서식] 기부금 영수증") and "주민등록번호" not in text
 
 
 def test_someone_elses_payment_is_not_found(app, client, session, scene):
@@ -149,7 +163,8 @@ def test_the_statement_sums_a_korea_time_date_range_less_refunds(app, client, se
     f.login(client, donor)
 
     this_year = pdf_text(client.get(f"/me/receipts/statement.pdf?from={year}-01-01&to={year}-12-31"))
-    assert "기부금 영수증" in this_year and f"KC-{year}0101-{year}1231-D{donor.id:06d}" in this_year
+    assert korean(app, "Statement of giving for a period (not a tax receipt)") in this_year
+    assert f"KC-{year}0101-{year}1231-D{donor.id:06d}" in this_year
     assert f"{year}-01-01 ~ {year}-12-31" in this_year
     assert "70,000" not in this_year
     assert korean(app, "Refund") in this_year and "-50,000" in this_year
@@ -165,7 +180,9 @@ def test_the_statement_sums_a_korea_time_date_range_less_refunds(app, client, se
 def test_a_statement_has_one_receipt_per_receiving_organisation(client, session, scene):
     staff, need, donor = scene
     church_need = f.need(author=staff, title="교회와 함께하는 나눔")
-    church_need.receiving_org = "서구 사랑나눔교회"
+    church_need.receiving_org = ReceivingOrganisation(
+        code="sarang", name_ko="서구 사랑나눔교회", registration_number="408-82-12345", address="광주광역시 서구 화정로 1",
+        representative="박은혜", gift_type="religious", contact="062-000-0000")
     session.commit()
     pay(session, staff, donor, need, 10_000)
     pay(session, staff, donor, church_need, 20_000)
@@ -175,7 +192,8 @@ def test_a_statement_has_one_receipt_per_receiving_organisation(client, session,
     year = seoul_today().year
     serial = f"KC-{year}0101-{year}1231-D{donor.id:06d}"
     assert f"{serial}-1" in text and f"{serial}-2" in text
-    assert "서구 사랑나눔교회" in text and "광주광역시 서구" in text
+    assert "서구 사랑나눔교회" in text and "광주광역시 서구청" in text
+    assert "408-82-12345" in text and "일반기부금 (종교단체)(코드 41)" in text and "특례기부금(코드 10)" in text
     assert len(PdfReader(io.BytesIO(response.get_data())).pages) == 2
 
 

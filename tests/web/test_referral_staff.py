@@ -17,7 +17,8 @@ from kindcity.domain.time import utcnow
 from kindcity.models import AuditEntry, Dong, Referral, ReferralNote
 from kindcity.services import Actor
 from kindcity.services import referrals as service
-from kindcity.web.referral_mail import notify_urgent
+from kindcity import jobs
+from kindcity.mail.referrals import urgent_referral
 from tests import factories as f
 
 SITUATION = "화정1동 ○○아파트 3층 어르신이 며칠째 안 보이고 난방이 <끊긴> 것 같습니다. 010-1234-5678"
@@ -285,7 +286,9 @@ def test_an_urgent_referral_mails_each_active_staff_member_of_its_centre(app, se
     session.commit()
     before = f.outbox(app)
     with app.test_request_context("/?lang=en"):  # the resident read the site in English; staff read Korean
-        assert notify_urgent(referral) == 2
+        assert urgent_referral(referral.id) == 2
+        session.commit()
+        assert jobs.run_committed() == 2
     sent = f.outbox(app) - before
     assert len(sent) == 2
     messages = [email.message_from_bytes(path.read_bytes(), policy=email.policy.default) for path in sent]
@@ -307,7 +310,9 @@ def test_an_urgent_referral_reaches_the_district_office_when_its_centre_has_nobo
     session.commit()
     before = f.outbox(app)
     with app.test_request_context("/"):
-        assert notify_urgent(referral) == 1
+        assert urgent_referral(referral.id) == 1
+        session.commit()
+        assert jobs.run_committed() == 1
     [sent] = f.outbox(app) - before
     message = email.message_from_bytes(sent.read_bytes(), policy=email.policy.default)
     assert message["To"] == district.email and SITUATION not in message.get_content()
@@ -319,7 +324,9 @@ def test_a_normal_referral_sends_no_mail(app, session):
     session.commit()
     before = f.outbox(app)
     with app.test_request_context("/"):
-        assert notify_urgent(referral) == 0
+        assert urgent_referral(referral.id) == 0
+        session.commit()
+        assert jobs.run_committed() == 0
     assert f.outbox(app) == before
 
 

@@ -1,10 +1,15 @@
+import html
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
 from kindcity.domain.needs import NeedStatus
 from kindcity.domain.time import seoul_today
 from kindcity.models import AuditEntry, BeneficiaryGroup, Category, Dong, Need, Organisation
+from kindcity.services import Actor
+from kindcity.services import needs as need_service
+from kindcity.services.receipts import default_organisation
 from tests import factories as f
 
 
@@ -13,7 +18,7 @@ def _form(**changes):
             "category_id": f.ref(Category, "education").id, "dong_id": f.ref(Dong, "nongseong1").id,
             "group_id": f.ref(BeneficiaryGroup, "out-of-school-youth").id, "beneficiary_count": "25",
             "target": "", "unit_name": "1인 경비", "unit_cost": "480,000원", "units": "25",
-            "deadline": (seoul_today() + timedelta(days=40)).isoformat(), "receiving_org": "광주광역시 서구"}
+            "deadline": (seoul_today() + timedelta(days=40)).isoformat(), "receiving_org_id": default_organisation().id}
     data.update(changes)
     return data
 
@@ -110,3 +115,104 @@ def test_admin_cannot_create_staff_without_centre(client, session):
         "display_name": "x", "email": "x.staff@kindcity.example", "password": "a-long-password",
         "role": "staff", "centre_id": 0}).get_data(as_text=True)
     assert "must belong to a welfare centre" in page
+
+
+# Typed so that the text itself holds no number the guard knows, but the page shows one (issue 12, item 3).
+SHOWN_ONLY = [
+    ("&#48;10-1234-5678", "phone number"),
+    ("9001&#48;1-1234567", "resident registration number"),
+    ("kim&#64;example.com", "e-mail address"),
+    ("010-**1234**-5678", "phone number"),
+]
+
+
+def _flashes(page: str) -> str:
+    return page.split('<div class="flashes"')[1].split("</div>")[0]
+
+
+@pytest.mark.parametrize(("typed", "kind"), SHOWN_ONLY)
+def test_personal_data_the_page_would_show_warns_on_save_and_blocks_submission(client, session, typed, kind):
+    author = f.user("staff")
+    session.commit()
+    f.login(client, author)
+    saved = client.post("/staff/needs/new?lang=en", data=_form(description=f"어르신 연락처: {typed}"),
+                        follow_redirects=True)
+    need = session.scalar(select(Need).where(Need.title == "학교 밖 청소년 수학여행"))
+    assert need is not None and need.status == NeedStatus.DRAFT  # the draft is saved all the same
+    flashes = html.unescape(_flashes(saved.get_data(as_text=True)))
+    assert "flash-warning" in flashes and "cannot be submitted yet" in flashes
+    assert f"Description: possible {kind}" in flashes and "as the page would show it" in flashes
+    assert "1234-5678" not in flashes and "1234567" not in flashes and "kim@" not in flashes  # masked
+
+    refused = client.post(f"/staff/needs/{need.id}/submit?lang=en", follow_redirects=True)
+    assert f"Description: possible {kind}" in html.unescape(_flashes(refused.get_data(as_text=True)))
+    session.refresh(need)
+    assert need.status == NeedStatus.DRAFT
+
+
+def test_editing_a_draft_warns_about_every_public_field(client, session):
+    author = f.user("staff")
+    need = f.need(author=author, status=NeedStatus.DRAFT)
+    session.commit()
+    f.login(client, author)
+    saved = client.post(f"/staff/needs/{need.id}/edit?lang=en", follow_redirects=True,
+                        data=_form(title="도움 010-**1234**-5678", unit_name="화정로 123",
+                                   receiving_org="kim&#64;example.com"))
+    flashes = html.unescape(_flashes(saved.get_data(as_text=True)))
+    assert "Changes saved." in flashes
+    assert "Title: possible phone number" in flashes
+    assert "Unit: possible detailed address" in flashes
+    assert "Receiving organisation: possible e-mail address" in flashes
+    session.refresh(need)
+    assert need.title == "도움 010-**1234**-5678"
+
+
+def test_a_clean_draft_has_no_warning(client, session):
+    author = f.user("staff")
+    session.commit()
+    f.login(client, author)
+    saved = client.post("/staff/needs/new?lang=en", data=_form(description="**교통**, 숙박 &amp; 식비 480,000원"),
+                        follow_redirects=True)
+    assert "flash-warning" not in saved.get_data(as_text=True)
+
+
+def test_a_cancel_reason_is_public_text_and_is_checked(client, session):
+    author = f.user("staff")
+    need = f.need(author=author)
+    session.commit()
+    f.login(client, author)
+    refused = client.post(f"/staff/needs/{need.id}/cancel?lang=en", follow_redirects=True,
+                          data={"reason": "어르신(&#48;10-2345-6789)께서 다른 지원을 받게 되셨습니다"})
+    flashes = html.unescape(_flashes(refused.get_data(as_text=True)))
+    assert "Nothing was cancelled" in flashes and "Reason for cancelling: possible phone number" in flashes
+    session.refresh(need)
+    assert need.status == NeedStatus.OPEN and need.cancel_reason is None
+    client.post(f"/staff/needs/{need.id}/cancel", data={"reason": "어르신께서 다른 지원을 받게 되셨습니다"})
+    session.refresh(need)
+    assert need.status == NeedStatus.CANCELLED
+
+
+def test_dashboard_offers_for_approval_only_what_you_did_not_write_or_submit(client, session):
+    author, editor, checker = f.user("staff"), f.user("staff"), f.user("staff")
+    need = f.need(author=author, status=NeedStatus.DRAFT, title="다른 사람이 고친 수요")
+    f.need(author=author, status=NeedStatus.AWAITING_APPROVAL, title="요청자 기록 전의 수요")  # no submitter known
+    session.commit()
+    f.login(client, editor)
+    edit = _form(title="다른 사람이 고친 수요", target="1,000,000", unit_name="", unit_cost="", units="")
+    assert client.post(f"/staff/needs/{need.id}/edit", data=edit).status_code == 302
+    need_service.submit(Actor(author), need, seoul_today())
+    session.commit()
+
+    def section(person, heading):
+        client.post("/account/logout")
+        f.login(client, person)
+        page = client.get("/staff/", query_string={"lang": "en"}).get_data(as_text=True)
+        start = page.index(heading)
+        return page[start:page.index("</section>", start)]
+
+    assert "다른 사람이 고친 수요" not in section(editor, "Waiting for your approval")
+    assert "다른 사람이 고친 수요" in section(editor, "Submitted by me, waiting for a colleague")
+    assert "다른 사람이 고친 수요" not in section(author, "Waiting for your approval")
+    assert "다른 사람이 고친 수요" in section(checker, "Waiting for your approval")
+    assert "요청자 기록 전의 수요" in section(checker, "Waiting for your approval")
+    assert "요청자 기록 전의 수요" not in section(author, "Waiting for your approval")

@@ -13,9 +13,11 @@ import pytest
 from sqlalchemy import func, select
 
 from kindcity.domain.pledges import PledgeStatus
-from kindcity.models import BankTransaction, Payment, Pledge, Refund, StatementImport
-from kindcity.services import Actor
+from kindcity.domain.time import seoul_today
+from kindcity.models import AuditEntry, BankTransaction, Payment, Pledge, Refund, StatementImport
+from kindcity.services import Actor, Forbidden, accounts
 from kindcity.services import pledges as pledge_service
+from kindcity.services import statements as statement_service
 from kindcity.services.reconcile import reconcile
 from tests import factories as f
 
@@ -88,7 +90,7 @@ def _typed_loosely(reference: str) -> str:
 
 @pytest.fixture
 def scene(app, client, session):
-    staff = f.user("staff")
+    staff = f.user("staff", money_staff=True)
     need_a = f.need(author=staff, target=1_000_000)
     need_b = f.need(author=staff, target=500_000)
     donor = f.user("donor")
@@ -373,6 +375,78 @@ def test_donors_and_visitors_cannot_import(app, session, scene):
     assert _count(session, StatementImport) == 0
 
 
+def test_only_money_staff_see_statements_and_deposits_without_a_reference(app, client, session, scene):
+    """A 양동 staff member must not read a 화정1동 donor's name and code; neither do 화정1동's own staff
+    without the money permission, who keep seeing their own centre's pledges."""
+    _staff, _a, _b, exact, partial = scene
+    import_id, _page = _preview(client, _statement(exact, partial).encode("utf-8"))
+    _commit(client, import_id)
+    row = session.scalars(select(BankTransaction).where(BankTransaction.outcome == "unmatched")).one()
+    own_centre, yangdong = f.user("staff"), f.user("staff", centre_code="centre-yang")
+    session.commit()
+    for person, sees_own_pledges in ((own_centre, True), (yangdong, False)):
+        other = app.test_client()
+        f.login(other, person)
+        queue = _text(other.get("/staff/pledges?lang=en"))
+        assert "Deposits without a known reference code" not in queue and "김철수" not in queue
+        assert "Import a bank statement" not in queue
+        assert (partial.reference in queue) is sees_own_pledges  # partly paid: still in the queue
+        assert "Import a bank statement" not in _text(other.get("/staff/?lang=en"))
+        assert other.get("/staff/statements").status_code == 403
+        assert other.get(f"/staff/statements/{import_id}").status_code == 403
+        assert _upload(other, _statement(exact, partial).encode("utf-8")).status_code == 403
+        assert other.post(f"/staff/statements/{import_id}/commit").status_code == 403
+        assert other.post(f"/staff/bank-rows/{row.id}/match", data={"reference": partial.reference}).status_code == 403
+    session.refresh(row)
+    assert row.outcome == "unmatched" and _count(session, StatementImport) == 1
+    with pytest.raises(Forbidden):
+        statement_service.preview_statement(Actor(own_centre), "s.csv", _statement(exact, partial).encode("utf-8"))
+    with pytest.raises(Forbidden):
+        statement_service.match_bank_row(Actor(own_centre), row.id, partial.reference)
+
+
+def test_an_administrator_gives_and_takes_the_money_permission(app, client, session, scene):
+    _staff, _a, _b, exact, partial = scene
+    import_id, _page = _preview(client, _statement(exact, partial).encode("utf-8"))
+    _commit(client, import_id)
+    admin, clerk = f.user("admin"), f.user("staff", centre_code="district-welfare")
+    session.commit()
+    desk = app.test_client()
+    f.login(desk, clerk)
+    assert desk.get("/staff/statements").status_code == 403  # the district office too, until given it
+    office = app.test_client()
+    f.login(office, admin)
+    form = {"role": "staff", "centre_id": str(clerk.centre_id), "active": "y"}
+    assert "Handles the district" in _text(office.get(f"/admin/users/{clerk.id}?lang=en"))
+    assert office.post(f"/admin/users/{clerk.id}", data=form | {"money_staff": "y"}).status_code == 302
+    session.refresh(clerk)
+    assert clerk.money_staff
+    assert desk.get("/staff/statements").status_code == 200
+    assert "김철수" in _text(desk.get("/staff/pledges?lang=en"))
+    assert office.post(f"/admin/users/{clerk.id}", data=form).status_code == 302
+    assert desk.get("/staff/statements").status_code == 403
+    entries = session.scalars(select(AuditEntry).where(AuditEntry.action == "user.money_staff",
+                                                       AuditEntry.entity_id == clerk.id).order_by(AuditEntry.id)).all()
+    assert [(e.actor_id, e.before, e.after) for e in entries] == [
+        (admin.id, {"money_staff": False}, {"money_staff": True}),
+        (admin.id, {"money_staff": True}, {"money_staff": False})]
+    # a donor cannot hold it; staff cannot give it
+    donor = f.user("donor")
+    session.commit()
+    refused = _text(office.post(f"/admin/users/{donor.id}?lang=en",
+                                data={"role": "donor", "centre_id": "0", "active": "y", "money_staff": "y"}))
+    assert "Only staff and administrators can handle the district's bank account." in refused
+    session.refresh(donor)
+    assert not donor.money_staff
+    with pytest.raises(Forbidden):
+        accounts.set_money_staff(Actor(clerk), clerk, True)
+    # made a donor, a money clerk no longer holds it
+    office.post(f"/admin/users/{clerk.id}", data=form | {"money_staff": "y"})
+    office.post(f"/admin/users/{clerk.id}", data={"role": "donor", "centre_id": "0", "active": "y"})
+    session.refresh(clerk)
+    assert (clerk.role, clerk.money_staff) == ("donor", False)
+
+
 def test_unknown_import_and_bank_row_are_404(client, session, scene):
     assert client.get("/staff/statements/999999").status_code == 404
     assert client.post("/staff/statements/999999/commit").status_code == 404
@@ -424,7 +498,7 @@ def test_transfer_confirmed_by_hand_is_not_counted_twice_when_the_statement_arri
     from kindcity.services import pledges as _svc
     from kindcity.services.reconcile import reconcile as _reconcile
 
-    staff = f.user("staff", centre_code="district-welfare")
+    staff = f.user("staff", centre_code="district-welfare", money_staff=True)
     need = f.need(target=500_000)
     donor = f.user("donor")
     pledge = _svc.create_direct_pledge(_Actor(donor), _svc.PledgeRequest(
@@ -432,9 +506,10 @@ def test_transfer_confirmed_by_hand_is_not_counted_twice_when_the_statement_arri
         hold_for=_td(days=7))
     session.commit()
     f.login(client, staff)
-    client.post(f"/staff/pledges/{pledge.id}/payments", data={"amount": "100,000", "received_on": "2026-11-20",
+    today = seoul_today().isoformat()  # a payment cannot be received before its pledge was made
+    client.post(f"/staff/pledges/{pledge.id}/payments", data={"amount": "100,000", "received_on": today,
                                                                "token": "hand-1"})
-    csv_text = f"거래일시,입금액,입금자명,잔액\n2026-11-20 09:00,100000,홍길동 {pledge.reference},100000\n"
+    csv_text = f"거래일시,입금액,입금자명,잔액\n{today} 09:00,100000,홍길동 {pledge.reference},100000\n"
     response = client.post("/staff/statements", data={"statement": (io.BytesIO(csv_text.encode()), "s.csv")},
                            content_type="multipart/form-data")
     import_id = int(response.headers["Location"].rstrip("/").split("/")[-1])

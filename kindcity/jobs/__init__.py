@@ -1,0 +1,171 @@
+"""Side effects as jobs: what a change leaves to be done (a mail, a card page to close, a card refund,
+a donor notice, a match run) is asked for *in the transaction of the change*, and done afterwards by a
+job function that reads the data afresh.
+
+One registry of job functions (:func:`job`) serves both ways of running them:
+
+- on PostgreSQL (production) :func:`defer` writes the job into procrastinate's queue table through
+  the session's own connection, so the job exists if and only if the change commits, even if the
+  process dies the next instant; `kindcity worker` runs it, with retries and exponential backoff
+  (kindcity/jobs/queue.py);
+- on the embedded SQLite default (`make run`) there is no queue: the job is remembered on the
+  session, kept only if the transaction commits, and run in the same process right after the commit
+  by whoever committed (the request's after-hook, a command). Nothing survives a crash there: the
+  README says that durability needs PostgreSQL.
+
+A job function takes plain JSON values, does its work in the session and leaves the commit to
+:func:`perform`. It must be idempotent, keyed by what it acts on, because a worker that dies mid-job
+runs it again.
+"""
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from flask import current_app, has_request_context
+from sqlalchemy import event, text
+from sqlalchemy.orm import Session
+
+from ..extensions import db
+
+log = logging.getLogger(__name__)
+
+QUEUE = "default"
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    name: str
+    func: Callable[..., Any]
+    retry: bool           # retried with exponential backoff when it raises (SMTP down, Stripe 5xx)
+
+
+REGISTRY: dict[str, JobSpec] = {}
+
+
+def job(name: str, *, retry: bool = True):
+    """Register a job function under a stable name (the name is stored in queued jobs)."""
+    def register(func):
+        if name in REGISTRY and REGISTRY[name].func is not func:
+            raise ValueError(f"job {name!r} registered twice")
+        REGISTRY[name] = JobSpec(name, func, retry)
+        return func
+    return register
+
+
+def load_jobs() -> dict[str, JobSpec]:
+    """Import every module that registers jobs; the registry, complete."""
+    from ..mail import accounts, donors, pledges, pooled, referrals, texts  # noqa: F401
+    from ..sms import jobs as sms_jobs  # noqa: F401
+    from . import card, portone, upkeep  # noqa: F401
+    return REGISTRY
+
+
+def queued(app=None) -> bool:
+    """True when jobs go to the PostgreSQL queue; False for the in-process path (SQLite)."""
+    cfg = (app or current_app).config
+    mode = cfg.get("KINDCITY_JOB_QUEUE", "auto")
+    if mode == "auto":
+        return str(cfg.get("SQLALCHEMY_DATABASE_URI", "")).startswith("postgresql")
+    return mode == "postgres"
+
+
+_DEFER = text(
+    "SELECT unnest(procrastinate_defer_jobs_v1(ARRAY[ROW(:queue, :task, 0, :lock, NULL, CAST(:args AS jsonb), "
+    "NULL)::procrastinate_job_to_defer_v1]))")
+_PENDING = "kindcity.jobs.pending"      # deferred in the open transaction (in-process path)
+_COMMITTED = "kindcity.jobs.committed"  # their transaction committed: to run now
+_ASKED = "kindcity.jobs.asked"          # keys asked for in the open transaction
+
+
+def first_in_transaction(key: str) -> bool:
+    """True the first time ``key`` is named in the open transaction: one job for a pledge that several
+    steps of one transaction end or refund."""
+    asked = db.session.info.setdefault(_ASKED, set())
+    if key in asked:
+        return False
+    asked.add(key)
+    return True
+
+
+def defer(name: str, *, lock: str | None = None, **args: Any) -> None:
+    """Ask for job ``name`` with ``args`` in the caller's transaction: it exists only if that commits.
+    ``lock``: jobs with the same lock never run at the same time (a mail's dedupe key, say)."""
+    load_jobs()
+    if name not in REGISTRY:
+        raise KeyError(f"no job named {name!r}")
+    payload = json.dumps(args, ensure_ascii=False, sort_keys=True)
+    if queued():
+        db.session.execute(_DEFER, {"queue": QUEUE, "task": name, "lock": lock, "args": payload})
+    else:
+        db.session.info.setdefault(_PENDING, []).append((name, json.loads(payload)))
+
+
+@event.listens_for(Session, "after_commit")
+def _keep_committed(session: Session) -> None:
+    session.info.pop(_ASKED, None)
+    pending = session.info.pop(_PENDING, None)
+    if pending:
+        session.info.setdefault(_COMMITTED, []).extend(pending)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_rolled_back(session: Session, previous_transaction) -> None:
+    if previous_transaction.parent is None and not previous_transaction.nested:
+        session.info.pop(_ASKED, None)
+        session.info.pop(_PENDING, None)  # the change did not happen: neither does what it asked for
+
+
+def run_committed(*, limit: int = 1000) -> int:
+    """The in-process path: run the jobs the committed transactions asked for, and the jobs those ask
+    for in turn. A job that fails is logged and dropped (there is no queue to retry it). Returns how
+    many ran. A no-op on PostgreSQL, where the worker runs them."""
+    ran = 0
+    while ran < limit:
+        committed = db.session.info.pop(_COMMITTED, None)
+        if not committed:
+            break
+        for name, args in committed:
+            ran += 1
+            try:
+                perform(name, args)
+            except Exception:
+                log.exception("job %s %s failed", name, args)
+    return ran
+
+
+def anything_to_run() -> bool:
+    return bool(db.session.info.get(_COMMITTED))
+
+
+def perform(name: str, args: dict[str, Any]) -> None:
+    """Run one job function and commit what it did; roll back and re-raise if it fails. Mail links
+    need a request context: outside a request, one on the site's address."""
+    spec = load_jobs()[name]
+    if has_request_context():
+        _perform(spec, args)
+        return
+    from ..web.links import site_request_context
+
+    with site_request_context():
+        _perform(spec, args)
+
+
+def _perform(spec: JobSpec, args: dict[str, Any]) -> None:
+    try:
+        spec.func(**args)
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+
+
+@job("jobs.noop", retry=False)
+def noop() -> None:
+    """Does nothing: the queue's own cost (bench/jobs.py), or a check that a worker runs."""
+
+
+class TryAgain(Exception):
+    """A job could not finish for now (a provider unavailable); the queue retries it with backoff."""

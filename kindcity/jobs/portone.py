@@ -1,0 +1,110 @@
+"""PortOne jobs: what PortOne must hear of once a change commits, and what its webhook told us.
+
+- ``portone.event``: a verified delivery, recorded (``provider_events``) by the webhook in the
+  transaction that answers PortOne (kindcity/web/webhooks_portone.py), so PortOne gets its 2xx at once.
+  The job runs ``kr_payments.process_event``: it reads the payment back from PortOne and applies it
+  exactly once (an event already processed is a no-op, so a replay or a second run changes nothing).
+  PortOne briefly unavailable (5xx, the network) fails the job and the queue retries it; an event
+  PortOne will not show us is logged and left unprocessed, for `kindcity reconcile --portone`.
+
+- ``portone.settle_pledge``: a pledge paid on the Korean rails ended or owes a refund: its pending
+  payment is cancelled (an issued, unpaid virtual account closed, so nobody deposits into a pledge that
+  has ended) and its refunds due are sent through PortOne's cancel API, each committed on its own.
+  Keyed by the pledge: a refund already cancelled at PortOne is recognised by the refund key in its
+  reason and applied instead of asked again, so a job run twice refunds once.
+
+Both raise ``TryAgain`` (or the provider's error) when PortOne could not be reached, and the queue
+retries with backoff; on SQLite they run in-process after the commit and a failure waits for
+`kindcity reconcile --portone`.
+"""
+from __future__ import annotations
+
+from flask import Flask, current_app
+from sqlalchemy.exc import OperationalError
+
+from ..extensions import db
+from ..payments import CardPaymentsUnavailable, ProviderError, ProviderRefused
+from ..payments.korean import app_kr_provider
+from ..services import kr_payments
+from . import TryAgain, job
+
+
+def ask_event(event_row: int) -> None:
+    """In the webhook's transaction: the recorded delivery is processed by a job (one at a time per payment)."""
+    from . import defer
+
+    defer("portone.event", lock=f"portone-event:{event_row}", event_row=event_row)
+
+
+def ask_settle(pledge_id: int) -> None:
+    """In the transaction that ended the pledge or left it owing a refund."""
+    from . import defer
+
+    defer("portone.settle_pledge", lock=f"pledge:{pledge_id}", pledge_id=pledge_id)
+
+
+def _provider(app: Flask):
+    try:
+        return app_kr_provider(app)
+    except CardPaymentsUnavailable:
+        return None
+
+
+@job("portone.event")
+def handle_event(event_row: int) -> str:
+    provider = _provider(current_app)
+    if provider is None:
+        raise TryAgain("PortOne is not configured; the recorded delivery waits")
+    try:
+        result = kr_payments.process_event(provider, event_row)
+    except ProviderRefused as error:
+        db.session.rollback()
+        current_app.logger.error("portone event %s unreadable: %s", event_row, error)
+        return "unreadable"
+    return result.outcome  # ProviderUnavailable and database errors fail the job: the queue retries it
+
+
+@job("portone.settle_pledge")
+def settle_pledge(pledge_id: int) -> None:
+    provider = _provider(current_app)
+    if provider is None:
+        return
+    failed = close_virtual_accounts(current_app, provider, [pledge_id], failures=True)
+    refunds = send_kr_refunds(current_app, provider, pledge_ids=[pledge_id])
+    unsent = [refund_id for refund_id, outcome in refunds.items() if outcome == "not_sent"]
+    if failed or unsent:
+        raise TryAgain(f"pledge {pledge_id}: virtual accounts not closed {failed}, PortOne refunds not sent {unsent}")
+
+
+def close_virtual_accounts(app: Flask, provider, pledge_ids, *, failures: bool = False) -> list[int]:
+    """Cancel the pending payments of these pledges that ended unpaid: close their issued virtual accounts.
+    Returns the pledges whose account was closed now, or with ``failures`` those that could not be."""
+    closed, failed = [], []
+    for pledge_id, payment_id in kr_payments.virtual_accounts_to_close(pledge_ids):
+        try:
+            if provider.close_virtual_account(payment_id):
+                kr_payments.mark_closed(payment_id)
+                db.session.commit()
+                closed.append(pledge_id)
+        except (ProviderError, OperationalError) as error:
+            db.session.rollback()
+            failed.append(pledge_id)
+            app.logger.warning("virtual account %s of pledge %s not closed: %s", payment_id, pledge_id, error)
+    return failed if failures else closed
+
+
+def send_kr_refunds(app: Flask, provider, *, pledge_ids=None) -> dict[int, str]:
+    """Send the refunds due on pledges paid through PortOne, each in its own transaction. One that fails
+    stays due: the job's retry or `kindcity reconcile --portone` sends it again."""
+    from ..services import SYSTEM
+
+    done: dict[int, str] = {}
+    for refund_id in kr_payments.kr_refunds_due(provider, pledge_ids):
+        try:
+            done[refund_id] = kr_payments.send_kr_refund(SYSTEM, provider, refund_id)
+            db.session.commit()
+        except (ProviderError, OperationalError) as error:
+            db.session.rollback()
+            done[refund_id] = "not_sent"
+            app.logger.warning("PortOne refund %s not sent: %s", refund_id, error)
+    return done

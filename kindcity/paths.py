@@ -1,0 +1,30 @@
+"""Where the site's files are, from a checkout and from an installed wheel.
+
+The design keeps ``templates/``, ``static/`` and ``migrations/`` at the top of the repository, beside
+``docs/``. A wheel cannot install top-level folders, so the build (``setup.py``) copies them into the
+package as ``kindcity/site/``. Code asks here and never builds a path from ``__file__`` itself.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parent
+CHECKOUT = PACKAGE.parent
+BUILT_SITE = PACKAGE / "site"  # only in a built wheel (setup.py's build step)
+
+
+def installed() -> bool:
+    """True when running from an installed wheel rather than a checkout (editable installs are checkouts)."""
+    return BUILT_SITE.is_dir()
+
+
+def site_path(relative: str) -> Path:
+    """``templates``, ``static``, ``migrations`` or ``docs/matching.md``: the wheel's copy, else the checkout's."""
+    return (BUILT_SITE if installed() else CHECKOUT) / relative
+
+
+def default_instance_path() -> str | None:
+    """A checkout keeps its SQLite file, outbox and uploads in ``instance/``; an installed site has no
+    checkout, so Flask's own default (``<venv>/var/kindcity-instance``) applies unless
+    ``KINDCITY_INSTANCE_PATH`` names one."""
+    return None if installed() else str(CHECKOUT / "instance")
