@@ -240,6 +240,7 @@ def _reconcile_portone(since_day) -> list:
         states = provider.payments_since(since)
         applied = kr_payments.apply_missed(provider, states)
         db.session.commit()
+        _after_commit()  # SQLite: the jobs this asked for (a mismatched payment cancelled); PostgreSQL: the worker
         for payment_id, done in applied.items():
             click.echo(f"applied PortOne payment {payment_id}: " + ", ".join(f"{k}={v}" for k, v in done.items()))
         ended = kr_payments.ended_with_open_virtual_account()

@@ -57,7 +57,7 @@ def job(name: str, *, retry: bool = True):
 
 def load_jobs() -> dict[str, JobSpec]:
     """Import every module that registers jobs; the registry, complete."""
-    from ..mail import accounts, donors, pledges, pooled, referrals, texts  # noqa: F401
+    from ..mail import accounts, donors, payments, pledges, pooled, referrals, texts  # noqa: F401
     from ..sms import jobs as sms_jobs  # noqa: F401
     from . import card, portone, upkeep  # noqa: F401
     return REGISTRY

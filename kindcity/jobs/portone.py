@@ -13,7 +13,12 @@
   Keyed by the pledge: a refund already cancelled at PortOne is recognised by the refund key in its
   reason and applied instead of asked again, so a job run twice refunds once.
 
-Both raise ``TryAgain`` (or the provider's error) when PortOne could not be reached, and the queue
+- ``portone.cancel_mismatch``: PortOne charged a payment for another amount than the window kindcity
+  opened (a tampered browser): nothing was recorded, and the job cancels the payment in full at PortOne
+  and mails the money staff (kindcity/mail/payments.py). Keyed by the payment: a cancellation naming it,
+  or nothing left charged, asks nothing again.
+
+All of them raise ``TryAgain`` (or the provider's error) when PortOne could not be reached, and the queue
 retries with backoff; on SQLite they run in-process after the commit and a failure waits for
 `kindcity reconcile --portone`.
 """
@@ -108,3 +113,20 @@ def send_kr_refunds(app: Flask, provider, *, pledge_ids=None) -> dict[int, str]:
             done[refund_id] = "not_sent"
             app.logger.warning("PortOne refund %s not sent: %s", refund_id, error)
     return done
+
+
+@job("portone.cancel_mismatch")
+def cancel_mismatch(payment_id: str) -> str:
+    """A payment PortOne charged for another amount than its pledge's window: cancel it in full at PortOne
+    and tell the money staff. Keyed by the payment (a second run finds it cancelled and asks nothing);
+    PortOne unavailable fails the job and the queue retries it."""
+    from ..mail.payments import ask_mismatch_notice
+
+    provider = _provider(current_app)
+    if provider is None:
+        raise TryAgain("PortOne is not configured; the mismatched payment waits")
+    done = kr_payments.cancel_mismatched(provider, payment_id)
+    if done.outcome in ("cancelled", "cancel_requested"):
+        ask_mismatch_notice(done.pledge_id, payment_id, done.charged, done.expected, done.cancelled,
+                            "SUCCEEDED" if done.outcome == "cancelled" else "REQUESTED")
+    return done.outcome

@@ -168,9 +168,15 @@ def apply_state(actor: Actor, source: str, state: KrPaymentState, *, now: dateti
         pledge_service.flag_pledge(actor, pledge_id, f"PortOne payment {state.payment_id} in {state.currency}, not KRW")
         return {"payment": "currency_mismatch"}
     if state.total != row.amount:
-        # The browser asked PortOne for another amount than the server opened the window for.
+        # The browser asked PortOne for another amount than the server opened the window for: nothing is
+        # recorded, and money charged for it is cancelled at PortOne by a job of this transaction, which
+        # tells the money staff (kindcity/jobs/portone.py).
+        if 0 < state.paid <= state.cancelled:
+            return {"payment": "amount_mismatch_cancelled"}  # already sent back: nothing more to say
         pledge_service.flag_pledge(actor, pledge_id, f"PortOne payment {state.payment_id} of {state.total} KRW; "
                                                      f"the window was opened for {row.amount} KRW")
+        if mismatch_to_cancel(state):
+            ask_cancel_mismatch(state.payment_id)
         return {"payment": "amount_mismatch"}
     _remember_state(row, state, now)
     if state.status in PAID_STATUSES and state.paid > 0:
@@ -198,6 +204,68 @@ def apply_state(actor: Actor, source: str, state: KrPaymentState, *, now: dateti
     for cancellation in state.cancellations:
         done[f"cancel:{cancellation.id}"] = apply_cancellation(actor, source, pledge_id, cancellation)
     return done
+
+
+# --- a payment of another amount than the window: cancelled at PortOne -------------------------------
+
+MISMATCH_KEY = "kindcity-mismatch-"
+
+
+def mismatch_to_cancel(state: KrPaymentState) -> bool:
+    """Money PortOne holds for a payment that does not match its window, not yet cancelled."""
+    return state.status in ("PAID", "PARTIAL_CANCELLED") and state.paid - state.cancelled > 0
+
+
+def ask_cancel_mismatch(payment_id: str) -> None:
+    """In the caller's transaction, once: cancel this payment at PortOne (kindcity/jobs/portone.py)."""
+    from .. import jobs
+
+    if jobs.first_in_transaction(f"portone-mismatch:{payment_id}"):
+        jobs.defer("portone.cancel_mismatch", lock=f"portone-payment:{payment_id}", payment_id=payment_id)
+
+
+@dataclass(frozen=True)
+class MismatchCancelled:
+    outcome: str                # cancelled | cancel_requested | already_cancelled | nothing_to_cancel | not_mismatched | unknown_payment
+    pledge_id: int | None = None
+    charged: int = 0            # what PortOne charged
+    expected: int = 0           # what the window was opened for
+    cancelled: int = 0          # cancelled now
+
+
+def cancel_mismatched(provider, payment_id: str) -> MismatchCancelled:
+    """Cancel, in full, a payment PortOne charged for another amount than its window (a tampered browser):
+    its money was never recorded, so it goes back to the card at once. Idempotent, keyed by the payment:
+    PortOne's payment is read first, and a cancellation naming this payment's key, or nothing left to cancel,
+    asks nothing again; the request carries the cancellable amount, which PortOne refuses if it changed.
+    A matching payment is never cancelled here. The caller commits."""
+    row = db.session.scalar(select(KrPayment).where(KrPayment.payment_id == payment_id))
+    if row is None:
+        return MismatchCancelled("unknown_payment")
+    state = provider.get_payment(payment_id)
+    if state is None:
+        return MismatchCancelled("unknown_payment", row.pledge_id)
+    facts = dict(pledge_id=row.pledge_id, charged=state.total, expected=row.amount)
+    if state.total == row.amount:
+        return MismatchCancelled("not_mismatched", **facts)
+    key = f"{MISMATCH_KEY}{payment_id}"
+    if any(key in (c.reason or "") and c.status in ("SUCCEEDED", "REQUESTED") for c in state.cancellations):
+        return MismatchCancelled("already_cancelled", **facts)
+    left = state.paid - state.cancelled
+    if not mismatch_to_cancel(state):
+        return MismatchCancelled("nothing_to_cancel", **facts)
+    cancellation = provider.cancel_payment(payment_id=payment_id, amount=left, cancellable=left,
+                                           reason=f"amount {state.total} KRW does not match pledge {row.amount} KRW {key}")
+    row.status, row.updated_at = ("CANCELLED" if cancellation.status == "SUCCEEDED" else row.status), utcnow()
+    actor = _provider_actor(provider, "mismatch")
+    pledge_service.flag_pledge(actor, row.pledge_id, f"PortOne payment {payment_id} of {state.total} KRW did not match "
+                                                     f"the pledge ({row.amount} KRW): {left} KRW cancelled at PortOne "
+                                                     f"({cancellation.status})")
+    record(actor, "pledge.kr_mismatch_cancelled", "pledge", row.pledge_id,
+           after={"payment": payment_id, "charged": state.total, "expected": row.amount, "cancelled": left,
+                  "status": cancellation.status})
+    return MismatchCancelled("cancelled" if cancellation.status == "SUCCEEDED" else "cancel_requested",
+                             cancelled=left, **facts)
 
 
 def _remember_state(row: KrPayment, state: KrPaymentState, now: datetime) -> None:
@@ -489,9 +557,13 @@ def apply_missed(provider, states: list[KrPaymentState]) -> dict[str, dict[str, 
     received = _cash_by_memo(Entry.RECEIVED, f"{provider.source}:")
     refunded = _cash_by_memo(Entry.REFUNDED, f"{provider.source}:")
     applied = {}
+    windows = dict(db.session.execute(select(KrPayment.payment_id, KrPayment.amount)
+                                      .where(KrPayment.payment_id.in_([s.payment_id for s in states]))).all())
     for state in states:
         if reference_of(state.payment_id) is None:
             continue
+        if state.payment_id in windows and state.total != windows[state.payment_id] and not mismatch_to_cancel(state):
+            continue  # another amount than its window, and nothing of it left charged: never journal money
         missing_money = state.status in PAID_STATUSES and state.paid and \
             f"{provider.source}:{state.payment_id}" not in received
         missing_cancel = any(c.status == "SUCCEEDED" and f"{provider.source}:{c.id}" not in refunded
@@ -508,10 +580,20 @@ def reconcile_with_portone(provider, states: list[KrPaymentState], since: dateti
     refunded = _cash_by_memo(Entry.REFUNDED, f"{source}:")
     found: list[Discrepancy] = []
     seen_payments, seen_cancellations = set(), set()
+    windows = dict(db.session.execute(select(KrPayment.payment_id, KrPayment.amount)
+                                      .where(KrPayment.payment_id.in_([s.payment_id for s in states]))).all())
     for state in states:
         if reference_of(state.payment_id) is None:
             continue  # another application on the same store
         seen_payments.add(state.payment_id)
+        if state.payment_id in windows and state.total != windows[state.payment_id]:
+            # Charged for another amount than its window: never in the journal; its money must go back.
+            if mismatch_to_cancel(state):
+                found.append(Discrepancy(f"{source}_mismatch_not_cancelled",
+                                         f"payment {state.payment_id} of {state.total} KRW for a window of "
+                                         f"{windows[state.payment_id]} KRW", "cancelled at PortOne",
+                                         f"{state.paid - state.cancelled} KRW still charged"))
+            continue
         in_journal = received.get(f"{source}:{state.payment_id}", 0)
         expected = state.paid if state.status in PAID_STATUSES else 0
         if in_journal != expected:

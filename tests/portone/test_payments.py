@@ -2,12 +2,15 @@
 believes: only what it reads back from PortOne, never the browser."""
 from __future__ import annotations
 
+import email
+import email.policy
 from datetime import timedelta
 
 from sqlalchemy import func, select
 
 from kindcity.domain.pledges import PledgeStatus
 from kindcity.domain.time import utcnow
+from kindcity import jobs
 from kindcity.extensions import db
 from kindcity.models import KrPayment, Need, Payment, Pledge, Refund
 from kindcity.services import pledges as pledge_service
@@ -57,17 +60,61 @@ def test_easy_pay_by_webhook_alone(app, portone_on, client, session):
     assert (row.pay_method, row.status) == ("easy_pay", "PAID")
 
 
-def test_a_window_opened_by_the_browser_for_less_is_not_recorded(app, portone_on, client, session):
+def test_a_card_charged_for_another_amount_is_cancelled_at_portone_and_money_staff_are_told(app, portone_on, client,
+                                                                                             session):
     need = f.need(target=300_000)
     kp = kr_pledge(client, need, 120_000)
+    money = f.user("staff", money_staff=True)
+    other_staff = f.user("staff")
+    db.session.commit()
+    before = f.outbox(app)
     portone_on.open_window(kp.payment_id, amount=1_000)  # a tampered browser asked for 1,000원
     portone_on.pay(kp.payment_id)
 
-    kp.client.get(f"/me/pledges/{kp.pledge_id}/kr/complete")
+    kp.client.get(f"/me/pledges/{kp.pledge_id}/kr/complete")  # the cancel job runs right after this commit
 
     assert payments_of(kp.pledge_id) == []
     pledge = kp.row()
-    assert pledge.paid == 0 and "1000 KRW" in pledge.flagged
+    assert pledge.paid == 0 and "1000 KRW" in pledge.flagged and "cancelled at PortOne" in pledge.flagged
+    payment = portone_on.payments[kp.payment_id]
+    assert payment["status"] == "CANCELLED" and payment["amount"]["cancelled"] == 1_000
+    assert f"kindcity-mismatch-{kp.payment_id}" in payment["cancellations"][0]["reason"]
+    mails = [email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+             for path in f.outbox(app) - before]
+    assert [mail["To"] for mail in mails] == [money.email] and other_staff.email not in str(mails)
+    body = mails[0].get_content()
+    assert kp.payment_id in body and "1,000원" in body and "120,000원" in body
+    # The cancellation's webhook, a second run of the job and reconcile change nothing more.
+    assert handled(client, portone_on.events[-1]) == "amount_mismatch_cancelled"
+    with app.test_request_context("/"):
+        jobs.perform("portone.cancel_mismatch", {"payment_id": kp.payment_id})
+    assert len(portone_on.payments[kp.payment_id]["cancellations"]) == 1
+    assert len(f.outbox(app) - before) == 1
+    assert reconcile() == []
+    result = app.test_cli_runner().invoke(args=["reconcile", "--portone"])
+    assert result.exit_code == 0, result.output
+
+
+def test_a_mismatched_payment_whose_cancel_failed_is_named_by_reconcile(app, portone_on, client, session):
+    need = f.need(target=300_000)
+    kp = kr_pledge(client, need, 50_000)
+    portone_on.open_window(kp.payment_id, amount=5_000)
+    message = portone_on.pay(kp.payment_id)
+    calls = []
+    from kindcity.services import kr_payments
+    real = kr_payments.ask_cancel_mismatch
+    kr_payments.ask_cancel_mismatch = lambda payment_id: calls.append(payment_id)  # the job is lost
+    try:
+        assert handled(client, message) == "amount_mismatch"
+    finally:
+        kr_payments.ask_cancel_mismatch = real
+    assert calls == [kp.payment_id]
+
+    result = app.test_cli_runner().invoke(args=["reconcile", "--portone"])
+
+    # reconcile applies what PortOne says again: its job now cancels the payment, and the comparison is clean
+    assert portone_on.payments[kp.payment_id]["status"] == "CANCELLED"
+    assert "portone_mismatch_not_cancelled" not in result.output
 
 
 def test_a_payment_in_another_currency_is_not_recorded(app, portone_on, client, session):
