@@ -288,13 +288,16 @@ def match(dry_run: bool):
 def recurring():
     """Make the instalments of recurring pooled pledges that are due (Korea time) and mail each donor how to
     pay it. Safe to run repeatedly, even two at once: no instalment is ever made twice."""
-    from .services.recurring import create_due_instalments
+    from .services.recurring import create_due_instalments, retry_declined_charges
 
     made = create_due_instalments(seoul_today())
-    db.session.commit()  # each instalment's mail is a job of the same transaction
+    retried = retry_declined_charges(current_app.config)
+    db.session.commit()  # each instalment's mail or card charge is a job of the same transaction
     _after_commit()
     click.echo(f"{len(made)} instalment(s) made"
                + (": " + ", ".join(f"{i.reference} (series {i.series_id}, #{i.period})" for i in made) if made else "."))
+    if retried:
+        click.echo(f"{len(retried)} declined card charge(s) tried again: " + ", ".join(f"pledge {p}" for p, _ in retried))
 
 
 @click.command("worker")

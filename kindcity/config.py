@@ -116,6 +116,9 @@ def load_config(instance_path: str, environ: Mapping[str, str] | None = None) ->
         "KINDCITY_PORTONE_CHANNEL_EASY_PAY": env.get("KINDCITY_PORTONE_CHANNEL_EASY_PAY", ""),
         "KINDCITY_PORTONE_CHANNEL_VIRTUAL_ACCOUNT": env.get("KINDCITY_PORTONE_CHANNEL_VIRTUAL_ACCOUNT", ""),
         "KINDCITY_PORTONE_VIRTUAL_ACCOUNT_HOURS": int(env.get("KINDCITY_PORTONE_VIRTUAL_ACCOUNT_HOURS", "72")),
+        "KINDCITY_PORTONE_CHANNEL_BILLING": env.get("KINDCITY_PORTONE_CHANNEL_BILLING", ""),
+        # How long after a declined instalment its one retry is charged.
+        "KINDCITY_PORTONE_RETRY_HOURS": int(env.get("KINDCITY_PORTONE_RETRY_HOURS", "24")),
         "KINDCITY_PORTONE_API_BASE": env.get("KINDCITY_PORTONE_API_BASE", ""),
         "KINDCITY_CARD_HOLD_MINUTES": int(env.get("KINDCITY_CARD_HOLD_MINUTES", "30")),
         "KINDCITY_PAGE_SIZE": int(env.get("KINDCITY_PAGE_SIZE", "12")),

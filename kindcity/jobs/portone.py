@@ -130,3 +130,46 @@ def cancel_mismatch(payment_id: str) -> str:
         ask_mismatch_notice(done.pledge_id, payment_id, done.charged, done.expected, done.cancelled,
                             "SUCCEEDED" if done.outcome == "cancelled" else "REQUESTED")
     return done.outcome
+
+
+@job("portone.charge_instalment")
+def charge_instalment(pledge_id: int, attempt: int) -> str:
+    """Charge an instalment of a recurring pooled pledge with its billing key (kindcity/services/kr_billing.py),
+    verified by reading the payment back. A decline mails the donor; the first one is tried again once,
+    by the upkeep, after KINDCITY_PORTONE_RETRY_HOURS. PortOne 5xx fails the job and the queue retries it
+    (the payment id is fixed, so PortOne charges it once)."""
+    from datetime import timedelta
+
+    from flask_babel import gettext as _
+
+    from ..domain.time import SEOUL, utcnow
+    from ..mail.payments import ask_charge_failed
+    from ..models import Pledge
+    from ..services import kr_billing
+
+    provider = _provider(current_app)
+    if provider is None or provider.demo:
+        raise TryAgain("PortOne is not configured; the instalment waits")
+    pledge = db.session.get(Pledge, pledge_id)
+    name = _("Recurring donation, pledge %(reference)s", reference=pledge.reference) if pledge else "kindcity"
+    done = kr_billing.charge_instalment(provider, pledge_id, attempt, order_name=name)
+    if done.outcome == "declined":
+        retry_on = None
+        if attempt + 1 < kr_billing.MAX_ATTEMPTS:
+            hours = int(current_app.config.get("KINDCITY_PORTONE_RETRY_HOURS", 24))
+            retry_on = (utcnow() + timedelta(hours=hours)).astimezone(SEOUL).date().isoformat()
+        ask_charge_failed(pledge_id, attempt, retry_on)
+        current_app.logger.info("instalment %s declined (attempt %s): %s", pledge_id, attempt, done.reason)
+    return done.outcome
+
+
+@job("portone.delete_billing_key")
+def delete_billing_key(key_id: int) -> str:
+    """The donor stopped the recurring pledge: its billing key is deleted at PortOne. Keyed by the key;
+    PortOne 5xx fails the job and the queue retries it."""
+    from ..services import kr_billing
+
+    provider = _provider(current_app)
+    if provider is None or provider.demo:
+        raise TryAgain("PortOne is not configured; the billing key waits to be deleted")
+    return kr_billing.delete_key(provider, key_id)

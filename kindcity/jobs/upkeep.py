@@ -45,9 +45,11 @@ def release_expired() -> list[int]:
 @job("upkeep.recurring")
 def recurring() -> list:
     """The instalments of recurring pooled pledges that are due are made, each with its mail (a job)."""
-    from ..services.recurring import create_due_instalments
+    from ..services.recurring import create_due_instalments, retry_declined_charges
 
-    return create_due_instalments(seoul_today())
+    made = create_due_instalments(seoul_today())
+    retry_declined_charges(current_app.config)  # a card billing key declined once: its one retry, when due
+    return made
 
 
 @job("upkeep.match")

@@ -58,3 +58,38 @@ def kr_mismatch(pledge_id: int, payment_id: str, charged: int, expected: int, ca
     for person in people:
         send(person.email, subject, body, key=f"kr-mismatch:{payment_id}:{person.id}")
     return len(people)
+
+
+def ask_charge_failed(pledge_id: int, attempt: int, retry_on: str | None) -> None:
+    """In the transaction that recorded a declined instalment charge (``retry_on``: the day of the retry,
+    or None after the last attempt)."""
+    defer("mail.kr_charge_failed", pledge_id=pledge_id, attempt=attempt, retry_on=retry_on)
+
+
+@job("mail.kr_charge_failed")
+def kr_charge_failed(pledge_id: int, attempt: int, retry_on: str | None) -> None:
+    """The donor's card was declined for an instalment of their recurring pledge: when it is tried again,
+    or, after the retry, that the instalment stays unpaid and how to pay it by bank transfer."""
+    from datetime import date
+
+    from ..i18n import format_day, format_won
+    from ..models import Pledge
+    from .pooled import _how_to_transfer, _series
+
+    pledge = db.session.get(Pledge, pledge_id)
+    series, period = _series(pledge_id)
+    if pledge is None or series is None:
+        return
+    url = site_url("donor.pooled_detail", pledge_id=pledge.id)
+    parts = [_("Your card was declined for instalment %(period)s of your recurring pooled pledge (%(amount)s). "
+               "Nothing was charged.", period=period, amount=format_won(pledge.amount))]
+    if retry_on:
+        parts.append(_("We will try your card once more on %(day)s. If it may be over its limit or expired, "
+                       "please check it before then.", day=format_day(date.fromisoformat(retry_on))))
+    else:
+        parts.append(_("It was declined again, so this instalment stays unpaid. You can pay it by bank transfer:"))
+        parts.append(_how_to_transfer(pledge.amount, pledge.reference))
+    parts.append(_("Your recurring pledge, and the way to stop it: %(url)s", url=url))
+    send(series.donor.email,
+         _("Your pledge %(reference)s: the card was declined", reference=pledge.reference),
+         "\n\n".join(parts), key=f"kr-charge-failed:{pledge.id}:{attempt}")

@@ -4,7 +4,7 @@ from .access_log import AccessRecord
 from .audit import AuditEntry
 from .form_tokens import FormToken
 from .jobs import JobError, OutgoingMail
-from .kr_payments import KrPayment, RefundBankAccount
+from .kr_payments import KrBillingKey, KrPayment, RefundBankAccount
 from .impact import Disbursement, ImpactReport, LeftoverReturn, ReportPhoto
 from .matching import MatchAllocation, MatchingSettings, MatchOfferTerms, MatchRun, PooledSeries, PooledTerms
 from .money import BankTransaction, LedgerLine, LedgerTransaction, Payment, Pledge, Refund, StatementImport
@@ -31,6 +31,7 @@ __all__ = [
     "Disbursement",
     "FormToken",
     "ImpactReport",
+    "KrBillingKey",
     "KrPayment",
     "RefundBankAccount",
     "LeftoverReturn",

@@ -48,3 +48,22 @@ class RefundBankAccount(db.Model):
     number: Mapped[str] = mapped_column(String(40))
     holder: Mapped[str] = mapped_column(String(60))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class KrBillingKey(db.Model):
+    """The card billing key (빌링키) a donor issued for a recurring pooled pledge (정기결제), through the browser
+    SDK's requestIssueBillingKey; read back from PortOne before it is kept. One per series. Each instalment
+    is charged with it by the scheduled job; when the donor stops the series the key is deleted at PortOne
+    and here it keeps only its status (the key itself is blanked)."""
+
+    __tablename__ = "kr_billing_keys"
+    __table_args__ = (CheckConstraint("status IN ('active','deleting','deleted')", name="status"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    series_id: Mapped[int] = mapped_column(ForeignKey("pooled_series.id"), unique=True)
+    donor_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    billing_key: Mapped[str | None] = mapped_column(String(200), unique=True)
+    status: Mapped[str] = mapped_column(String(10), default="active")
+    card_name: Mapped[str | None] = mapped_column(String(60))
+    card_number: Mapped[str | None] = mapped_column(String(30))     # masked by PortOne
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

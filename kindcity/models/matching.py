@@ -42,7 +42,7 @@ class PooledSeries(_Criteria, db.Model):
     __table_args__ = (
         CheckConstraint("frequency IN ('monthly','quarterly')", name="frequency"),
         CheckConstraint("amount >= 1000", name="amount_minimum"),
-        CheckConstraint("method IN ('bank','card')", name="method"),
+        CheckConstraint("method IN ('bank','card','portone')", name="method"),
         CheckConstraint("display IN ('name','organisation','anonymous')", name="display"),
         CheckConstraint("on_end IN ('refund','pool')", name="on_end"),
         CheckConstraint("cap_won IS NULL OR cap_won > 0", name="cap_won_positive"),

@@ -24,6 +24,8 @@ EASY_PAY_PROVIDERS = {"KAKAOPAY": "카카오페이", "NAVERPAY": "네이버페�
 PAYMENT_ID_PREFIX = "kc-"
 CHANNEL_SETTINGS = {"card": "KINDCITY_PORTONE_CHANNEL_CARD", "easy_pay": "KINDCITY_PORTONE_CHANNEL_EASY_PAY",
                     "virtual_account": "KINDCITY_PORTONE_CHANNEL_VIRTUAL_ACCOUNT"}
+# The channel PortOne contracted for card billing keys (정기결제): recurring giving is offered only with it.
+BILLING_CHANNEL_SETTING = "KINDCITY_PORTONE_CHANNEL_BILLING"
 REQUIRED_SETTINGS = ("KINDCITY_PORTONE_STORE_ID", "KINDCITY_PORTONE_API_SECRET", "KINDCITY_PORTONE_WEBHOOK_SECRET")
 # PortOne's bank codes for a refund account (가상계좌 refunds), with the names donors know.
 REFUND_BANKS = {"KOOKMIN": "KB국민은행", "SHINHAN": "신한은행", "WOORI": "우리은행", "HANA": "하나은행",
@@ -73,6 +75,19 @@ class KrEventNotice:
 
 
 @dataclass(frozen=True)
+class BillingKeyState:
+    """What PortOne says about a card billing key (정기결제), read back, never taken from the browser."""
+
+    billing_key: str
+    status: str                 # ISSUED | DELETED
+    store_id: str
+    customer_id: str | None
+    issue_id: str | None
+    card_name: str | None = None
+    card_number: str | None = None  # masked by PortOne
+
+
+@dataclass(frozen=True)
 class RefundAccount:
     bank: str                   # PortOne's bank code, e.g. KOOKMIN
     number: str
@@ -97,6 +112,11 @@ def channels_from(config: Mapping[str, Any]) -> dict[str, str]:
 
 def portone_configured(config: Mapping[str, Any]) -> bool:
     return bool(config.get("KINDCITY_PORTONE_API_SECRET"))
+
+
+def billing_offered(config: Mapping[str, Any]) -> bool:
+    """Recurring giving by card billing key (정기결제): PortOne itself (not the demo) with a billing channel."""
+    return portone_configured(config) and bool(config.get(BILLING_CHANNEL_SETTING))
 
 
 def kr_provider_name(config: Mapping[str, Any]) -> str:
@@ -175,7 +195,7 @@ def kr_provider(config: Mapping[str, Any]):
 
 _SETTINGS = ("KINDCITY_ENV", "KINDCITY_PORTONE_API_SECRET", "KINDCITY_PORTONE_STORE_ID",
              "KINDCITY_PORTONE_WEBHOOK_SECRET", "KINDCITY_PORTONE_API_BASE", "KINDCITY_CARD_HOLD_MINUTES",
-             "KINDCITY_PORTONE_VIRTUAL_ACCOUNT_HOURS", *CHANNEL_SETTINGS.values())
+             "KINDCITY_PORTONE_VIRTUAL_ACCOUNT_HOURS", BILLING_CHANNEL_SETTING, *CHANNEL_SETTINGS.values())
 
 
 def app_kr_provider(app):

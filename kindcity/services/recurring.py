@@ -38,6 +38,7 @@ from .. import jobs
 from ..extensions import db
 from ..models import Pledge, PooledSeries, PooledTerms, User
 from . import SYSTEM, Actor, NotFound
+from . import kr_billing
 from . import matching as matching_service
 from .audit import record
 from .matching import CriteriaInput, PooledRequest
@@ -61,11 +62,12 @@ class Instalment:
 
 # --- making a series and its instalments -------------------------------------------------------
 
-def create_series(actor: Actor, request: PooledRequest, repeat: str, today: date) -> Pledge:
-    """A recurring pooled pledge: the series, and its first instalment, due today (returned)."""
+def create_series(actor: Actor, request: PooledRequest, repeat: str, today: date, *, billing: bool = False) -> Pledge:
+    """A recurring pooled pledge: the series, and its first instalment, due today (returned). ``billing``:
+    the site can charge instalments by PortOne card billing key (정기결제, services/kr_billing.py); without
+    it a series cannot be paid through PortOne."""
     checked = matching_service.check_pooled(actor, request, today)
-    if request.method == "portone":
-        # Instalments by PortOne need a card billing key (정기결제), which kindcity does not hold yet.
+    if request.method == "portone" and not billing:
         raise matching_service.MatchingError("kr_not_recurring")
     frequency = check_series(repeat, today, request.ends_on)
     criteria = checked.criteria
@@ -146,12 +148,23 @@ def create_due_instalments(today: date, actor: Actor = SYSTEM) -> list[Instalmen
         if pledge is None:
             continue
         record(actor, "series.instalment", "pooled_series", series.id, after={"period": period, "pledge": pledge.id})
-        jobs.defer("mail.instalment", pledge_id=pledge.id)  # how to pay it, once this commits
+        if series.method == "portone" and kr_billing.active_key(series.id) is not None:
+            kr_billing.ask_charge(pledge.id, 0)  # charged with the card billing key, once this commits
+        else:
+            jobs.defer("mail.instalment", pledge_id=pledge.id)  # how to pay it, once this commits
         made.append(Instalment(pledge_id=pledge.id, series_id=series.id, period=period, reference=pledge.reference,
                                amount=pledge.amount, method=pledge.method,
                                due_on=due_date(series.starts_on, series.frequency, period), ends_on=series.ends_on,
                                frequency=series.frequency, donor_email=series.donor.email))
     return made
+
+
+def retry_declined_charges(config, now=None) -> list[tuple[int, int]]:
+    """The upkeep: instalments whose card billing key was declined once are charged once more, when
+    KINDCITY_PORTONE_RETRY_HOURS have passed (a job each). Idempotent."""
+    from datetime import timedelta
+
+    return kr_billing.ask_retries(now or utcnow(), timedelta(hours=int(config.get("KINDCITY_PORTONE_RETRY_HOURS", 24))))
 
 
 # --- stopping ----------------------------------------------------------------------------------
@@ -175,6 +188,8 @@ def stop_series(actor: Actor, series_id: int) -> list[int]:
         .order_by(Pledge.id)).all()
     for pledge_id in unpaid:
         matching_service.end_pledge(actor, pledge_id, reason="series_stopped")
+    if series.method == "portone":
+        kr_billing.stop_billing(series.id)  # deleted at PortOne by a job of this transaction
     record(actor, "series.stop", "pooled_series", series.id, after={"cancelled": list(unpaid)})
     return list(unpaid)
 

@@ -19,18 +19,19 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length
 
 from .. import payments
+from ..jobs.portone import ask_settle
 from ..domain.pledges import HOLDING, PledgeRuleError
 from ..extensions import db
 from ..models import KrPayment, Pledge, Refund
 from ..payments import CardPaymentsUnavailable, ProviderError
-from ..payments.korean import EASY_PAY_PROVIDERS, REFUND_BANKS, app_kr_provider, kr_methods_offered
+from ..payments.korean import EASY_PAY_PROVIDERS, REFUND_BANKS, app_kr_provider, billing_offered, kr_methods_offered
 from ..services import NotFound, ServiceError
+from ..services import kr_billing as kr_billing_service
 from ..services import kr_payments
 from .access import current_actor, donor_required, protect_blueprint
 from .donor import _own_pledge, bp
 from .donor_card import pledge_page
 from .messages import message_for
-from ..jobs.portone import ask_settle
 
 KR_MESSAGES = {
     "not_kr_pledge": _l("This pledge is not paid through the Korean payment service."),
@@ -186,6 +187,59 @@ def kr_refund_account(refund_id: int):
     return render_template("donor/kr_refund_account.html", pledge=pledge, refund=refund, form=form)
 
 
+# --- recurring giving by card billing key (정기결제) ------------------------------------------------------
+
+BILLING_MESSAGES = {
+    "not_billing_series": _l("This pledge is not a recurring pledge paid by Korean card."),
+    "billing_key_invalid": _l("The card could not be registered. Please try again."),
+    "billing_key_exists": _l("A card is already registered for this recurring pledge."),
+}
+
+
+class BillingKeyForm(FlaskForm):
+    """The billing key the browser SDK issued; the server reads it back from PortOne before keeping it."""
+
+    billing_key = StringField(validators=[InputRequired(), Length(max=200)])
+
+
+@bp.route("/pooled/<id:pledge_id>/kr/billing", methods=["GET", "POST"])
+def kr_billing(pledge_id: int):
+    """Authorise a Korean card once for a recurring pooled pledge: PortOne's billing key window opens from
+    here (JavaScript); the key comes back in a form, is checked with PortOne, and charges each instalment."""
+    pledge = _own_pledge(pledge_id)
+    provider = _provider()
+    if provider is None or provider.demo or not billing_offered(current_app.config):
+        flash(str(KR_MESSAGES["kr_method_unavailable"]), "error")
+        return redirect(url_for("donor.pooled_detail", pledge_id=pledge.id), 303)
+    form = BillingKeyForm()
+    if form.validate_on_submit():
+        try:
+            kr_billing_service.register_key(current_actor(), provider, pledge.id, form.billing_key.data)
+        except kr_billing_service.BillingError as error:
+            db.session.rollback()
+            flash(str(BILLING_MESSAGES[error.code]), "error")
+            return redirect(url_for("donor.pooled_detail", pledge_id=pledge.id), 303)
+        except ProviderError as error:
+            db.session.rollback()
+            current_app.logger.warning("PortOne billing key for pledge %s: %s", pledge.id, error)
+            flash(str(BILLING_MESSAGES["billing_key_invalid"]), "error")
+            return redirect(url_for("donor.kr_billing", pledge_id=pledge.id), 303)
+        db.session.commit()  # the first instalment is charged by a job of this transaction
+        flash(_("Your card is registered. Each instalment is charged to it; you can stop at any time."), "success")
+        return redirect(url_for("donor.pooled_detail", pledge_id=pledge.id), 303)
+    try:
+        window = kr_billing_service.billing_window(
+            current_actor(), provider, pledge.id,
+            issue_name=_("Recurring donation, pledge %(reference)s", reference=pledge.reference))
+    except kr_billing_service.BillingError as error:
+        flash(str(BILLING_MESSAGES[error.code]), "error")
+        return redirect(url_for("donor.pooled_detail", pledge_id=pledge.id), 303)
+    response = current_app.make_response(render_template("donor/kr_billing.html", pledge=pledge, window=window,
+                                                         form=form))
+    response.headers["Content-Security-Policy"] = PAY_PAGE_CSP
+    return response
+
+
 # --- the demo provider's window -----------------------------------------------------------------------
 
 demo_bp = Blueprint("demo_kr", __name__, url_prefix="/demo-kr")
@@ -252,3 +306,11 @@ def kr_methods() -> list[tuple[str, str]]:
 def refunds_needing_account(pledge: Pledge) -> list[Refund]:
     return [refund for refund in pledge.refunds if refund.status == "due" and kr_payments.refund_needs_account(refund.id)
             and kr_payments.refund_account_of(refund.id) is None]
+
+
+@bp.app_template_global()
+def kr_billing_key_of(series_id: int):
+    from ..models import KrBillingKey
+    from sqlalchemy import select
+
+    return db.session.scalar(select(KrBillingKey).where(KrBillingKey.series_id == series_id))

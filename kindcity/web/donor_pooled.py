@@ -32,7 +32,7 @@ from ..i18n import current_locale, format_day, format_won
 from ..mail.pooled import ask_bank_instructions, frequency_text
 from ..models import BeneficiaryGroup, Category, Dong, LedgerTransaction, MatchOfferTerms, Pledge, PooledTerms
 from ..services import ServiceError
-from ..payments.korean import kr_methods_offered
+from ..payments.korean import billing_offered, kr_methods_offered
 from ..services import matching as matching_service
 from ..services.matching import MatchingError
 from ..services import recurring as recurring_service
@@ -61,8 +61,9 @@ MATCHING_MESSAGES = {
     "series_ends_before_second": _l("With this last day there would be no second instalment (it is due on "
                                     "%(second)s). Choose a later last day, or give once."),
     "card_unavailable": _l("Card payment is not available on this site. Please choose bank transfer."),
-    "kr_not_recurring": _l("A recurring pledge is paid by bank transfer or card. Korean card, easy pay and virtual "
-                           "account are for a single gift for now."),
+    "kr_not_recurring": _l("A recurring pledge through the Korean payment service is paid by Korean card, which you "
+                           "authorise once (정기결제), where this site offers it. Easy pay and virtual account are "
+                           "for a single gift."),
 }
 
 
@@ -287,12 +288,15 @@ def pooled_new():
             message=form.message.data or "", on_end=form.on_end.data, method=form.pledge_method())
         repeat = form.repeat.data or "once"
         try:
-            if repeat != "once" and request_.method == "portone":
+            # A recurring pledge through PortOne is charged by card billing key (정기결제): a Korean card only.
+            billing = billing_offered(current_app.config) and form.method.data == "kr_card"
+            if repeat != "once" and request_.method == "portone" and not billing:
                 raise MatchingError("kr_not_recurring")
             if repeat == "once":
                 created = matching_service.create_pooled_pledge(current_actor(), request_, seoul_today())
             else:
-                created = recurring_service.create_series(current_actor(), request_, repeat, seoul_today())
+                created = recurring_service.create_series(current_actor(), request_, repeat, seoul_today(),
+                                                          billing=billing)
         except (PledgeRuleError, ServiceError) as error:
             _refused(form, error)
         else:
@@ -302,6 +306,8 @@ def pooled_new():
                         "below.") if repeat == "once" else
                       _("Thank you! Your recurring pooled pledge is made, %(frequency)s. Please transfer this first "
                         "instalment with the reference code below.", frequency=frequency_text(repeat)))
+            if repeat != "once" and created.method == "portone":
+                return redirect(url_for("donor.kr_billing", pledge_id=created.id), 303)
             return _made(created, "donor.pooled_detail", thanks, kr_pay_method=(form.method.data or "")[3:])
     return render_template("donor/pooled_form.html", form=form, card_on=card_offered())
 

@@ -2,8 +2,11 @@
 
 It answers what kindcity calls, with the shapes of PortOne's API reference (https://developers.portone.io/api/rest-v2):
 ``GET /payments/{paymentId}``, ``POST /payments/{paymentId}/cancel`` (with ``currentCancellableAmount`` and
-``refundAccount``), ``POST /payments/{paymentId}/virtual-account/close`` and ``GET /payments?requestBody=...``
-(page and filter). Requests need ``Authorization: PortOne <API secret>``.
+``refundAccount``), ``POST /payments/{paymentId}/virtual-account/close``, ``GET /payments?requestBody=...`` (page and filter),
+and for recurring giving by billing key (정기결제) ``GET`` and ``DELETE /billing-keys/{billingKey}`` and
+``POST /payments/{paymentId}/billing-key`` (pay with a billing key: a PAID payment, or a FAILED one and
+``PG_PROVIDER`` when the card company declines; the same payment id again answers ``ALREADY_PAID``).
+Requests need ``Authorization: PortOne <API secret>``.
 
 The test plays the donor's browser and PortOne's side with the methods below (``open_window``, ``pay``,
 ``issue_virtual_account``, ``deposit``, ...); each records the webhook PortOne would send, which
@@ -47,6 +50,9 @@ class FakePortOne:
             def do_POST(self):
                 fake._serve(self, "POST")
 
+            def do_DELETE(self):
+                fake._serve(self, "DELETE")
+
             def log_message(self, *args):
                 pass
 
@@ -65,6 +71,9 @@ class FakePortOne:
             self.events: list[dict] = []        # webhooks "sent", oldest first
             self.requests: list[tuple[str, str, dict]] = []
             self.fail_next: int | None = None   # answer the next API request with this status
+            self.billing_keys: dict[str, dict] = {}
+            self.decline_next: int = 0          # decline this many billing-key charges (card limit, ...)
+            self.fail_routes: list[tuple[str, str, int]] = []  # (verb, path, status): answer the next such once
 
     # --- PortOne's side, driven by the test --------------------------------------------------------
 
@@ -171,6 +180,47 @@ class FakePortOne:
                   else "PARTIAL_CANCELLED")
         return cancellation
 
+    def issue_billing_key(self, *, issue_id: str, customer_id: str, channel_key: str = "channel-key-billing",
+                          store_id: str = STORE_ID) -> str:
+        """What the browser SDK's requestIssueBillingKey does at PortOne: an ISSUED card billing key."""
+        with self._lock:
+            key = f"billing-key-{next(self._seq):06d}"
+            moment = iso(now())
+            self.billing_keys[key] = {
+                "status": "ISSUED", "billingKey": key, "merchantId": "merchant-kindcity", "storeId": store_id,
+                "methods": [{"type": "BillingKeyPaymentMethodCard",
+                             "card": {"publisher": "KOOKMIN", "issuer": "KOOKMIN", "brand": "LOCAL",
+                                      "type": "CREDIT", "ownerType": "PERSONAL", "bin": "53275000",
+                                      "name": "KB국민카드", "number": "53275000****1234"}}],
+                "channels": [{"type": "TEST", "id": "channel-id-billing", "key": channel_key, "name": "billing",
+                              "pgProvider": "TOSSPAYMENTS", "pgMerchantId": "tosspayments"}],
+                "customer": {"id": customer_id}, "issueId": issue_id, "issueName": "kindcity",
+                "requestedAt": moment, "issuedAt": moment,
+            }
+            return key
+
+    def _pay_with_billing_key(self, payment_id: str, body: dict) -> tuple[int, dict]:
+        info = self.billing_keys.get(body.get("billingKey", ""))
+        if info is None or info.get("storeId") != body.get("storeId", STORE_ID):
+            return 404, {"type": "BILLING_KEY_NOT_FOUND", "message": "no such billing key"}
+        if info["status"] == "DELETED":
+            return 409, {"type": "BILLING_KEY_ALREADY_DELETED", "message": "billing key deleted"}
+        existing = self.payments.get(payment_id)
+        if existing is not None and existing["status"] in ("PAID", "PARTIAL_CANCELLED", "CANCELLED"):
+            return 409, {"type": "ALREADY_PAID", "message": "already paid"}
+        total = int((body.get("amount") or {}).get("total", 0))
+        payment = self.open_window(payment_id, amount=total, currency=body.get("currency", "KRW"),
+                                   order_name=body.get("orderName", ""))
+        payment["billingKey"] = info["billingKey"]
+        payment["customer"] = {"id": (body.get("customer") or {}).get("id") or info["customer"]["id"]}
+        if self.decline_next:
+            self.decline_next -= 1
+            self.fail(payment_id, reason="한도 초과")
+            return 400, {"type": "PG_PROVIDER", "message": "card declined: limit exceeded",
+                         "pgCode": "LIMIT", "pgMessage": "한도 초과"}
+        self.pay(payment_id)
+        return 200, {"payment": {"pgTxId": payment["pgTxId"], "paidAt": payment["paidAt"]}}
+
     def cancellable(self, payment_id: str) -> int:
         amount = self.payments[payment_id]["amount"]
         return amount["paid"] - amount["cancelled"]
@@ -193,6 +243,10 @@ class FakePortOne:
             if self.fail_next:
                 status, self.fail_next = self.fail_next, None
                 return self._answer(handler, status, {"type": "INTERNAL", "message": "try again"})
+            for failing in self.fail_routes:
+                if failing[:2] == (verb, parts.path):
+                    self.fail_routes.remove(failing)
+                    return self._answer(handler, failing[2], {"type": "INTERNAL", "message": "try again"})
             try:
                 status, answer = self._route(verb, [unquote(p) for p in parts.path.strip("/").split("/")],
                                              body, query)
@@ -203,6 +257,20 @@ class FakePortOne:
     def _route(self, verb: str, path: list[str], body: dict, query: dict) -> tuple[int, dict]:
         if verb == "GET" and path == ["payments"]:
             return self._list(json.loads(query.get("requestBody") or "{}"))
+        if path[0] == "billing-keys" and len(path) == 2:
+            info = self.billing_keys.get(path[1])
+            if info is None or query.get("storeId", STORE_ID) != info["storeId"]:
+                return 404, {"type": "BILLING_KEY_NOT_FOUND", "message": "no such billing key"}
+            if verb == "GET":
+                return 200, copy.deepcopy(info)
+            if verb == "DELETE":
+                if info["status"] == "DELETED":
+                    return 409, {"type": "BILLING_KEY_ALREADY_DELETED", "message": "billing key deleted"}
+                info["status"], info["deletedAt"] = "DELETED", iso(now())
+                info["_reason"] = query.get("reason")
+                return 200, {"deletedAt": info["deletedAt"]}
+        if verb == "POST" and len(path) == 3 and path[0] == "payments" and path[2] == "billing-key":
+            return self._pay_with_billing_key(path[1], body)
         if path[0] != "payments" or len(path) < 2:
             return 404, {"type": "NOT_FOUND", "message": "no route"}
         payment = self.payments[path[1]]

@@ -305,11 +305,11 @@ def test_a_match_offer_is_paid_by_card(app, portone_on, client, session):
     assert reconcile() == []
 
 
-def test_a_recurring_pooled_pledge_is_refused_by_portone_with_a_clear_reason(app, portone_on, client, session):
+def test_a_recurring_pooled_pledge_is_refused_without_a_billing_channel(app, portone_on, client, session):
     donor = f.user("donor")
     _, response = _pooled_by_form(client, donor, "card", repeat="monthly")
     assert response.status_code == 200
-    assert "for a single gift for now" in response.get_data(as_text=True)
+    assert "where this site offers it" in response.get_data(as_text=True)
     assert db.session.scalar(select(func.count()).select_from(Pledge).where(Pledge.donor_id == donor.id)) == 0
 
 
