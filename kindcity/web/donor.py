@@ -10,6 +10,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from .. import payments
 from ..domain.pledges import PledgeRuleError, donor_may_cancel
@@ -42,6 +43,7 @@ def _own_pledge(pledge_id: int) -> Pledge:
 @bp.get("/")
 def dashboard():
     pledges = db.session.scalars(select(Pledge).where(Pledge.donor_id == current_user.id)
+                                 .options(joinedload(Pledge.need))  # one query, however many pledges
                                  .order_by(Pledge.created_at.desc(), Pledge.id.desc())).all()
     instalments = series_of_pledges(p.id for p in pledges if p.kind == "pooled")
     return render_template("donor/dashboard.html", user=current_user, pledges=pledges, instalments=instalments,
@@ -127,7 +129,8 @@ def history_csv():
     form = HistoryForm(request.args)
     if not form.validate():
         abort(400)
-    query = select(Pledge).where(Pledge.donor_id == current_user.id).order_by(Pledge.created_at, Pledge.id)
+    query = (select(Pledge).where(Pledge.donor_id == current_user.id).options(joinedload(Pledge.need))
+             .order_by(Pledge.created_at, Pledge.id))
     if form.start.data:
         query = query.where(Pledge.created_at >= datetime.combine(form.start.data, time.min, SEOUL))
     if form.end.data:
