@@ -647,15 +647,18 @@ class DonorImpact:
 
 
 def donor_impact(donor: User) -> DonorImpact:
-    pledges = db.session.scalars(select(Pledge).where(Pledge.donor_id == donor.id)).all()
-    ids = [p.id for p in pledges]
-    if not ids:
+    """A fixed number of queries, however many pledges the donor has: their pledges are a subquery,
+    and the spending of every need with a published report is one grouped query."""
+    pledges = db.session.execute(select(Pledge.id, Pledge.paid).where(Pledge.donor_id == donor.id)).all()
+    if not pledges:
         return DonorImpact(0, [], 0, 0)
+    ids = select(Pledge.id).where(Pledge.donor_id == donor.id).scalar_subquery()
     per_need: dict[int, int] = defaultdict(int)
-    for need_id, account, amount in db.session.execute(
-            select(LedgerTransaction.need_id, LedgerLine.account, LedgerLine.amount)
-            .join(LedgerLine, LedgerLine.transaction_id == LedgerTransaction.id)
-            .where(LedgerTransaction.pledge_id.in_(ids), LedgerLine.account.startswith("need:"))):
+    for account, amount in db.session.execute(
+            select(LedgerLine.account, func.sum(LedgerLine.amount))
+            .join(LedgerTransaction, LedgerLine.transaction_id == LedgerTransaction.id)
+            .where(LedgerTransaction.pledge_id.in_(ids), LedgerLine.account.startswith("need:"))
+            .group_by(LedgerLine.account)):
         per_need[int(account.split(":", 1)[1])] -= int(amount)
     pooled = -int(db.session.scalar(
         select(func.coalesce(func.sum(LedgerLine.amount), 0)).join(LedgerTransaction)
@@ -668,15 +671,18 @@ def donor_impact(donor: User) -> DonorImpact:
     reports = {r.need_id: r for r in db.session.scalars(
         select(ImpactReport).where(ImpactReport.need_id.in_(list(per_need)),
                                    ImpactReport.status == ReportStatus.PUBLISHED))} if per_need else {}
+    spent_by_need = {int(account.split(":", 1)[1]): int(total) for account, total in db.session.execute(
+        select(LedgerLine.account, func.sum(LedgerLine.amount))
+        .where(LedgerLine.account.in_([ledger_rules.spent_account(need_id) for need_id in reports]))
+        .group_by(LedgerLine.account))} if reports else {}
     items = []
     for need_id, placed in per_need.items():
         if placed <= 0 and not returned.get(need_id):
             continue
         report = reports.get(need_id)
-        spent = need_money(need_id).spent if report else 0
+        spent = spent_by_need.get(need_id, 0) if report else 0
         tenths = rules.units_paid_for_tenths(placed, spent, report.units_delivered or 0) if report else 0
         items.append(DonorNeedImpact(needs[need_id], placed, report, spent, tenths, int(returned.get(need_id, 0))))
     items.sort(key=lambda i: (i.report is None, -i.placed, i.need.id))
-    given = sum(p.paid for p in pledges) - refunded
+    given = sum(int(paid) for _, paid in pledges) - refunded
     return DonorImpact(given, items, pooled, refunded)
-

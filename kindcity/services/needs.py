@@ -22,7 +22,7 @@ from .public_text import PersonalDataFound, personal_data_in, refuse_personal_da
 
 MIN_TARGET = 10_000
 # Every free-text field of a need that the public reads (the page, the open-data API).
-PUBLIC_TEXT_FIELDS = ("title", "summary", "description", "unit_name", "receiving_org")
+PUBLIC_TEXT_FIELDS = ("title", "summary", "description", "unit_name")  # the receiving organisation is a record now
 
 
 class NeedInputError(ServiceError):

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import String, cast, func, insert, literal, select, update
 from sqlalchemy.orm import make_transient_to_detached
 
 from ..domain import ledger as rules
@@ -20,7 +20,7 @@ from ..domain.pledges import (ENDED, HOLDING, Display, OnCancel, PledgeAction, P
                               new_reference, next_status, pledge_amount, split_payment)
 from ..domain.time import seoul_today, utcnow
 from ..extensions import db
-from ..models import Need, Payment, Pledge, Refund
+from ..models import LedgerLine, Need, Payment, Pledge, Refund
 from .. import jobs
 from . import Actor, Forbidden, NotFound, bulk
 from . import pledge_writer as writer
@@ -428,6 +428,14 @@ on_need_closed(settle_closed_need)
 def unplaced(pledge_id: int) -> int:
     from .ledger import balance
     return -balance(rules.pledge_account(pledge_id))
+
+
+def unplaced_column():
+    """unplaced() as a column of a query on pledges: one indexed sum per pledge row (ix_ledger_lines_account),
+    so a list of pledges with money to move costs one query, not one per pledge."""
+    return -(select(func.coalesce(func.sum(LedgerLine.amount), 0))
+             .where(LedgerLine.account == literal("pledge:", String) + cast(Pledge.id, String))
+             .correlate(Pledge).scalar_subquery())
 
 
 def refunds_due(pledge_id: int) -> int:

@@ -10,6 +10,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from .. import payments
 from ..domain.dates import clamp_range
@@ -44,6 +45,7 @@ def _own_pledge(pledge_id: int) -> Pledge:
 @bp.get("/")
 def dashboard():
     pledges = db.session.scalars(select(Pledge).where(Pledge.donor_id == current_user.id)
+                                 .options(joinedload(Pledge.need))  # one query, however many pledges
                                  .order_by(Pledge.created_at.desc(), Pledge.id.desc())).all()
     instalments = series_of_pledges(p.id for p in pledges if p.kind == "pooled")
     return render_template("donor/dashboard.html", user=current_user, pledges=pledges, instalments=instalments,
@@ -134,7 +136,8 @@ def history_csv():
     form = HistoryForm(request.args)
     if not form.validate():
         abort(400)
-    query = select(Pledge).where(Pledge.donor_id == current_user.id).order_by(Pledge.created_at, Pledge.id)
+    query = (select(Pledge).where(Pledge.donor_id == current_user.id).options(joinedload(Pledge.need))
+             .order_by(Pledge.created_at, Pledge.id))
     start, end = clamp_range(form.start.data, form.end.data, seoul_today())  # 9999-12-31 has no next day
     if start:
         query = query.where(Pledge.created_at >= datetime.combine(start, time.min, SEOUL))

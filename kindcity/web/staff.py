@@ -4,7 +4,8 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, or_, select, tuple_
+from sqlalchemy.orm import joinedload
 
 from ..domain.needs import NeedRuleError, NeedStatus, allowed_actions, check_editable
 from ..domain.time import seoul_today
@@ -23,7 +24,7 @@ from .access import current_actor, protect_blueprint, staff_required
 from .forms import ConfirmForm, NeedForm, ReasonForm
 from .i18n_helpers import localised_choices
 from .messages import message_for, personal_data_messages
-from .params import page_number
+from .params import id_arg
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 protect_blueprint(bp, staff_required)
@@ -200,14 +201,34 @@ def act(need_id: int, action: str):
     return redirect(url_for("staff.need", need_id=need_id)), 303
 
 
+AUDIT_PAGE = 50  # entries per page of the audit log
+
+
 @bp.get("/audit")
 def audit():
-    query = select(AuditEntry).order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
+    """Newest first, by keyset: ``before=<id>`` is the next (older) page, ``after=<id>`` the previous
+    one. Each page is one indexed range read (ix_audit_entries_at_id) with its actors, however deep
+    in a log of millions it is; an offset would read and skip every entry before it."""
+    query = select(AuditEntry).options(joinedload(AuditEntry.actor))
     if not current_user.is_admin:
         needs = need_service.staff_scope(current_user, select(Need.id))
         referrals = referral_service.staff_scope(current_user, select(Referral.id))
         query = query.where(or_(and_(AuditEntry.entity == "need", AuditEntry.entity_id.in_(needs)),
                                 and_(AuditEntry.entity == "referral", AuditEntry.entity_id.in_(referrals))))
-    page = page_number(request.args)
-    entries = db.session.scalars(query.offset((page - 1) * 50).limit(50)).all()
-    return render_template("staff/audit.html", entries=entries, page=page)
+    before, after = id_arg(request.args, "before"), id_arg(request.args, "after")
+    key = tuple_(AuditEntry.at, AuditEntry.id)
+    if after is not None:
+        cursor = tuple_(select(AuditEntry.at).where(AuditEntry.id == after).scalar_subquery(), after)
+        rows = db.session.scalars(query.where(key > cursor).order_by(AuditEntry.at, AuditEntry.id)
+                                  .limit(AUDIT_PAGE + 1)).all()
+        entries, newer, older = rows[:AUDIT_PAGE][::-1], len(rows) > AUDIT_PAGE, True
+    else:
+        if before is not None:
+            cursor = tuple_(select(AuditEntry.at).where(AuditEntry.id == before).scalar_subquery(), before)
+            query = query.where(key < cursor)
+        rows = db.session.scalars(query.order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
+                                  .limit(AUDIT_PAGE + 1)).all()
+        entries, newer, older = rows[:AUDIT_PAGE], before is not None, len(rows) > AUDIT_PAGE
+    return render_template("staff/audit.html", entries=entries,
+                           newer=entries[0].id if newer and entries else None,
+                           older=entries[-1].id if older and entries else None)

@@ -14,6 +14,7 @@ from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import contains_eager
 
 from ..domain.pledges import PledgeStatus
 from ..domain.time import SEOUL
@@ -57,7 +58,8 @@ def matching():
         Pledge.status.in_([PledgeStatus.AWAITING_PAYMENT, PledgeStatus.PARTLY_PAID]))
         .order_by(Pledge.created_at).limit(200)).all()
     refunds = db.session.scalars(select(Refund).join(Pledge, Pledge.id == Refund.pledge_id).where(
-        Refund.status == "due", Pledge.kind.in_(["pooled", "match"])).order_by(Refund.created_at).limit(200)).all()
+        Refund.status == "due", Pledge.kind.in_(["pooled", "match"])).options(contains_eager(Refund.pledge))
+        .order_by(Refund.created_at).limit(200)).all()  # each refund's pledge from the same query
     payment_form = PaymentForm()
     payment_form.received_on.data = datetime.now(SEOUL).date()
     payment_form.token.data = uuid4().hex

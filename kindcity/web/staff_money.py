@@ -9,6 +9,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from ..domain.dates import DateRefused, check_day_happened
 from ..domain.pledges import HOLDING, PledgeStatus
@@ -57,18 +58,21 @@ def _scoped_pledges():
 def pledges():
     now = utcnow()
     base = _scoped_pledges()
-    awaiting = db.session.scalars(base.where(Pledge.status == PledgeStatus.AWAITING_PAYMENT)
+    # Each list is one query with its needs (and donors) loaded alongside: no query per row.
+    with_need = base.options(joinedload(Pledge.need))
+    awaiting = db.session.scalars(with_need.where(Pledge.status == PledgeStatus.AWAITING_PAYMENT)
                                   .order_by(Pledge.hold_expires_at).limit(200)).all()
-    partly = db.session.scalars(base.where(Pledge.status == PledgeStatus.PARTLY_PAID)
+    partly = db.session.scalars(with_need.where(Pledge.status == PledgeStatus.PARTLY_PAID)
                                 .order_by(Pledge.hold_expires_at).limit(200)).all()
     overdue = [p for p in awaiting + partly if p.hold_expires_at and p.hold_expires_at <= now + timedelta(days=1)]
     refunds = db.session.scalars(select(Refund).where(Refund.status == "due",
                                                       Refund.pledge_id.in_(base.with_only_columns(Pledge.id)))
+                                 .options(joinedload(Refund.pledge).joinedload(Pledge.donor))
                                  .order_by(Refund.created_at)).all()
-    to_move = [p for p in db.session.scalars(base.where(Pledge.on_cancel == "similar",
-                                                        Pledge.status.in_([PledgeStatus.CLOSED, PledgeStatus.PAID,
-                                                                           PledgeStatus.EXPIRED]))).all()
-               if pledge_service.unplaced(p.id) > 0]
+    to_move = db.session.scalars(with_need.where(
+        Pledge.on_cancel == "similar",
+        Pledge.status.in_([PledgeStatus.CLOSED, PledgeStatus.PAID, PledgeStatus.EXPIRED]),
+        pledge_service.unplaced_column() > 0).order_by(Pledge.id).limit(200)).all()
     # Deposits without a known reference name donors of every centre: money staff only.
     unmatched = statement_service.unmatched_rows(50) if current_user.handles_bank_account else None
     return render_template("staff/pledges.html", awaiting=awaiting, partly=partly, overdue=overdue,

@@ -157,12 +157,12 @@ def test_editing_a_draft_warns_about_every_public_field(client, session):
     f.login(client, author)
     saved = client.post(f"/staff/needs/{need.id}/edit?lang=en", follow_redirects=True,
                         data=_form(title="도움 010-**1234**-5678", unit_name="화정로 123",
-                                   receiving_org="kim&#64;example.com"))
+                                   summary="문의 kim&#64;example.com"))
     flashes = html.unescape(_flashes(saved.get_data(as_text=True)))
     assert "Changes saved." in flashes
     assert "Title: possible phone number" in flashes
     assert "Unit: possible detailed address" in flashes
-    assert "Receiving organisation: possible e-mail address" in flashes
+    assert "Summary: possible e-mail address" in flashes
     session.refresh(need)
     assert need.title == "도움 010-**1234**-5678"
 
