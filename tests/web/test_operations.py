@@ -168,3 +168,30 @@ def test_static_urls_name_the_version_of_the_file(app, client):
     assert f'href="/static/site.css?v={expected}"' in page
     assert client.get(f"/static/site.css?v={expected}", buffered=True).status_code == 200
 
+
+def test_each_job_a_request_asks_for_is_one_json_line_naming_the_request(app, client, session, request_log,
+                                                                         monkeypatch, capsys):
+    """The in-process path (jobs right after the request's commit) logs each job as the worker does;
+    the queue's worker is tested in tests/integration/test_job_queue.py."""
+    monkeypatch.setitem(app.config, "KINDCITY_REQUEST_LOG", True)
+    donor = factories.user("donor")
+    session.commit()
+    capsys.readouterr()
+    response = client.post("/account/reset?lang=en", data={"email": donor.email},
+                           headers={"X-Request-ID": "nginx-feedc0ffee123456"}, buffered=True)
+    assert response.status_code == 303
+    lines = _lines(capsys.readouterr().out)
+    jobs = [line for line in lines if "job" in line]
+    # The request asks for the reset mail; composing it asks for its delivery: both name the request.
+    assert [line["job"] for line in jobs] == ["mail.reset_link", "mail.deliver"]
+    assert {line["request_id"] for line in jobs} == {"nginx-feedc0ffee123456"}
+    assert {line["status"] for line in jobs} == {"succeeded"} and {line["attempt"] for line in jobs} == {1}
+    assert jobs[0]["job_id"] is None and jobs[0]["duration_ms"] >= 0 and jobs[0]["time"].endswith("+00:00")
+    assert [line["path"] for line in lines if "path" in line] == ["/account/reset"]
+
+
+def test_a_job_cannot_be_given_the_reserved_request_id_argument(app):
+    from kindcity import jobs
+
+    with app.test_request_context("/"), pytest.raises(ValueError, match="reserved"):
+        jobs.defer("jobs.noop", _request_id="forged")
