@@ -90,7 +90,8 @@ def _heartbeats(app):
                                    "VALUES (now() - interval '45 seconds')"))
         db.session.commit()
         stale = worker_check()
-        assert not stale["ok"] and stale["detail"] == "no worker heartbeat for 45 s (KINDCITY_WORKER_STALLED_SECONDS=20)"
+        assert not stale["ok"]
+        assert stale["detail"] == "no worker heartbeat for 45 s (KINDCITY_WORKER_STALLED_SECONDS=20)"
         db.session.execute(db.text("INSERT INTO procrastinate_workers (last_heartbeat) "
                                    "VALUES (now() - interval '15 seconds')"))
         db.session.commit()
