@@ -40,7 +40,8 @@ class PledgeError(PledgeRuleError):
 # "gift_placed" (actor, need, pledge, amount, received_at, poster): a direct pledge's money was placed;
 # "unassigned_received" (actor, pledge_ids): money landed on pledges that have no need of their own;
 # "holds_released" (actor): unpaid holds ended, so needs have room again.
-_hooks: dict[str, list] = {"gift_placed": [], "unassigned_received": [], "holds_released": []}
+# "pool_received" (actor): money reached the district's pooled fund (구 나눔 기금): the engine places it.
+_hooks: dict[str, list] = {"gift_placed": [], "unassigned_received": [], "holds_released": [], "pool_received": []}
 
 
 def on(event: str, hook) -> None:
@@ -51,6 +52,16 @@ def on(event: str, hook) -> None:
 def fire(event: str, *args) -> None:
     for hook in _hooks[event]:
         hook(*args)
+
+
+FUND_GREW = "kindcity.fund_received"
+
+
+def place_fund_money(actor: Actor) -> None:
+    """If money went to the district's pooled fund in this operation, the engine places it now
+    ("pool_received"), so it does not wait for the next run."""
+    if db.session().info.pop(FUND_GREW, False):
+        fire("pool_received", actor)
 
 
 def _lock(model, row_id: int):
@@ -312,6 +323,8 @@ def apply_payment(actor: Actor, need: Need, pledge: Pledge, amount: int, *, sour
         fire("gift_placed", actor, need, pledge, split.to_need, received_at, poster)
     if need.status == NeedStatus.OPEN and need.confirmed >= need.target:
         _set_need_status(actor, need, NeedAction.FUND)
+    if writer is None:
+        place_fund_money(actor)
     return PaymentOutcome(payment, created=True, placed=split.to_need, surplus=split.surplus)
 
 
@@ -338,6 +351,8 @@ def apply_unassigned_payment(actor: Actor, pledge: Pledge, amount: int, *, sourc
     if amount > kept:
         follow_donor_choice(actor, pledge, amount - kept, poster=poster,
                             reason="over_paid" if accepting else "pledge_ended")
+        if writer is None:
+            place_fund_money(actor)
     return PaymentOutcome(payment, created=True, placed=0, surplus=amount - kept)
 
 
@@ -346,6 +361,7 @@ def follow_donor_choice(actor: Actor, pledge: Pledge, amount: int, *, reason: st
     choice = OnCancel(pledge.on_cancel)
     if choice == OnCancel.POOL:
         (poster or (lambda posting: post(posting, actor)))(rules.moved_to_pool(pledge.id, amount, memo=reason))
+        db.session().info[FUND_GREW] = True
     elif choice == OnCancel.REFUND:
         db.session.add(Refund(pledge_id=pledge.id, amount=amount, reason=reason, status="due"))
         _settle_after_commit(pledge)
@@ -465,6 +481,7 @@ def move_to_pool(actor: Actor, pledge_id: int, amount: int) -> None:
         raise PledgeError("not_enough_unplaced", available=free)
     post(rules.moved_to_pool(pledge.id, amount, memo="moved by staff"), actor)
     record(actor, "pledge.pool", "pledge", pledge.id, after={"amount": amount})
+    fire("pool_received", actor)
 
 
 def record_bank_refund(actor: Actor, refund_id: int, *, refunded_at: datetime, bank_reference: str) -> Refund:

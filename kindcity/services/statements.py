@@ -15,7 +15,7 @@ from ..models import BankTransaction, Need, Payment, Pledge, StatementImport
 from . import Actor, Forbidden, NotFound, bulk
 from .audit import record
 from .needs import staff_can_see
-from .pledges import (BulkWriter, apply_payment, apply_unassigned_payment, fire, lock_needs_and_pledges,
+from .pledges import (BulkWriter, apply_payment, apply_unassigned_payment, fire, lock_needs_and_pledges, place_fund_money,
                       record_payment)
 
 
@@ -150,6 +150,7 @@ def commit_statement(actor: Actor, import_id: int) -> dict[str, int]:
     record(actor, "statement.commit", "statement", statement_id, after=counts)
     if unassigned:
         fire("unassigned_received", actor, sorted(unassigned))
+    place_fund_money(actor)  # money beyond what needs could take, that donors left to the district's fund
     return counts
 
 

@@ -18,6 +18,7 @@ from ..extensions import db
 from ..mail.pledges import ask_pledge_instructions
 from ..models import LedgerTransaction, Need, Pledge
 from ..services import NotFound, ServiceError
+from ..services import matching as matching_service
 from ..services import needs as need_service
 from ..services import pledges as pledge_service
 from ..services.needs import PersonalDataFound
@@ -44,8 +45,11 @@ def dashboard():
     pledges = db.session.scalars(select(Pledge).where(Pledge.donor_id == current_user.id)
                                  .order_by(Pledge.created_at.desc(), Pledge.id.desc())).all()
     instalments = series_of_pledges(p.id for p in pledges if p.kind == "pooled")
+    ids = [p.id for p in pledges]  # whose money went through the district's pooled fund, and where to
+    fund = {"placements": matching_service.district_placements(ids) if ids else [],
+            "waiting": matching_service.district_waiting_for(ids) if ids else 0}
     return render_template("donor/dashboard.html", user=current_user, pledges=pledges, instalments=instalments,
-                           history_form=HistoryForm(request.args))
+                           history_form=HistoryForm(request.args), fund=fund)
 
 
 @bp.route("/needs/<int:need_id>/pledge", methods=["GET", "POST"])

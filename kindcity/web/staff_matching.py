@@ -15,6 +15,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
+from ..domain.matching import DISTRICT_POOL_ID
 from ..domain.pledges import PledgeStatus
 from ..domain.time import SEOUL
 from ..extensions import db
@@ -41,7 +42,9 @@ def _proposal_rows(run: MatchRun | None) -> list[dict]:
     titles = dict(db.session.execute(select(Need.id, Need.title).where(Need.id.in_(need_ids))).all())
     references = dict(db.session.execute(select(Pledge.id, Pledge.reference).where(Pledge.id.in_(pool_ids))).all())
     terms = {t.pledge_id: t for t in db.session.scalars(select(PooledTerms).where(PooledTerms.pledge_id.in_(pool_ids)))}
-    return [{**a, "title": titles.get(a["need_id"], ""), "reference": references.get(a["pool_id"], ""),
+    fund = _("District pooled fund")
+    return [{**a, "title": titles.get(a["need_id"], ""),
+             "reference": fund if a["pool_id"] == DISTRICT_POOL_ID else references.get(a["pool_id"], ""),
              "text": reason_text(a["reason_code"], reason=a["reason"], days_left=a.get("days_left"),
                                  terms=terms.get(a["pool_id"]))} for a in run.proposal]
 
@@ -66,6 +69,8 @@ def matching():
                                     .where(MatchOfferTerms.ended_at.is_(None))),
     }
     return render_template("staff/matching.html", runs=runs, latest=latest, rows=_proposal_rows(latest),
+                           fund=matching_service.district_summary(),
+                           fund_placements=matching_service.district_placements(limit=20),
                            settings=matching_service.settings(), can_manage=matching_service.can_manage(current_user),
                            awaiting=awaiting, refunds=refunds, active=active, form=ConfirmForm(),
                            payment_form=payment_form, refund_form=RefundForm())
