@@ -155,7 +155,7 @@ def commit_statement(actor: Actor, import_id: int) -> dict[str, int]:
 
 
 _NEED_FIELDS = ("id", "status", "target", "reserved", "confirmed")
-_PLEDGE_FIELDS = ("id", "need_id", "status", "amount", "paid", "held", "on_cancel", "kind", "donor_id")
+_PLEDGE_FIELDS = ("id", "need_id", "status", "amount", "paid", "held", "on_cancel", "kind", "donor_id", "method")
 
 
 def _lock_plain(pledge_ids) -> tuple[dict[int, SimpleNamespace], dict[int, SimpleNamespace]]:
