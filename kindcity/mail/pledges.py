@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 
 from ..domain.time import SEOUL
 from ..extensions import db
+from ..i18n import format_won
 from ..jobs import defer, job
 from ..services.reference import current_district
 from . import send
@@ -35,3 +36,27 @@ def pledge_instructions(pledge_id: int, locale: str) -> None:
             reference=pledge.reference, until=pledge.hold_expires_at.astimezone(SEOUL).strftime("%Y-%m-%d %H:%M"))
         subject = _("Your pledge %(reference)s: how to pay", reference=pledge.reference)
     send(pledge.donor.email, subject, body, key=f"pledge-instructions:{pledge.id}")
+
+
+@job("mail.money_moved")
+def money_moved(transaction_id: int) -> None:
+    """Staff moved a donor's money to another need (the donor chose "a similar need"): tell the donor
+    which need, how much, and where to see it. Read afresh from the journal; sent once per move."""
+    from ..models import LedgerTransaction, Need, Pledge
+    from ..web.links import site_url
+
+    moved = db.session.get(LedgerTransaction, transaction_id)
+    if moved is None or moved.pledge_id is None or moved.need_id is None:
+        return
+    amount = sum(line.amount for line in moved.lines if line.account.startswith("need:"))
+    pledge, need = db.session.get(Pledge, moved.pledge_id), db.session.get(Need, moved.need_id)
+    with force_locale("ko"):
+        subject = _("Your gift went to \"%(title)s\"", title=need.title)
+        body = _(
+            "Dear %(name)s,\n\n"
+            "As you chose, the welfare staff moved %(amount)s of your gift (pledge %(reference)s) to a similar "
+            "need: \"%(title)s\".\n\n"
+            "See the need: %(need_link)s\nYour giving: %(me_link)s",
+            name=pledge.donor.display_name, amount=format_won(-amount), reference=pledge.reference,
+            title=need.title, need_link=site_url("public.need", need_id=need.id), me_link=site_url("donor.dashboard"))
+    send(pledge.donor.email, subject, body, key=f"money-moved:{transaction_id}")

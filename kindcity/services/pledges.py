@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import and_, case, insert, literal, select, update
 from sqlalchemy.orm import make_transient_to_detached
 
 from ..domain import ledger as rules
@@ -466,10 +466,34 @@ def move_to_need(actor: Actor, pledge_id: int, need_id: int, amount: int) -> Non
     if need.target - need.reserved - need.confirmed < amount:
         raise PledgeError("not_enough_left", gap=need.target - need.reserved - need.confirmed)
     need.confirmed += amount
-    post(rules.allocated(pledge.id, need.id, amount, memo="moved by staff"), actor)
+    moved = post(rules.allocated(pledge.id, need.id, amount, memo="moved by staff"), actor)
     record(actor, "pledge.move", "pledge", pledge.id, after={"need": need.id, "amount": amount})
     if need.confirmed >= need.target:
         _set_need_status(actor, need, NeedAction.FUND)
+    db.session.flush()
+    jobs.defer("mail.money_moved", transaction_id=moved.id)  # the donor hears where their money went
+
+
+def similar_needs(user, pledge: Pledge, query: str = "", limit: int = 20) -> list[Need]:
+    """Open needs this staff member may move a pledge's money to, that still have room: the same
+    category and dong as the pledge's own need first, then the same category, then the same dong, then
+    the rest; nearest deadline first within each. ``query`` keeps needs whose title holds it."""
+    from .needs import staff_scope
+
+    source = pledge.need
+    rank = literal(3)
+    if source is not None:
+        rank = case((and_(Need.category_id == source.category_id, Need.dong_id == source.dong_id), 0),
+                    (Need.category_id == source.category_id, 1), (Need.dong_id == source.dong_id, 2), else_=3)
+    statement = (select(Need).where(Need.status == NeedStatus.OPEN, Need.target - Need.reserved - Need.confirmed > 0,
+                                    Need.deadline >= seoul_today())
+                 .order_by(rank, Need.deadline, Need.id).limit(limit))
+    if source is not None:
+        statement = statement.where(Need.id != source.id)
+    words = (query or "").strip()
+    if words:
+        statement = statement.where(Need.title.contains(words, autoescape=True))
+    return list(db.session.scalars(staff_scope(user, statement)))
 
 
 def move_to_pool(actor: Actor, pledge_id: int, amount: int) -> None:

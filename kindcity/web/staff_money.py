@@ -70,8 +70,11 @@ def pledge(pledge_id: int):
     form.token.data = uuid4().hex
     journal = db.session.scalars(select(LedgerTransaction).where(LedgerTransaction.pledge_id == item.id)
                                  .order_by(LedgerTransaction.id)).all()
+    unplaced = pledge_service.unplaced(item.id)
+    query = request.args.get("q", "")[:100]
+    candidates = pledge_service.similar_needs(current_user, item, query) if unplaced > 0 else []
     return render_template("staff/pledge.html", pledge=item, form=form, journal=journal,
-                           unplaced=pledge_service.unplaced(item.id), move_form=MoveForm(),
+                           unplaced=unplaced, move_form=MoveForm(), candidates=candidates, query=query,
                            confirm_form=ConfirmForm(), refund_form=RefundForm(), holding=item.status in HOLDING)
 
 
@@ -112,7 +115,7 @@ def move(pledge_id: int):
     _visible_pledge(pledge_id)
     form = MoveForm()
     if not form.validate_on_submit():
-        flash(_("Please give the need's number and an amount."), "error")
+        flash(_("Please choose a need and give an amount."), "error")
         return redirect(url_for("staff.pledge", pledge_id=pledge_id), 303)
     target = db.session.get(Need, form.need_id.data)
     if target is None or not need_service.staff_can_see(current_user, target):
