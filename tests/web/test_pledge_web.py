@@ -22,6 +22,7 @@ from kindcity.models import LedgerTransaction, Organisation, Payment, Pledge, Re
 from kindcity.services import Actor
 from kindcity.services import pledges as pledge_service
 from kindcity.services.reconcile import reconcile
+from kindcity.services import matching as matching_service
 from tests import factories as f
 
 REFERENCE = re.compile(r"KC[23456789ABCDEFGHJKMNPQRSTVWXYZ]{6}")
@@ -672,7 +673,10 @@ def test_over_payment_to_the_pool_makes_no_refund(app, client, session, scene):
     desk = _staff_client(app, staff)
     _pay(desk, pledge, "130,000", "pool-over")
     session.refresh(need)
-    assert need.confirmed == 100_000
+    # the 30,000 beyond the promise goes to the district's pooled fund, which places it at once on the
+    # most urgent open need: here the same need, the only one with room
+    assert need.confirmed == 130_000
+    assert matching_service.district_balance() == 0
     assert _count(session, Refund) == 0
     assert "Refunds to send (0)" in _text(desk.get("/staff/pledges?lang=en"))
     assert reconcile() == []
