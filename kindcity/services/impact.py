@@ -195,7 +195,10 @@ def return_leftovers(actor: Actor, need: Need) -> list[LeftoverReturn]:
     if need.status != NeedStatus.DELIVERING:
         raise ImpactError("need_not_delivering")
     _editable_report(need)
-    held = need_money(need.id).held
+    money = need_money(need.id)
+    if money.spent <= 0:  # nothing spent yet: returning now would hand back the whole need's money
+        raise ImpactError("nothing_spent")
+    held = money.held
     if held <= 0:
         raise ImpactError("no_leftover")
     parts = rules.split_leftover(held, _placed_with_fund(need.id))

@@ -530,3 +530,32 @@ def test_impact_api_before_a_report_and_for_unknown_needs(client, session, spec)
 def test_openapi_documents_the_impact_endpoints(spec):
     assert {"/api/v1/impact", "/api/v1/needs/{id}/impact", "/api/v1/needs/{id}/ledger.csv"} <= set(spec["paths"])
     assert "text/csv" in spec["paths"]["/api/v1/needs/{id}/ledger.csv"]["get"]["responses"]["200"]["content"]
+
+
+def test_returning_leftovers_waits_for_spending_and_asks_first(app, session, scene):
+    need, pledges = scene["need"], scene["pledges"]
+    staff = _client(app, scene["author"])
+    assert _start(staff, need).status_code == 303
+    page = _text(staff.get(f"/staff/needs/{need.id}/impact?lang=en"))
+    assert "to the donors" not in page and "Leftovers can be returned once the spending is recorded." in page
+    refused = _text(staff.post(f"/staff/needs/{need.id}/impact/leftovers?lang=en", follow_redirects=True))
+    assert "Record what was spent first" in refused
+    session.refresh(need)
+    assert need.confirmed == 6_000_000  # nothing went back before any spending
+
+    assert _spend(staff, need).status_code == 303
+    page = _text(staff.get(f"/staff/needs/{need.id}/impact?lang=en"))
+    assert f'href="/staff/needs/{need.id}/impact/leftovers"' in page  # a link to the question, not a one-tap form
+    assert f'action="/staff/needs/{need.id}/impact/leftovers"' not in page
+    question = _text(staff.get(f"/staff/needs/{need.id}/impact/leftovers?lang=en"))
+    parts = question.split('id="leftover-parts"')[1].split("</table>")[0]
+    assert pledges["church"].reference in parts and "To the pooled fund" in parts and "150,000" in parts
+    assert pledges["resident"].reference in parts and "Refund" in parts and "105,000" in parts
+    assert pledges["anonymous"].reference in parts and "Staff move it to a similar need" in parts
+    assert re.search(r"Yes, return .*300,000", question) and "This cannot be undone." in question
+    korean = _text(staff.get(f"/staff/needs/{need.id}/impact/leftovers?lang=ko"))
+    assert "후원자가 고른 방법" in korean and "네, 300,000원을 돌려 드립니다" in korean
+    session.refresh(need)
+    assert need.confirmed == 6_000_000  # asking changes nothing
+    done = _text(staff.post(f"/staff/needs/{need.id}/impact/leftovers?lang=en", follow_redirects=True))
+    assert "returned to 3 pledges, each as its donor chose" in done
