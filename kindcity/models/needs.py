@@ -57,6 +57,8 @@ class Need(db.Model):
     deadline: Mapped[date] = mapped_column(Date)
     receiving_org: Mapped[str] = mapped_column(String(200))
     centre_id: Mapped[int] = mapped_column(ForeignKey("centres.id"))
+    # The referral (사각지대 제보) this need was posted from, if any: staff only, never shown publicly.
+    referral_id: Mapped[int | None] = mapped_column(ForeignKey("referrals.id"), index=True)
     centre: Mapped[Centre] = relationship(lazy="joined")
     status: Mapped[str] = mapped_column(String(20), default=NeedStatus.DRAFT)
     cancel_reason: Mapped[str | None] = mapped_column(Text)

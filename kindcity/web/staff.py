@@ -83,9 +83,11 @@ def new_need():
             form.dong_id.data = asked
         elif current_user.centre and current_user.centre.dong_id:
             form.dong_id.data = current_user.centre.dong_id
+    referral = _referral_asked()
     if form.validate_on_submit():
         try:
-            need = need_service.create_need(current_actor(), _input_from(form), seoul_today())
+            need = need_service.create_need(current_actor(), _input_from(form), seoul_today(),
+                                            referral_id=referral.id if referral else None)
         except ServiceError as error:
             db.session.rollback()
             getattr(form, FIELD_FOR_CODE.get(error.code, "title")).errors.append(message_for(error))
@@ -94,7 +96,19 @@ def new_need():
             flash(_("The need is saved as a draft. Submit it when it is ready for a colleague's approval."),
                   "success")
             return redirect(url_for("staff.need", need_id=need.id))
-    return render_template("staff/need_form.html", form=form, need=None)
+    return render_template("staff/need_form.html", form=form, need=None, referral=referral)
+
+
+def _referral_asked():
+    """The referral a new need is posted from (?referral=<id>, kept by the form), if this staff member
+    may see it; 404 otherwise, as for any referral of another centre."""
+    asked = request.values.get("referral", type=int)
+    if asked is None:
+        return None
+    try:
+        return referral_service.get_for_staff(current_user, asked)
+    except NotFound:
+        abort(404)
 
 
 @bp.route("/needs/<int:need_id>/edit", methods=["GET", "POST"])
@@ -124,8 +138,14 @@ def need(need_id: int):
     item = _need_or_404(need_id)
     audit = db.session.scalars(select(AuditEntry).where(AuditEntry.entity == "need", AuditEntry.entity_id == item.id)
                                .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())).all()
+    referral = None
+    if item.referral_id is not None:  # shown only to staff who may see that referral
+        try:
+            referral = referral_service.get_for_staff(current_user, item.referral_id)
+        except NotFound:
+            referral = None
     return render_template("staff/need.html", need=item, audit=audit, actions=allowed_actions(item.status),
-                           confirm_form=ConfirmForm(), reason_form=ReasonForm())
+                           confirm_form=ConfirmForm(), reason_form=ReasonForm(), referral=referral)
 
 
 @bp.post("/needs/<int:need_id>/<any(submit, approve, return, cancel):action>")

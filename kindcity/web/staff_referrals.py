@@ -21,6 +21,7 @@ from ..domain.referrals import Outcome, ReferralAction, ReferralRuleError, allow
 from ..domain.time import utcnow
 from ..models import Referral
 from ..services import NotFound, ServiceError
+from ..services import needs as need_service
 from ..services import referrals as referral_service
 from .access import current_actor
 from .caching import no_store
@@ -94,7 +95,7 @@ def referral(referral_id: int):
     forms = {action: _action_form(action) for action in actions}
     return no_store(make_response(render_template(
         "staff/referral.html", referral=item, actions=actions, forms=forms, note_form=ReferralNoteForm(),
-        labels=LABELS)))
+        labels=LABELS, needs=need_service.needs_from_referral(current_user, item.id))))
 
 
 @bp.post("/referrals/<int:referral_id>/act")
