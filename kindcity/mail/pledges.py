@@ -6,7 +6,7 @@ from flask_babel import gettext as _
 
 from ..domain.time import SEOUL
 from ..extensions import db
-from ..i18n import format_won
+from ..i18n import addressee, format_won
 from ..jobs import defer, job
 from ..services.reference import current_district
 from . import send
@@ -57,6 +57,6 @@ def money_moved(transaction_id: int) -> None:
             "As you chose, the welfare staff moved %(amount)s of your gift (pledge %(reference)s) to a similar "
             "need: \"%(title)s\".\n\n"
             "See the need: %(need_link)s\nYour giving: %(me_link)s",
-            name=pledge.donor.display_name, amount=format_won(-amount), reference=pledge.reference,
+            name=addressee(pledge.donor.display_name), amount=format_won(-amount), reference=pledge.reference,
             title=need.title, need_link=site_url("public.need", need_id=need.id), me_link=site_url("donor.dashboard"))
     send(pledge.donor.email, subject, body, key=f"money-moved:{transaction_id}")

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 
 from ..domain.needs import NeedStatus
+from ..domain.pledges import PledgeStatus
 from ..extensions import db
 from ..models import Need, Pledge, User
 from .. import jobs
@@ -42,6 +43,7 @@ class DonorNotice:
     need_title: str
     need_status: str
     pledges: list[PledgeLine] = field(default_factory=list)
+    cancel_reason: str = ""  # the reason staff gave (public on the need's page too)
 
 
 def notices_for(kind: str, need_id: int) -> list[DonorNotice]:
@@ -59,9 +61,11 @@ def notices_for(kind: str, need_id: int) -> list[DonorNotice]:
              .order_by(User.id, Pledge.id))
     if kind == IMPACT:
         query = query.where(Pledge.paid > 0)
+    else:  # a pledge the donor had cancelled before is over already: the mail does not bring it back up
+        query = query.where(Pledge.status != PledgeStatus.CANCELLED)
     notices: dict[int, DonorNotice] = {}
     for row in db.session.execute(query):
         notice = notices.setdefault(row.id, DonorNotice(kind, row.id, row.email, row.display_name, need.id, need.title,
-                                                        need.status))
+                                                        need.status, cancel_reason=need.cancel_reason or ""))
         notice.pledges.append(PledgeLine(row.reference, row.amount, row.paid, row.on_cancel))
     return list(notices.values())

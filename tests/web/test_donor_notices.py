@@ -38,24 +38,33 @@ def _mails(app, before) -> dict[str, email.message.EmailMessage]:
 def test_a_cancelled_need_tells_each_donor_where_their_money_goes(app, client, session):
     staff = f.user("staff", centre_code="district-welfare")
     need = f.need(title="학교 밖 청소년 수학여행", author=staff, target=1_000_000)
-    refunded, pooled, unpaid = f.user("donor", name="환불씨"), f.user("donor", name="기금씨"), f.user("donor")
+    refunded, pooled, unpaid = f.user("donor", name="환불씨"), f.user("donor", name="박은혜 목사"), f.user("donor")
+    changed_mind = f.user("donor")
     other_need = f.need(target=500_000)
     bystander = f.user("donor")
     session.commit()
     refund_pledge = _pledge(refunded, need, 100_000, "refund")
     pool_pledge = _pledge(pooled, need, 50_000, "pool")
     unpaid_pledge = _pledge(unpaid, need, 30_000, "refund", paid=False)
+    withdrawn = _pledge(changed_mind, need, 20_000, "refund", paid=False)
+    also_withdrawn = _pledge(unpaid, need, 40_000, "refund", paid=False)
+    pledge_service.cancel_pledge(Actor(changed_mind), withdrawn.id)
+    pledge_service.cancel_pledge(Actor(unpaid), also_withdrawn.id)
     _pledge(bystander, other_need, 10_000, "refund")
     session.commit()
     f.login(client, staff)
     before = f.outbox(app)
     assert client.post(f"/staff/needs/{need.id}/cancel", data={"reason": "다른 기관에서 지원 확정"}).status_code == 303
     mails = _mails(app, before)
-    assert set(mails) == {refunded.email, pooled.email, unpaid.email}  # not the other need's donor
+    # not the other need's donor, nor one whose only pledge was cancelled before
+    assert set(mails) == {refunded.email, pooled.email, unpaid.email}
     first = mails[refunded.email]
     assert first["Subject"] == "\"학교 밖 청소년 수학여행\" 모금이 진행되지 않습니다: 기부금 처리 안내"
     body = first.get_content()
     assert "환불씨 님, 안녕하세요." in body and "취소되었습니다" in body
+    assert "취소 이유: 다른 기관에서 지원 확정" in body  # the reason staff gave
+    assert "박은혜 목사님, 안녕하세요." in mails[pooled.email].get_content()  # not "목사 님"
+    assert also_withdrawn.reference not in mails[unpaid.email].get_content()  # cancelled before: not listed
     assert f"{refund_pledge.reference}: 기부하신 100,000원은 선택하신 대로 돌려 드립니다." in body
     assert f"{pool_pledge.reference}: 기부하신 50,000원은 선택하신 대로 구 나눔 기금으로 옮겨 다른 복지 수요에 쓰입니다." \
         in mails[pooled.email].get_content()
