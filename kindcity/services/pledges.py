@@ -325,6 +325,7 @@ def apply_payment(actor: Actor, need: Need, pledge: Pledge, amount: int, *, sour
         _set_need_status(actor, need, NeedAction.FUND)
     if writer is None:
         place_fund_money(actor)
+        _thank_after_commit(source, external_id)
     return PaymentOutcome(payment, created=True, placed=split.to_need, surplus=split.surplus)
 
 
@@ -353,7 +354,15 @@ def apply_unassigned_payment(actor: Actor, pledge: Pledge, amount: int, *, sourc
                             reason="over_paid" if accepting else "pledge_ended")
         if writer is None:
             place_fund_money(actor)
+    if writer is None:
+        _thank_after_commit(source, external_id)
     return PaymentOutcome(payment, created=True, placed=0, surplus=amount - kept)
+
+
+def _thank_after_commit(source: str, external_id: str) -> None:
+    """The donor gets a thank-you with the receipt's link (kindcity/mail/pledges.py), by a job of this
+    transaction: a payment rolled back thanks nobody. A statement import asks once for all its rows."""
+    jobs.defer("mail.payment_thanks", source=source, external_id=external_id)
 
 
 def follow_donor_choice(actor: Actor, pledge: Pledge, amount: int, *, reason: str, poster=None) -> None:

@@ -11,6 +11,7 @@ from ..domain.pledges import PledgeStatus
 from ..domain.statements import Match, StatementError, classify, decode, parse_statement
 from ..domain.time import SEOUL, utcnow
 from ..extensions import db
+from .. import jobs
 from ..models import BankTransaction, Need, Payment, Pledge, StatementImport
 from . import Actor, Forbidden, NotFound, bulk
 from .audit import record
@@ -151,6 +152,8 @@ def commit_statement(actor: Actor, import_id: int) -> dict[str, int]:
     if unassigned:
         fire("unassigned_received", actor, sorted(unassigned))
     place_fund_money(actor)  # money beyond what needs could take, that donors left to the district's fund
+    if counts.get("applied"):
+        jobs.defer("mail.statement_thanks", statement_id=statement_id)  # a thank-you and receipt link per payment
     return counts
 
 
