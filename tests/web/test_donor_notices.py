@@ -145,3 +145,41 @@ def test_a_rolled_back_cancel_tells_nobody(app, session):
     with app.test_request_context("/"):
         assert jobs.run_committed() == 0
     assert f.outbox(app) == before
+
+
+def test_publishing_the_impact_tells_pooled_and_match_donors_too(app, session):
+    from kindcity.services import impact as impact_service
+    from kindcity.services import matching as matching_service
+
+    author = f.user("staff")
+    need = f.need(title="학교 밖 청소년 수학여행", author=author, target=300_000)
+    pooled_donor, sponsor, resident = f.user("donor"), f.user("donor"), f.user("donor")
+    session.commit()
+    offer = matching_service.create_match_offer(Actor(sponsor), matching_service.OfferRequest(
+        amount=50_000, ratio_num=1, ratio_den=1, criteria=matching_service.CriteriaInput(), starts_on=TODAY,
+        ends_on=TODAY + timedelta(days=30), display="anonymous"), TODAY)
+    pledge_service.record_payment(Actor(None), offer.id, 50_000, source="manual", external_id="offer-pay",
+                                  received_at=utcnow())
+    pooled = matching_service.create_pooled_pledge(Actor(pooled_donor), matching_service.PooledRequest(
+        amount=200_000, criteria=matching_service.CriteriaInput()), TODAY)
+    pledge_service.record_payment(Actor(None), pooled.id, 200_000, source="manual", external_id="pool-pay",
+                                  received_at=utcnow())
+    _pledge(resident, need, 50_000, "refund")  # matched 1:1 by the offer: the need is funded
+    session.commit()
+    assert db.session.get(Need, need.id).status == NeedStatus.FUNDED
+    colleague = f.user("staff", centre_code="district-welfare")
+    impact_service.start_delivery(Actor(author), need, report_due=TODAY + timedelta(days=30), today=TODAY)
+    impact_service.record_disbursement(Actor(author), need, amount=300_000, spent_on=TODAY, description="버스",
+                                       today=TODAY)
+    impact_service.save_report(Actor(author), need, impact_service.ReportInput(
+        units_delivered=10, beneficiaries_reached=10, delivered_from=TODAY - timedelta(days=3), delivered_to=TODAY,
+        story="열 명이 제주를 다녀왔습니다."), TODAY)
+    impact_service.submit_report(Actor(author), need, TODAY)
+    impact_service.approve_report(Actor(colleague), need, TODAY)
+    session.commit()
+    before = f.outbox(app)
+    with app.test_request_context("/"):
+        jobs.run_committed()
+    sent = [email.message_from_bytes(p.read_bytes(), policy=email.policy.default) for p in f.outbox(app) - before]
+    told = {m["To"] for m in sent if m["Subject"].startswith("기부의 성과")}
+    assert told == {pooled_donor.email, sponsor.email, resident.email}
