@@ -314,3 +314,28 @@ def test_the_district_fund_is_shown_on_impact_staff_matching_and_the_donors_page
     assert "My money in the district's pooled fund" in part and "서울 병원 왕복 교통비" in part and "150,000" in part
     mine_ko = _text(reader.get("/me/?lang=ko"))
     assert "구 나눔 기금에 맡긴 내 돈" in mine_ko
+
+
+def test_the_staff_matching_page_names_dongs_groups_and_triggers_in_words(client, session):
+    manager = _manager()
+    # two needs pooled money can reach: one in 양동 that it completes, one in 화정1동 it can only bring closer
+    small = f.need(target=100_000, dong="yang", group="elderly-alone", deadline=TODAY + timedelta(days=5))
+    big = f.need(target=2_000_000, dong="hwajeong1", group="cancer-patients", deadline=TODAY + timedelta(days=6))
+    donor = f.user("donor")
+    session.commit()
+    pledge = matching_service.create_pooled_pledge(Actor(donor), matching_service.PooledRequest(
+        amount=600_000, criteria=matching_service.CriteriaInput()), TODAY)
+    pledge_service.record_payment(Actor(manager), pledge.id, 600_000, source="manual", external_id="words",
+                                  received_at=utcnow())
+    session.commit()
+    assert session.get(type(big), big.id).confirmed == 500_000 and session.get(type(small), small.id).status == "funded"
+    for lang, dong, group, trigger, wrong in (("en", "Hwajeong 1-dong", "Cancer patients", "Pooled money received", None),
+                                              ("ko", "화정1동", "암 환자", "나눔 기금 입금", "하나도 배분받지 못함")):
+        page = _text(_client_for(client.application, manager).get(f"/staff/matching?lang={lang}"))
+        flagged = page.split('id="left-behind"')[1].split("</p>")[0]
+        assert dong in flagged and group in flagged
+        assert "hwajeong1" not in flagged and "cancer-patients" not in flagged
+        runs = page.split('id="runs-h"')[1].split("</table>")[0]
+        assert trigger in runs and "money_received" not in runs
+        if wrong:
+            assert wrong not in page  # a dong that just got 500,000 won did get something
