@@ -138,13 +138,26 @@ def history_csv():
         query = query.where(Pledge.created_at < datetime.combine(form.end.data + timedelta(days=1), time.min, SEOUL))
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["date", "reference", "need", "amount_won", "paid_won", "status", "method", "display"])
+    # Opened in a spreadsheet by the donor: headers and values in their language, not codes.
+    writer.writerow([_("Date"), _("Reference code"), _("Need"), _("Amount (won)"), _("Paid (won)"), _("Status"),
+                     _("Payment method"), _("Name shown")])
+    statuses, methods, displays = _history_words()
     for p in db.session.scalars(query):
-        writer.writerow([p.created_at.astimezone(SEOUL).date().isoformat(), p.reference,
-                         _csv_safe(p.need.title if p.need else ""), p.amount, p.paid, p.status, p.method, p.display])
+        what = p.need.title if p.need else (_("Match offer") if p.kind == "match" else _("Pooled fund"))
+        writer.writerow([p.created_at.astimezone(SEOUL).date().isoformat(), p.reference, _csv_safe(what),
+                         p.amount, p.paid, statuses.get(p.status, p.status), methods.get(p.method, p.method),
+                         displays.get(p.display, p.display)])
     filename = f"kindcity-history-{seoul_today().isoformat()}.csv"
     return Response("\ufeff" + out.getvalue(), mimetype="text/csv",
                     headers={"Content-Disposition": f"attachment; filename={filename}"})
+
+
+def _history_words() -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
+    """Words for a pledge's status, payment method and display choice (the same as on the pages)."""
+    return ({"awaiting_payment": _("Awaiting transfer"), "partly_paid": _("Partly paid"), "paid": _("Paid"),
+             "expired": _("Reservation expired"), "cancelled": _("Cancelled"), "closed": _("Closed (need ended)")},
+            {"bank": _("Bank transfer"), "card": _("Card")},
+            {"name": _("My name"), "organisation": _("My organisation's name"), "anonymous": _("Anonymous")})
 
 
 def _csv_safe(text: str) -> str:
