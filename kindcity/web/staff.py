@@ -9,7 +9,8 @@ from sqlalchemy import and_, or_, select
 from ..domain.needs import NeedRuleError, NeedStatus, allowed_actions
 from ..domain.time import seoul_today
 from ..extensions import db
-from ..models import AuditEntry, Dong, Need, Referral
+from ..domain.impact import ReportStatus
+from ..models import AuditEntry, Dong, ImpactReport, Need, Referral
 from ..services import NotFound, ServiceError
 from ..services import needs as need_service
 from ..services import referrals as referral_service
@@ -65,8 +66,15 @@ def dashboard():
                                             Need.author_id == current_user.id).order_by(Need.deadline)).all()
     open_needs = db.session.scalars(base.where(shown_as(NeedStatus.OPEN, seoul_today())).order_by(Need.deadline)
                                     .limit(50)).all()
+    # Funded needs wait for staff to start delivery; delivered ones owe a report by their due day.
+    funded = db.session.scalars(base.where(Need.status == NeedStatus.FUNDED).order_by(Need.deadline)
+                                .limit(50)).all()
+    overdue = db.session.scalars(base.join(ImpactReport, ImpactReport.need_id == Need.id).where(
+        Need.status == NeedStatus.DELIVERING, ImpactReport.status != ReportStatus.PUBLISHED,
+        ImpactReport.report_due < seoul_today()).order_by(ImpactReport.report_due).limit(50)).all()
     return render_template("staff/dashboard.html", mine=mine, to_approve=to_approve, waiting=waiting,
-                           open_needs=open_needs, referral_counts=referral_service.open_counts(current_user))
+                           open_needs=open_needs, funded=funded, overdue=overdue,
+                           referral_counts=referral_service.open_counts(current_user))
 
 
 @bp.route("/needs/new", methods=["GET", "POST"])
