@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import BigInteger, String, and_, case, cast, func, literal, or_, select
 
-from ..domain.ledger import CASH, Entry
+from ..domain.ledger import CASH, POOL, Entry
 from ..extensions import db
 from ..models import LedgerLine, LedgerTransaction, Need, Payment, Pledge, Refund
 
@@ -217,6 +217,7 @@ def check_matching() -> list[Discrepancy]:
         if offer_net.get(pledge_id, 0) > terms.cap:
             found.append(Discrepancy("offer_over_cap", subject, f"<= {terms.cap}", offer_net.get(pledge_id, 0)))
     placements = dict(db.session.execute(select(MatchAllocation.pledge_id, func.sum(MatchAllocation.amount))
+                                         .where(MatchAllocation.source != "fund")
                                          .group_by(MatchAllocation.pledge_id)).all())
     allocated = dict(db.session.execute(
         select(LedgerTransaction.pledge_id, func.sum(LedgerLine.amount))
@@ -232,5 +233,43 @@ def check_matching() -> list[Discrepancy]:
     return found
 
 
+def check_district_fund() -> list[Discrepancy]:
+    """The district's pooled fund (구 나눔 기금): never overdrawn; what it placed agrees with the
+    placements that name whose money it was; every won in it belongs to a donor's pledge; and no need
+    holds less than nothing of it."""
+    from ..models import MatchAllocation
+    from .matching import district_sources
+
+    found = []
+    balance = -int(db.session.scalar(select(func.coalesce(func.sum(LedgerLine.amount), 0))
+                                     .where(LedgerLine.account == POOL)))
+    if balance < 0:
+        found.append(Discrepancy("fund_overdrawn", "district pooled fund", ">= 0", balance))
+    placed = -int(db.session.scalar(
+        select(func.coalesce(func.sum(LedgerLine.amount), 0))
+        .join(LedgerTransaction, LedgerTransaction.id == LedgerLine.transaction_id)
+        .where(LedgerTransaction.entry == Entry.POOL_ALLOCATED, LedgerLine.account.startswith("need:"))))
+    named = int(db.session.scalar(select(func.coalesce(func.sum(MatchAllocation.amount), 0))
+                                  .where(MatchAllocation.source == "fund")))
+    if placed != named:
+        found.append(Discrepancy("fund_placements_vs_journal", "district pooled fund (placements with reasons)",
+                                 placed, named))
+    owned = sum(won for _, won in district_sources())
+    if owned != balance:
+        found.append(Discrepancy("fund_sources_vs_balance", "district pooled fund (won of each donor's pledge in it)",
+                                 balance, owned))
+    per_need = db.session.execute(
+        select(LedgerLine.account, func.sum(LedgerLine.amount))
+        .join(LedgerTransaction, LedgerTransaction.id == LedgerLine.transaction_id)
+        .where(LedgerTransaction.entry.in_([Entry.POOL_ALLOCATED, Entry.POOL_RETURNED]),
+               LedgerLine.account.startswith("need:"))
+        .group_by(LedgerLine.account)).all()
+    for account, total in per_need:
+        if -int(total) < 0:
+            found.append(Discrepancy("fund_negative_on_need", f"{account} (district pooled fund)", ">= 0", -int(total)))
+    return found
+
+
 def reconcile() -> list[Discrepancy]:
-    return check_journal_balanced() + check_needs() + check_pledges() + check_cash() + check_matching()
+    return (check_journal_balanced() + check_needs() + check_pledges() + check_cash() + check_matching()
+            + check_district_fund())

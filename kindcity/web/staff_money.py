@@ -88,11 +88,14 @@ def pledge(pledge_id: int):
     form.token.data = uuid4().hex
     journal = db.session.scalars(select(LedgerTransaction).where(LedgerTransaction.pledge_id == item.id)
                                  .order_by(LedgerTransaction.id)).all()
+    unplaced = pledge_service.unplaced(item.id)
+    query = request.args.get("q", "")[:100]
+    candidates = pledge_service.similar_needs(current_user, item, query) if unplaced > 0 else []
     # The page shows the donor's name and contact: a read of their personal data.
     record_access(current_actor(), "donor", item.donor_id, "view",
                   subject_centre_id=item.need.centre_id if item.need is not None else None)
     page = render_template("staff/pledge.html", pledge=item, form=form, journal=journal,
-                           unplaced=pledge_service.unplaced(item.id), move_form=MoveForm(),
+                           unplaced=unplaced, move_form=MoveForm(), candidates=candidates, query=query,
                            confirm_form=ConfirmForm(), refund_form=RefundForm(), holding=item.status in HOLDING)
     db.session.commit()   # after drawing the page: a commit expires what the page has loaded
     return page
@@ -137,7 +140,7 @@ def move(pledge_id: int):
     _visible_pledge(pledge_id)
     form = MoveForm()
     if not form.validate_on_submit():
-        flash(_("Please give the need's number and an amount."), "error")
+        flash(_("Please choose a need and give an amount."), "error")
         return redirect(url_for("staff.pledge", pledge_id=pledge_id), 303)
     target = db.session.get(Need, form.need_id.data)
     if target is None or not need_service.staff_can_see(current_user, target):
