@@ -115,4 +115,10 @@ def _thank(payment) -> None:
             _("Your donation receipt: %(url)s", url=site_url("donor.receipt_pdf", payment_id=payment.id)),
             _("Every won is in your giving page: %(url)s", url=site_url("donor.dashboard")),
         ])
-    send(pledge.donor.email, subject, body, key=f"payment-thanks:{payment.id}")
+        text = _("[%(brand)s] We received %(amount)s for pledge %(reference)s. Thank you. Receipt: %(url)s",
+                 brand=district_brand(), amount=format_won(payment.amount), reference=pledge.reference,
+                 url=site_url("donor.receipt_pdf", payment_id=payment.id))
+    # By mail, by text or both, as the donor chose (kindcity/services/contact.py).
+    notify(pledge.donor_id, pledge.donor.email, key=f"payment-thanks:{payment.id}", subject=subject, body=body,
+           text=text, notice="payment-thanks",
+           variables={"reference": pledge.reference, "amount": format_won(payment.amount)})

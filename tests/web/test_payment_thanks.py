@@ -7,6 +7,7 @@ import email.policy
 
 from sqlalchemy import select
 
+from kindcity.domain.time import seoul_today
 from kindcity.models import Payment
 from tests import factories as f
 from tests.web.test_statement_web import _commit, _pledge, _preview
@@ -24,7 +25,7 @@ def test_staff_recording_a_payment_thanks_the_donor_with_the_receipt_link(app, c
     f.login(client, staff)
     before = f.outbox(app)
     response = client.post(f"/staff/pledges/{pledge.id}/payments",
-                           data={"amount": "100,000", "received_on": "2026-12-01", "token": "thanks-1"})
+                           data={"amount": "100,000", "received_on": seoul_today().isoformat(), "token": "thanks-1"})
     assert response.status_code == 303
     payment = session.scalar(select(Payment).where(Payment.pledge_id == pledge.id))
     mails = _mails(app, before)
@@ -36,21 +37,21 @@ def test_staff_recording_a_payment_thanks_the_donor_with_the_receipt_link(app, c
     # the same payment recorded again (same token) changes nothing and thanks nobody twice
     before = f.outbox(app)
     client.post(f"/staff/pledges/{pledge.id}/payments",
-                data={"amount": "100,000", "received_on": "2026-12-01", "token": "thanks-1"})
+                data={"amount": "100,000", "received_on": seoul_today().isoformat(), "token": "thanks-1"})
     assert _mails(app, before) == []
 
 
 def test_a_bank_statement_thanks_each_donor_whose_money_it_brought(app, client, session):
-    staff = f.user("staff")
+    staff = f.user("staff", money_staff=True)
     need = f.need(author=staff, target=1_000_000)
     first, second = f.user("donor"), f.user("donor")
     session.commit()
     one, two = _pledge(session, first, need, 100_000), _pledge(session, second, need, 50_000)
     f.login(client, staff)
     content = ("거래일시,입금액,입금자명\n"
-               f"2026-12-01 09:00,100000,{one.reference}\n"
-               f"2026-12-01 10:00,50000,{two.reference}\n"
-               "2026-12-01 11:00,7000,모르는분\n").encode("utf-8")
+               f"{seoul_today()} 09:00,100000,{one.reference}\n"
+               f"{seoul_today()} 10:00,50000,{two.reference}\n"
+               f"{seoul_today()} 11:00,7000,모르는분\n").encode("utf-8")
     import_id, _page = _preview(client, content)
     before = f.outbox(app)
     _commit(client, import_id)
