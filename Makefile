@@ -62,7 +62,8 @@ test-postgres: install
 	KINDCITY_TEST_DATABASE_URL=$${KINDCITY_TEST_DATABASE_URL:-$(PG_DEFAULT)} $(PY) -m pytest -q -m "(not browser or postgres_only) and not stack" $(PYTEST_ARGS)
 
 # The release and the whole stack: the wheel in a fresh venv, nginx with deploy/'s configuration in front
-# of gunicorn, headless Chromium through it; on PostgreSQL. Everything on 127.0.0.1, stopped at the end.
+# of gunicorn, a job worker mailing a local SMTP server, headless Chromium through it; on PostgreSQL.
+# Everything on loopback addresses (127.0.0.1-3), stopped at the end.
 test-stack: install translations
 	@echo "== release and stack tests (PostgreSQL) =="
 	KINDCITY_TEST_DATABASE_URL=$${KINDCITY_TEST_DATABASE_URL:-$(PG_DEFAULT)} $(PY) -m pytest -q -m stack tests/stack $(PYTEST_ARGS)

@@ -22,6 +22,24 @@ def current_locale() -> str:
     return str(get_locale() or "ko")
 
 
+# Titles a Korean name may already end with ("박은혜 목사"): the honorific then joins them ("목사님").
+_TITLES = ("목사", "신부", "스님", "장로", "권사", "집사", "전도사", "교수", "선생", "원장", "대표", "사장", "회장",
+           "이사장", "관장", "센터장", "총무", "위원장", "팀장", "과장", "부장", "실장")
+
+
+def addressee(name: str) -> str:
+    """How a mail addresses someone. Korean: "김서연 님", "박은혜 목사님" (a title takes 님 without a
+    space, and a name already ending in 님 takes nothing more); other languages: the name as it is."""
+    name = (name or "").strip()
+    if current_locale() != "ko" or not name:
+        return name
+    if name.endswith("님"):
+        return name
+    if name.endswith(_TITLES):
+        return name + "님"
+    return name + " 님"
+
+
 def format_won(amount: int | None) -> str:
     """1500000 -> '1,500,000원' (Korean) or '₩1,500,000' (English)."""
     return gettext("%(amount)s won", amount=group_digits(int(amount or 0)))

@@ -1,4 +1,5 @@
-"""One JSON line per request on stdout, and the request id that ties a request to what it causes.
+"""One JSON line per request (and per job) on stdout, and the request id that ties a request to what it
+causes.
 
 The log wraps the whole WSGI app (the page cache's front door included), so a page served without
 entering Flask is logged too. The request id is nginx's ``X-Request-ID`` when it sends a sane one
@@ -21,6 +22,7 @@ from flask import Flask, has_request_context, request
 from werkzeug.wsgi import ClosingIterator
 
 LOGGER = "kindcity.requests"
+JOB_LOGGER = "kindcity.job_runs"
 REQUEST_ID_KEY = "kindcity.request_id"
 USER_ID_KEY = "kindcity.user_id"
 _SANE_ID = re.compile(r"^[A-Za-z0-9._:-]{8,128}$")
@@ -48,7 +50,35 @@ class _JsonLines(logging.Handler):
 
 
 def request_logger() -> logging.Logger:
-    logger = logging.getLogger(LOGGER)
+    return _json_logger(LOGGER)
+
+
+def job_logger() -> logging.Logger:
+    return _json_logger(JOB_LOGGER)
+
+
+def log_job(*, name: str, job_id: int | None, status: str, started: float, attempt: int,
+            request_id: str | None, error: BaseException | None = None) -> None:
+    """One JSON line for one run of a job: ``status`` is succeeded, failed (for good) or retry (the queue
+    will run it again); ``started`` a ``time.perf_counter()``; ``request_id`` that of the request that
+    asked for the job (None for scheduled upkeep and commands). The error is named by its type only:
+    its message may carry an address or a name, and the admin page keeps it."""
+    line = {
+        "time": datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
+        "job": name,
+        "job_id": job_id,
+        "status": status,
+        "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+        "attempt": attempt,
+        "request_id": request_id,
+    }
+    if error is not None:
+        line["error"] = type(error).__name__
+    job_logger().info(line)
+
+
+def _json_logger(name: str) -> logging.Logger:
+    logger = logging.getLogger(name)
     if not logger.handlers:
         logger.addHandler(_JsonLines())
         logger.setLevel(logging.INFO)

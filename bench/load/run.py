@@ -226,6 +226,16 @@ def busiest_open_need(url: str) -> int:
     return need_id
 
 
+def busiest_category(url: str) -> str:
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        code = conn.execute(text(
+            "SELECT c.code FROM needs n JOIN categories c ON c.id = n.category_id WHERE n.status = 'open' "
+            "GROUP BY c.code ORDER BY count(*) DESC, c.code LIMIT 1")).scalar_one()
+    engine.dispose()
+    return code
+
+
 def wait_until_database_idle(url: str, limit: float = 180.0) -> None:
     """Queries of a stopped server may still run in PostgreSQL; the next measurement waits for them."""
     engine = create_engine(url)
@@ -402,6 +412,13 @@ def main() -> None:
     parser.add_argument("--needs", type=int, default=10_000)
     parser.add_argument("--pledges", type=int, default=200_000)
     parser.add_argument("--donors", type=int, default=20_000)
+    parser.add_argument("--scale", type=int, default=1,
+                        help="multiply needs, pledges and donors (10: 100,000 needs, 2,000,000 pledges, "
+                             "about 10,000,000 journal lines)")
+    parser.add_argument("--pages", default="", help="only these pages, by name (comma-separated: home, needs list, "
+                        "a category, keyword search, need, need's impact, impact dashboard, donor wall)")
+    parser.add_argument("--load-only", action="store_true", help="load the data and stop (for kindcity reconcile "
+                        "or bench/load/reconcile.py on it)")
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--wrk-threads", type=int, default=2)
@@ -417,16 +434,25 @@ def main() -> None:
                              "anonymous visitor through deploy/'s nginx (TLS, micro-cache); nginx-login: a "
                              "logged-in donor through nginx")
     args = parser.parse_args()
-    if not subprocess.run(["which", "wrk"], capture_output=True).returncode == 0:
+    if not args.load_only and subprocess.run(["which", "wrk"], capture_output=True).returncode != 0:
         sys.exit("wrk is not installed: apt-get install -y wrk")
 
+    args.needs, args.pledges, args.donors = (n * args.scale for n in (args.needs, args.pledges, args.donors))
     if not args.reuse:
         print(f"loading {args.needs:,} needs and {args.pledges:,} pledges into {make_url(args.database).database}",
               flush=True)
         load(args.database, args.needs, args.pledges, args.donors)
-    need_id = busiest_open_need(args.database)
-    pages = [("home", "/"), ("needs list", "/needs"), (f"need #{need_id}", f"/needs/{need_id}"),
-             ("impact dashboard", "/impact")]
+    if args.load_only:
+        return
+    need_id, category = busiest_open_need(args.database), busiest_category(args.database)
+    # The public pages of issue 15: home, the list, a filtered list, a keyword search, a need, its
+    # impact page, the district's impact and the donor wall.
+    pages = [("home", "/"), ("needs list", "/needs"), ("a category", f"/needs?category={category}"),
+             ("keyword search", "/needs?q=%EB%82%9C%EB%B0%A9%EB%B9%84"), (f"need #{need_id}", f"/needs/{need_id}"),
+             ("need's impact", f"/needs/{need_id}/impact"), ("impact dashboard", "/impact"), ("donor wall", "/donors")]
+    if args.pages:
+        wanted = {name.strip() for name in args.pages.split(",")}
+        pages = [(name, path) for name, path in pages if name.split(" #")[0] in wanted]
 
     rows = []
     load_before = os.getloadavg()

@@ -31,7 +31,8 @@ class Entry(StrEnum):
     UNALLOCATED = "unallocated"    # money taken back off a need (need cancelled) onto its pledge
     REFUNDED = "refunded"          # money goes back to the donor
     DISBURSED = "disbursed"        # money spent for a need
-    POOL_ALLOCATED = "pool_allocated"
+    POOL_ALLOCATED = "pool_allocated"  # the district's pooled fund places money on a need
+    POOL_RETURNED = "pool_returned"    # ... and takes it back when that need closes
     MATCHED = "matched"            # a match offer adds money to a need
 
 
@@ -153,6 +154,17 @@ def unallocated(pledge_id: int, need_id: int, amount: int, *, memo: str = "") ->
 def moved_to_pool(pledge_id: int, amount: int, *, memo: str = "") -> Posting:
     return _posting(Entry.MOVED_TO_POOL, _move(pledge_account(pledge_id), POOL, amount),
                     pledge_id=pledge_id, memo=memo)
+
+
+def pool_allocated(need_id: int, amount: int, *, memo: str = "") -> Posting:
+    """The district's pooled fund (구 나눔 기금) places money on a need. No pledge: the fund is the
+    district's; whose money it was is kept beside the journal (``MatchAllocation``, source 'fund')."""
+    return _posting(Entry.POOL_ALLOCATED, _move(POOL, need_account(need_id), amount), need_id=need_id, memo=memo)
+
+
+def pool_returned(need_id: int, amount: int, *, memo: str = "") -> Posting:
+    """A closed need gives the district's pooled money on it back to the fund, to be placed again."""
+    return _posting(Entry.POOL_RETURNED, _move(need_account(need_id), POOL, amount), need_id=need_id, memo=memo)
 
 
 def refunded(pledge_id: int, amount: int, *, memo: str = "") -> Posting:

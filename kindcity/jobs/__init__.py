@@ -14,13 +14,17 @@ One registry of job functions (:func:`job`) serves both ways of running them:
   README says that durability needs PostgreSQL.
 
 A job function takes plain JSON values, does its work in the session and leaves the commit to
-:func:`perform`. It must be idempotent, keyed by what it acts on, because a worker that dies mid-job
-runs it again.
+:func:`perform`. The id of the request that deferred a job travels with it under a reserved key of its
+arguments (``_request_id``; procrastinate 3.10 keeps no other metadata on a job), so the job's log line
+(kindcity/request_log.py: one JSON line per run) names the request; :func:`perform` takes it off
+before the function is called. A job function must be idempotent, keyed by what it acts on, because a
+worker that dies mid-job runs it again.
 """
 from __future__ import annotations
 
 import json
 import logging
+import time
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -29,10 +33,12 @@ from sqlalchemy import event, text
 from sqlalchemy.orm import Session
 
 from ..extensions import db
+from ..request_log import current_request_id, log_job
 
 log = logging.getLogger(__name__)
 
 QUEUE = "default"
+REQUEST_ID_ARG = "_request_id"  # reserved in a job's arguments: the request that deferred it
 
 
 @dataclass(frozen=True)
@@ -96,6 +102,11 @@ def defer(name: str, *, lock: str | None = None, **args: Any) -> None:
     load_jobs()
     if name not in REGISTRY:
         raise KeyError(f"no job named {name!r}")
+    if REQUEST_ID_ARG in args:
+        raise ValueError(f"{REQUEST_ID_ARG} is reserved for the request that defers a job")
+    request_id = current_request_id()
+    if request_id:
+        args[REQUEST_ID_ARG] = request_id
     payload = json.dumps(args, ensure_ascii=False, sort_keys=True)
     if queued():
         db.session.execute(_DEFER, {"queue": QUEUE, "task": name, "lock": lock, "args": payload})
@@ -121,7 +132,9 @@ def _forget_rolled_back(session: Session, previous_transaction) -> None:
 def run_committed(*, limit: int = 1000) -> int:
     """The in-process path: run the jobs the committed transactions asked for, and the jobs those ask
     for in turn. A job that fails is logged and dropped (there is no queue to retry it). Returns how
-    many ran. A no-op on PostgreSQL, where the worker runs them."""
+    many ran. A no-op on PostgreSQL, where the worker runs them. With the request log on
+    (KINDCITY_REQUEST_LOG), each run is logged as the worker logs its jobs."""
+    logged = bool(current_app.config.get("KINDCITY_REQUEST_LOG"))
     ran = 0
     while ran < limit:
         committed = db.session.info.pop(_COMMITTED, None)
@@ -129,10 +142,18 @@ def run_committed(*, limit: int = 1000) -> int:
             break
         for name, args in committed:
             ran += 1
+            started = time.perf_counter()
             try:
                 perform(name, args)
-            except Exception:
+            except Exception as error:
                 log.exception("job %s %s failed", name, args)
+                if logged:
+                    log_job(name=name, job_id=None, status="failed", started=started, attempt=1,
+                            request_id=args.get(REQUEST_ID_ARG), error=error)
+            else:
+                if logged:
+                    log_job(name=name, job_id=None, status="succeeded", started=started, attempt=1,
+                            request_id=args.get(REQUEST_ID_ARG))
     return ran
 
 
@@ -142,14 +163,22 @@ def anything_to_run() -> bool:
 
 def perform(name: str, args: dict[str, Any]) -> None:
     """Run one job function and commit what it did; roll back and re-raise if it fails. Mail links
-    need a request context: outside a request, one on the site's address."""
+    need a request context: outside a request, one on the site's address. The reserved request id
+    is not an argument of the function."""
     spec = load_jobs()[name]
+    request_id = args.get(REQUEST_ID_ARG)
+    args = {key: value for key, value in args.items() if key != REQUEST_ID_ARG}
     if has_request_context():
         _perform(spec, args)
         return
+    from flask import request
+
+    from ..request_log import REQUEST_ID_KEY
     from ..web.links import site_request_context
 
     with site_request_context():
+        if request_id:
+            request.environ[REQUEST_ID_KEY] = request_id  # the jobs this one asks for name the request too
         _perform(spec, args)
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -25,7 +26,8 @@ from sqlalchemy.engine import make_url
 
 from ..domain.time import utcnow
 from ..extensions import db
-from . import QUEUE, load_jobs, perform
+from ..request_log import log_job
+from . import QUEUE, REQUEST_ID_ARG, load_jobs, perform
 from .upkeep import SCHEDULE
 
 log = logging.getLogger(__name__)
@@ -55,15 +57,21 @@ def build(app: Flask) -> procrastinate.App:
     for spec in load_jobs().values():
         periodic = schedule.get(spec.name)
 
-        def run(context, _name=spec.name, _periodic=periodic is not None, **args):
+        def run(context, _name=spec.name, _periodic=periodic is not None, _retry=strategy if spec.retry else None,
+                **args):
             if _periodic:
                 args.pop("timestamp", None)
+            job, started = context.job, time.perf_counter()
+            line = dict(name=_name, job_id=job.id, attempt=job.attempts + 1, request_id=args.get(REQUEST_ID_ARG))
             with app.app_context():
                 try:
                     perform(_name, args)
                 except Exception as error:
-                    record_error(context.job.id, _name, error)
+                    again = _retry is not None and _retry.get_retry_decision(exception=error, job=job) is not None
+                    log_job(status="retry" if again else "failed", started=started, error=error, **line)
+                    record_error(job.id, _name, error)
                     raise
+            log_job(status="succeeded", started=started, **line)
 
         # A periodic task runs one at a time (lock) and waits at most once in the queue (queueing lock).
         task = queue.task(run, name=spec.name, queue=QUEUE, retry=strategy if spec.retry else False,

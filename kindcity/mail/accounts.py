@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from ..extensions import db
 from ..jobs import defer, job
 from ..web.links import site_url
+from ..i18n import addressee
 from . import send
 
 
@@ -35,7 +36,7 @@ def reset_link(user_id: int, request_key: str, locale: str) -> None:
         link = site_url("auth.reset_password", token=accounts.password_reset_token(user, cfg["SECRET_KEY"]))
         subject = _("Set a new password for kindcity")
         body = "\n\n".join([
-            _("Hello %(name)s,", name=user.display_name),
+            _("Hello %(name)s,", name=addressee(user.display_name)),
             _("Someone, we hope you, asked to set a new password for your kindcity account. Open this link "
               "within %(minutes)s minutes and choose a new password:", minutes=minutes),
             link,

@@ -9,7 +9,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from ..domain.needs import NeedStatus
-from ..i18n import format_won
+from ..i18n import addressee, format_won
 from ..jobs import job
 from ..services import notices
 from ..web.links import site_url
@@ -58,11 +58,15 @@ def _pledge_line(line: notices.PledgeLine) -> str:
 
 
 def _closed(notice: notices.DonorNotice) -> tuple[str, str]:
-    why = (_("It was cancelled.") if notice.need_status == NeedStatus.CANCELLED
-           else _("Its deadline passed before it was fully funded."))
+    if notice.need_status != NeedStatus.CANCELLED:
+        why = _("Its deadline passed before it was fully funded.")
+    elif notice.cancel_reason:
+        why = _("It was cancelled. The reason: %(reason)s", reason=notice.cancel_reason)
+    else:
+        why = _("It was cancelled.")
     subject = _("\"%(title)s\" will not go ahead: what happens to your gift", title=notice.need_title)
     body = "\n\n".join([
-        _("Hello %(name)s,", name=notice.name),
+        _("Hello %(name)s,", name=addressee(notice.name)),
         _("The need \"%(title)s\" that you supported will not go ahead. %(why)s", title=notice.need_title, why=why),
         *[_pledge_line(line) for line in notice.pledges],
         _("Every won is in your giving page: %(url)s", url=site_url("donor.dashboard")),
@@ -73,7 +77,7 @@ def _closed(notice: notices.DonorNotice) -> tuple[str, str]:
 def _impact(notice: notices.DonorNotice) -> tuple[str, str]:
     subject = _("What your gift did: \"%(title)s\"", title=notice.need_title)
     body = "\n\n".join([
-        _("Hello %(name)s,", name=notice.name),
+        _("Hello %(name)s,", name=addressee(notice.name)),
         _("The help you gave to \"%(title)s\" has been delivered, and the district has published what it "
           "achieved, with every won spent:", title=notice.need_title),
         site_url("impact.need", need_id=notice.need_id),

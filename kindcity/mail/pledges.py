@@ -7,10 +7,11 @@ from flask_babel import gettext as _
 
 from ..domain.time import SEOUL
 from ..extensions import db
+from ..i18n import addressee, format_won
 from ..jobs import defer, job
-from ..services.reference import current_district
 from ..services.contact import notify
-from ..services.reference import district_brand
+from ..services.reference import current_district, district_brand
+from . import send
 
 
 def ask_pledge_instructions(pledge_id: int, locale: str) -> None:
@@ -46,3 +47,78 @@ def pledge_instructions(pledge_id: int, locale: str) -> None:
            text=text, notice="pledge-instructions",
            variables={"reference": pledge.reference, "amount": f"{pledge.amount:,}",
                       "account": f"{district.bank_name} {district.bank_account}" if district else ""})
+
+
+@job("mail.money_moved")
+def money_moved(transaction_id: int) -> None:
+    """Staff moved a donor's money to another need (the donor chose "a similar need"): tell the donor
+    which need, how much, and where to see it. Read afresh from the journal; sent once per move."""
+    from ..models import LedgerTransaction, Need, Pledge
+    from ..web.links import site_url
+
+    moved = db.session.get(LedgerTransaction, transaction_id)
+    if moved is None or moved.pledge_id is None or moved.need_id is None:
+        return
+    amount = sum(line.amount for line in moved.lines if line.account.startswith("need:"))
+    pledge, need = db.session.get(Pledge, moved.pledge_id), db.session.get(Need, moved.need_id)
+    with force_locale("ko"):
+        subject = _("Your gift went to \"%(title)s\"", title=need.title)
+        body = _(
+            "Dear %(name)s,\n\n"
+            "As you chose, the welfare staff moved %(amount)s of your gift (pledge %(reference)s) to a similar "
+            "need: \"%(title)s\".\n\n"
+            "See the need: %(need_link)s\nYour giving: %(me_link)s",
+            name=addressee(pledge.donor.display_name), amount=format_won(-amount), reference=pledge.reference,
+            title=need.title, need_link=site_url("public.need", need_id=need.id), me_link=site_url("donor.dashboard"))
+    send(pledge.donor.email, subject, body, key=f"money-moved:{transaction_id}")
+
+
+@job("mail.payment_thanks")
+def payment_thanks(source: str, external_id: str) -> None:
+    from sqlalchemy import select
+
+    from ..models import Payment
+
+    payment = db.session.scalar(select(Payment).where(Payment.source == source, Payment.external_id == external_id))
+    if payment is not None:
+        _thank(payment)
+
+
+@job("mail.statement_thanks")
+def statement_thanks(statement_id: int) -> None:
+    from sqlalchemy import select
+
+    from ..models import BankTransaction, Payment
+
+    fingerprints = select(BankTransaction.fingerprint).where(BankTransaction.import_id == statement_id,
+                                                             BankTransaction.outcome == "applied")
+    for payment in db.session.scalars(select(Payment).where(Payment.source == "statement",
+                                                            Payment.external_id.in_(fingerprints))
+                                      .order_by(Payment.id)):
+        _thank(payment)
+
+
+def _thank(payment) -> None:
+    """Thank the donor for money received, with the link to its donation receipt. Sent once per payment."""
+    from ..web.links import site_url
+
+    pledge = payment.pledge
+    what = pledge.need.title if pledge.need is not None else None
+    with force_locale("ko"):
+        subject = _("Thank you: we received %(amount)s", amount=format_won(payment.amount))
+        body = "\n\n".join([
+            _("Hello %(name)s,", name=addressee(pledge.donor.display_name)),
+            (_("We received %(amount)s for \"%(title)s\" (pledge %(reference)s). Thank you.",
+               amount=format_won(payment.amount), title=what, reference=pledge.reference) if what else
+             _("We received %(amount)s for your pledge %(reference)s. Thank you.",
+               amount=format_won(payment.amount), reference=pledge.reference)),
+            _("Your donation receipt: %(url)s", url=site_url("donor.receipt_pdf", payment_id=payment.id)),
+            _("Every won is in your giving page: %(url)s", url=site_url("donor.dashboard")),
+        ])
+        text = _("[%(brand)s] We received %(amount)s for pledge %(reference)s. Thank you. Receipt: %(url)s",
+                 brand=district_brand(), amount=format_won(payment.amount), reference=pledge.reference,
+                 url=site_url("donor.receipt_pdf", payment_id=payment.id))
+    # By mail, by text or both, as the donor chose (kindcity/services/contact.py).
+    notify(pledge.donor_id, pledge.donor.email, key=f"payment-thanks:{payment.id}", subject=subject, body=body,
+           text=text, notice="payment-thanks",
+           variables={"reference": pledge.reference, "amount": format_won(payment.amount)})

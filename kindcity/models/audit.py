@@ -15,7 +15,8 @@ from .types import UTCDateTime
 
 class AuditEntry(db.Model):
     __tablename__ = "audit_entries"
-    __table_args__ = (Index("ix_audit_entries_entity", "entity", "entity_id"),)
+    __table_args__ = (Index("ix_audit_entries_entity", "entity", "entity_id"),
+                      Index("ix_audit_entries_at_id", "at", "id"))  # the log read newest first by keyset
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

@@ -148,12 +148,16 @@ class MatchAllocation(db.Model):
     """One placement of pooled money or of a match on a need, with the reason a donor can read.
 
     ``reason`` is the engine's English line; the web layer translates by ``reason_code``.
+
+    Source 'pool' is a donor's pooled pledge, 'offer' a match offer, 'fund' the district's pooled
+    fund (구 나눔 기금): then ``pledge_id`` is the pledge whose money had gone to the fund (first in,
+    first out), so that donor can see where it went; the journal posts the fund's move without a pledge.
     """
 
     __tablename__ = "match_allocations"
     __table_args__ = (
         CheckConstraint("amount > 0", name="amount_positive"),
-        CheckConstraint("source IN ('pool','offer')", name="source"),
+        CheckConstraint("source IN ('pool','offer','fund')", name="source"),
         Index("ix_match_allocations_pledge_need", "pledge_id", "need_id"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -30,6 +30,7 @@ class Pledge(db.Model):
         CheckConstraint("paid >= 0 AND held >= 0 AND held <= amount", name="money_bounds"),
         Index("ix_pledges_status_hold", "status", "hold_expires_at"),
         Index("ix_pledges_need_status", "need_id", "status"),
+        Index("ix_pledges_on_cancel_status", "on_cancel", "status"),  # money to move to a similar need
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     reference: Mapped[str] = mapped_column(String(16), unique=True)

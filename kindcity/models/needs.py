@@ -59,6 +59,8 @@ class Need(db.Model):
     receiving_org_id: Mapped[int] = mapped_column(ForeignKey("receiving_organisations.id"))
     receiving_org: Mapped[ReceivingOrganisation] = relationship(lazy="joined")
     centre_id: Mapped[int] = mapped_column(ForeignKey("centres.id"))
+    # The referral (사각지대 제보) this need was posted from, if any: staff only, never shown publicly.
+    referral_id: Mapped[int | None] = mapped_column(ForeignKey("referrals.id"), index=True)
     centre: Mapped[Centre] = relationship(lazy="joined")
     status: Mapped[str] = mapped_column(String(20), default=NeedStatus.DRAFT)
     cancel_reason: Mapped[str | None] = mapped_column(Text)

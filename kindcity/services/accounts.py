@@ -10,6 +10,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from email_validator import EmailNotValidError, validate_email
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
 
 from ..domain.organisations import ORGANISATION_KINDS, normalise_business_number
 from ..domain.time import utcnow
@@ -83,19 +84,33 @@ def register_donor(*, email: str, password: str, display_name: str, address: str
     check_password_rules(password, email)
     password_hash = hash_password(password)
     number = check_organisation(organisation_kind or "", business_number) if organisation_name else None
-    existing = find_user_by_email(email)
-    if existing is not None:
+    def already_registered(existing: User) -> Registration:
         allowed = _count_reset_request(email, address or "", max_per_email=max_mail_per_email,
                                        max_per_address=max_mail_per_address, window_minutes=RESET_WINDOW_MINUTES)
         return Registration(existing, created=False, notify_owner=allowed and existing.active)
-    organisation = None
-    if organisation_name:
-        organisation = Organisation(name=organisation_name.strip(), kind=organisation_kind, business_number=number)
-        db.session.add(organisation)
-    user = User(email=email, password_hash=password_hash, display_name=display_name.strip(),
-                role=Role.DONOR, organisation=organisation, email_confirmed_at=utcnow() if confirmed else None)
-    db.session.add(user)
-    db.session.flush()
+
+    existing = find_user_by_email(email)
+    if existing is not None:
+        return already_registered(existing)
+    try:
+        # A savepoint: two registrations of one new address at once (a double click) meet at the unique
+        # e-mail; the second then answers as for an address that has an account, never with a 500.
+        with db.session.begin_nested():
+            organisation = None
+            if organisation_name:
+                organisation = Organisation(name=organisation_name.strip(), kind=organisation_kind,
+                                            business_number=number)
+                db.session.add(organisation)
+            user = User(email=email, password_hash=password_hash, display_name=display_name.strip(),
+                        role=Role.DONOR, organisation=organisation,
+                        email_confirmed_at=utcnow() if confirmed else None)
+            db.session.add(user)
+            db.session.flush()
+    except IntegrityError:
+        existing = find_user_by_email(email)
+        if existing is None:
+            raise  # another unique value (a business number taken meanwhile): not this race
+        return already_registered(existing)
     record(Actor(user, address), "user.register", "user", user.id, after={"role": user.role})
     return Registration(user, created=True, notify_owner=False)
 

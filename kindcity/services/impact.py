@@ -16,6 +16,7 @@ from sqlalchemy.orm import joinedload
 from ..domain import impact as rules
 from ..domain import ledger as ledger_rules
 from ..domain.impact import DeliveryFacts, ReportAction, ReportStatus
+from ..domain.matching import DISTRICT_POOL_ID
 from ..domain.needs import NeedAction, NeedStatus
 from ..domain.needs import next_status as next_need_status
 from ..domain.personal_data import FieldFinding
@@ -26,12 +27,13 @@ from ..models import (Category, Disbursement, Dong, ImpactReport, LedgerLine, Le
 from ..models.types import seoul_month
 from . import Actor, Forbidden, NotFound, ServiceError
 from . import notices
+from . import matching as matching_service
 from . import photos as photo_files
 from .audit import record
 from .ledger import post
 from .needs import staff_can_see
+from .pledges import fire, follow_donor_choice, lock_need
 from .public_text import PersonalDataFound, personal_data_in, refuse_personal_data
-from .pledges import follow_donor_choice, lock_need
 
 MAX_CAPTION = 200
 MAX_DESCRIPTION = 200
@@ -114,6 +116,15 @@ def placed_by_pledges(need_id: int) -> dict[int, int]:
     return {pledge_id: int(total) for pledge_id, total in rows if int(total) > 0}
 
 
+def _placed_with_fund(need_id: int) -> dict[int, int]:
+    """What each pledge has on this need, and the district's fund under ``DISTRICT_POOL_ID``."""
+    placed = placed_by_pledges(need_id)
+    fund = matching_service.fund_on_need(need_id)
+    if fund > 0:
+        placed[DISTRICT_POOL_ID] = fund
+    return placed
+
+
 # --- delivery ---------------------------------------------------------------------------------
 
 def _set_need_status(actor: Actor, need: Need, action: NeedAction) -> None:
@@ -169,7 +180,7 @@ def record_disbursement(actor: Actor, need: Need, *, amount: int, spent_on: date
 def preview_leftovers(need: Need) -> dict[int, int]:
     """How the money still held on the need would go back, pledge by pledge (nothing is written)."""
     held = need_money(need.id).held
-    return rules.split_leftover(held, placed_by_pledges(need.id)) if held > 0 else {}
+    return rules.split_leftover(held, _placed_with_fund(need.id)) if held > 0 else {}
 
 
 def return_leftovers(actor: Actor, need: Need) -> list[LeftoverReturn]:
@@ -180,14 +191,20 @@ def return_leftovers(actor: Actor, need: Need) -> list[LeftoverReturn]:
     if need.status != NeedStatus.DELIVERING:
         raise ImpactError("need_not_delivering")
     _editable_report(need)
-    held = need_money(need.id).held
+    money = need_money(need.id)
+    if money.spent <= 0:  # nothing spent yet: returning now would hand back the whole need's money
+        raise ImpactError("nothing_spent")
+    held = money.held
     if held <= 0:
         raise ImpactError("no_leftover")
-    parts = rules.split_leftover(held, placed_by_pledges(need.id))
+    parts = rules.split_leftover(held, _placed_with_fund(need.id))
     pledges = {p.id: p for p in db.session.scalars(
         select(Pledge).where(Pledge.id.in_(sorted(parts))).order_by(Pledge.id).with_for_update()
         .execution_options(populate_existing=True))}
     returns = []
+    to_fund = parts.pop(DISTRICT_POOL_ID, 0)
+    if to_fund:  # the district's fund's share goes back to the fund, to be placed again
+        matching_service.return_to_fund(actor, need, to_fund, "leftover")
     for pledge_id, amount in parts.items():
         pledge = pledges[pledge_id]
         transaction = post(ledger_rules.unallocated(pledge.id, need.id, amount, memo="leftover"), actor)
@@ -200,6 +217,8 @@ def return_leftovers(actor: Actor, need: Need) -> list[LeftoverReturn]:
     db.session.flush()
     record(actor, "impact.leftovers", "need", need.id, after={"returned": held, "pledges": len(parts),
                                                                "confirmed": need.confirmed})
+    if to_fund or any(pledges[pledge_id].on_cancel == "pool" for pledge_id in parts):
+        fire("pool_received", actor)
     return returns
 
 
@@ -530,10 +549,17 @@ class DistrictImpact:
     by_dong: list[Breakdown] = field(default_factory=list)
     by_month: list[tuple[str, int]] = field(default_factory=list)
     computed_at: datetime | None = None
+    # The district's pooled fund (구 나눔 기금) now, whatever the period: left to it, and waiting in it.
+    fund_received: int = 0
+    fund_balance: int = 0
+
+    @property
+    def fund_placed(self) -> int:
+        return self.fund_received - self.fund_balance
 
 
 def district_impact(period: str, today: date) -> DistrictImpact:
-    """The district's figures for a period, in seven aggregate queries whatever the data size (each
+    """The district's figures for a period, in six aggregate queries whatever the data size (each
     scans its table once; nothing per row comes back to Python)."""
     period = period if period in rules.PERIODS else "all"
     start, end = rules.period_range(period, today)
@@ -542,12 +568,18 @@ def district_impact(period: str, today: date) -> DistrictImpact:
         select(func.coalesce(func.sum(Payment.amount), 0), func.count(func.distinct(Pledge.donor_id)))
         .select_from(Payment).join(Pledge, Pledge.id == Payment.pledge_id)
         .where(_in_range(Payment.received_at, start_at, end_at))).one()
-    refunded = db.session.scalar(select(func.coalesce(func.sum(Refund.amount), 0)).where(
-        Refund.status == "done", _in_range(Refund.refunded_at, start_at, end_at)))
-    spent = db.session.scalar(select(func.coalesce(func.sum(Disbursement.amount), 0))
-                              .where(_in_range(Disbursement.spent_on, start, end)))
+    pool_lines = (select(func.coalesce(func.sum(LedgerLine.amount), 0))
+                  .join(LedgerTransaction, LedgerTransaction.id == LedgerLine.transaction_id)
+                  .where(LedgerLine.account == ledger_rules.POOL))
+    refunded, spent, fund_in, fund_total = db.session.execute(select(
+        select(func.coalesce(func.sum(Refund.amount), 0)).where(
+            Refund.status == "done", _in_range(Refund.refunded_at, start_at, end_at)).scalar_subquery(),
+        select(func.coalesce(func.sum(Disbursement.amount), 0))
+        .where(_in_range(Disbursement.spent_on, start, end)).scalar_subquery(),
+        pool_lines.where(LedgerTransaction.pledge_id.is_not(None)).scalar_subquery(),
+        pool_lines.scalar_subquery())).one()
     summary = DistrictImpact(period, start, end, int(received), int(refunded), int(spent), 0, 0, int(donors),
-                             computed_at=utcnow())
+                             computed_at=utcnow(), fund_received=-int(fund_in), fund_balance=-int(fund_total))
     _add_breakdowns(summary, start_at, end_at)
     summary.by_month = _months(start, end, start_at, end_at, today)
     return summary
@@ -647,15 +679,18 @@ class DonorImpact:
 
 
 def donor_impact(donor: User) -> DonorImpact:
-    pledges = db.session.scalars(select(Pledge).where(Pledge.donor_id == donor.id)).all()
-    ids = [p.id for p in pledges]
-    if not ids:
+    """A fixed number of queries, however many pledges the donor has: their pledges are a subquery,
+    and the spending of every need with a published report is one grouped query."""
+    pledges = db.session.execute(select(Pledge.id, Pledge.paid).where(Pledge.donor_id == donor.id)).all()
+    if not pledges:
         return DonorImpact(0, [], 0, 0)
+    ids = select(Pledge.id).where(Pledge.donor_id == donor.id).scalar_subquery()
     per_need: dict[int, int] = defaultdict(int)
-    for need_id, account, amount in db.session.execute(
-            select(LedgerTransaction.need_id, LedgerLine.account, LedgerLine.amount)
-            .join(LedgerLine, LedgerLine.transaction_id == LedgerTransaction.id)
-            .where(LedgerTransaction.pledge_id.in_(ids), LedgerLine.account.startswith("need:"))):
+    for account, amount in db.session.execute(
+            select(LedgerLine.account, func.sum(LedgerLine.amount))
+            .join(LedgerTransaction, LedgerLine.transaction_id == LedgerTransaction.id)
+            .where(LedgerTransaction.pledge_id.in_(ids), LedgerLine.account.startswith("need:"))
+            .group_by(LedgerLine.account)):
         per_need[int(account.split(":", 1)[1])] -= int(amount)
     pooled = -int(db.session.scalar(
         select(func.coalesce(func.sum(LedgerLine.amount), 0)).join(LedgerTransaction)
@@ -668,15 +703,18 @@ def donor_impact(donor: User) -> DonorImpact:
     reports = {r.need_id: r for r in db.session.scalars(
         select(ImpactReport).where(ImpactReport.need_id.in_(list(per_need)),
                                    ImpactReport.status == ReportStatus.PUBLISHED))} if per_need else {}
+    spent_by_need = {int(account.split(":", 1)[1]): int(total) for account, total in db.session.execute(
+        select(LedgerLine.account, func.sum(LedgerLine.amount))
+        .where(LedgerLine.account.in_([ledger_rules.spent_account(need_id) for need_id in reports]))
+        .group_by(LedgerLine.account))} if reports else {}
     items = []
     for need_id, placed in per_need.items():
         if placed <= 0 and not returned.get(need_id):
             continue
         report = reports.get(need_id)
-        spent = need_money(need_id).spent if report else 0
+        spent = spent_by_need.get(need_id, 0) if report else 0
         tenths = rules.units_paid_for_tenths(placed, spent, report.units_delivered or 0) if report else 0
         items.append(DonorNeedImpact(needs[need_id], placed, report, spent, tenths, int(returned.get(need_id, 0))))
     items.sort(key=lambda i: (i.report is None, -i.placed, i.need.id))
-    given = sum(p.paid for p in pledges) - refunded
+    given = sum(int(paid) for _, paid in pledges) - refunded
     return DonorImpact(given, items, pooled, refunded)
-

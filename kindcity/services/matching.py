@@ -32,7 +32,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import case, func, or_, select, update
 
 from ..domain import ledger as rules
 from ..domain import matching as engine
@@ -434,13 +434,17 @@ class Snapshot:
 
 def snapshot(today: date, *, extra: PoolSnapshot | None = None) -> Snapshot:
     """What the engine sees now: open needs in time with a gap, and pooled pledges with received money
-    to place (a fixed number of queries: pools, their money, their refunds, needs)."""
+    to place, the district's pooled fund among them (a fixed number of queries: pools, their money,
+    their refunds, the fund, needs)."""
     pools = {pid: p for pid, p in _pool_rows(*_active_pools()).items() if p.usable(today) and p.remaining > 0}
-    if not pools and extra is None:
+    fund = district_available()
+    if not pools and extra is None and not fund:
         return Snapshot([], [])
     needs = _need_rows(Need.status == NeedStatus.OPEN, Need.deadline >= today,
                        Need.target - Need.reserved - Need.confirmed > 0)
     snapshots = [p.snapshot() for p in pools.values()]
+    if fund:
+        snapshots.append(engine.district_pool(fund))
     if extra is not None:
         snapshots = [s for s in snapshots if s.id != extra.id] + [extra]
     return Snapshot(_with_given(needs, pools), snapshots)
@@ -485,6 +489,7 @@ def run_engine(actor: Actor, trigger: str, *, today: date | None = None, dry_run
     db.session.flush()  # the caller's pending changes (a need just opened, money just recorded) count
     if not dry_run:
         end_due(today, actor, skip_locked=trigger not in EXPLICIT_TRIGGERS)
+        db.session().info.pop(pledge_service.FUND_GREW, None)  # this run places what reached the fund
     seen = snapshot(today)
     if not seen.pools and trigger not in EXPLICIT_TRIGGERS:
         return RunOutcome(None)
@@ -542,10 +547,26 @@ def _apply_run(actor: Actor, run: MatchRun, *, wait: bool) -> int:
     proposal = list(run.proposal)
     db.session.flush()
     needs = _need_rows(Need.id.in_(sorted({a["need_id"] for a in proposal})), lock=True, skip_locked=not wait)
-    pools = _pool_rows(Pledge.id.in_(sorted({a["pool_id"] for a in proposal})), Pledge.kind == "pooled",
-                       lock=True, skip_locked=not wait)
+    pools = _pool_rows(Pledge.id.in_(sorted({a["pool_id"] for a in proposal} - {engine.DISTRICT_POOL_ID})),
+                       Pledge.kind == "pooled", lock=True, skip_locked=not wait)
+    # The fund has no row of its own: the setting's row serialises every run that spends it.
+    fund = district_available(lock=True) if any(a["pool_id"] == engine.DISTRICT_POOL_ID for a in proposal) else 0
     skipped, placed_total, touched = [], 0, set()
     for item in proposal:
+        if item["pool_id"] == engine.DISTRICT_POOL_ID:
+            amount, why = _fund_fits(item, needs.get(item["need_id"]), fund, today)
+            if amount and not _raise_confirmed(item["need_id"], amount):
+                amount, why = 0, "need_gap"
+            if amount < item["amount"]:
+                skipped.append({"pool_id": item["pool_id"], "need_id": item["need_id"], "proposed": item["amount"],
+                                "placed": amount, "why": why})
+            if amount:
+                need = needs[item["need_id"]]
+                _place_from_fund(actor, run, need, item, amount)
+                fund -= amount
+                placed_total += amount
+                touched.add(need.snapshot.id)
+            continue
         amount, why = _fits(item, needs.get(item["need_id"]), pools.get(item["pool_id"]), today)
         if amount and not _raise_confirmed(item["need_id"], amount):
             amount, why = 0, "need_gap"
@@ -595,6 +616,35 @@ def _fits(item: dict, need: _NeedRow | None, pool: _PoolRow | None, today: date)
     return max(0, amount), why
 
 
+def _fund_fits(item: dict, need: _NeedRow | None, fund: int, today: date) -> tuple[int, str]:
+    """How much of a proposed placement from the district's fund still fits (any need: no criteria
+    or cap per need, only the need's gap and the fund's money)."""
+    if need is None:
+        return 0, "need_busy_or_gone"
+    if need.status != NeedStatus.OPEN or need.snapshot.deadline < today:
+        return 0, "need_not_open"
+    amount = min(item["amount"], need.snapshot.gap, fund)
+    if amount >= item["amount"]:
+        return item["amount"], ""
+    return max(0, amount), "pledge_money" if fund < min(item["amount"], need.snapshot.gap) else "need_gap"
+
+
+def _place_from_fund(actor: Actor, run: MatchRun, need: _NeedRow, item: dict, amount: int) -> None:
+    """Post the fund's placement and say whose money it was, first in first out (one placement with
+    its reason per donor's pledge), so each donor can see where their money went."""
+    completes = amount == need.snapshot.gap
+    code, reason = item["reason_code"], item["reason"]
+    if item["completes"] and not completes:
+        code, reason = engine.REASON_PARTIAL, reason.split(";")[0] + "; only part of it still fitted when placed"
+    post(rules.pool_allocated(need.snapshot.id, amount, memo=f"match run {run.id}"), actor)
+    for pledge_id, part in engine.attribute(district_sources(), amount):
+        db.session.add(MatchAllocation(source="fund", pledge_id=pledge_id, need_id=need.snapshot.id, amount=part,
+                                       reason_code=code, reason=reason, days_left=item.get("days_left"),
+                                       completes=completes, run_id=run.id))
+    db.session.flush()
+    need.snapshot = replace(need.snapshot, gap=need.snapshot.gap - amount)
+
+
 def _reduce(need: _NeedRow, pool: _PoolRow, amount: int) -> None:
     need.snapshot = replace(need.snapshot, gap=need.snapshot.gap - amount)
     pool.unplaced -= amount
@@ -633,6 +683,83 @@ def preview_unpaid(pledge: Pledge, today: date | None = None) -> list[engine.All
     return [a for a in engine.propose(seen.needs, seen.pools, today).allocations if a.pool_id == pledge.id]
 
 
+# --- the district's pooled fund (구 나눔 기금) ----------------------------------------------------
+
+CLOSED_NEEDS = (NeedStatus.CANCELLED, NeedStatus.EXPIRED)  # their fund money went back to the fund
+
+
+def district_balance() -> int:
+    """Won in the district's pooled fund now, from the journal."""
+    from .ledger import balance
+    return -balance(rules.POOL)
+
+
+def district_sources() -> list[tuple[int, int]]:
+    """(pledge id, won of that pledge's money still in the fund), the pledge whose money came in
+    first first: what came in (moved to the fund), less what the fund placed of it on needs that
+    did not close (a closed need's fund money came back to the fund)."""
+    came_in = db.session.execute(
+        select(LedgerTransaction.pledge_id, func.min(LedgerTransaction.id), func.sum(LedgerLine.amount))
+        .join(LedgerLine, LedgerLine.transaction_id == LedgerTransaction.id)
+        .where(LedgerLine.account == rules.POOL, LedgerTransaction.pledge_id.is_not(None))
+        .group_by(LedgerTransaction.pledge_id)).all()
+    went_out = dict(db.session.execute(
+        select(MatchAllocation.pledge_id, func.sum(MatchAllocation.amount))
+        .join(Need, Need.id == MatchAllocation.need_id)
+        .where(MatchAllocation.source == "fund", Need.status.not_in([s.value for s in CLOSED_NEEDS]))
+        .group_by(MatchAllocation.pledge_id)).all())
+    left = [(first, pledge_id, -int(total) - int(went_out.get(pledge_id, 0)))
+            for pledge_id, first, total in came_in]
+    return [(pledge_id, won) for _, pledge_id, won in sorted(left) if won > 0]
+
+
+def district_available(lock: bool = False) -> int:
+    """What the fund may place: its balance, and never more than its sources account for."""
+    if lock:
+        settings(lock=True)
+    balance = district_balance()
+    if balance <= 0:
+        return 0
+    return min(balance, sum(won for _, won in district_sources()))
+
+
+@dataclass(frozen=True)
+class FundPlacement:
+    need_id: int
+    title: str
+    amount: int
+    status: str
+    created_at: datetime
+
+
+def district_placements(pledge_ids=None, limit: int = 50) -> list[FundPlacement]:
+    """Where the fund's money went, newest first: for one donor's pledges, or for everyone."""
+    query = (select(MatchAllocation.need_id, Need.title, Need.status, MatchAllocation.amount,
+                    MatchAllocation.created_at)
+             .join(Need, Need.id == MatchAllocation.need_id).where(MatchAllocation.source == "fund"))
+    if pledge_ids is not None:
+        query = query.where(MatchAllocation.pledge_id.in_(list(pledge_ids)))
+    rows = db.session.execute(query.order_by(MatchAllocation.id.desc()).limit(limit)).all()
+    return [FundPlacement(r.need_id, r.title, int(r.amount), r.status, r.created_at) for r in rows]
+
+
+def district_summary() -> dict[str, int]:
+    """The fund in figures: what came in, what it placed on needs (net of closed needs' money that
+    came back), and what waits in it now."""
+    came_in, total = db.session.execute(
+        select(func.coalesce(func.sum(case((LedgerTransaction.pledge_id.is_not(None), LedgerLine.amount), else_=0)), 0),
+               func.coalesce(func.sum(LedgerLine.amount), 0))
+        .join(LedgerTransaction, LedgerTransaction.id == LedgerLine.transaction_id)
+        .where(LedgerLine.account == rules.POOL)).one()
+    return {"received": -int(came_in), "balance": -int(total), "placed": int(total) - int(came_in)}
+
+
+def district_waiting_for(pledge_ids) -> int:
+    """Won of these pledges' money that waits in the fund for a need now."""
+    ids = set(pledge_ids)
+    return sum(won for pledge_id, won in district_sources() if pledge_id in ids)
+
+
 # --- triggers ---------------------------------------------------------------------------------
 
 def _after_need_opened(actor: Actor, need: Need) -> None:
@@ -654,11 +781,17 @@ def _after_holds_released(actor: Actor) -> None:
 
 def _after_need_closed(actor: Actor, need: Need) -> None:
     """Money that pooled pledges and match offers placed on a closed need goes back to them: an offer's
-    can match again; a pooled pledge's is placed again at once, by an engine run in the same transaction
-    (trigger ``need_closed``; with automatic application off it waits for staff like any run); if the
+    can match again; a pooled pledge's, and the district's fund's, is placed again at once, by an engine
+    run in the same transaction (trigger ``need_closed``, which also places what donors of the need just
+    left to the fund; with automatic application off it waits for staff like any run); if the
     pledge has ended, it follows the donor's choice instead."""
-    if _return_placed_money(actor, need):
+    if _return_placed_money(actor, need) or district_balance() > 0:
         run_engine(actor, "need_closed")
+
+
+def _after_pool_received(actor: Actor) -> None:
+    """Money moved to the district's pooled fund is placed at once, like any pooled money."""
+    run_engine(actor, "pool_received")
 
 
 def _return_placed_money(actor: Actor, need: Need) -> bool:
@@ -671,7 +804,7 @@ def _return_placed_money(actor: Actor, need: Need) -> bool:
         .where(LedgerLine.account == rules.need_account(need.id), Pledge.kind.in_(["pooled", "match"]))
         .group_by(LedgerTransaction.pledge_id).order_by(LedgerTransaction.pledge_id)).all()
     reason = "need_cancelled" if need.status == NeedStatus.CANCELLED else "need_expired"
-    pooled_back = False
+    pooled_back = _return_fund_money(actor, need, reason)
     for pledge_id, total in rows:
         placed = -int(total)
         if placed <= 0:
@@ -691,6 +824,31 @@ def _return_placed_money(actor: Actor, need: Need) -> bool:
         record(actor, "pledge.unplaced", "pledge", pledge_id, after={"need": need.id, "amount": placed,
                                                                      "reason": reason})
     return pooled_back
+
+
+def fund_on_need(need_id: int) -> int:
+    """Won the district's fund has on a need now (placed, less what came back), from the journal."""
+    return -int(db.session.scalar(
+        select(func.coalesce(func.sum(LedgerLine.amount), 0))
+        .join(LedgerTransaction, LedgerTransaction.id == LedgerLine.transaction_id)
+        .where(LedgerLine.account == rules.need_account(need_id),
+               LedgerTransaction.entry.in_([rules.Entry.POOL_ALLOCATED, rules.Entry.POOL_RETURNED]))))
+
+
+def return_to_fund(actor: Actor, need: Need, amount: int, reason: str) -> None:
+    """Give ``amount`` of the fund's money on ``need`` back to the fund (caller holds the need's lock)."""
+    need.confirmed -= amount
+    post(rules.pool_returned(need.id, amount, memo=reason), actor)
+    record(actor, "fund.unplaced", "need", need.id, after={"amount": amount, "reason": reason})
+
+
+def _return_fund_money(actor: Actor, need: Need, reason: str) -> bool:
+    """The district's fund money on a closed need goes back to the fund. True if any did."""
+    on_need = fund_on_need(need.id)
+    if on_need <= 0:
+        return False
+    return_to_fund(actor, need, on_need, reason)
+    return True
 
 
 # --- match offers -----------------------------------------------------------------------------
@@ -838,5 +996,6 @@ def matches_on_need(need_id: int) -> list[dict[str, Any]]:
 pledge_service.on("gift_placed", _after_gift_placed)
 pledge_service.on("unassigned_received", _after_unassigned_received)
 pledge_service.on("holds_released", _after_holds_released)
+pledge_service.on("pool_received", _after_pool_received)
 need_service.on_need_opened(_after_need_opened)
 need_service.on_need_closed(_after_need_closed)

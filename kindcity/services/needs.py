@@ -22,7 +22,7 @@ from .public_text import PersonalDataFound, personal_data_in, refuse_personal_da
 
 MIN_TARGET = 10_000
 # Every free-text field of a need that the public reads (the page, the open-data API).
-PUBLIC_TEXT_FIELDS = ("title", "summary", "description", "unit_name", "receiving_org")
+PUBLIC_TEXT_FIELDS = ("title", "summary", "description", "unit_name")  # the receiving organisation is a record now
 
 
 class NeedInputError(ServiceError):
@@ -154,16 +154,38 @@ def get_for_staff(user: User, need_id: int) -> Need:
     return need
 
 
-def create_need(actor: Actor, data: NeedInput, today: date) -> Need:
+def create_need(actor: Actor, data: NeedInput, today: date, *, referral_id: int | None = None) -> Need:
+    """A draft need; ``referral_id`` links it to the referral it was posted from (one the staff member
+    may see: NotFound otherwise), so staff can follow the referral to the help it led to."""
     user = _require_staff(actor)
+    if referral_id is not None:
+        from . import referrals as referral_service
+        referral_service.get_for_staff(user, referral_id)
     need = Need(status=NeedStatus.DRAFT, author_id=user.id, centre_id=user.centre_id,
-                reserved=0, confirmed=0)
+                reserved=0, confirmed=0, referral_id=referral_id)
     _apply_input(need, data, today)
     db.session.add(need)
     db.session.flush()
     _contributed(need, user, ContributionKind.CREATE)
-    record(actor, "need.create", "need", need.id, after=_snapshot(need))
+    record(actor, "need.create", "need", need.id,
+           after={**_snapshot(need), **({"referral": referral_id} if referral_id is not None else {})})
     return need
+
+
+ARRANGED = (NeedStatus.OPEN, NeedStatus.FUNDED, NeedStatus.DELIVERING, NeedStatus.COMPLETED)
+
+
+def help_arranged(referral_id: int) -> bool:
+    """Whether a need posted from this referral went ahead (published, funded, delivered): all that a
+    resident's receipt page may say about it."""
+    return db.session.scalar(select(Need.id).where(Need.referral_id == referral_id,
+                                                   Need.status.in_([s.value for s in ARRANGED])).limit(1)) is not None
+
+
+def needs_from_referral(user, referral_id: int) -> list[Need]:
+    """Needs posted from this referral that this staff member may see, oldest first."""
+    return list(db.session.scalars(staff_scope(user, select(Need).where(Need.referral_id == referral_id))
+                                   .order_by(Need.id)))
 
 
 def update_need(actor: Actor, need: Need, data: NeedInput, today: date) -> Need:

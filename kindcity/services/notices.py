@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 
 from ..domain.needs import NeedStatus
+from ..domain.pledges import PledgeStatus
 from ..extensions import db
 from ..models import Need, Pledge, User
 from .. import jobs
@@ -42,11 +43,13 @@ class DonorNotice:
     need_title: str
     need_status: str
     pledges: list[PledgeLine] = field(default_factory=list)
+    cancel_reason: str = ""  # the reason staff gave (public on the need's page too)
 
 
 def notices_for(kind: str, need_id: int) -> list[DonorNotice]:
     """One notice per donor of the need's direct pledges: every pledge when it closed unmet (the unpaid
-    ones must not be paid now), the paid ones when its impact was published. Nothing when the need is
+    ones must not be paid now), the paid ones when its impact was published, and then also every donor
+    whose pooled pledge, match offer or money in the district's fund was placed on it. Nothing when the need is
     not (or no longer) in the state the notice is about."""
     need = db.session.get(Need, need_id)
     wanted = {CLOSED: (NeedStatus.CANCELLED, NeedStatus.EXPIRED), IMPACT: (NeedStatus.COMPLETED,)}[kind]
@@ -59,9 +62,23 @@ def notices_for(kind: str, need_id: int) -> list[DonorNotice]:
              .order_by(User.id, Pledge.id))
     if kind == IMPACT:
         query = query.where(Pledge.paid > 0)
+    else:  # a pledge the donor had cancelled before is over already: the mail does not bring it back up
+        query = query.where(Pledge.status != PledgeStatus.CANCELLED)
+    rows = list(db.session.execute(query))
+    if kind == IMPACT:
+        # Donors whose money reached the need another way hear too: a pooled pledge or a match offer
+        # placed on it, or the district's fund passing their money on (placements name the pledge).
+        from ..models import MatchAllocation
+        rows += list(db.session.execute(
+            select(Pledge.reference, Pledge.amount, Pledge.paid, Pledge.on_cancel, User.id, User.email,
+                   User.display_name)
+            .join(User, User.id == Pledge.donor_id)
+            .where(Pledge.id.in_(select(MatchAllocation.pledge_id).where(MatchAllocation.need_id == need_id)),
+                   User.active.is_(True))
+            .order_by(User.id, Pledge.id)))
     notices: dict[int, DonorNotice] = {}
-    for row in db.session.execute(query):
+    for row in rows:
         notice = notices.setdefault(row.id, DonorNotice(kind, row.id, row.email, row.display_name, need.id, need.title,
-                                                        need.status))
+                                                        need.status, cancel_reason=need.cancel_reason or ""))
         notice.pledges.append(PledgeLine(row.reference, row.amount, row.paid, row.on_cancel))
     return list(notices.values())

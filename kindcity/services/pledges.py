@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import String, and_, case, cast, func, insert, literal, select, update
 from sqlalchemy.orm import make_transient_to_detached
 
 from ..domain import ledger as rules
@@ -20,7 +20,7 @@ from ..domain.pledges import (ENDED, HOLDING, Display, OnCancel, PledgeAction, P
                               new_reference, next_status, pledge_amount, split_payment)
 from ..domain.time import seoul_today, utcnow
 from ..extensions import db
-from ..models import Need, Payment, Pledge, Refund
+from ..models import LedgerLine, Need, Payment, Pledge, Refund
 from .. import jobs
 from . import Actor, Forbidden, NotFound, bulk
 from . import pledge_writer as writer
@@ -40,7 +40,8 @@ class PledgeError(PledgeRuleError):
 # "gift_placed" (actor, need, pledge, amount, received_at, poster): a direct pledge's money was placed;
 # "unassigned_received" (actor, pledge_ids): money landed on pledges that have no need of their own;
 # "holds_released" (actor): unpaid holds ended, so needs have room again.
-_hooks: dict[str, list] = {"gift_placed": [], "unassigned_received": [], "holds_released": []}
+# "pool_received" (actor): money reached the district's pooled fund (구 나눔 기금): the engine places it.
+_hooks: dict[str, list] = {"gift_placed": [], "unassigned_received": [], "holds_released": [], "pool_received": []}
 
 
 def on(event: str, hook) -> None:
@@ -51,6 +52,16 @@ def on(event: str, hook) -> None:
 def fire(event: str, *args) -> None:
     for hook in _hooks[event]:
         hook(*args)
+
+
+FUND_GREW = "kindcity.fund_received"
+
+
+def place_fund_money(actor: Actor) -> None:
+    """If money went to the district's pooled fund in this operation, the engine places it now
+    ("pool_received"), so it does not wait for the next run."""
+    if db.session().info.pop(FUND_GREW, False):
+        fire("pool_received", actor)
 
 
 def _lock(model, row_id: int):
@@ -313,6 +324,9 @@ def apply_payment(actor: Actor, need: Need, pledge: Pledge, amount: int, *, sour
         fire("gift_placed", actor, need, pledge, split.to_need, received_at, poster)
     if need.status == NeedStatus.OPEN and need.confirmed >= need.target:
         _set_need_status(actor, need, NeedAction.FUND)
+    if writer is None:
+        place_fund_money(actor)
+        _thank_after_commit(source, external_id)
     return PaymentOutcome(payment, created=True, placed=split.to_need, surplus=split.surplus)
 
 
@@ -339,7 +353,17 @@ def apply_unassigned_payment(actor: Actor, pledge: Pledge, amount: int, *, sourc
     if amount > kept:
         follow_donor_choice(actor, pledge, amount - kept, poster=poster,
                             reason="over_paid" if accepting else "pledge_ended")
+        if writer is None:
+            place_fund_money(actor)
+    if writer is None:
+        _thank_after_commit(source, external_id)
     return PaymentOutcome(payment, created=True, placed=0, surplus=amount - kept)
+
+
+def _thank_after_commit(source: str, external_id: str) -> None:
+    """The donor gets a thank-you with the receipt's link (kindcity/mail/pledges.py), by a job of this
+    transaction: a payment rolled back thanks nobody. A statement import asks once for all its rows."""
+    jobs.defer("mail.payment_thanks", source=source, external_id=external_id)
 
 
 def follow_donor_choice(actor: Actor, pledge: Pledge, amount: int, *, reason: str, poster=None) -> None:
@@ -347,6 +371,7 @@ def follow_donor_choice(actor: Actor, pledge: Pledge, amount: int, *, reason: st
     choice = OnCancel(pledge.on_cancel)
     if choice == OnCancel.POOL:
         (poster or (lambda posting: post(posting, actor)))(rules.moved_to_pool(pledge.id, amount, memo=reason))
+        db.session().info[FUND_GREW] = True
     elif choice == OnCancel.REFUND:
         db.session.add(Refund(pledge_id=pledge.id, amount=amount, reason=reason, status="due"))
         _settle_after_commit(pledge)
@@ -433,6 +458,14 @@ def unplaced(pledge_id: int) -> int:
     return -balance(rules.pledge_account(pledge_id))
 
 
+def unplaced_column():
+    """unplaced() as a column of a query on pledges: one indexed sum per pledge row (ix_ledger_lines_account),
+    so a list of pledges with money to move costs one query, not one per pledge."""
+    return -(select(func.coalesce(func.sum(LedgerLine.amount), 0))
+             .where(LedgerLine.account == literal("pledge:", String) + cast(Pledge.id, String))
+             .correlate(Pledge).scalar_subquery())
+
+
 def refunds_due(pledge_id: int) -> int:
     return sum(r.amount for r in db.session.scalars(
         select(Refund).where(Refund.pledge_id == pledge_id, Refund.status.in_(["due", "pending"]))))
@@ -451,10 +484,34 @@ def move_to_need(actor: Actor, pledge_id: int, need_id: int, amount: int) -> Non
     if need.target - need.reserved - need.confirmed < amount:
         raise PledgeError("not_enough_left", gap=need.target - need.reserved - need.confirmed)
     need.confirmed += amount
-    post(rules.allocated(pledge.id, need.id, amount, memo="moved by staff"), actor)
+    moved = post(rules.allocated(pledge.id, need.id, amount, memo="moved by staff"), actor)
     record(actor, "pledge.move", "pledge", pledge.id, after={"need": need.id, "amount": amount})
     if need.confirmed >= need.target:
         _set_need_status(actor, need, NeedAction.FUND)
+    db.session.flush()
+    jobs.defer("mail.money_moved", transaction_id=moved.id)  # the donor hears where their money went
+
+
+def similar_needs(user, pledge: Pledge, query: str = "", limit: int = 20) -> list[Need]:
+    """Open needs this staff member may move a pledge's money to, that still have room: the same
+    category and dong as the pledge's own need first, then the same category, then the same dong, then
+    the rest; nearest deadline first within each. ``query`` keeps needs whose title holds it."""
+    from .needs import staff_scope
+
+    source = pledge.need
+    rank = literal(3)
+    if source is not None:
+        rank = case((and_(Need.category_id == source.category_id, Need.dong_id == source.dong_id), 0),
+                    (Need.category_id == source.category_id, 1), (Need.dong_id == source.dong_id, 2), else_=3)
+    statement = (select(Need).where(Need.status == NeedStatus.OPEN, Need.target - Need.reserved - Need.confirmed > 0,
+                                    Need.deadline >= seoul_today())
+                 .order_by(rank, Need.deadline, Need.id).limit(limit))
+    if source is not None:
+        statement = statement.where(Need.id != source.id)
+    words = (query or "").strip()
+    if words:
+        statement = statement.where(Need.title.contains(words, autoescape=True))
+    return list(db.session.scalars(staff_scope(user, statement)))
 
 
 def move_to_pool(actor: Actor, pledge_id: int, amount: int) -> None:
@@ -466,6 +523,7 @@ def move_to_pool(actor: Actor, pledge_id: int, amount: int) -> None:
         raise PledgeError("not_enough_unplaced", available=free)
     post(rules.moved_to_pool(pledge.id, amount, memo="moved by staff"), actor)
     record(actor, "pledge.pool", "pledge", pledge.id, after={"amount": amount})
+    fire("pool_received", actor)
 
 
 def record_bank_refund(actor: Actor, refund_id: int, *, refunded_at: datetime, bank_reference: str) -> Refund:

@@ -2,15 +2,20 @@
 
 Checks DOMAIN.md's invariants against the journal, which is the truth; the money columns on needs
 and pledges are caches that must agree with it.
+
+The database does the comparing: each check is one grouped query over the journal, joined to the
+cached columns, that returns only the rows that disagree. Nothing loads every need, pledge or
+account balance into Python, so the time grows with the journal (one pass per check) and the memory
+with the number of disagreements, not with the size of the district.
 """
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import BigInteger, String, and_, case, cast, func, literal, or_, select
 
-from ..domain.ledger import Entry
+from ..domain.ledger import CASH, POOL, Entry
 from ..extensions import db
 from ..models import LedgerLine, LedgerTransaction, Need, Payment, Pledge, Refund
 
@@ -26,21 +31,28 @@ class Discrepancy:
         return f"{self.check}: {self.subject}: expected {self.expected}, found {self.actual}"
 
 
-def _account_balances() -> dict[str, int]:
-    rows = db.session.execute(select(LedgerLine.account, func.sum(LedgerLine.amount)).group_by(LedgerLine.account))
-    return {account: int(total) for account, total in rows}
+def _is_kind(kind: str):
+    """A line on account ``kind`` or ``kind:<id>`` (the part of the account name before the colon)."""
+    return or_(LedgerLine.account == kind, LedgerLine.account.startswith(f"{kind}:"))
 
 
-def _entry_sums() -> dict[tuple[str, int | None, str], int]:
-    """(entry, pledge_id, account kind) -> sum of lines, for per-pledge arithmetic."""
-    rows = db.session.execute(
-        select(LedgerTransaction.entry, LedgerTransaction.pledge_id, LedgerLine.account, func.sum(LedgerLine.amount))
-        .join(LedgerLine, LedgerLine.transaction_id == LedgerTransaction.id)
-        .group_by(LedgerTransaction.entry, LedgerTransaction.pledge_id, LedgerLine.account))
-    sums: dict[tuple[str, int | None, str], int] = defaultdict(int)
-    for entry, pledge_id, account, total in rows:
-        sums[(entry, pledge_id, account.split(":")[0])] += int(total)
-    return sums
+def _balances(*prefixes: str):
+    """Per-account balances of the accounts ``<prefix>:<id>``, grouped in the database."""
+    return (select(LedgerLine.account, func.sum(LedgerLine.amount).label("total"))
+            .where(or_(*(LedgerLine.account.startswith(f"{prefix}:") for prefix in prefixes)))
+            .group_by(LedgerLine.account).cte(f"balances_{'_'.join(prefixes)}"))
+
+
+def _account_of(prefix: str, id_column):
+    return literal(f"{prefix}:", String) + cast(id_column, String)
+
+
+def _won(expression):
+    return cast(func.coalesce(expression, 0), BigInteger)
+
+
+def _total(where) -> int:
+    return int(db.session.scalar(select(func.coalesce(func.sum(LedgerLine.amount), 0)).where(where)))
 
 
 def check_journal_balanced() -> list[Discrepancy]:
@@ -54,75 +66,111 @@ def check_journal_balanced() -> list[Discrepancy]:
     return found
 
 
-def check_needs(balances: dict[str, int]) -> list[Discrepancy]:
+def check_needs() -> list[Discrepancy]:
+    balances = _balances("need", "spent", "hold")
+    on_need, on_spent, on_hold = (balances.alias(name) for name in ("on_need", "on_spent", "on_hold"))
+    # need:<id> holds what was placed on the need (net of money taken back); a disbursement
+    # (Dr spent:<id>, Cr cash) leaves it alone, so what is still held is placed - spent.
+    placed, spent, hold = _won(-on_need.c.total), _won(on_spent.c.total), _won(-on_hold.c.total)
+    rows = db.session.execute(
+        select(Need.id, Need.target, Need.reserved, Need.confirmed, placed.label("placed"),
+               spent.label("spent"), hold.label("hold"))
+        .outerjoin(on_need, on_need.c.account == _account_of("need", Need.id))
+        .outerjoin(on_spent, on_spent.c.account == _account_of("spent", Need.id))
+        .outerjoin(on_hold, on_hold.c.account == _account_of("hold", Need.id))
+        .where(or_(Need.reserved + Need.confirmed > Need.target, Need.confirmed != placed,
+                   Need.reserved != hold, placed - spent < 0))
+        .order_by(Need.id))
     found = []
-    for need in db.session.scalars(select(Need).order_by(Need.id)):
+    for need in rows:
+        held, spent_won, hold_won = int(need.placed) - int(need.spent), int(need.spent), int(need.hold)
         if need.reserved + need.confirmed > need.target:
             found.append(Discrepancy("need_over_target", f"need {need.id}", f"<= {need.target}",
                                      need.reserved + need.confirmed))
-        # need:<id> holds what was placed on the need (net of money taken back); a disbursement
-        # (Dr spent:<id>, Cr cash) leaves it alone, so what is still held is placed - spent.
-        spent = balances.get(f"spent:{need.id}", 0)
-        held = -balances.get(f"need:{need.id}", 0) - spent
-        hold = -balances.get(f"hold:{need.id}", 0)
-        if need.confirmed != held + spent:
+        if need.confirmed != held + spent_won:
             found.append(Discrepancy("need_confirmed_vs_journal", f"need {need.id} (confirmed = disbursed + held)",
-                                     held + spent, need.confirmed))
-        if need.reserved != hold:
-            found.append(Discrepancy("need_reserved_vs_journal", f"need {need.id}", hold, need.reserved))
+                                     held + spent_won, need.confirmed))
+        if need.reserved != hold_won:
+            found.append(Discrepancy("need_reserved_vs_journal", f"need {need.id}", hold_won, need.reserved))
         if held < 0:
             found.append(Discrepancy("need_negative_balance", f"need {need.id}", ">= 0", held))
     return found
 
 
-def _sums_by_pledge(query) -> dict[int, int]:
-    return {pledge_id: int(total) for pledge_id, total in db.session.execute(query)}
-
-
-def check_pledges(balances: dict[str, int]) -> list[Discrepancy]:
-    sums = _entry_sums()
-    payments = _sums_by_pledge(select(Payment.pledge_id, func.sum(Payment.amount)).group_by(Payment.pledge_id))
-    refunds_done = _sums_by_pledge(select(Refund.pledge_id, func.sum(Refund.amount))
-                                   .where(Refund.status == "done").group_by(Refund.pledge_id))
-    refunds_open = _sums_by_pledge(select(Refund.pledge_id, func.sum(Refund.amount))
-                                   .where(Refund.status != "done").group_by(Refund.pledge_id))
+def check_pledges() -> list[Discrepancy]:
+    line, amount = LedgerLine, LedgerLine.amount
+    journal = (
+        select(LedgerTransaction.pledge_id,
+               func.sum(case((and_(LedgerTransaction.entry == Entry.RECEIVED.value, _is_kind(CASH)), amount),
+                             else_=0)).label("received"),
+               func.sum(case((and_(LedgerTransaction.entry == Entry.REFUNDED.value, _is_kind(CASH)), -amount),
+                             else_=0)).label("refunded"),
+               func.sum(case((_is_kind("need"), -amount), else_=0)).label("on_needs"),
+               func.sum(case((_is_kind("pool"), -amount), else_=0)).label("pooled"))
+        .join(line, line.transaction_id == LedgerTransaction.id)
+        .where(LedgerTransaction.pledge_id.is_not(None))
+        .group_by(LedgerTransaction.pledge_id).cte("pledge_journal"))
+    balances = _balances("pledge", "promise")
+    on_pledge, on_promise = balances.alias("on_pledge"), balances.alias("on_promise")
+    payments = (select(Payment.pledge_id, func.sum(Payment.amount).label("total"))
+                .group_by(Payment.pledge_id).cte("pledge_payments"))
+    refunds = (select(Refund.pledge_id,
+                      func.sum(case((Refund.status == "done", Refund.amount), else_=0)).label("done"),
+                      func.sum(case((Refund.status != "done", Refund.amount), else_=0)).label("open"))
+               .group_by(Refund.pledge_id).cte("pledge_refunds"))
+    received, refunded = _won(journal.c.received), _won(journal.c.refunded)
+    on_needs, pooled = _won(journal.c.on_needs), _won(journal.c.pooled)
+    unallocated, promised = _won(-on_pledge.c.total), _won(on_promise.c.total)
+    paid_in, refunds_done, refunds_open = _won(payments.c.total), _won(refunds.c.done), _won(refunds.c.open)
+    rows = db.session.execute(
+        select(Pledge.id, Pledge.reference, Pledge.kind, Pledge.amount, Pledge.paid, Pledge.held,
+               received.label("received"), refunded.label("refunded"), on_needs.label("on_needs"),
+               pooled.label("pooled"), unallocated.label("unallocated"), promised.label("promised"),
+               paid_in.label("payments"), refunds_done.label("refunds_done"), refunds_open.label("refunds_open"))
+        .outerjoin(journal, journal.c.pledge_id == Pledge.id)
+        .outerjoin(on_pledge, on_pledge.c.account == _account_of("pledge", Pledge.id))
+        .outerjoin(on_promise, on_promise.c.account == _account_of("promise", Pledge.id))
+        .outerjoin(payments, payments.c.pledge_id == Pledge.id)
+        .outerjoin(refunds, refunds.c.pledge_id == Pledge.id)
+        .where(or_(received != on_needs + pooled + unallocated + refunded, Pledge.paid != received,
+                   paid_in != received, refunds_done != refunded, Pledge.held != promised, unallocated < 0,
+                   and_(Pledge.kind == "direct", on_needs > Pledge.amount),
+                   and_(refunds_open > unallocated, refunds_open > 0)))
+        .order_by(Pledge.id))
     found = []
-    for pledge in db.session.scalars(select(Pledge).order_by(Pledge.id)):
-        pid, subject = pledge.id, f"pledge {pledge.id} ({pledge.reference})"
-        received = sums.get((Entry.RECEIVED, pid, "cash"), 0)
-        refunded = -sums.get((Entry.REFUNDED, pid, "cash"), 0)
-        on_needs = -sum(total for (entry, p, kind), total in sums.items() if p == pid and kind == "need")
-        pooled = -sum(total for (entry, p, kind), total in sums.items() if p == pid and kind == "pool")
-        unallocated = -balances.get(f"pledge:{pid}", 0)
+    for row in rows:
+        subject = f"pledge {row.id} ({row.reference})"
+        received, refunded, on_needs, pooled, unallocated, promised, paid_in, refunds_done, refunds_open = (
+            int(value) for value in (row.received, row.refunded, row.on_needs, row.pooled, row.unallocated,
+                                     row.promised, row.payments, row.refunds_done, row.refunds_open))
         if received != on_needs + pooled + unallocated + refunded:
             found.append(Discrepancy("pledge_received_split", f"{subject} (received = allocated + unallocated + refunded)",
                                      received, on_needs + pooled + unallocated + refunded))
-        if pledge.paid != received:
-            found.append(Discrepancy("pledge_paid_vs_journal", subject, received, pledge.paid))
-        if int(payments.get(pid, 0)) != received:
-            found.append(Discrepancy("pledge_payments_vs_journal", subject, received, int(payments.get(pid, 0))))
-        if int(refunds_done.get(pid, 0)) != refunded:
-            found.append(Discrepancy("pledge_refunds_vs_journal", subject, refunded, int(refunds_done.get(pid, 0))))
-        if pledge.held != balances.get(f"promise:{pid}", 0):
-            found.append(Discrepancy("pledge_held_vs_journal", subject, balances.get(f"promise:{pid}", 0), pledge.held))
+        if row.paid != received:
+            found.append(Discrepancy("pledge_paid_vs_journal", subject, received, row.paid))
+        if paid_in != received:
+            found.append(Discrepancy("pledge_payments_vs_journal", subject, received, paid_in))
+        if refunds_done != refunded:
+            found.append(Discrepancy("pledge_refunds_vs_journal", subject, refunded, refunds_done))
+        if row.held != promised:
+            found.append(Discrepancy("pledge_held_vs_journal", subject, promised, row.held))
         if unallocated < 0:
             found.append(Discrepancy("pledge_overspent", subject, ">= 0", unallocated))
-        if pledge.kind == "direct" and on_needs > pledge.amount:
-            found.append(Discrepancy("pledge_gave_more_than_promised", subject, f"<= {pledge.amount}", on_needs))
-        if int(refunds_open.get(pid, 0)) > max(unallocated, 0):
-            found.append(Discrepancy("pledge_refund_exceeds_money", subject, f"<= {unallocated}",
-                                     int(refunds_open.get(pid, 0))))
+        if row.kind == "direct" and on_needs > row.amount:
+            found.append(Discrepancy("pledge_gave_more_than_promised", subject, f"<= {row.amount}", on_needs))
+        if refunds_open > max(unallocated, 0):
+            found.append(Discrepancy("pledge_refund_exceeds_money", subject, f"<= {unallocated}", refunds_open))
     return found
 
 
-def check_cash(balances: dict[str, int]) -> list[Discrepancy]:
+def check_cash() -> list[Discrepancy]:
     payments = int(db.session.scalar(select(func.coalesce(func.sum(Payment.amount), 0))))
     refunds = int(db.session.scalar(select(func.coalesce(func.sum(Refund.amount), 0)).where(Refund.status == "done")))
-    spent = sum(total for account, total in balances.items() if account.startswith("spent:"))
+    spent = _total(LedgerLine.account.startswith("spent:"))
+    cash = _total(LedgerLine.account == CASH)
     expected = payments - refunds - spent
-    if balances.get("cash", 0) != expected:
-        return [Discrepancy("cash_vs_payments", "cash (payments - refunds - disbursements)", expected,
-                            balances.get("cash", 0))]
+    if cash != expected:
+        return [Discrepancy("cash_vs_payments", "cash (payments - refunds - disbursements)", expected, cash)]
     return []
 
 
@@ -169,6 +217,7 @@ def check_matching() -> list[Discrepancy]:
         if offer_net.get(pledge_id, 0) > terms.cap:
             found.append(Discrepancy("offer_over_cap", subject, f"<= {terms.cap}", offer_net.get(pledge_id, 0)))
     placements = dict(db.session.execute(select(MatchAllocation.pledge_id, func.sum(MatchAllocation.amount))
+                                         .where(MatchAllocation.source != "fund")
                                          .group_by(MatchAllocation.pledge_id)).all())
     allocated = dict(db.session.execute(
         select(LedgerTransaction.pledge_id, func.sum(LedgerLine.amount))
@@ -184,7 +233,43 @@ def check_matching() -> list[Discrepancy]:
     return found
 
 
+def check_district_fund() -> list[Discrepancy]:
+    """The district's pooled fund (구 나눔 기금): never overdrawn; what it placed agrees with the
+    placements that name whose money it was; every won in it belongs to a donor's pledge; and no need
+    holds less than nothing of it."""
+    from ..models import MatchAllocation
+    from .matching import district_sources
+
+    found = []
+    balance = -int(db.session.scalar(select(func.coalesce(func.sum(LedgerLine.amount), 0))
+                                     .where(LedgerLine.account == POOL)))
+    if balance < 0:
+        found.append(Discrepancy("fund_overdrawn", "district pooled fund", ">= 0", balance))
+    placed = -int(db.session.scalar(
+        select(func.coalesce(func.sum(LedgerLine.amount), 0))
+        .join(LedgerTransaction, LedgerTransaction.id == LedgerLine.transaction_id)
+        .where(LedgerTransaction.entry == Entry.POOL_ALLOCATED, LedgerLine.account.startswith("need:"))))
+    named = int(db.session.scalar(select(func.coalesce(func.sum(MatchAllocation.amount), 0))
+                                  .where(MatchAllocation.source == "fund")))
+    if placed != named:
+        found.append(Discrepancy("fund_placements_vs_journal", "district pooled fund (placements with reasons)",
+                                 placed, named))
+    owned = sum(won for _, won in district_sources())
+    if owned != balance:
+        found.append(Discrepancy("fund_sources_vs_balance", "district pooled fund (won of each donor's pledge in it)",
+                                 balance, owned))
+    per_need = db.session.execute(
+        select(LedgerLine.account, func.sum(LedgerLine.amount))
+        .join(LedgerTransaction, LedgerTransaction.id == LedgerLine.transaction_id)
+        .where(LedgerTransaction.entry.in_([Entry.POOL_ALLOCATED, Entry.POOL_RETURNED]),
+               LedgerLine.account.startswith("need:"))
+        .group_by(LedgerLine.account)).all()
+    for account, total in per_need:
+        if -int(total) < 0:
+            found.append(Discrepancy("fund_negative_on_need", f"{account} (district pooled fund)", ">= 0", -int(total)))
+    return found
+
+
 def reconcile() -> list[Discrepancy]:
-    balances = _account_balances()
-    return (check_journal_balanced() + check_needs(balances) + check_pledges(balances) + check_cash(balances)
-            + check_matching())
+    return (check_journal_balanced() + check_needs() + check_pledges() + check_cash() + check_matching()
+            + check_district_fund())

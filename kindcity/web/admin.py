@@ -239,7 +239,7 @@ def _organisation_input(form: ReceivingOrganisationForm) -> receiving_org_servic
 
 
 @bp.route("/receiving-organisations", methods=["GET", "POST"], defaults={"org_id": None})
-@bp.route("/receiving-organisations/<int:org_id>", methods=["GET", "POST"])
+@bp.route("/receiving-organisations/<id:org_id>", methods=["GET", "POST"])
 def receiving_organisations(org_id: int | None):
     org = db.session.get(ReceivingOrganisation, org_id) if org_id is not None else None
     if org_id is not None and org is None:
@@ -262,7 +262,7 @@ def receiving_organisations(org_id: int | None):
                            org=org, form=form, gift_types=dict(receipt_service.gift_type_choices()))
 
 
-@bp.get("/receiving-organisations/<int:org_id>/seal.png")
+@bp.get("/receiving-organisations/<id:org_id>/seal.png")
 def receiving_organisation_seal(org_id: int):
     org = db.session.get(ReceivingOrganisation, org_id)
     if org is None or not org.seal_png:

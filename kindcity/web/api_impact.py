@@ -6,6 +6,8 @@ import io
 from datetime import timedelta
 
 from flask import Response, abort, jsonify, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from ..i18n import current_locale
 from ..services import NotFound
@@ -16,7 +18,15 @@ from .api import bp
 from .caching import public_page
 from .impact import period_from_args
 
-LEDGER_COLUMNS = ["date", "entry", "amount_won", "donor", "gifts", "note"]
+LEDGER_COLUMNS = ["date", "entry", "amount_won", "donor", "gifts", "note"]  # the JSON's field names
+LEDGER_HEADERS = [_l("Date"), _l("What"), _l("Amount (won)"), _l("Donor"), _l("Gifts"), _l("Note")]
+
+
+def _ledger_words() -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
+    """Words for the ledger's codes: its entries, its unnamed donors, where returned money went."""
+    return ({"in": _("Money in"), "spent": _("Spent"), "returned": _("Returned")},
+            {"anonymous": _("Anonymous"), "pooled fund": _("Pooled fund")},
+            {"pool": _("To the pooled fund"), "refund": _("Refund"), "similar": _("Staff move it to a similar need")})
 
 
 def _breakdown_json(rows, locale: str) -> list[dict]:
@@ -107,9 +117,13 @@ def need_ledger_csv(need_id: int):
     need = _public_need(need_id)
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(LEDGER_COLUMNS)
+    # A person opens this file in a spreadsheet: headers and values in the reader's language, not codes.
+    writer.writerow([str(label) for label in LEDGER_HEADERS])
+    entries, donors, notes = _ledger_words()
     for row in impact_service.public_ledger(need):
-        writer.writerow([row.day, row.entry, row.amount, _csv_safe(row.donor),
-                         "" if row.gifts is None else row.gifts, _csv_safe(row.note)])
+        note = notes.get(row.note, row.note) if row.entry == "returned" else row.note
+        writer.writerow([row.day, entries.get(row.entry, row.entry), row.amount,
+                         _csv_safe(donors.get(row.donor, row.donor)),
+                         "" if row.gifts is None else row.gifts, _csv_safe(note)])
     return Response("\ufeff" + out.getvalue(), mimetype="text/csv",
                     headers={"Content-Disposition": f"attachment; filename=kindcity-need-{need.id}-ledger.csv"})

@@ -15,7 +15,21 @@ def language_url(locale: str) -> str:
     return (request.path if request.endpoint else url_for("public.home")) + "?" + urlencode(args)
 
 
+def need_titles(ids) -> dict[int, str]:
+    """Titles of these needs, in one query: pages name a need by its title, never by its number."""
+    from sqlalchemy import select
+
+    from ..extensions import db
+    from ..models import Need
+
+    wanted = sorted({i for i in ids if i})
+    if not wanted:
+        return {}
+    return dict(db.session.execute(select(Need.id, Need.title).where(Need.id.in_(wanted))).all())
+
+
 def register_context(app: Flask) -> None:
+    app.jinja_env.globals["need_titles"] = need_titles  # a global: imported macros see it too
     @app.context_processor
     def _inject():
         district = current_district()

@@ -10,6 +10,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from .. import payments
 from ..domain.dates import clamp_range
@@ -20,6 +21,7 @@ from ..mail.pledges import ask_pledge_instructions
 from ..models import LedgerTransaction, Need, Pledge
 from ..payments.korean import kr_methods_offered
 from ..services import NotFound, ServiceError
+from ..services import matching as matching_service
 from ..services import needs as need_service
 from ..services import pledges as pledge_service
 from ..services.needs import PersonalDataFound
@@ -45,10 +47,14 @@ def _own_pledge(pledge_id: int) -> Pledge:
 @bp.get("/")
 def dashboard():
     pledges = db.session.scalars(select(Pledge).where(Pledge.donor_id == current_user.id)
+                                 .options(joinedload(Pledge.need))  # one query, however many pledges
                                  .order_by(Pledge.created_at.desc(), Pledge.id.desc())).all()
     instalments = series_of_pledges(p.id for p in pledges if p.kind == "pooled")
+    ids = [p.id for p in pledges]  # whose money went through the district's pooled fund, and where to
+    fund = {"placements": matching_service.district_placements(ids) if ids else [],
+            "waiting": matching_service.district_waiting_for(ids) if ids else 0}
     return render_template("donor/dashboard.html", user=current_user, pledges=pledges, instalments=instalments,
-                           history_form=HistoryForm(request.args))
+                           history_form=HistoryForm(request.args), fund=fund)
 
 
 @bp.route("/needs/<id:need_id>/pledge", methods=["GET", "POST"])
@@ -140,7 +146,8 @@ def history_csv():
     form = HistoryForm(request.args)
     if not form.validate():
         abort(400)
-    query = select(Pledge).where(Pledge.donor_id == current_user.id).order_by(Pledge.created_at, Pledge.id)
+    query = (select(Pledge).where(Pledge.donor_id == current_user.id).options(joinedload(Pledge.need))
+             .order_by(Pledge.created_at, Pledge.id))
     start, end = clamp_range(form.start.data, form.end.data, seoul_today())  # 9999-12-31 has no next day
     if start:
         query = query.where(Pledge.created_at >= datetime.combine(start, time.min, SEOUL))
@@ -148,13 +155,26 @@ def history_csv():
         query = query.where(Pledge.created_at < datetime.combine(end + timedelta(days=1), time.min, SEOUL))
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["date", "reference", "need", "amount_won", "paid_won", "status", "method", "display"])
+    # Opened in a spreadsheet by the donor: headers and values in their language, not codes.
+    writer.writerow([_("Date"), _("Reference code"), _("Need"), _("Amount (won)"), _("Paid (won)"), _("Status"),
+                     _("Payment method"), _("Name shown")])
+    statuses, methods, displays = _history_words()
     for p in db.session.scalars(query):
-        writer.writerow([p.created_at.astimezone(SEOUL).date().isoformat(), p.reference,
-                         _csv_safe(p.need.title if p.need else ""), p.amount, p.paid, p.status, p.method, p.display])
+        what = p.need.title if p.need else (_("Match offer") if p.kind == "match" else _("Pooled fund"))
+        writer.writerow([p.created_at.astimezone(SEOUL).date().isoformat(), p.reference, _csv_safe(what),
+                         p.amount, p.paid, statuses.get(p.status, p.status), methods.get(p.method, p.method),
+                         displays.get(p.display, p.display)])
     filename = f"kindcity-history-{seoul_today().isoformat()}.csv"
     return Response("\ufeff" + out.getvalue(), mimetype="text/csv",
                     headers={"Content-Disposition": f"attachment; filename={filename}"})
+
+
+def _history_words() -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
+    """Words for a pledge's status, payment method and display choice (the same as on the pages)."""
+    return ({"awaiting_payment": _("Awaiting transfer"), "partly_paid": _("Partly paid"), "paid": _("Paid"),
+             "expired": _("Reservation expired"), "cancelled": _("Cancelled"), "closed": _("Closed (need ended)")},
+            {"bank": _("Bank transfer"), "card": _("Card")},
+            {"name": _("My name"), "organisation": _("My organisation's name"), "anonymous": _("Anonymous")})
 
 
 def _csv_safe(text: str) -> str:

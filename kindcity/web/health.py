@@ -53,13 +53,33 @@ def migrations_check() -> Check:
     return Check("migrations", True, ", ".join(sorted(heads)))
 
 
+_HEARTBEAT = text("""
+    SELECT count(*) FILTER (WHERE last_heartbeat > now() - make_interval(secs => :stalled)) AS alive,
+           EXTRACT(EPOCH FROM now() - max(last_heartbeat)) AS age
+      FROM procrastinate_workers""")
+
+
 def worker_heartbeat_check() -> Check:
-    """The job worker's last heartbeat is recent. Until the site has a job queue there is no worker to
-    ask, and that is what it says; the queue fills this in with its real heartbeat."""
-    queue = current_app.extensions.get("kindcity.queue")
-    if queue is None:
-        return Check("worker", True, "no worker configured")
-    return queue.heartbeat_check()
+    """A job worker is alive: on the PostgreSQL queue, some worker's heartbeat (procrastinate's
+    ``procrastinate_workers`` table, beaten every third of KINDCITY_WORKER_STALLED_SECONDS) is more recent
+    than KINDCITY_WORKER_STALLED_SECONDS. Without a worker, mail and every other job would wait unseen.
+    On the in-process path (SQLite) there is no worker to ask: jobs run in the web process."""
+    from ..jobs import queued
+
+    if not queued():
+        return Check("worker", True, "no worker: jobs run in-process after each commit")
+    stalled = float(current_app.config["KINDCITY_WORKER_STALLED_SECONDS"])
+    try:
+        row = db.session.execute(_HEARTBEAT, {"stalled": stalled}).one()
+    except Exception as error:  # noqa: BLE001 - no queue table, or no database: not ready
+        db.session.rollback()
+        return Check("worker", False, f"the job queue cannot be read ({type(error).__name__})")
+    if row.age is None:
+        return Check("worker", False, "no worker has started (kindcity worker)")
+    if not row.alive:
+        return Check("worker", False, f"no worker heartbeat for {float(row.age):.0f} s "
+                                      f"(KINDCITY_WORKER_STALLED_SECONDS={stalled:g})")
+    return Check("worker", True, f"{row.alive} worker(s) alive, last heartbeat {max(float(row.age), 0):.1f} s ago")
 
 
 @bp.get("/healthz")
@@ -73,8 +93,7 @@ def healthz():
 def readyz():
     checks = [database_check()]
     if checks[0].ok:
-        checks.append(migrations_check())
-    checks.append(worker_heartbeat_check())
+        checks += [migrations_check(), worker_heartbeat_check()]
     ready = all(check.ok for check in checks)
     response = jsonify(status="ready" if ready else "not ready", checks=[asdict(check) for check in checks])
     response.status_code = 200 if ready else 503

@@ -19,6 +19,7 @@ from ..services import impact as impact_service
 from ..services import needs as need_service
 from ..services.photos import STORED_NAME
 from . import aggregates
+from ..services import matching as matching_service
 from .caching import no_store, public_page
 from .charts import columns, horizontal_bars
 from .impact_forms import PeriodForm
@@ -72,7 +73,8 @@ def dashboard():
     form.period.data = period
     last_day = summary.end - timedelta(days=1) if summary.end else None
     return render_template("impact/dashboard.html", summary=summary, charts=charts, tables=tables, form=form,
-                           period=period, last_day=last_day)
+                           period=period, last_day=last_day,
+                           fund_placements=matching_service.district_placements(limit=10))
 
 
 @bp.get("/needs/<id:need_id>/impact")

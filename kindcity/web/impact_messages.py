@@ -27,6 +27,7 @@ IMPACT_MESSAGES = {
     "need_not_delivering": _l("This need is not being delivered."),
     "report_locked": _l("The report has been submitted; send it back to draft to change it."),
     "no_report": _l("Delivery has not started for this need."),
+    "nothing_spent": _l("Record what was spent first: leftovers are returned after the spending, not before."),
     "no_leftover": _l("Nothing is left to return: every won placed on this need has been spent."),
     "report_due_in_past": _l("The report date must be today or later."),
     "description_required": _l("Please say what the money paid for."),

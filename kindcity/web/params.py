@@ -50,5 +50,15 @@ def page_number(args: Mapping[str, str], name: str = "page") -> int:
     return min(max(asked, 1), MAX_PAGE)
 
 
+def id_arg(args: Mapping[str, str], name: str) -> int | None:
+    """An id given in the query string (a keyset cursor): None when missing, unreadable or outside
+    1 to :data:`MAX_ID`, so no query is sent that the database would refuse."""
+    try:
+        asked = int(str(args.get(name, "")).strip())
+    except ValueError:
+        return None
+    return asked if 1 <= asked <= MAX_ID else None
+
+
 def init_app(app) -> None:
     app.url_map.converters["id"] = IdConverter

@@ -22,6 +22,7 @@ from ..extensions import db
 from ..mail.referrals import ask_urgent_notice
 from ..i18n import current_locale
 from ..services import NotFound
+from ..services import needs as need_service
 from ..services import referrals as referral_service
 from ..services.reference import reference_lists
 from ..services.referrals import ReferralError, ReferralRequest
@@ -128,5 +129,6 @@ def referral_status(code: str):
         return redirect(url_for("public.referral_status", code=referral.code), 303)
     # Only what the template is given can be shown: never the situation, contact, outcome or notes.
     receipt = {"code": referral.code, "status": referral.status, "received": referral.created_at,
-               "centre": referral.centre.name(current_locale())}
+               "centre": referral.centre.name(current_locale()),
+               "help_arranged": need_service.help_arranged(referral.id)}  # that, never which need
     return _no_store(make_response(render_template("public/referral_status.html", receipt=receipt)))

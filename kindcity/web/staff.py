@@ -4,13 +4,15 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, or_, select, tuple_
+from sqlalchemy.orm import joinedload
 
 from ..domain.needs import NeedRuleError, NeedStatus, allowed_actions, check_editable
 from ..domain.time import seoul_today
 from ..extensions import db
+from ..domain.impact import ReportStatus
 from ..i18n import current_locale
-from ..models import AuditEntry, Dong, Need, Referral
+from ..models import AuditEntry, Dong, ImpactReport, Need, Referral
 from ..services import NotFound, ServiceError
 from ..services import needs as need_service
 from ..services import receiving_orgs as receiving_org_service
@@ -23,7 +25,7 @@ from .access import current_actor, protect_blueprint, staff_required
 from .forms import ConfirmForm, NeedForm, ReasonForm
 from .i18n_helpers import localised_choices
 from .messages import message_for, personal_data_messages
-from .params import page_number
+from .params import id_arg
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 protect_blueprint(bp, staff_required)
@@ -86,8 +88,15 @@ def dashboard():
                                  .order_by(Need.deadline)).all()
     open_needs = db.session.scalars(base.where(shown_as(NeedStatus.OPEN, seoul_today())).order_by(Need.deadline)
                                     .limit(50)).all()
+    # Funded needs wait for staff to start delivery; delivered ones owe a report by their due day.
+    funded = db.session.scalars(base.where(Need.status == NeedStatus.FUNDED).order_by(Need.deadline)
+                                .limit(50)).all()
+    overdue = db.session.scalars(base.join(ImpactReport, ImpactReport.need_id == Need.id).where(
+        Need.status == NeedStatus.DELIVERING, ImpactReport.status != ReportStatus.PUBLISHED,
+        ImpactReport.report_due < seoul_today()).order_by(ImpactReport.report_due).limit(50)).all()
     return render_template("staff/dashboard.html", mine=mine, to_approve=to_approve, waiting=waiting,
-                           open_needs=open_needs, referral_counts=referral_service.open_counts(current_user),
+                           open_needs=open_needs, funded=funded, overdue=overdue,
+                           referral_counts=referral_service.open_counts(current_user),
                            text_counts=text_service.open_counts(current_user))
 
 
@@ -105,9 +114,11 @@ def new_need():
             form.dong_id.data = asked
         elif current_user.centre and current_user.centre.dong_id:
             form.dong_id.data = current_user.centre.dong_id
+    referral = _referral_asked()
     if form.validate_on_submit():
         try:
-            need = need_service.create_need(current_actor(), _input_from(form), seoul_today())
+            need = need_service.create_need(current_actor(), _input_from(form), seoul_today(),
+                                            referral_id=referral.id if referral else None)
         except ServiceError as error:
             db.session.rollback()
             getattr(form, FIELD_FOR_CODE.get(error.code, "title")).errors.append(message_for(error))
@@ -118,7 +129,19 @@ def new_need():
                   "success")
             warn_personal_data(findings)
             return redirect(url_for("staff.need", need_id=need.id))
-    return render_template("staff/need_form.html", form=form, need=None)
+    return render_template("staff/need_form.html", form=form, need=None, referral=referral)
+
+
+def _referral_asked():
+    """The referral a new need is posted from (?referral=<id>, kept by the form), if this staff member
+    may see it; 404 otherwise, as for any referral of another centre."""
+    asked = id_arg(request.values, "referral")
+    if asked is None:
+        return None
+    try:
+        return referral_service.get_for_staff(current_user, asked)
+    except NotFound:
+        abort(404)
 
 
 @bp.route("/needs/<id:need_id>/edit", methods=["GET", "POST"])
@@ -157,8 +180,14 @@ def need(need_id: int):
                                .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())).all()
     bar = (need_service.approval_bar(current_user, item) if item.status == NeedStatus.AWAITING_APPROVAL
            else None)
+    referral = None
+    if item.referral_id is not None:  # shown only to staff who may see that referral
+        try:
+            referral = referral_service.get_for_staff(current_user, item.referral_id)
+        except NotFound:
+            referral = None
     return render_template("staff/need.html", need=item, audit=audit, actions=allowed_actions(item.status),
-                           confirm_form=ConfirmForm(), reason_form=ReasonForm(), approval_bar=bar)
+                           confirm_form=ConfirmForm(), reason_form=ReasonForm(), approval_bar=bar, referral=referral)
 
 
 @bp.post("/needs/<id:need_id>/<any(submit, approve, return, cancel):action>")
@@ -200,14 +229,34 @@ def act(need_id: int, action: str):
     return redirect(url_for("staff.need", need_id=need_id)), 303
 
 
+AUDIT_PAGE = 50  # entries per page of the audit log
+
+
 @bp.get("/audit")
 def audit():
-    query = select(AuditEntry).order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
+    """Newest first, by keyset: ``before=<id>`` is the next (older) page, ``after=<id>`` the previous
+    one. Each page is one indexed range read (ix_audit_entries_at_id) with its actors, however deep
+    in a log of millions it is; an offset would read and skip every entry before it."""
+    query = select(AuditEntry).options(joinedload(AuditEntry.actor))
     if not current_user.is_admin:
         needs = need_service.staff_scope(current_user, select(Need.id))
         referrals = referral_service.staff_scope(current_user, select(Referral.id))
         query = query.where(or_(and_(AuditEntry.entity == "need", AuditEntry.entity_id.in_(needs)),
                                 and_(AuditEntry.entity == "referral", AuditEntry.entity_id.in_(referrals))))
-    page = page_number(request.args)
-    entries = db.session.scalars(query.offset((page - 1) * 50).limit(50)).all()
-    return render_template("staff/audit.html", entries=entries, page=page)
+    before, after = id_arg(request.args, "before"), id_arg(request.args, "after")
+    key = tuple_(AuditEntry.at, AuditEntry.id)
+    if after is not None:
+        cursor = tuple_(select(AuditEntry.at).where(AuditEntry.id == after).scalar_subquery(), after)
+        rows = db.session.scalars(query.where(key > cursor).order_by(AuditEntry.at, AuditEntry.id)
+                                  .limit(AUDIT_PAGE + 1)).all()
+        entries, newer, older = rows[:AUDIT_PAGE][::-1], len(rows) > AUDIT_PAGE, True
+    else:
+        if before is not None:
+            cursor = tuple_(select(AuditEntry.at).where(AuditEntry.id == before).scalar_subquery(), before)
+            query = query.where(key < cursor)
+        rows = db.session.scalars(query.order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
+                                  .limit(AUDIT_PAGE + 1)).all()
+        entries, newer, older = rows[:AUDIT_PAGE], before is not None, len(rows) > AUDIT_PAGE
+    return render_template("staff/audit.html", entries=entries,
+                           newer=entries[0].id if newer and entries else None,
+                           older=entries[-1].id if older and entries else None)

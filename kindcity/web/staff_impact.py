@@ -10,6 +10,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from ..domain.impact import ImpactRuleError, allowed_actions, is_report_overdue
+from ..domain.matching import DISTRICT_POOL_ID
 from ..domain.needs import NeedRuleError
 from ..domain.pledges import PledgeRuleError
 from ..domain.time import seoul_today
@@ -66,7 +67,9 @@ def _page(need: Need, status: int = 200, **forms):
                                   .order_by(Disbursement.spent_on, Disbursement.id)).all()
     return render_template(
         "staff/impact_need.html", need=need, report=report, money=impact_service.need_money(need.id),
-        spending=spending, returns=returns, preview=[(pledges[pid], amount) for pid, amount in preview.items()],
+        spending=spending, returns=returns,
+        preview=[(pledges[pid], amount) for pid, amount in preview.items() if pid in pledges],
+        fund_part=preview.get(DISTRICT_POOL_ID, 0),
         actions=[a.value for a in allowed_actions(report.status)] if report is not None else [],
         overdue=report is not None and is_report_overdue(report.report_due, today, report.status),
         start_form=start_form, spend_form=spend_form,
@@ -134,6 +137,23 @@ def impact_disburse(need_id: int):
     db.session.commit()
     flash(_("Spending of %(amount)s won recorded.", amount=f"{form.amount.data:,}"), "success")
     return redirect(url_for("staff.impact_need", need_id=need_id), 303)
+
+
+@bp.get("/needs/<id:need_id>/impact/leftovers")
+def impact_leftovers_confirm(need_id: int):
+    """One question before the leftovers go back: how much, to whom, and what each donor chose."""
+    need = _need_or_404(need_id)
+    money = impact_service.need_money(need.id)
+    if need.status != "delivering" or money.spent <= 0 or money.held <= 0:
+        return redirect(url_for("staff.impact_need", need_id=need_id), 303)
+    try:
+        preview = impact_service.preview_leftovers(need)
+    except ImpactRuleError:
+        preview = {}
+    pledges = {p.id: p for p in db.session.scalars(select(Pledge).where(Pledge.id.in_(list(preview))))}
+    return render_template("staff/leftovers_confirm.html", need=need, money=money, form=ConfirmForm(),
+                           fund_part=preview.get(DISTRICT_POOL_ID, 0),
+                           preview=[(pledges[pid], amount) for pid, amount in preview.items() if pid in pledges])
 
 
 @bp.post("/needs/<id:need_id>/impact/leftovers")

@@ -12,13 +12,17 @@ from uuid import uuid4
 
 from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import contains_eager
 
+from ..domain.matching import DISTRICT_POOL_ID
 from ..domain.pledges import PledgeStatus
 from ..domain.time import SEOUL
 from ..extensions import db
-from ..models import MatchOfferTerms, MatchRun, Need, Pledge, PooledTerms, Refund
+from ..i18n import current_locale
+from ..models import BeneficiaryGroup, Dong, MatchOfferTerms, MatchRun, Need, Pledge, PooledTerms, Refund
 from ..services import matching as matching_service
 from ..services import pledges as pledge_service
 from .access import current_actor
@@ -42,9 +46,33 @@ def _proposal_rows(run: MatchRun | None) -> list[dict]:
     titles = dict(db.session.execute(select(Need.id, Need.title).where(Need.id.in_(need_ids))).all())
     references = dict(db.session.execute(select(Pledge.id, Pledge.reference).where(Pledge.id.in_(pool_ids))).all())
     terms = {t.pledge_id: t for t in db.session.scalars(select(PooledTerms).where(PooledTerms.pledge_id.in_(pool_ids)))}
-    return [{**a, "title": titles.get(a["need_id"], ""), "reference": references.get(a["pool_id"], ""),
+    fund = _("District pooled fund")
+    return [{**a, "title": titles.get(a["need_id"], ""),
+             "reference": fund if a["pool_id"] == DISTRICT_POOL_ID else references.get(a["pool_id"], ""),
              "text": reason_text(a["reason_code"], reason=a["reason"], days_left=a.get("days_left"),
                                  terms=terms.get(a["pool_id"]))} for a in run.proposal]
+
+
+TRIGGER_WORDS = {
+    "money_received": _l("Pooled money received"), "need_opened": _l("A need opened"),
+    "holds_released": _l("Unpaid reservations ended"), "need_closed": _l("A need closed"),
+    "resumed": _l("A donor resumed a pooled pledge"), "pool_received": _l("Money reached the district's fund"),
+    "schedule": _l("Scheduled run"), "cli": _l("Run from the command line"), "staff": _l("Run by staff"),
+}
+
+
+def _left_behind_names(run: MatchRun | None) -> list[str]:
+    """The dongs and groups a run flagged, by their names in the reader's language, not their codes."""
+    if run is None or not run.fairness:
+        return []
+    dongs, groups = run.fairness.get("left_behind_dongs", []), run.fairness.get("left_behind_groups", [])
+    if not dongs and not groups:
+        return []
+    locale = current_locale()
+    named = {("dong", d.code): d.name(locale) for d in db.session.scalars(select(Dong).where(Dong.code.in_(dongs)))}
+    named |= {("group", g.code): g.name(locale)
+              for g in db.session.scalars(select(BeneficiaryGroup).where(BeneficiaryGroup.code.in_(groups)))}
+    return [named.get(("dong", c), c) for c in dongs] + [named.get(("group", c), c) for c in groups]
 
 
 @bp.get("/matching")
@@ -57,7 +85,8 @@ def matching():
         Pledge.status.in_([PledgeStatus.AWAITING_PAYMENT, PledgeStatus.PARTLY_PAID]))
         .order_by(Pledge.created_at).limit(200)).all()
     refunds = db.session.scalars(select(Refund).join(Pledge, Pledge.id == Refund.pledge_id).where(
-        Refund.status == "due", Pledge.kind.in_(["pooled", "match"])).order_by(Refund.created_at).limit(200)).all()
+        Refund.status == "due", Pledge.kind.in_(["pooled", "match"])).options(contains_eager(Refund.pledge))
+        .order_by(Refund.created_at).limit(200)).all()  # each refund's pledge from the same query
     payment_form = PaymentForm()
     payment_form.received_on.data = datetime.now(SEOUL).date()
     payment_form.token.data = uuid4().hex
@@ -67,6 +96,9 @@ def matching():
                                     .where(MatchOfferTerms.ended_at.is_(None))),
     }
     return render_template("staff/matching.html", runs=runs, latest=latest, rows=_proposal_rows(latest),
+                           fund=matching_service.district_summary(), trigger_words=TRIGGER_WORDS,
+                           left_behind=_left_behind_names(latest),
+                           fund_placements=matching_service.district_placements(limit=20),
                            settings=matching_service.settings(), can_manage=matching_service.can_manage(current_user),
                            awaiting=awaiting, refunds=refunds, active=active, form=ConfirmForm(),
                            payment_form=payment_form, refund_form=RefundForm())

@@ -9,6 +9,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from ..domain.dates import DateRefused, check_day_happened
 from ..domain.pledges import HOLDING, PledgeStatus
@@ -57,18 +58,21 @@ def _scoped_pledges():
 def pledges():
     now = utcnow()
     base = _scoped_pledges()
-    awaiting = db.session.scalars(base.where(Pledge.status == PledgeStatus.AWAITING_PAYMENT)
+    # Each list is one query with its needs (and donors) loaded alongside: no query per row.
+    with_need = base.options(joinedload(Pledge.need))
+    awaiting = db.session.scalars(with_need.where(Pledge.status == PledgeStatus.AWAITING_PAYMENT)
                                   .order_by(Pledge.hold_expires_at).limit(200)).all()
-    partly = db.session.scalars(base.where(Pledge.status == PledgeStatus.PARTLY_PAID)
+    partly = db.session.scalars(with_need.where(Pledge.status == PledgeStatus.PARTLY_PAID)
                                 .order_by(Pledge.hold_expires_at).limit(200)).all()
     overdue = [p for p in awaiting + partly if p.hold_expires_at and p.hold_expires_at <= now + timedelta(days=1)]
     refunds = db.session.scalars(select(Refund).where(Refund.status == "due",
                                                       Refund.pledge_id.in_(base.with_only_columns(Pledge.id)))
+                                 .options(joinedload(Refund.pledge).joinedload(Pledge.donor))
                                  .order_by(Refund.created_at)).all()
-    to_move = [p for p in db.session.scalars(base.where(Pledge.on_cancel == "similar",
-                                                        Pledge.status.in_([PledgeStatus.CLOSED, PledgeStatus.PAID,
-                                                                           PledgeStatus.EXPIRED]))).all()
-               if pledge_service.unplaced(p.id) > 0]
+    to_move = db.session.scalars(with_need.where(
+        Pledge.on_cancel == "similar",
+        Pledge.status.in_([PledgeStatus.CLOSED, PledgeStatus.PAID, PledgeStatus.EXPIRED]),
+        pledge_service.unplaced_column() > 0).order_by(Pledge.id).limit(200)).all()
     # Deposits without a known reference name donors of every centre: money staff only.
     unmatched = statement_service.unmatched_rows(50) if current_user.handles_bank_account else None
     return render_template("staff/pledges.html", awaiting=awaiting, partly=partly, overdue=overdue,
@@ -84,11 +88,14 @@ def pledge(pledge_id: int):
     form.token.data = uuid4().hex
     journal = db.session.scalars(select(LedgerTransaction).where(LedgerTransaction.pledge_id == item.id)
                                  .order_by(LedgerTransaction.id)).all()
+    unplaced = pledge_service.unplaced(item.id)
+    query = request.args.get("q", "")[:100]
+    candidates = pledge_service.similar_needs(current_user, item, query) if unplaced > 0 else []
     # The page shows the donor's name and contact: a read of their personal data.
     record_access(current_actor(), "donor", item.donor_id, "view",
                   subject_centre_id=item.need.centre_id if item.need is not None else None)
     page = render_template("staff/pledge.html", pledge=item, form=form, journal=journal,
-                           unplaced=pledge_service.unplaced(item.id), move_form=MoveForm(),
+                           unplaced=unplaced, move_form=MoveForm(), candidates=candidates, query=query,
                            confirm_form=ConfirmForm(), refund_form=RefundForm(), holding=item.status in HOLDING)
     db.session.commit()   # after drawing the page: a commit expires what the page has loaded
     return page
@@ -133,7 +140,7 @@ def move(pledge_id: int):
     _visible_pledge(pledge_id)
     form = MoveForm()
     if not form.validate_on_submit():
-        flash(_("Please give the need's number and an amount."), "error")
+        flash(_("Please choose a need and give an amount."), "error")
         return redirect(url_for("staff.pledge", pledge_id=pledge_id), 303)
     target = db.session.get(Need, form.need_id.data)
     if target is None or not need_service.staff_can_see(current_user, target):

@@ -22,6 +22,7 @@ from ..domain.time import utcnow
 from ..extensions import db
 from ..models import Referral
 from ..services import NotFound, ServiceError
+from ..services import needs as need_service
 from ..services import referrals as referral_service
 from ..services.access_log import record_access
 from .access import current_actor
@@ -96,7 +97,8 @@ def referral(referral_id: int):
     forms = {action: _action_form(action) for action in actions}
     record_access(current_actor(), "referral", item.id, "view", subject_centre_id=item.centre_id)
     page = render_template("staff/referral.html", referral=item, actions=actions, forms=forms,
-                           note_form=ReferralNoteForm(), labels=LABELS)
+                           note_form=ReferralNoteForm(), labels=LABELS,
+                           needs=need_service.needs_from_referral(current_user, item.id))
     db.session.commit()   # after drawing the page: a commit expires what the page has loaded
     return no_store(make_response(page))
 

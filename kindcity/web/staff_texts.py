@@ -88,7 +88,7 @@ def texts():
                                                      status_labels=STATUS_LABELS, outcome_labels=OUTCOME_LABELS)))
 
 
-@bp.get("/texts/<int:case_id>")
+@bp.get("/texts/<id:case_id>")
 def text_case(case_id: int):
     item = _case_or_404(case_id)
     steps = [step.value for step in allowed_steps(item.status, purged=item.purged_at is not None)]
@@ -97,7 +97,7 @@ def text_case(case_id: int):
         status_labels=STATUS_LABELS, outcome_labels=OUTCOME_LABELS)))
 
 
-@bp.post("/texts/<int:case_id>/reply")
+@bp.post("/texts/<id:case_id>/reply")
 def text_reply(case_id: int):
     item = _case_or_404(case_id)
     form = ReplyForm(prefix="reply")
@@ -108,7 +108,7 @@ def text_reply(case_id: int):
     return _back(case_id)
 
 
-@bp.post("/texts/<int:case_id>/assign")
+@bp.post("/texts/<id:case_id>/assign")
 def text_assign(case_id: int):
     item = _case_or_404(case_id)
     form = DongForm(prefix="assign")
@@ -119,7 +119,7 @@ def text_assign(case_id: int):
     return _back(case_id)
 
 
-@bp.post("/texts/<int:case_id>/refer")
+@bp.post("/texts/<id:case_id>/refer")
 def text_refer(case_id: int):
     item = _case_or_404(case_id)
     form = ReferForm(prefix="refer")
@@ -132,7 +132,7 @@ def text_refer(case_id: int):
     return _back(case_id)
 
 
-@bp.post("/texts/<int:case_id>/not-for-site")
+@bp.post("/texts/<id:case_id>/not-for-site")
 def text_not_for_site(case_id: int):
     item = _case_or_404(case_id)
     form = WhereForm(prefix="where")
@@ -143,7 +143,7 @@ def text_not_for_site(case_id: int):
     return _back(case_id)
 
 
-@bp.post("/texts/<int:case_id>/<any(close, reopen):step>")
+@bp.post("/texts/<id:case_id>/<any(close, reopen):step>")
 def text_step(case_id: int, step: str):
     item = _case_or_404(case_id)
     if not StepForm(prefix="step").validate_on_submit():

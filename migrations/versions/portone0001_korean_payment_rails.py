@@ -2,7 +2,7 @@
 the refund accounts 가상계좌 refunds need, and the payment sources 'portone' and 'demo_kr'
 
 Revision ID: portone0001
-Revises: rcpt0003
+Revises: loose0002
 Create Date: 2026-12-06
 
 """
@@ -13,7 +13,7 @@ import kindcity.models.types
 
 # revision identifiers, used by Alembic.
 revision = 'portone0001'
-down_revision = 'rcpt0003'
+down_revision = 'loose0002'
 branch_labels = None
 depends_on = None
 

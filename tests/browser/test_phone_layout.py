@@ -247,7 +247,7 @@ def test_staff_dashboard_links_are_a_list_of_touch_targets(live_server, pledged,
     expect(phone).to_have_url(re.compile(r"/staff/$"))
     nav = phone.get_by_role("navigation", name=t("Staff"), exact=True)
     names = [t("Referrals"), t("Text inbox"), t("Pledges and transfers"), t("Import a bank statement"), t("Matching engine"),
-             t("Delivery and impact reports"), t("Audit log"), t("Change password")]
+             t("Delivery and impact reports"), t("Audit log"), t("Year-end reporting to the NTS"), t("Change password")]
     expect(nav.get_by_role("listitem")).to_have_count(len(names))
     for name in names:
         # The referrals and text inbox links carry their counts after their names ("Referrals 2 new").

@@ -81,6 +81,17 @@ def test_every_service_is_hardened():
         assert "EnvironmentFile=/etc/kindcity/kindcity.env" in lines
 
 
+def test_there_are_no_timers_the_worker_schedules_the_upkeep():
+    """Periodic work is scheduled in code (kindcity/jobs/upkeep.py) and run by the worker: a timer
+    beside it would run each task twice, and on every host that has it."""
+    from kindcity.jobs.upkeep import SCHEDULE
+
+    assert {unit.name for unit in _units()} == {"kindcity-web.service", "kindcity-worker.service"}
+    operations = (CHECKOUT / "docs" / "operations.md").read_text(encoding="utf-8")
+    assert ".timer" not in operations and "systemctl enable --now kindcity-web kindcity-worker" in operations
+    assert "upkeep.reconcile" in SCHEDULE and "upkeep.expire_needs" in SCHEDULE
+
+
 def test_systemd_accepts_the_units(tmp_path):
     """`systemd-analyze verify` runs here without systemd as PID 1; the units are rendered with this
     venv's commands (it checks that each ExecStart exists) and the kit's environment file."""

@@ -121,6 +121,40 @@ def test_a_worker_killed_mid_send_loses_nothing_and_the_mail_arrives_once(tmp_pa
         assert {job.status for job in _jobs(app, "mail.deliver")} == {"succeeded"}
 
 
+def test_each_run_is_one_json_line_on_the_workers_stdout_naming_the_request(tmp_path):
+    """SMTP refuses the first attempt: two lines for the one job, a retry then a success, both with the
+    id of the request that asked for the mail (it travels in the job's arguments under a reserved key,
+    which the job function never sees)."""
+    handler = RefusingSMTP(refuse=1)
+    with smtp_server(handler) as smtp_url, queue_app("qlog", tmp_path, KINDCITY_SMTP_URL=smtp_url) as app:
+        with app.app_context():
+            donor = f.user("donor")
+            db.session.commit()
+            email = donor.email
+        response = app.test_client().post("/account/reset?lang=en", data={"email": email},
+                                          headers={"X-Request-ID": "nginx-0123456789abcdef"})
+        assert response.status_code == 303
+        [asked] = _jobs(app)  # the request asks for the reset mail; composing it asks for its delivery
+        assert asked.task_name == "mail.reset_link" and asked.args[jobs.REQUEST_ID_ARG] == "nginx-0123456789abcdef"
+        log = tmp_path / "worker.log"
+        worker = start_worker(app, log=log)
+        try:
+            wait_until(lambda: len(handler.messages) == 1 and _idle(app), 60, what="the mail after one refusal")
+        finally:
+            stop(worker)
+        [delivery] = _jobs(app, "mail.deliver")
+        assert delivery.args == {"key": delivery.args["key"], jobs.REQUEST_ID_ARG: "nginx-0123456789abcdef"}
+    runs = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines() if line.startswith('{"')]
+    runs = [run for run in runs if run["job"] in ("mail.reset_link", "mail.deliver")]
+    assert [(run["job"], run["job_id"], run["status"], run["attempt"], run.get("error")) for run in runs] == [
+        ("mail.reset_link", asked.id, "succeeded", 1, None),
+        ("mail.deliver", delivery.id, "retry", 1, "SMTPDataError"),
+        ("mail.deliver", delivery.id, "succeeded", 2, None)]
+    assert {run["request_id"] for run in runs} == {"nginx-0123456789abcdef"}
+    assert all(run["duration_ms"] >= 0 and run["time"].endswith("+00:00") for run in runs)
+    assert handler.messages[0]["To"] == email
+
+
 def test_two_workers_drain_a_thousand_jobs_and_none_runs_twice(tmp_path):
     with queue_app("qdrain", tmp_path) as app:
         with app.app_context(), app.test_request_context("/"):

@@ -1,5 +1,7 @@
 """Property-based: random sequences of pledge, pay, partial pay, late pay, duplicate delivery, expire,
-cancel, need cancellation, refund and re-import. After every step every invariant holds."""
+cancel, need cancellation, a new need opening, refund and re-import. After every step every invariant
+holds, the district's pooled fund's among them: money donors leave to it is placed by the engine at once
+(on a cancellation, on a need opening), never overdrawn, never past a target, every won of it owned."""
 from datetime import timedelta
 
 from hypothesis import HealthCheck, given, settings
@@ -7,11 +9,12 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from kindcity.domain.pledges import PledgeRuleError
-from kindcity.domain.time import utcnow
+from kindcity.domain.time import seoul_today, utcnow
 from kindcity.extensions import db
 from kindcity.models import Need, Refund
 from kindcity.services import Actor, ServiceError
 from kindcity.services import needs as need_service
+from kindcity.services import matching as matching_service
 from kindcity.services import pledges as svc
 from kindcity.services.reconcile import reconcile
 from tests import factories as f
@@ -25,6 +28,7 @@ operation = st.one_of(
     st.tuples(st.just("cancel_pledge"), st.integers(0, 9)),
     st.tuples(st.just("cancel_need"), st.integers(0, 2)),
     st.tuples(st.just("refund"), st.integers(0, 9)),
+    st.tuples(st.just("open_need"), st.sampled_from([40_000, 120_000, 300_000]), st.integers(1, 40)),
 )
 
 
@@ -35,6 +39,11 @@ def _check_invariants(need_ids):
     for need in db.session.scalars(select(Need).where(Need.id.in_(need_ids))):
         assert 0 <= need.reserved and 0 <= need.confirmed
         assert need.reserved + need.confirmed <= need.target
+    fund = matching_service.district_balance()
+    assert fund >= 0 and sum(won for _, won in matching_service.district_sources()) == fund
+    if fund:  # money waits in the fund only when no open need in time has a gap left
+        assert not any(n.status == "open" and n.target - n.reserved - n.confirmed > 0
+                       for n in db.session.scalars(select(Need).where(Need.id.in_(need_ids))))
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
@@ -78,6 +87,12 @@ def test_random_money_sequences_keep_every_invariant(session, steps):
                     svc.cancel_pledge(Actor(pledge.donor), pledge.id)
                 elif kind == "cancel_need":
                     need_service.cancel(Actor(staff), needs[step[1]], "property test")
+                elif kind == "open_need":  # approved: the engine runs, and the fund's money goes to work
+                    _, target, days = step
+                    fresh = f.need(author=staff, target=target, status="awaiting_approval",
+                                   deadline=seoul_today() + timedelta(days=days))
+                    need_service.approve(Actor(f.user("staff")), fresh, seoul_today())
+                    needs.append(fresh)
                 elif kind == "refund":
                     due = db.session.scalars(select(Refund).where(Refund.status == "due").order_by(Refund.id)).all()
                     if due:

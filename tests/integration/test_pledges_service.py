@@ -83,7 +83,8 @@ def test_over_payment_follows_the_donors_choice(session, choice):
     p = pledge(f.user("donor"), need, 100_000, on_cancel=choice)
     outcome = pay(p, 130_000)
     assert outcome.placed == 100_000 and outcome.surplus == 30_000
-    assert fresh(need).confirmed == 100_000
+    # money left to the district's pooled fund is placed at once: here on the only open need with room
+    assert fresh(need).confirmed == (130_000 if choice == "pool" else 100_000)
     refunds = session.scalars(select(Refund).where(Refund.pledge_id == p.id)).all()
     if choice == "refund":
         assert [(r.amount, r.status) for r in refunds] == [(30_000, "due")]
@@ -248,6 +249,61 @@ def test_reconcile_names_each_planted_discrepancy(session):
     assert ("cash_vs_payments", "cash") in found
     messages = [str(d) for d in reconcile()]
     assert any("expected 200000, found 250000" in m for m in messages)
+
+
+def test_reconcile_finds_every_kind_of_planted_discrepancy_and_only_the_rows_that_disagree(session):
+    """Each check is one grouped query that returns only the rows that disagree: every planted
+    disagreement is named, and a need and pledge left alone are not mentioned at all."""
+    donor = f.user("donor")
+    placed_need, held_need, clean_need = f.need(target=500_000), f.need(target=300_000), f.need(target=300_000)
+    placed = pledge(donor, placed_need, 200_000)
+    pay(placed, 200_000)
+    unpaid = pledge(donor, held_need, 100_000)
+    refunded = pledge(donor, clean_need, 100_000)
+    pay(refunded, 100_000)
+    clean = pledge(donor, clean_need, 50_000)
+    pay(clean, 50_000)
+    session.flush()
+    assert reconcile() == []
+    # more spent on a need than was ever placed on it: its held balance goes negative
+    spent = LedgerTransaction(entry="disbursed", need_id=placed_need.id, memo="planted")
+    spent.lines = [LedgerLine(account=f"spent:{placed_need.id}", amount=300_000),
+                   LedgerLine(account="cash", amount=-300_000)]
+    # a pledge's money placed twice: overspent, and more on needs than the donor promised
+    twice = LedgerTransaction(entry="allocated", pledge_id=placed.id, need_id=placed_need.id, memo="planted")
+    twice.lines = [LedgerLine(account=f"pledge:{placed.id}", amount=50_000),
+                   LedgerLine(account=f"need:{placed_need.id}", amount=-50_000)]
+    # cash leaving an unpaid pledge outside a refund: received no longer splits
+    leak = LedgerTransaction(entry="allocated", pledge_id=unpaid.id, memo="planted")
+    leak.lines = [LedgerLine(account=f"pledge:{unpaid.id}", amount=10_000),
+                  LedgerLine(account="cash", amount=-10_000)]
+    empty = LedgerTransaction(entry="allocated", pledge_id=placed.id, memo="planted, no lines")
+    session.add_all([spent, twice, leak, empty,
+                     Refund(pledge_id=refunded.id, amount=20_000, reason="planted", status="done"),
+                     Refund(pledge_id=placed.id, amount=10_000, reason="planted", status="due")])
+    session.execute(update(Need).where(Need.id == held_need.id).values(reserved=1))
+    session.execute(update(Pledge).where(Pledge.id == unpaid.id).values(held=60_000))
+    session.flush()
+    problems = reconcile()
+    found = {(d.check, d.subject.split(" (")[0]) for d in problems}
+    assert found >= {
+        ("journal_empty_transaction", f"transaction {empty.id}"),
+        ("need_negative_balance", f"need {placed_need.id}"),
+        ("need_confirmed_vs_journal", f"need {placed_need.id}"),
+        ("need_reserved_vs_journal", f"need {held_need.id}"),
+        ("pledge_overspent", f"pledge {placed.id}"),
+        ("pledge_gave_more_than_promised", f"pledge {placed.id}"),
+        ("pledge_refund_exceeds_money", f"pledge {placed.id}"),
+        ("pledge_received_split", f"pledge {unpaid.id}"),
+        ("pledge_held_vs_journal", f"pledge {unpaid.id}"),
+        ("pledge_refunds_vs_journal", f"pledge {refunded.id}"),
+        ("cash_vs_payments", "cash"),
+    }
+    assert not {subject for _, subject in found} & {f"need {clean_need.id}", f"pledge {clean.id}"}
+    messages = {str(d) for d in problems}
+    assert f"need_reserved_vs_journal: need {held_need.id}: expected 100000, found 1" in messages
+    assert f"pledge_held_vs_journal: pledge {unpaid.id} ({unpaid.reference}): expected 100000, found 60000" in messages
+    assert f"need_negative_balance: need {placed_need.id}: expected >= 0, found -50000" in messages
 
 
 def test_reconcile_cli_exit_codes(app, session):

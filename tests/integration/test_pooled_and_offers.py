@@ -156,7 +156,11 @@ def test_pause_then_end_sends_unplaced_money_where_the_donor_chose(session):
     assert svc.money_of(fresh(to_pool)).unplaced == 0
     other = f.need(target=70_000, status=NeedStatus.AWAITING_APPROVAL)
     need_service.approve(Actor(f.user("staff")), other, TODAY)
-    assert fresh(other).confirmed == 0  # ended pledges place nothing
+    # the ended pledges place nothing themselves; the 50,000 its donor left to the district's fund goes
+    # to work through the fund, and the donor can see where
+    assert fresh(other).confirmed == 50_000
+    assert [(a.source, a.need_id, a.amount) for a in placements(to_pool)][-1] == ("fund", other.id, 50_000)
+    assert svc.district_balance() == 0
     with pytest.raises(svc.MatchingError):
         svc.set_paused(Actor(donor), refund_me.id, True)
     assert reconcile() == []
@@ -428,7 +432,8 @@ def test_the_run_is_built_from_a_fixed_number_of_queries(session):
             event.remove(db.engine, "before_cursor_execute", listener)
         return len([s for s in statements if s.lstrip().upper().startswith("SELECT")])
 
-    assert count_statements(0, 0) == count_statements(20, 10) == 4
+    # pools, their money, their refunds, the district fund's balance, needs
+    assert count_statements(0, 0) == count_statements(20, 10) == 5
     assert session.scalar(select(func.count(Pledge.id)).where(Pledge.kind == "pooled")) >= 12
     assert session.scalar(select(func.count(Need.id))) >= 23
 
@@ -543,3 +548,116 @@ def test_an_ended_pledges_money_from_a_closed_need_follows_the_donors_choice_wit
     assert session.scalar(select(func.count(MatchRun.id))) == runs_before
     assert session.scalar(select(func.sum(Refund.amount)).where(Refund.pledge_id == pledge.id)) == 70_000
     assert reconcile() == []
+
+
+# --- the district's pooled fund (구 나눔 기금) --------------------------------------------------
+
+def direct(donor, need, amount, on_cancel="pool"):
+    made = pledge_service.create_direct_pledge(Actor(donor), pledge_service.PledgeRequest(
+        need_id=need.id, amount=amount, units=None, display="anonymous", message="", on_cancel=on_cancel),
+        hold_for=timedelta(days=7))
+    pay(made, amount)
+    return made
+
+
+def fund_placements():
+    return session_rows(select(MatchAllocation.pledge_id, MatchAllocation.need_id, MatchAllocation.amount)
+                        .where(MatchAllocation.source == "fund").order_by(MatchAllocation.id))
+
+
+def session_rows(query):
+    return [tuple(r) for r in db.session.execute(query).all()]
+
+
+def test_money_left_to_the_district_fund_goes_to_the_most_urgent_need_at_once(session):
+    staff = f.user("staff")
+    cancelled = f.need(author=staff, target=300_000, deadline=TODAY + timedelta(days=30))
+    later = f.need(target=500_000, deadline=TODAY + timedelta(days=40), dong="pungam")
+    urgent = f.need(target=500_000, deadline=TODAY + timedelta(days=4), dong="yang")
+    first = direct(f.user("donor"), cancelled, 120_000)
+    second = direct(f.user("donor"), cancelled, 80_000)
+    refunder = direct(f.user("donor"), cancelled, 50_000, on_cancel="refund")
+    need_service.cancel(Actor(staff), fresh(cancelled), "사업이 취소되었습니다")
+    # nothing completes a need: the 200,000 the donors left to the district brings the nearest deadline closer
+    assert fresh(urgent).confirmed == 200_000 and fresh(later).confirmed == 0
+    assert fund_placements() == [(first.id, urgent.id, 120_000), (second.id, urgent.id, 80_000)]
+    assert svc.district_balance() == 0
+    assert [(p.need_id, p.amount) for p in svc.district_placements([second.id])] == [(urgent.id, 80_000)]
+    assert svc.district_placements([refunder.id]) == []
+    run = session.scalar(select(MatchRun).order_by(MatchRun.id.desc()))
+    assert (run.trigger, run.placed_total) == ("need_closed", 200_000)
+    assert [a["pool_id"] for a in run.proposal] == [0]
+    assert reconcile() == []
+
+
+def test_the_fund_completes_a_need_and_never_passes_its_target(session):
+    staff = f.user("staff")
+    cancelled = f.need(author=staff, target=500_000)
+    small = f.need(target=150_000, deadline=TODAY + timedelta(days=20))
+    gift(f.user("donor"), small, 100_000)  # 50,000 still needed
+    pledge = direct(f.user("donor"), cancelled, 400_000)
+    need_service.cancel(Actor(staff), fresh(cancelled), "사업이 취소되었습니다")
+    assert fresh(small).confirmed == 150_000 and small.status == NeedStatus.FUNDED
+    assert fund_placements() == [(pledge.id, small.id, 50_000)]
+    assert svc.district_balance() == 350_000  # waits for the next need
+    assert svc.district_sources() == [(pledge.id, 350_000)]
+    nxt = f.need(target=100_000, status=NeedStatus.AWAITING_APPROVAL)
+    need_service.approve(Actor(staff), nxt, TODAY)
+    assert fresh(nxt).confirmed == 100_000 and svc.district_balance() == 250_000
+    assert reconcile() == []
+
+
+def test_fund_money_on_a_need_that_closes_goes_back_to_the_fund_and_out_again(session):
+    staff = f.user("staff")
+    cancelled = f.need(author=staff, target=200_000)
+    pledge = direct(f.user("donor"), cancelled, 100_000)
+    soon = f.need(target=300_000, deadline=TODAY + timedelta(days=2))
+    need_service.cancel(Actor(staff), fresh(cancelled), "사업이 취소되었습니다")
+    assert fresh(soon).confirmed == 100_000
+    later = f.need(target=300_000, deadline=TODAY + timedelta(days=9))
+    need_service.cancel(Actor(staff), fresh(soon), "대상자가 이사했습니다")
+    assert fresh(soon).confirmed == 0 and fresh(later).confirmed == 100_000
+    assert fund_placements() == [(pledge.id, soon.id, 100_000), (pledge.id, later.id, 100_000)]
+    entries = session.scalars(select(LedgerTransaction.entry).where(LedgerTransaction.pledge_id.is_(None),
+                                                                    LedgerTransaction.entry.like("pool%"))
+                              .order_by(LedgerTransaction.id)).all()
+    assert entries == ["pool_allocated", "pool_returned", "pool_allocated"]
+    assert svc.district_balance() == 0 and reconcile() == []
+
+
+def test_fund_placements_wait_for_staff_when_automatic_application_is_off(session):
+    admin, staff = f.user("admin"), f.user("staff")
+    cancelled = f.need(author=staff, target=200_000)
+    pledge = direct(f.user("donor"), cancelled, 60_000)
+    other = f.need(target=60_000)
+    svc.set_auto_apply(Actor(admin), False)
+    need_service.cancel(Actor(staff), fresh(cancelled), "사업이 취소되었습니다")
+    run = session.scalar(select(MatchRun).order_by(MatchRun.id.desc()))
+    assert run.status == "pending" and fresh(other).confirmed == 0 and svc.district_balance() == 60_000
+    gift(f.user("donor"), other, 20_000)  # the need changed: only 40,000 still fits
+    svc.approve_run(Actor(admin), run.id)
+    assert fresh(other).confirmed == 60_000 and svc.district_balance() == 20_000
+    assert fund_placements() == [(pledge.id, other.id, 40_000)]
+    assert [(s["need_id"], s["placed"], s["why"]) for s in fresh(run).skipped] == [(other.id, 40_000, "need_gap")]
+    assert reconcile() == []
+
+
+def test_staff_moving_money_to_the_fund_places_it(session):
+    staff = f.user("staff")
+    pledge = pooled(f.user("donor"), 90_000, categories=["culture"], on_end="refund")
+    pay(pledge)  # fits no need: stays unplaced
+    need = f.need(target=90_000)
+    pledge_service.move_to_pool(Actor(staff), pledge.id, 90_000)
+    assert fresh(need).confirmed == 90_000
+    assert session.scalar(select(MatchRun.trigger).order_by(MatchRun.id.desc())) == "pool_received"
+    assert reconcile() == []
+
+
+def test_reconcile_names_a_fund_placement_nobody_owns(session):
+    need = f.need(target=100_000)
+    from kindcity.domain import ledger as rules
+    from kindcity.services.ledger import post
+    post(rules.pool_allocated(need.id, 10_000), Actor(None))
+    need.confirmed += 10_000
+    found = {d.check for d in reconcile()}
+    assert {"fund_overdrawn", "fund_placements_vs_journal"} <= found

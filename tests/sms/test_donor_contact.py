@@ -8,7 +8,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from kindcity.domain.time import utcnow
+from kindcity.domain.time import seoul_today, utcnow
 from kindcity.models import AuditEntry, DonorContact
 from kindcity.services import pledges as pledge_service
 from tests import factories as f
@@ -133,3 +133,23 @@ def test_both_sends_mail_and_text_and_a_removed_number_falls_back_to_mail(app, c
     session.expire_all()
     assert notify(donor.id, donor.email, key="test-forgot", subject="s", body="b", text="t") == (True, False)
     assert session.get(DonorContact, donor.id).channel == "email"
+
+
+def test_a_payment_received_is_thanked_by_text_when_the_donor_chose_text(app, client, session):
+    donor = verified_donor(app, client, session)
+    client.post("/me/contact/channel", data={"channel-channel": "text"})
+    staff = f.user("staff")
+    need = f.need(author=staff, target=500_000)
+    session.commit()
+    client.post(f"/me/needs/{need.id}/pledge", data={"amount": "30000", "display": "anonymous",
+                                                     "on_cancel": "refund", "method": "bank"})
+    pledge = session.scalars(select(pledge_service.Pledge).where(pledge_service.Pledge.donor_id == donor.id)).one()
+    desk = app.test_client()
+    f.login(desk, staff)
+    mail_before, texts_before = f.outbox(app), len(texts_to(app))
+    response = desk.post(f"/staff/pledges/{pledge.id}/payments",
+                         data={"amount": "30,000", "received_on": seoul_today().isoformat(), "token": "sms-thanks"})
+    assert response.status_code == 303
+    [thanks] = texts_to(app)[texts_before:]
+    assert pledge.reference in thanks and "30,000원" in thanks and "/me/receipts/" in thanks
+    assert not any(donor.email in p.read_bytes().decode("latin-1") for p in f.outbox(app) - mail_before)

@@ -318,3 +318,26 @@ def test_apply_allocations_refuses_what_does_not_fit():
     result = propose(needs, pools, TODAY)
     with pytest.raises(ValueError):
         apply_allocations(needs, pools, result.allocations * 2)
+
+
+# --- the district's pooled fund ---------------------------------------------------------------
+
+def test_the_district_fund_takes_any_need_without_a_cap_and_goes_after_a_donors_own_pledge():
+    from kindcity.domain.matching import DISTRICT_POOL_ID, district_pool
+
+    today = dt.date(2026, 5, 1)
+    need = NeedSnapshot(1, 100_000, 100_000, today + dt.timedelta(days=3), "food", "yang", "elderly")
+    donor = PoolSnapshot(7, 60_000, Criteria())
+    result = propose([need], [district_pool(500_000), donor], today)
+    # the donor's own money is spent in full; the fund adds only what completes the need
+    assert sorted((a.pool_id, a.amount) for a in result.allocations) == [(DISTRICT_POOL_ID, 40_000), (7, 60_000)]
+    assert result.fully_funded == (1,)
+
+
+def test_the_fund_spends_first_in_first_out_and_never_more_than_it_holds():
+    from kindcity.domain.matching import attribute
+
+    assert attribute([(3, 50_000), (9, 20_000)], 60_000) == ((3, 50_000), (9, 10_000))
+    assert attribute([(3, 50_000)], 0) == ()
+    with pytest.raises(ValueError):
+        attribute([(3, 50_000), (9, 20_000)], 70_001)

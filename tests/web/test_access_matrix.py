@@ -153,7 +153,7 @@ def test_approval_matrix(client, session, role):
     f.login(client, people["editor"])
     edit = {"title": "고쳐 쓴 제목", "summary": draft.summary, "description": "", "category_id": draft.category_id,
             "dong_id": draft.dong_id, "group_id": draft.group_id, "beneficiary_count": "10",
-            "target": "1,000,000", "deadline": draft.deadline.isoformat(), "receiving_org": draft.receiving_org}
+            "target": "1,000,000", "deadline": draft.deadline.isoformat(), "receiving_org_id": draft.receiving_org_id}
     assert client.post(f"/staff/needs/{draft.id}/edit", data=edit).status_code == 302
     client.post("/account/logout")
     need_service.submit(Actor(people["submitter"]), session.get(type(draft), draft.id), seoul_today())

@@ -122,7 +122,7 @@ def _upload(client, content: bytes):
 @pytest.mark.parametrize("day, message", [("0001-01-01", "is before 1 January 2000"),
                                           ("9999-12-31", "is after today")])
 def test_a_statement_line_on_a_day_that_cannot_be_is_named_at_the_preview(client, session, day, message):
-    f.login(client, f.user("staff"))
+    f.login(client, f.user("staff", money_staff=True))
     session.commit()
     content = f"거래일시,입금액,입금자명\n{seoul_today()} 09:00,10000,홍길동\n{day} 09:00,20000,김철수\n"
     page = _text(_upload(client, content.encode()))
@@ -131,7 +131,7 @@ def test_a_statement_line_on_a_day_that_cannot_be_is_named_at_the_preview(client
 
 
 def test_a_memo_beyond_the_csv_limit_is_named_at_the_preview(client, session):
-    f.login(client, f.user("staff"))
+    f.login(client, f.user("staff", money_staff=True))
     session.commit()
     content = f"거래일시,입금액,입금자명\n{seoul_today()} 09:00,10000,홍길동\n{seoul_today()} 09:05,20000,{'가' * 200_000}\n"
     page = _text(_upload(client, content.encode()))
@@ -141,6 +141,8 @@ def test_a_memo_beyond_the_csv_limit_is_named_at_the_preview(client, session):
 
 def test_a_stuck_import_says_which_row_and_staff_can_discard_it(app, client, session, scene):
     staff, need, donor = scene
+    staff.money_staff = True  # statements are for the staff who handle the bank account
+    session.commit()
     pledge = _donor_pledge(session, donor, need, 100_000)
     # An import previewed before the date rule: its line from year 1 made every commit a 500.
     stuck = StatementImport(filename="old.csv", encoding="utf-8", uploaded_by_id=staff.id, rows=[
@@ -165,6 +167,8 @@ def test_a_stuck_import_says_which_row_and_staff_can_discard_it(app, client, ses
 
 def test_an_applied_statement_cannot_be_discarded(client, session, scene):
     staff, _need, _donor = scene
+    staff.money_staff = True  # statements are for the staff who handle the bank account
+    session.commit()
     f.login(client, staff)
     response = _upload(client, f"거래일시,입금액,입금자명\n{seoul_today()} 09:00,10000,홍길동\n".encode())
     import_id = int(response.headers["Location"].rstrip("/").split("/")[-1])

@@ -486,24 +486,31 @@ def test_nav_links_to_impact_and_the_wall(client, session):
 def test_public_ledger_csv_has_no_personal_data_and_adds_up_anonymous_gifts(app, client, session, scene):
     _published(app, scene, photo=False)
     need = scene["need"]
-    response = client.get(f"/api/v1/needs/{need.id}/ledger.csv")
+    response = client.get(f"/api/v1/needs/{need.id}/ledger.csv?lang=en")
     assert response.status_code == 200 and response.mimetype == "text/csv"
     assert f"kindcity-need-{need.id}-ledger.csv" in response.headers["Content-Disposition"]
     body = response.get_data(as_text=True)
     assert body.startswith("\ufeff")
     rows = list(csv.DictReader(io.StringIO(body.lstrip("\ufeff"))))
-    assert list(rows[0]) == ["date", "entry", "amount_won", "donor", "gifts", "note"]
-    money_in = [r for r in rows if r["entry"] == "in"]
-    assert sum(int(r["amount_won"]) for r in money_in) == 6_000_000
-    assert {r["donor"] for r in money_in} == {"서구 사랑나눔교회", "김서연", "anonymous"}
-    anonymous = [r for r in money_in if r["donor"] == "anonymous"]
-    assert len(anonymous) == 1 and anonymous[0]["gifts"] == "1" and re.fullmatch(r"\d{4}-\d{2}", anonymous[0]["date"])
-    assert [(r["amount_won"], r["note"]) for r in rows if r["entry"] == "spent"] == [("5700000", "KTX 왕복 38회")]
-    returned = {r["donor"]: (int(r["amount_won"]), r["note"]) for r in rows if r["entry"] == "returned"}
-    assert returned == {"서구 사랑나눔교회": (150_000, "pool"), "김서연": (105_000, "refund"),
-                        "anonymous": (45_000, "similar")}
+    assert list(rows[0]) == ["Date", "What", "Amount (won)", "Donor", "Gifts", "Note"]  # words, not codes
+    money_in = [r for r in rows if r["What"] == "Money in"]
+    assert sum(int(r["Amount (won)"]) for r in money_in) == 6_000_000
+    assert {r["Donor"] for r in money_in} == {"서구 사랑나눔교회", "김서연", "Anonymous"}
+    anonymous = [r for r in money_in if r["Donor"] == "Anonymous"]
+    assert len(anonymous) == 1 and anonymous[0]["Gifts"] == "1" and re.fullmatch(r"\d{4}-\d{2}", anonymous[0]["Date"])
+    assert [(r["Amount (won)"], r["Note"]) for r in rows if r["What"] == "Spent"] == [("5700000", "KTX 왕복 38회")]
+    returned = {r["Donor"]: (int(r["Amount (won)"]), r["Note"]) for r in rows if r["What"] == "Returned"}
+    assert returned == {"서구 사랑나눔교회": (150_000, "To the pooled fund"), "김서연": (105_000, "Refund"),
+                        "Anonymous": (45_000, "Staff move it to a similar need")}
     for private in ("@", "pastor", "quiet", scene["church_donor"].display_name):
         assert private not in body
+    korean = client.get(f"/api/v1/needs/{need.id}/ledger.csv?lang=ko").get_data(as_text=True).lstrip("\ufeff")
+    rows = list(csv.DictReader(io.StringIO(korean)))
+    assert list(rows[0]) == ["날짜", "처리 내용", "금액(원)", "후원자", "건수", "메모"]
+    assert {r["처리 내용"] for r in rows} == {"들어온 금액", "집행 금액", "돌려준 금액"}
+    assert "익명" in {r["후원자"] for r in rows} and "환불" in {r["메모"] for r in rows}
+    for code in ("anonymous", "refund", "similar", ",pool", ",in,", "returned"):
+        assert code not in korean
 
 
 def test_csv_neutralises_spreadsheet_formulas(app, client, session, scene):
@@ -556,3 +563,32 @@ def test_impact_api_before_a_report_and_for_unknown_needs(client, session, spec)
 def test_openapi_documents_the_impact_endpoints(spec):
     assert {"/api/v1/impact", "/api/v1/needs/{id}/impact", "/api/v1/needs/{id}/ledger.csv"} <= set(spec["paths"])
     assert "text/csv" in spec["paths"]["/api/v1/needs/{id}/ledger.csv"]["get"]["responses"]["200"]["content"]
+
+
+def test_returning_leftovers_waits_for_spending_and_asks_first(app, session, scene):
+    need, pledges = scene["need"], scene["pledges"]
+    staff = _client(app, scene["author"])
+    assert _start(staff, need).status_code == 303
+    page = _text(staff.get(f"/staff/needs/{need.id}/impact?lang=en"))
+    assert "to the donors" not in page and "Leftovers can be returned once the spending is recorded." in page
+    refused = _text(staff.post(f"/staff/needs/{need.id}/impact/leftovers?lang=en", follow_redirects=True))
+    assert "Record what was spent first" in refused
+    session.refresh(need)
+    assert need.confirmed == 6_000_000  # nothing went back before any spending
+
+    assert _spend(staff, need).status_code == 303
+    page = _text(staff.get(f"/staff/needs/{need.id}/impact?lang=en"))
+    assert f'href="/staff/needs/{need.id}/impact/leftovers"' in page  # a link to the question, not a one-tap form
+    assert f'action="/staff/needs/{need.id}/impact/leftovers"' not in page
+    question = _text(staff.get(f"/staff/needs/{need.id}/impact/leftovers?lang=en"))
+    parts = question.split('id="leftover-parts"')[1].split("</table>")[0]
+    assert pledges["church"].reference in parts and "To the pooled fund" in parts and "150,000" in parts
+    assert pledges["resident"].reference in parts and "Refund" in parts and "105,000" in parts
+    assert pledges["anonymous"].reference in parts and "Staff move it to a similar need" in parts
+    assert re.search(r"Yes, return .*300,000", question) and "This cannot be undone." in question
+    korean = _text(staff.get(f"/staff/needs/{need.id}/impact/leftovers?lang=ko"))
+    assert "후원자가 고른 방법" in korean and "네, 300,000원을 돌려 드립니다" in korean
+    session.refresh(need)
+    assert need.confirmed == 6_000_000  # asking changes nothing
+    done = _text(staff.post(f"/staff/needs/{need.id}/impact/leftovers?lang=en", follow_redirects=True))
+    assert "returned to 3 pledges, each as its donor chose" in done

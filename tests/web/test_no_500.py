@@ -66,8 +66,8 @@ def test_huge_ids_are_not_found_on_every_route(client, session, app, role):
     assert failures == []
 
 
-@pytest.mark.parametrize("url", ["/needs?page={n}", "/api/v1/needs?page=10000", "/staff/audit?page={n}",
-                                 "/needs?page=-{n}", "/staff/audit?page=-{n}"])
+@pytest.mark.parametrize("url", ["/needs?page={n}", "/api/v1/needs?page=10000", "/staff/audit?before={n}",
+                                 "/needs?page=-{n}", "/staff/audit?after={n}", "/staff/audit?before=-{n}"])
 def test_page_numbers_beyond_any_offset_are_answered(client, session, url):
     staff = f.user("staff", centre_code="district-welfare")
     session.commit()

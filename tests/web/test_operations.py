@@ -44,8 +44,8 @@ def migrated_url(tmp_path):
         yield url
 
 
-def test_readyz_is_ready_once_migrated_and_says_there_is_no_worker(migrated_url):
-    app = make_test_app(migrated_url)
+def test_readyz_is_ready_once_migrated_and_says_jobs_run_in_process(migrated_url):
+    app = make_test_app(migrated_url)  # KINDCITY_JOB_QUEUE=inline, as on SQLite: no worker to ask
     with app.app_context():
         upgrade()
         response = app.test_client().get("/readyz")
@@ -53,11 +53,50 @@ def test_readyz_is_ready_once_migrated_and_says_there_is_no_worker(migrated_url)
         assert response.status_code == 200 and body["status"] == "ready", body
         checks = {check["name"]: check for check in body["checks"]}
         assert checks["migrations"]["ok"] and checks["database"]["ok"]
-        assert checks["worker"] == {"name": "worker", "ok": True, "detail": "no worker configured"}
+        assert checks["worker"] == {"name": "worker", "ok": True,
+                                    "detail": "no worker: jobs run in-process after each commit"}
         db.session.execute(db.text("UPDATE alembic_version SET version_num = 'older'"))
         db.session.commit()
         behind = app.test_client().get("/readyz")
         assert behind.status_code == 503 and "database at older" in behind.get_data(as_text=True)
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.mark.postgres_only
+def test_readyz_on_the_queue_needs_a_worker_heartbeat_within_the_stalled_time():
+    """procrastinate_workers holds each worker's last heartbeat (a real worker beats in tests/stack):
+    none, or only old ones, is not ready."""
+    from tests.pgdb import require_postgres
+
+    require_postgres("the worker heartbeat check")
+    with own_database("readyq") as url:
+        _heartbeats(make_test_app(url, KINDCITY_JOB_QUEUE="postgres", KINDCITY_WORKER_STALLED_SECONDS=20))
+
+
+def _heartbeats(app):
+    with app.app_context():
+        upgrade()
+        client = app.test_client()
+
+        def worker_check():
+            response = client.get("/readyz")
+            checks = {check["name"]: check for check in response.get_json()["checks"]}
+            assert (response.status_code == 200) == checks["worker"]["ok"], checks
+            return checks["worker"]
+
+        assert worker_check() == {"name": "worker", "ok": False, "detail": "no worker has started (kindcity worker)"}
+        db.session.execute(db.text("INSERT INTO procrastinate_workers (last_heartbeat) "
+                                   "VALUES (now() - interval '45 seconds')"))
+        db.session.commit()
+        stale = worker_check()
+        assert not stale["ok"]
+        assert stale["detail"] == "no worker heartbeat for 45 s (KINDCITY_WORKER_STALLED_SECONDS=20)"
+        db.session.execute(db.text("INSERT INTO procrastinate_workers (last_heartbeat) "
+                                   "VALUES (now() - interval '15 seconds')"))
+        db.session.commit()
+        alive = worker_check()
+        assert alive["ok"] and alive["detail"].startswith("1 worker(s) alive, last heartbeat 15.")
         db.session.remove()
         db.engine.dispose()
 
@@ -129,3 +168,31 @@ def test_static_urls_name_the_version_of_the_file(app, client):
     expected = hashlib.sha256((Path(app.static_folder) / "site.css").read_bytes()).hexdigest()[:12]
     assert f'href="/static/site.css?v={expected}"' in page
     assert client.get(f"/static/site.css?v={expected}", buffered=True).status_code == 200
+
+
+def test_each_job_a_request_asks_for_is_one_json_line_naming_the_request(app, client, session, request_log,
+                                                                         monkeypatch, capsys):
+    """The in-process path (jobs right after the request's commit) logs each job as the worker does;
+    the queue's worker is tested in tests/integration/test_job_queue.py."""
+    monkeypatch.setitem(app.config, "KINDCITY_REQUEST_LOG", True)
+    donor = factories.user("donor")
+    session.commit()
+    capsys.readouterr()
+    response = client.post("/account/reset?lang=en", data={"email": donor.email},
+                           headers={"X-Request-ID": "nginx-feedc0ffee123456"}, buffered=True)
+    assert response.status_code == 303
+    lines = _lines(capsys.readouterr().out)
+    jobs = [line for line in lines if "job" in line]
+    # The request asks for the reset mail; composing it asks for its delivery: both name the request.
+    assert [line["job"] for line in jobs] == ["mail.reset_link", "mail.deliver"]
+    assert {line["request_id"] for line in jobs} == {"nginx-feedc0ffee123456"}
+    assert {line["status"] for line in jobs} == {"succeeded"} and {line["attempt"] for line in jobs} == {1}
+    assert jobs[0]["job_id"] is None and jobs[0]["duration_ms"] >= 0 and jobs[0]["time"].endswith("+00:00")
+    assert [line["path"] for line in lines if "path" in line] == ["/account/reset"]
+
+
+def test_a_job_cannot_be_given_the_reserved_request_id_argument(app):
+    from kindcity import jobs
+
+    with app.test_request_context("/"), pytest.raises(ValueError, match="reserved"):
+        jobs.defer("jobs.noop", _request_id="forged")

@@ -22,6 +22,7 @@ from kindcity.models import LedgerTransaction, Organisation, Payment, Pledge, Re
 from kindcity.services import Actor
 from kindcity.services import pledges as pledge_service
 from kindcity.services.reconcile import reconcile
+from kindcity.services import matching as matching_service
 from tests import factories as f
 
 REFERENCE = re.compile(r"KC[23456789ABCDEFGHJKMNPQRSTVWXYZ]{6}")
@@ -410,13 +411,17 @@ def test_donor_sees_only_their_own_pledges(app, client, session, scene):
 # --- history as CSV ------------------------------------------------------------------------------------------
 
 def _history(client, **params):
+    params.setdefault("lang", "ko")
     response = client.get("/me/history.csv", query_string=params)
     assert response.status_code == 200
     assert response.mimetype == "text/csv"
     assert "attachment" in response.headers["Content-Disposition"]
     assert response.data.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(response.data.decode("utf-8-sig"))))
-    assert rows[0] == ["date", "reference", "need", "amount_won", "paid_won", "status", "method", "display"]
+    headers = {"ko": ["날짜", "입금 확인 코드", "도움이 필요한 곳", "금액(원)", "낸 금액(원)", "상태", "내는 방법", "이름 공개"],
+               "en": ["Date", "Reference code", "Need", "Amount (won)", "Paid (won)", "Status", "Payment method",
+                      "Name shown"]}
+    assert rows[0] == headers[params["lang"]]  # the reader's language, not codes
     return rows[1:]
 
 
@@ -437,8 +442,10 @@ def test_history_csv_is_filtered_by_korean_dates(client, session):
     assert [r[1] for r in everything] == [late_first.reference, early_second.reference, tenth.reference]
 
     [row] = _history(client, start="2025-03-01", end="2025-03-01")
-    assert row == ["2025-03-01", late_first.reference, "'" + formula.title, "10000", "0", "awaiting_payment",
-                   "bank", "anonymous"]
+    assert row == ["2025-03-01", late_first.reference, "'" + formula.title, "10000", "0", "입금 대기",
+                   "계좌이체", "익명"]
+    [row] = _history(client, start="2025-03-01", end="2025-03-01", lang="en")
+    assert row[5:] == ["Awaiting transfer", "Bank transfer", "Anonymous"]
     assert [r[1] for r in _history(client, start="2025-03-02", end="2025-03-09")] == [early_second.reference]
     assert [r[0] for r in _history(client, start="2025-03-02")] == ["2025-03-02", "2025-03-10"]
     assert [r[1] for r in _history(client, end="2025-03-02")] == [late_first.reference, early_second.reference]
@@ -679,7 +686,10 @@ def test_over_payment_to_the_pool_makes_no_refund(app, client, session, scene):
     desk = _staff_client(app, staff)
     _pay(desk, pledge, "130,000", "pool-over")
     session.refresh(need)
-    assert need.confirmed == 100_000
+    # the 30,000 beyond the promise goes to the district's pooled fund, which places it at once on the
+    # most urgent open need: here the same need, the only one with room
+    assert need.confirmed == 130_000
+    assert matching_service.district_balance() == 0
     assert _count(session, Refund) == 0
     assert "Refunds to send (0)" in _text(desk.get("/staff/pledges?lang=en"))
     assert reconcile() == []

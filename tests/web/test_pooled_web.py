@@ -282,3 +282,60 @@ def test_policy_page_renders_the_real_policy(client, session):
         page = _text(client.get(f"/matching?lang={lang}"))
         assert public_matching.policy_section(lang) is not None
         assert heading in page, lang
+
+def test_the_district_fund_is_shown_on_impact_staff_matching_and_the_donors_page(client, session):
+    staff, manager, donor = f.user("staff"), _manager(), f.user("donor")
+    cancelled = f.need(author=staff, target=300_000, title="취소된 병원 이동")
+    urgent = f.need(target=500_000, deadline=TODAY + timedelta(days=3), title="서울 병원 왕복 교통비")
+    pledge = pledge_service.create_direct_pledge(Actor(donor), pledge_service.PledgeRequest(
+        need_id=cancelled.id, amount=150_000, units=None, display="anonymous", message="", on_cancel="pool"),
+        hold_for=timedelta(days=7))
+    pledge_service.record_payment(Actor(staff), pledge.id, 150_000, source="manual", external_id="fund-web",
+                                  received_at=utcnow())
+    from kindcity.services import needs as need_service
+    need_service.cancel(Actor(staff), cancelled, "사업이 취소되었습니다")
+    session.commit()
+    assert session.get(type(urgent), urgent.id).confirmed == 150_000
+
+    impact_en = _text(client.get("/impact?lang=en"))
+    assert "The district's pooled fund (구 나눔 기금)" in impact_en
+    fund_part = impact_en.split('id="district-fund"')[1].split("</section>")[0]
+    assert "서울 병원 왕복 교통비" in fund_part and "150,000" in fund_part and "Waiting for a need" in fund_part
+    impact_ko = _text(client.get("/impact?lang=ko"))
+    assert "배분을 기다리는 돈" in impact_ko and "서울 병원 왕복 교통비" in impact_ko
+
+    page = _text(_client_for(client.application, manager).get("/staff/matching?lang=en"))
+    fund_part = page.split('id="district-fund"')[1].split("</section>")[0]
+    assert "서울 병원 왕복 교통비" in fund_part and "Where the fund went" in fund_part
+    assert "District pooled fund" in page.split('id="latest-h"')[1]  # the proposal names the fund, not a code
+    reader = _client_for(client.application, donor)
+    mine = _text(reader.get("/me/?lang=en"))
+    part = mine.split('id="my-fund"')[1].split("</section>")[0]
+    assert "My money in the district's pooled fund" in part and "서울 병원 왕복 교통비" in part and "150,000" in part
+    mine_ko = _text(reader.get("/me/?lang=ko"))
+    assert "구 나눔 기금에 맡긴 내 돈" in mine_ko
+
+
+def test_the_staff_matching_page_names_dongs_groups_and_triggers_in_words(client, session):
+    manager = _manager()
+    # two needs pooled money can reach: one in 양동 that it completes, one in 화정1동 it can only bring closer
+    small = f.need(target=100_000, dong="yang", group="elderly-alone", deadline=TODAY + timedelta(days=5))
+    big = f.need(target=2_000_000, dong="hwajeong1", group="cancer-patients", deadline=TODAY + timedelta(days=6))
+    donor = f.user("donor")
+    session.commit()
+    pledge = matching_service.create_pooled_pledge(Actor(donor), matching_service.PooledRequest(
+        amount=600_000, criteria=matching_service.CriteriaInput()), TODAY)
+    pledge_service.record_payment(Actor(manager), pledge.id, 600_000, source="manual", external_id="words",
+                                  received_at=utcnow())
+    session.commit()
+    assert session.get(type(big), big.id).confirmed == 500_000 and session.get(type(small), small.id).status == "funded"
+    for lang, dong, group, trigger, wrong in (("en", "Hwajeong 1-dong", "Cancer patients", "Pooled money received", None),
+                                              ("ko", "화정1동", "암 환자", "나눔 기금 입금", "하나도 배분받지 못함")):
+        page = _text(_client_for(client.application, manager).get(f"/staff/matching?lang={lang}"))
+        flagged = page.split('id="left-behind"')[1].split("</p>")[0]
+        assert dong in flagged and group in flagged
+        assert "hwajeong1" not in flagged and "cancer-patients" not in flagged
+        runs = page.split('id="runs-h"')[1].split("</table>")[0]
+        assert trigger in runs and "money_received" not in runs
+        if wrong:
+            assert wrong not in page  # a dong that just got 500,000 won did get something

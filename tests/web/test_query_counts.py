@@ -8,10 +8,14 @@ revalidation (304).
 
 Pages registered with ``@public_page`` (kindcity/web/caching.py) must each have a URL in PAGES below:
 a new public page is one line here.
+
+Logged-in pages (a donor's own pages, the staff money queue and matching page, the audit log) are
+counted with few and with many rows behind them: the counts must be equal.
 """
 from __future__ import annotations
 
 import itertools
+import re
 from contextlib import contextmanager
 from datetime import timedelta
 
@@ -21,8 +25,8 @@ from sqlalchemy import event, insert, select
 from kindcity.domain.needs import NeedStatus
 from kindcity.domain.time import seoul_today, utcnow
 from kindcity.extensions import db
-from kindcity.models import (BeneficiaryGroup, Category, Dong, LedgerLine, LedgerTransaction, Need, Organisation,
-                             Pledge, User)
+from kindcity.models import (AuditEntry, BeneficiaryGroup, Category, Dong, LedgerLine, LedgerTransaction, Need, Organisation,
+                             Pledge, Refund, User)
 from kindcity.web.caching import clear_page_cache, public_page_endpoints
 from kindcity.services.receipts import default_organisation
 from tests import factories as f
@@ -173,3 +177,115 @@ def test_supporters_are_listed_without_a_query_per_donor(client, session):
         page = client.get(f"/needs/{need.id}").get_data(as_text=True)
     assert "후원 단체" in page and "후원자 0" in page and "응원합니다 0" in page
     assert not [s for s in statements if "FROM organisations" in s and "JOIN" not in s], statements
+
+
+# --- logged-in pages: a donor with many pledges costs what a donor with few does ---------------------
+
+FEW, MANY = 2, 25  # pledges of each kind (paid, awaiting transfer, money waiting to be moved)
+LOGGED_IN_PAGES = (("donor", "/me/"), ("donor", "/me/impact"), ("donor", "/me/history.csv"),
+                   ("staff", "/staff/pledges"), ("staff", "/staff/matching"))
+SHOWN = {"/me/": ["paid", "awaiting", "to_move"], "/me/impact": ["paid"], "/me/history.csv": ["paid", "to_move"],
+         "/staff/pledges": ["awaiting", "to_move"], "/staff/matching": ["pooled"]}
+
+
+def add_donor_pledges(session, donor: User, author: User, count: int) -> dict[str, str]:
+    """``count`` pledges of each kind, each on a need of its own (of the author's centre): paid and
+    placed on the need; awaiting transfer within a day of its reservation's end; cancelled with its
+    money left on the pledge to be moved to a similar need, with a refund due; and a paid pledge to
+    the pooled fund with a refund due. Returns the title of the last need of each kind (the
+    reference of the last pooled pledge)."""
+    category, dong, group = _ids(session)
+    now, today = utcnow(), seoul_today()
+    titles = {}
+    for n in range(count):
+        for kind, status, paid, held in (("paid", "paid", 10_000, 0), ("awaiting", "awaiting_payment", 0, 10_000),
+                                         ("to_move", "closed", 10_000, 0)):
+            titles[kind] = title = f"{kind} 수요 {next(_seq)}"
+            need_id = session.execute(insert(Need).values(
+                title=title, summary="요약", description="설명", category_id=category, dong_id=dong,
+                group_id=group, beneficiary_count=5, target=1_000_000, deadline=today + timedelta(days=30),
+                receiving_org_id=default_organisation().id, centre_id=author.centre_id, author_id=author.id,
+                status=NeedStatus.OPEN, approved_at=now, created_at=now, updated_at=now, reserved=held,
+                confirmed=10_000 if kind == "paid" else 0).returning(Need.id)).scalar_one()
+            pledge_id = session.execute(insert(Pledge).values(
+                reference=f"QD{next(_seq):06d}", donor_id=donor.id, need_id=need_id, kind="direct", amount=10_000,
+                method="bank", display="name", message="", on_cancel="similar" if kind == "to_move" else "refund",
+                status=status, created_at=now, paid=paid, held=held,
+                hold_expires_at=now + timedelta(hours=12)).returning(Pledge.id)).scalar_one()
+            if paid:
+                transaction_id = session.execute(insert(LedgerTransaction).values(
+                    entry="received", pledge_id=pledge_id, need_id=need_id, memo="", created_at=now)
+                    .returning(LedgerTransaction.id)).scalar_one()
+                placed_on = f"need:{need_id}" if kind == "paid" else f"pledge:{pledge_id}"
+                session.execute(insert(LedgerLine), [
+                    {"transaction_id": transaction_id, "account": "cash", "amount": 10_000},
+                    {"transaction_id": transaction_id, "account": placed_on, "amount": -10_000}])
+            if kind == "to_move":
+                session.execute(insert(Refund).values(pledge_id=pledge_id, amount=1_000, reason="test",
+                                                      status="due", created_at=now))
+        titles["pooled"] = reference = f"QP{next(_seq):06d}"
+        pledge_id = session.execute(insert(Pledge).values(
+            reference=reference, donor_id=donor.id, need_id=None, kind="pooled", amount=10_000, method="bank",
+            display="name", message="", on_cancel="refund", status="paid", created_at=now, paid=10_000,
+            held=0).returning(Pledge.id)).scalar_one()
+        transaction_id = session.execute(insert(LedgerTransaction).values(
+            entry="received", pledge_id=pledge_id, memo="", created_at=now).returning(LedgerTransaction.id)).scalar_one()
+        session.execute(insert(LedgerLine), [
+            {"transaction_id": transaction_id, "account": "cash", "amount": 10_000},
+            {"transaction_id": transaction_id, "account": f"pledge:{pledge_id}", "amount": -10_000}])
+        session.execute(insert(Refund).values(pledge_id=pledge_id, amount=1_000, reason="test", status="due",
+                                              created_at=now))
+    session.commit()
+    return titles
+
+
+def test_logged_in_pages_cost_the_same_queries_whatever_the_number_of_pledges(app, client, session):
+    staff, donor = f.user("staff"), f.user("donor")
+    session.commit()
+    clients = {"donor": client, "staff": app.test_client()}
+    f.login(clients["donor"], donor)
+    f.login(clients["staff"], staff)
+    for who, url in LOGGED_IN_PAGES:  # a first view may write once-only rows (the matching settings)
+        assert clients[who].get(url).status_code == 200, url
+    counts: dict[str, list[int]] = {url: [] for _, url in LOGGED_IN_PAGES}
+    have = 0
+    for size in (FEW, MANY):
+        titles = add_donor_pledges(session, donor, staff, size - have)
+        have = size
+        for who, url in LOGGED_IN_PAGES:
+            with counting() as statements:
+                response = clients[who].get(url)
+            assert response.status_code == 200, (url, response.status_code)
+            page = response.get_data(as_text=True)
+            assert all(titles[kind] in page for kind in SHOWN[url]), (url, SHOWN[url])
+            counts[url].append(len(statements))
+    for url, (few, many) in counts.items():
+        assert few == many, f"{url}: {few} statements with {FEW} pledges of each kind, {many} with {MANY}"
+
+
+def test_the_audit_log_pages_by_keyset_with_its_actors_in_a_fixed_number_of_queries(app, session):
+    """Entries newest first, 50 a page, Next and Previous by cursor: every entry once in order, ties on
+    the time broken by id, and each page costs the same statements whatever the actors."""
+    admin = f.user("admin")
+    actors = [f.user("staff") for _ in range(5)]
+    at = utcnow()
+    session.execute(insert(AuditEntry), [
+        {"at": at - timedelta(minutes=n // 3), "actor_id": actors[n % 5].id, "action": "need.approve",
+         "entity": "need", "entity_id": 900_000 + n} for n in range(120)])
+    session.commit()
+    client = app.test_client()
+    f.login(client, admin)
+    url, seen, counts = "/staff/audit", [], []
+    while url:
+        with counting() as statements:
+            page = client.get(url).get_data(as_text=True)
+        counts.append(len(statements))
+        seen += [int(n) for n in re.findall(r"need #(9\d{5})", page)]
+        older = re.search(r'href="(/staff/audit\?before=\d+)"', page)
+        url = older.group(1) if older else None
+    # newest first: a smaller n is newer; within the same minute the larger id (larger n) comes first
+    assert seen == sorted(range(900_000, 900_120), key=lambda n: ((n - 900_000) // 3, -n))
+    assert len(set(counts)) == 1, counts
+    back = re.search(r'href="(/staff/audit\?after=\d+)"', page).group(1)
+    previous = client.get(back).get_data(as_text=True)
+    assert [int(n) for n in re.findall(r"need #(9\d{5})", previous)] == seen[50:100]

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import func, select
 
 from kindcity.domain.referrals import ReferralStatus
-from kindcity.domain.time import utcnow
+from kindcity.domain.time import seoul_today, utcnow
 from kindcity.models import AuditEntry, Dong, Referral, ReferralNote
 from kindcity.services import Actor
 from kindcity.services import referrals as service
@@ -372,8 +372,8 @@ def test_a_need_posted_from_a_referral_starts_in_its_dong(client, session):
     district = f.user("staff", centre_code="district-welfare")
     session.commit()
     _english(client, district)
-    page = _text(client.get(f"/staff/referrals/{referral.id}"))
-    assert 'href="/staff/needs/new?dong=yang"' in page
+    page = client.get(f"/staff/referrals/{referral.id}").get_data(as_text=True)
+    assert f'href="/staff/needs/new?dong=yang&amp;referral={referral.id}"' in page
     form = _text(client.get("/staff/needs/new?dong=yang"))
     yang = session.scalar(select(Dong.id).where(Dong.code == "yang"))
     assert re.search(rf'<option selected value="{yang}">|<option value="{yang}" selected>', form)
@@ -435,3 +435,43 @@ def test_the_queue_sums_up_the_last_twelve_months_in_counts_only(client, session
     assert "<dt>Referrals received</dt><dd>3</dd>" in year and "<dt>Urgent</dt><dd>2</dd>" in year
     assert "<dt>Not closed yet</dt><dd>1</dd>" in year and "<dt>Linked to support</dt><dd>1</dd>" in year
     assert SITUATION not in year
+
+
+def test_a_need_posted_from_a_referral_keeps_the_link_and_the_receipt_says_only_that_help_was_arranged(
+        client, session):
+    from kindcity.models import Need
+    from kindcity.services import needs as need_service
+    from tests.web.test_staff import _form
+
+    referral = _send(dong="nongseong1")
+    district, colleague = f.user("staff", centre_code="district-welfare"), f.user("staff", centre_code="district-welfare")
+    other_centre = f.user("staff", centre_code="centre-pungam")
+    session.commit()
+    _english(client, district)
+    form = _text(client.get(f"/staff/needs/new?dong=nongseong1&referral={referral.id}"))
+    assert f"posted from referral {referral.code}" in form and SITUATION not in form
+    response = client.post(f"/staff/needs/new?referral={referral.id}", data=_form(title="어르신 난방비 지원"))
+    assert response.status_code == 302
+    need = session.scalar(select(Need).where(Need.title == "어르신 난방비 지원"))
+    assert need.referral_id == referral.id
+    staff_page = _text(client.get(f"/staff/referrals/{referral.id}"))
+    assert "Needs posted from this referral" in staff_page and "어르신 난방비 지원" in staff_page
+    assert referral.code in _text(client.get(f"/staff/needs/{need.id}"))  # the need names its referral
+    korean = _text(client.get(f"/staff/referrals/{referral.id}?lang=ko"))
+    assert "이 제보로 올린 모금" in korean
+
+    resident = client.application.test_client()
+    receipt = _text(resident.get(f"/refer/{referral.code}?lang=en"))
+    assert "Help was arranged" not in receipt  # a draft is no help yet
+    need_service.submit(Actor(district), need, seoul_today())
+    need_service.approve(Actor(colleague), need, seoul_today())
+    session.commit()
+    receipt = _text(resident.get(f"/refer/{referral.code}?lang=en"))
+    assert "Help was arranged after your referral." in receipt
+    assert "어르신 난방비 지원" not in receipt and f"/needs/{need.id}" not in receipt  # never which need
+    assert "도움이 마련되었습니다" in _text(resident.get(f"/refer/{referral.code}?lang=ko"))
+
+    # another centre's staff cannot post from it, nor see it named on the need
+    other = client.application.test_client()
+    _english(other, other_centre)
+    assert other.get(f"/staff/needs/new?referral={referral.id}").status_code == 404

@@ -166,3 +166,23 @@ def test_the_mail_to_the_owner_is_in_korean_for_a_korean_visitor(app, client, se
     [message] = _mail(app, before)
     assert message["Subject"] == "[kindcity] 누군가 이 주소로 가입하려고 했습니다"
     assert "김영호 님, 안녕하세요." in message.get_content()
+
+
+def test_two_registrations_of_one_new_address_at_once_answer_alike(app, client, session, monkeypatch):
+    """A double click: the second registration looks before the first has committed, finds no account,
+    and meets the first at the unique address. It answers as for an address that has one, not 500."""
+    from kindcity.services import accounts
+
+    f.user("donor", email="twice@example.org")
+    session.commit()
+    real = accounts.find_user_by_email
+    looks = []
+
+    def not_yet_committed(email):  # the first look misses the account the other request is making
+        looks.append(email)
+        return None if len(looks) == 1 else real(email)
+
+    monkeypatch.setattr(accounts, "find_user_by_email", not_yet_committed)
+    response = _register(client, "twice@example.org")
+    assert response.status_code == 303 and len(looks) == 2
+    assert session.scalar(select(func.count()).select_from(User).where(User.email == "twice@example.org")) == 1

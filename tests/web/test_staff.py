@@ -157,12 +157,12 @@ def test_editing_a_draft_warns_about_every_public_field(client, session):
     f.login(client, author)
     saved = client.post(f"/staff/needs/{need.id}/edit?lang=en", follow_redirects=True,
                         data=_form(title="도움 010-**1234**-5678", unit_name="화정로 123",
-                                   receiving_org="kim&#64;example.com"))
+                                   summary="문의 kim&#64;example.com"))
     flashes = html.unescape(_flashes(saved.get_data(as_text=True)))
     assert "Changes saved." in flashes
     assert "Title: possible phone number" in flashes
     assert "Unit: possible detailed address" in flashes
-    assert "Receiving organisation: possible e-mail address" in flashes
+    assert "Summary: possible e-mail address" in flashes
     session.refresh(need)
     assert need.title == "도움 010-**1234**-5678"
 
@@ -216,3 +216,25 @@ def test_dashboard_offers_for_approval_only_what_you_did_not_write_or_submit(cli
     assert "다른 사람이 고친 수요" in section(checker, "Waiting for your approval")
     assert "요청자 기록 전의 수요" in section(checker, "Waiting for your approval")
     assert "요청자 기록 전의 수요" not in section(author, "Waiting for your approval")
+
+
+def test_the_dashboard_lists_needs_to_deliver_and_reports_overdue(client, session):
+    from kindcity.services import Actor
+    from kindcity.services import impact as impact_service
+
+    staff = f.user("staff", centre_code="district-welfare")
+    funded = f.need(author=staff, title="채워진 병원 이동", status=NeedStatus.FUNDED, target=100_000, confirmed=100_000)
+    late = f.need(author=staff, title="보고가 늦은 수학여행", status=NeedStatus.FUNDED, target=100_000, confirmed=100_000)
+    impact_service.start_delivery(Actor(staff), late, report_due=seoul_today() - timedelta(days=40),
+                                  today=seoul_today() - timedelta(days=60))
+    f.need(author=staff, title="아직 모금 중", target=100_000)
+    session.commit()
+    f.login(client, staff)
+    page = client.get("/staff/?lang=en").get_data(as_text=True)
+    to_deliver = page.split('id="list-funded"')[1].split("</section>")[0]
+    overdue = page.split('id="list-overdue"')[1].split("</section>")[0]
+    assert "Funded: start delivery (1)" in to_deliver and funded.title in to_deliver
+    assert f'/staff/needs/{funded.id}/impact' in to_deliver and "아직 모금 중" not in to_deliver
+    assert "Impact report overdue (1)" in overdue and late.title in overdue
+    korean = client.get("/staff/?lang=ko").get_data(as_text=True)
+    assert "목표를 채운 모금: 전달을 시작하세요 (1)" in korean and "성과 보고 기한이 지남 (1)" in korean
