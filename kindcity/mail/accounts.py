@@ -68,7 +68,7 @@ def confirm_address(user_id: int, request_key: str, locale: str) -> None:
                         token=accounts.email_confirmation_token(user, current_app.config["SECRET_KEY"]))
         subject = _("Confirm your e-mail address for kindcity")
         body = "\n\n".join([
-            _("Hello %(name)s,", name=user.display_name),
+            _("Hello %(name)s,", name=addressee(user.display_name)),
             _("Thank you for joining kindcity. Open this link within %(days)s days to confirm that this address "
               "is yours; then you can log in:", days=accounts.CONFIRM_DAYS),
             link,
@@ -91,7 +91,7 @@ def already_registered(user_id: int, request_key: str, locale: str) -> None:
         reset = site_url("auth.reset_password", token=accounts.password_reset_token(user, cfg["SECRET_KEY"]))
         subject = _("Someone tried to join kindcity with your address")
         body = "\n\n".join([
-            _("Hello %(name)s,", name=user.display_name),
+            _("Hello %(name)s,", name=addressee(user.display_name)),
             _("Someone, perhaps you, tried to join kindcity with this e-mail address. It already has an account, "
               "so nothing was changed and no new account was made."),
             _("If it was you, log in here:"),
