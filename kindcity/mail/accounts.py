@@ -22,27 +22,37 @@ def ask_reset_link(user_id: int, locale: str) -> None:
     defer("mail.reset_link", user_id=user_id, request_key=uuid4().hex, locale=locale)
 
 
-@job("mail.reset_link")
-def reset_link(user_id: int, request_key: str, locale: str) -> None:
+def _mail_account(user_id: int, locale: str, key: str, compose) -> None:
+    """The one way these mails go out: to an active account only, in the visitor's language, greeted by
+    name; ``compose(user)`` gives the subject and the paragraphs after the greeting."""
     from ..models import User
-    from ..services import accounts
 
     user = db.session.get(User, user_id)
     if user is None or not user.active:
         return
-    cfg = current_app.config
-    minutes = cfg["KINDCITY_PASSWORD_RESET_MINUTES"]
     with force_locale(locale):
-        link = site_url("auth.reset_password", token=accounts.password_reset_token(user, cfg["SECRET_KEY"]))
-        subject = _("Set a new password for kindcity")
-        body = "\n\n".join([
-            _("Hello %(name)s,", name=addressee(user.display_name)),
-            _("Someone, we hope you, asked to set a new password for your kindcity account. Open this link "
-              "within %(minutes)s minutes and choose a new password:", minutes=minutes),
-            link,
-            _("The link works once. If you did not ask for it, you can ignore this mail: your password stays "
-              "as it is.")])
-    send(user.email, subject, body, key=f"reset:{request_key}")
+        subject, paragraphs = compose(user)
+        body = "\n\n".join([_("Hello %(name)s,", name=addressee(user.display_name)), *paragraphs])
+    send(user.email, subject, body, key=key)
+
+
+def _reset_url(user) -> str:
+    from ..services import accounts
+
+    return site_url("auth.reset_password",
+                    token=accounts.password_reset_token(user, current_app.config["SECRET_KEY"]))
+
+
+@job("mail.reset_link")
+def reset_link(user_id: int, request_key: str, locale: str) -> None:
+    minutes = current_app.config["KINDCITY_PASSWORD_RESET_MINUTES"]
+    _mail_account(user_id, locale, f"reset:{request_key}", lambda user: (
+        _("Set a new password for kindcity"),
+        [_("Someone, we hope you, asked to set a new password for your kindcity account. Open this link "
+           "within %(minutes)s minutes and choose a new password:", minutes=minutes),
+         _reset_url(user),
+         _("The link works once. If you did not ask for it, you can ignore this mail: your password stays "
+           "as it is.")]))
 
 
 def ask_confirmation(user_id: int, locale: str) -> None:
@@ -57,46 +67,27 @@ def ask_already_registered(user_id: int, locale: str) -> None:
 
 @job("mail.confirm_address")
 def confirm_address(user_id: int, request_key: str, locale: str) -> None:
-    from ..models import User
     from ..services import accounts
 
-    user = db.session.get(User, user_id)
-    if user is None or not user.active:
-        return
-    with force_locale(locale):
-        link = site_url("auth.confirm_email",
-                        token=accounts.email_confirmation_token(user, current_app.config["SECRET_KEY"]))
-        subject = _("Confirm your e-mail address for kindcity")
-        body = "\n\n".join([
-            _("Hello %(name)s,", name=addressee(user.display_name)),
-            _("Thank you for joining kindcity. Open this link within %(days)s days to confirm that this address "
-              "is yours; then you can log in:", days=accounts.CONFIRM_DAYS),
-            link,
-            _("If you did not join kindcity, you can ignore this mail: without the link, nobody can use an "
-              "account with your address.")])
-    send(user.email, subject, body, key=f"confirm:{request_key}")
+    _mail_account(user_id, locale, f"confirm:{request_key}", lambda user: (
+        _("Confirm your e-mail address for kindcity"),
+        [_("Thank you for joining kindcity. Open this link within %(days)s days to confirm that this address "
+           "is yours; then you can log in:", days=accounts.CONFIRM_DAYS),
+         site_url("auth.confirm_email",
+                  token=accounts.email_confirmation_token(user, current_app.config["SECRET_KEY"])),
+         _("If you did not join kindcity, you can ignore this mail: without the link, nobody can use an "
+           "account with your address.")]))
 
 
 @job("mail.already_registered")
 def already_registered(user_id: int, request_key: str, locale: str) -> None:
-    from ..models import User
-    from ..services import accounts
-
-    user = db.session.get(User, user_id)
-    if user is None or not user.active:
-        return
-    cfg = current_app.config
-    minutes = cfg["KINDCITY_PASSWORD_RESET_MINUTES"]
-    with force_locale(locale):
-        reset = site_url("auth.reset_password", token=accounts.password_reset_token(user, cfg["SECRET_KEY"]))
-        subject = _("Someone tried to join kindcity with your address")
-        body = "\n\n".join([
-            _("Hello %(name)s,", name=addressee(user.display_name)),
-            _("Someone, perhaps you, tried to join kindcity with this e-mail address. It already has an account, "
-              "so nothing was changed and no new account was made."),
-            _("If it was you, log in here:"),
-            site_url("auth.login"),
-            _("Forgot your password? Set a new one with this link within %(minutes)s minutes:", minutes=minutes),
-            reset,
-            _("If it was not you, you can ignore this mail: your account and your password stay as they are.")])
-    send(user.email, subject, body, key=f"already-registered:{request_key}")
+    minutes = current_app.config["KINDCITY_PASSWORD_RESET_MINUTES"]
+    _mail_account(user_id, locale, f"already-registered:{request_key}", lambda user: (
+        _("Someone tried to join kindcity with your address"),
+        [_("Someone, perhaps you, tried to join kindcity with this e-mail address. It already has an account, "
+           "so nothing was changed and no new account was made."),
+         _("If it was you, log in here:"),
+         site_url("auth.login"),
+         _("Forgot your password? Set a new one with this link within %(minutes)s minutes:", minutes=minutes),
+         _reset_url(user),
+         _("If it was not you, you can ignore this mail: your account and your password stay as they are.")]))
