@@ -228,6 +228,7 @@ def test_through_nginx_a_donor_registers_pledges_and_staff_record_the_transfer(s
     page.locator("#email").fill(donor_email)
     page.locator("#password").fill("a-long-password-1")
     page.locator("#confirm").fill("a-long-password-1")
+    page.locator("#consent").check()  # 개인정보 수집·이용 동의, required
     page.locator("main form button[type=submit]").click()
     page.wait_for_url(re.compile(r"/account/login"))
 
@@ -284,6 +285,9 @@ def test_through_nginx_a_donor_registers_pledges_and_staff_record_the_transfer(s
     expect(staff.locator("ul.summary")).to_contain_text("Matched: 1")
     staff.get_by_role("button", name="Record these payments").click()
     expect(staff.locator(".flashes")).to_contain_text("1 payments recorded")
+    # The worker delivers the payment's thank-you, with the receipt's link, to the SMTP server.
+    [thanks] = wait_for(lambda: stack.mailbox.to(donor_email, "200,000"), 60, "the payment thank-you over SMTP")
+    assert "/me/receipts/" in thanks.get_content()
 
     # Anyone sees the money on the need page within seconds (the micro-cache keeps it a second).
     visitor = _context(browser, stack).new_page()
@@ -299,7 +303,7 @@ def test_through_nginx_a_donor_registers_pledges_and_staff_record_the_transfer(s
         context.close()
 
     # Nothing was sent twice, nothing went to the outbox; the worker logged each job with its request.
-    assert len(stack.mailbox.to(donor_email)) == 2, [m["Subject"] for m in stack.mailbox.to(donor_email)]
+    assert len(stack.mailbox.to(donor_email)) == 3, [m["Subject"] for m in stack.mailbox.to(donor_email)]
     assert stack.outbox() == []
     runs = [json.loads(line) for line in stack.processes.log("worker").splitlines() if line.startswith('{"')]
     delivered = [run for run in runs if run["job"] == "mail.deliver" and run["status"] == "succeeded"]
