@@ -28,3 +28,9 @@ def default_instance_path() -> str | None:
     checkout, so Flask's own default (``<venv>/var/kindcity-instance``) applies unless
     ``KINDCITY_INSTANCE_PATH`` names one."""
     return None if installed() else str(CHECKOUT / "instance")
+
+
+def upload_folder(app) -> Path:
+    """Where report photos are kept: ``KINDCITY_UPLOAD_DIR``, else ``uploads/`` in the instance folder."""
+    configured = app.config.get("KINDCITY_UPLOAD_DIR")
+    return Path(configured) if configured else Path(app.instance_path) / "uploads"

@@ -1,7 +1,7 @@
 """Card jobs: what a card provider must hear of once a change commits, and what its webhook told us.
 
 - ``card.event``: a verified Stripe event, asked for by the webhook in the transaction that answers
-  Stripe (kindcity/web/webhooks.py), so Stripe gets its 2xx at once. The job reads the event's object
+  Stripe (kindcity/web/webhooks/views.py), so Stripe gets its 2xx at once. The job reads the event's object
   back from Stripe and acts on it exactly once (``provider_events``); Stripe briefly unavailable fails
   the job and the queue retries it. An event Stripe will not show us (another account's object) is
   logged and not remembered, so `kindcity reconcile --stripe` applies it once that is fixed.

@@ -1,7 +1,7 @@
 """PortOne jobs: what PortOne must hear of once a change commits, and what its webhook told us.
 
 - ``portone.event``: a verified delivery, recorded (``provider_events``) by the webhook in the
-  transaction that answers PortOne (kindcity/web/webhooks_portone.py), so PortOne gets its 2xx at once.
+  transaction that answers PortOne (kindcity/web/webhooks/portone.py), so PortOne gets its 2xx at once.
   The job runs ``kr_payments.process_event``: it reads the payment back from PortOne and applies it
   exactly once (an event already processed is a no-op, so a replay or a second run changes nothing).
   PortOne briefly unavailable (5xx, the network) fails the job and the queue retries it; an event

@@ -40,7 +40,7 @@ def _closed_text(notice: notices.DonorNotice) -> str:
 
 def _impact_text(notice: notices.DonorNotice) -> str:
     return _("[%(brand)s] What your gift to \"%(title)s\" did is now published: %(url)s",
-             brand=district_brand(), title=notice.need_title, url=site_url("impact.need", need_id=notice.need_id))
+             brand=district_brand(), title=notice.need_title, url=site_url("public.need_impact", need_id=notice.need_id))
 
 
 def _pledge_line(line: notices.PledgeLine) -> str:
@@ -80,7 +80,7 @@ def _impact(notice: notices.DonorNotice) -> tuple[str, str]:
         _("Hello %(name)s,", name=addressee(notice.name)),
         _("The help you gave to \"%(title)s\" has been delivered, and the district has published what it "
           "achieved, with every won spent:", title=notice.need_title),
-        site_url("impact.need", need_id=notice.need_id),
+        site_url("public.need_impact", need_id=notice.need_id),
         _("Thank you."),
     ])
     return subject, body

@@ -205,8 +205,8 @@ def _demo_upload_folder():
 
     if not has_app_context():
         return None
-    from pathlib import Path
-    return Path(current_app.config.get("KINDCITY_UPLOAD_DIR") or Path(current_app.instance_path) / "uploads")
+    from ..paths import upload_folder
+    return upload_folder(current_app)
 
 
 def load_demo_impact(district: District, today: date) -> int:

@@ -1,4 +1,8 @@
-"""The web layer: one blueprint per audience (public, auth, donor, staff, admin, api)."""
+"""The web layer: one package per audience, each with its blueprint, views and forms.
+
+public/ (anyone: needs, impact, referrals), account/ (login, registration), donor/ (/me), staff/
+(/staff), admin/ (/admin), api/ (/api/v1), webhooks/ (/webhooks). Shared pieces stay here: access
+rules, the page cache, parameters, forms' common fields, the message table, links."""
 from __future__ import annotations
 
 from flask import Flask, g, render_template, request
@@ -30,25 +34,11 @@ def init_web(app: Flask) -> None:
             return None
         return user
 
-    from . import admin, api, auth, donor, public, staff, staff_money, staff_referrals  # noqa: F401  (staff_money, staff_referrals add staff routes)
-    from . import staff_receipts  # noqa: F401  (adds year-end reporting to the staff blueprint)
-    from . import api_impact, donor_impact, impact, staff_impact  # noqa: F401  (add impact routes to api, donor, staff)
-    from . import donor_receipts  # noqa: F401  (adds the receipt routes to the donor blueprint)
-    from . import donor_card, donor_kr, webhooks, webhooks_portone  # noqa: F401  (donor_card adds card payment routes to the donor blueprint)
-    from . import donor_pooled, public_matching, staff_matching  # noqa: F401  (matching routes on donor, public, staff)
-    from . import public_referrals  # noqa: F401  (adds the residents' referral routes to the public blueprint)
-    from . import donor_contact, staff_texts  # noqa: F401  (donors' contact choice; the staff text inbox)
+    from . import account, admin, api, donor, public, staff, webhooks
 
-    app.register_blueprint(public.bp)
-    app.register_blueprint(auth.bp)
-    app.register_blueprint(donor.bp)
-    app.register_blueprint(staff.bp)
-    app.register_blueprint(admin.bp)
-    app.register_blueprint(api.bp)
-    app.register_blueprint(impact.bp)
-    app.register_blueprint(donor_card.demo_bp)
-    app.register_blueprint(donor_kr.demo_bp)
-    app.register_blueprint(webhooks.bp)
+    for blueprint in (public.bp, account.bp, donor.bp, staff.bp, admin.bp, api.bp, webhooks.bp,
+                      donor.card_demo_bp, donor.kr_demo_bp):
+        app.register_blueprint(blueprint)
     from . import health
     app.register_blueprint(health.bp)
     csrf.exempt(api.bp)

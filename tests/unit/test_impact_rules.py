@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from kindcity.domain import impact as rules
 from kindcity.domain.impact import (DeliveryFacts, RecognisedGift, ReportAction, ReportStatus, Tier, WallGroup)
-from kindcity.web.charts import columns, horizontal_bars
+from kindcity.web.public.charts import columns, horizontal_bars
 
 S, A = ReportStatus, ReportAction
 TODAY = date(2026, 3, 15)

@@ -268,7 +268,7 @@ def test_the_front_door_serves_cookie_less_visitors_without_the_app(app, session
     visitor = app.test_client()
     first, statements = _count_statements(visitor, "/needs")
     assert first.status_code == 200 and statements  # rendered by the app
-    import kindcity.web.public as public_views
+    import kindcity.web.public.needs as public_views
 
     def must_not_run(*args, **kwargs):
         raise AssertionError("the view ran")
@@ -393,7 +393,7 @@ def test_a_public_page_with_a_form_for_an_anonymous_visitor_is_not_kept(app, ses
     """A CSRF token is the visitor's own: such a page is private, without a validator, never stored."""
     from flask_wtf.csrf import generate_csrf
 
-    import kindcity.web.public as public_views
+    import kindcity.web.public.needs as public_views
 
     trusting(3600)
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from flask import render_template_string
 
-from kindcity.web.charts import columns, horizontal_bars
+from kindcity.web.public.charts import columns, horizontal_bars
 
 ROOT = Path(__file__).resolve().parents[2]
 PHONE = 304
@@ -157,7 +157,7 @@ def test_the_dashboard_charts_are_legible_at_phone_width(client, lang):
 def test_the_stylesheet_sizes_are_the_ones_the_charts_are_laid_out_for():
     """charts.py lays text out for site.css's sizes; if the stylesheet changes them, change LABEL_SIZE and
     TICK_SIZE too (and check this file's tests)."""
-    from kindcity.web import charts
+    from kindcity.web.public import charts
 
     sizes = {classes: size for classes, _, size in _css_font_sizes()}
     assert sizes.get(("chart-label",)) == charts.LABEL_SIZE and sizes.get(("chart-value",)) == charts.LABEL_SIZE

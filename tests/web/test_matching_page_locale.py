@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from kindcity.web import public_matching
+from kindcity.web.public import matching as public_matching
 
 pytestmark = pytest.mark.skipif(not public_matching.POLICY.exists(), reason="docs/matching.md is not in this checkout")
 
@@ -102,7 +102,7 @@ def test_korean_reasons_are_the_words_the_site_shows(app):
     from types import SimpleNamespace
 
     from kindcity.domain.matching import REASON_COMPLETES, REASON_COMPLETES_URGENT, REASON_PARTIAL
-    from kindcity.web.donor_pooled import reason_text
+    from kindcity.web.donor.pooled import reason_text
 
     terms = {
         "category_dong": SimpleNamespace(categories=["food"], dongs=["yang"], groups=[]),

@@ -250,7 +250,7 @@ BENCHMARK_TABLE_GOES_HERE
 
 
 def test_policy_page_shows_the_readers_language_only(client, session, monkeypatch, tmp_path):
-    from kindcity.web import public_matching
+    from kindcity.web.public import matching as public_matching
 
     policy = tmp_path / "matching.md"
     policy.write_text(POLICY_TEXT, encoding="utf-8")
@@ -267,7 +267,7 @@ def test_policy_page_shows_the_readers_language_only(client, session, monkeypatc
 
 
 def test_policy_page_has_a_summary_when_the_document_is_missing(client, session, monkeypatch, tmp_path):
-    from kindcity.web import public_matching
+    from kindcity.web.public import matching as public_matching
 
     monkeypatch.setattr(public_matching, "POLICY", tmp_path / "missing.md")
     page = _text(client.get("/matching?lang=en"))
@@ -275,7 +275,7 @@ def test_policy_page_has_a_summary_when_the_document_is_missing(client, session,
 
 
 def test_policy_page_renders_the_real_policy(client, session):
-    from kindcity.web import public_matching
+    from kindcity.web.public import matching as public_matching
 
     assert public_matching.POLICY.exists(), "docs/matching.md ships with the site"
     for lang, heading in (("ko", "엔진이 추구하는 것"), ("en", "What the engine aims for")):

@@ -468,7 +468,7 @@ def test_staff_see_one_outcome_at_a_time(client, session, scene):
 
 
 def test_a_long_statement_shows_its_first_rows_and_says_so(client, session, scene, monkeypatch):
-    from kindcity.web import staff_money
+    from kindcity.web.staff import money as staff_money
     monkeypatch.setattr(staff_money, "STATEMENT_ROWS_SHOWN", 2)
     _staff, _need_a, _need_b, exact, partial = scene
     import_id, page = _preview(client, _statement(exact, partial).encode("utf-8"))

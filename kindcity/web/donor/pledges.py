@@ -1,0 +1,185 @@
+"""The donor's own pages: pledging, their pledges, where the money went, their history as CSV."""
+from __future__ import annotations
+
+import csv
+import io
+from datetime import datetime, time, timedelta
+
+from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from ... import payments
+from ...domain.dates import clamp_range
+from ...domain.pledges import PledgeRuleError, donor_may_cancel
+from ...domain.time import SEOUL, seoul_today
+from ...extensions import db
+from ...mail.pledges import ask_pledge_instructions
+from ...models import LedgerTransaction, Need, Pledge
+from ...payments.korean import kr_methods_offered
+from ...services import NotFound, ServiceError
+from ...services import matching as matching_service
+from ...services import needs as need_service
+from ...services import pledges as pledge_service
+from ...services.needs import PersonalDataFound
+from ...services.recurring import series_of_pledges
+from ...services.reference import current_district
+from ..access import current_actor
+from ..actions import attempt
+from ..form_tokens import claim_form
+from ..forms import ConfirmForm
+from .forms import HistoryForm, PledgeForm
+from ..messages import message_for, personal_data_messages
+
+from . import bp
+
+
+def _own_pledge(pledge_id: int) -> Pledge:
+    pledge = db.session.get(Pledge, pledge_id)
+    if pledge is None or pledge.donor_id != current_user.id:
+        abort(404)
+    return pledge
+
+
+@bp.get("/")
+def dashboard():
+    pledges = db.session.scalars(select(Pledge).where(Pledge.donor_id == current_user.id)
+                                 .options(joinedload(Pledge.need))  # one query, however many pledges
+                                 .order_by(Pledge.created_at.desc(), Pledge.id.desc())).all()
+    instalments = series_of_pledges(p.id for p in pledges if p.kind == "pooled")
+    ids = [p.id for p in pledges]  # whose money went through the district's pooled fund, and where to
+    fund = {"placements": matching_service.district_placements(ids) if ids else [],
+            "waiting": matching_service.district_waiting_for(ids) if ids else 0}
+    return render_template("donor/dashboard.html", user=current_user, pledges=pledges, instalments=instalments,
+                           history_form=HistoryForm(request.args), fund=fund)
+
+
+@bp.route("/needs/<id:need_id>/pledge", methods=["GET", "POST"])
+def pledge(need_id: int):
+    try:
+        need = need_service.get_public_need(need_id)
+    except NotFound:
+        abort(404)
+    form = PledgeForm()
+    if not need.is_unit_priced:
+        del form.units
+    if current_user.organisation is None:
+        form.display.choices = [c for c in form.display.choices if c.value != "organisation"]
+    if not payments.card_available(current_app.config):
+        form.method.choices = [c for c in form.method.choices if c.value != "card"]
+    offered = kr_methods_offered(current_app.config)
+    form.method.choices = [c for c in form.method.choices if not c.value.startswith("kr_") or c.value[3:] in offered]
+    if form.validate_on_submit():
+        claim, sent_before = claim_form(form, "pledge", lambda pledge_id: url_for("donor.pledge_detail",
+                                                                               pledge_id=pledge_id))
+        if sent_before:
+            return sent_before
+        units = form.units.data if "units" in form and form.units.data else None
+        method = "portone" if form.method.data.startswith("kr_") else form.method.data
+        request_ = pledge_service.PledgeRequest(
+            need_id=need.id, amount=None if units else form.amount.data, units=units,
+            display=form.display.data, message=form.message.data or "", on_cancel=form.on_cancel.data,
+            method=method)
+        try:
+            created = pledge_service.create_direct_pledge(
+                current_actor(), request_, hold_for=payments.hold_for(method, current_app.config))
+        except PersonalDataFound as error:
+            db.session.rollback()
+            form.message.errors.extend(personal_data_messages(error.findings))
+        except (PledgeRuleError, ServiceError) as error:
+            db.session.rollback()
+            target = form.units if (units and "units" in form) else form.amount
+            target.errors.append(message_for(error))
+        else:
+            claim.made(created.id)
+            if created.method not in ("card", "portone"):  # PortOne's window comes next instead
+                ask_pledge_instructions(created.id, str(get_locale()))
+            db.session.commit()
+            if created.method == "card":
+                return redirect(url_for("donor.card_checkout", pledge_id=created.id), 303)
+            if created.method == "portone":
+                return redirect(url_for("donor.kr_pay", pledge_id=created.id, pay_method=form.method.data[3:]), 303)
+            flash(_("Thank you! Your pledge is reserved. Please transfer the money with the reference code below."),
+                  "success")
+            return redirect(url_for("donor.pledge_detail", pledge_id=created.id))
+    return render_template("donor/pledge_form.html", need=need, form=form)
+
+
+@bp.get("/pledges/<id:pledge_id>")
+def pledge_detail(pledge_id: int):
+    pledge = _own_pledge(pledge_id)
+    journal = db.session.scalars(select(LedgerTransaction).where(LedgerTransaction.pledge_id == pledge.id)
+                                 .order_by(LedgerTransaction.id)).all()
+    return render_template("donor/pledge.html", pledge=pledge, journal=journal, district=current_district(),
+                           cancellable=donor_may_cancel(pledge.status, pledge.paid), form=ConfirmForm())
+
+
+@bp.get("/pledges/<id:pledge_id>/cancel")
+def cancel_confirm(pledge_id: int):
+    """One question before the pledge is cancelled: a stray tap on a phone must not undo a gift."""
+    pledge = _own_pledge(pledge_id)
+    if not donor_may_cancel(pledge.status, pledge.paid):
+        return redirect(url_for("donor.pledge_detail", pledge_id=pledge_id))
+    back = url_for("donor.pledge_detail", pledge_id=pledge_id)
+    return render_template(
+        "donor/confirm.html", pledge=pledge, form=ConfirmForm(), question=_("Cancel this pledge?"),
+        consequence=_("Its reservation is released, so that others can give to this need instead. Nothing has "
+                      "been paid on it, so no money moves."),
+        confirm_label=_("Yes, cancel this pledge"), action=url_for("donor.cancel", pledge_id=pledge_id), back=back)
+
+
+@bp.post("/pledges/<id:pledge_id>/cancel")
+def cancel(pledge_id: int):
+    _own_pledge(pledge_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    attempt(lambda: pledge_service.cancel_pledge(current_actor(), pledge_id),
+            _("Your pledge is cancelled and its reservation released."))  # a card page still open closes after
+    return redirect(url_for("donor.pledge_detail", pledge_id=pledge_id), 303)
+
+
+@bp.get("/history.csv")
+def history_csv():
+    form = HistoryForm(request.args)
+    if not form.validate():
+        abort(400)
+    query = (select(Pledge).where(Pledge.donor_id == current_user.id).options(joinedload(Pledge.need))
+             .order_by(Pledge.created_at, Pledge.id))
+    start, end = clamp_range(form.start.data, form.end.data, seoul_today())  # 9999-12-31 has no next day
+    if start:
+        query = query.where(Pledge.created_at >= datetime.combine(start, time.min, SEOUL))
+    if end:
+        query = query.where(Pledge.created_at < datetime.combine(end + timedelta(days=1), time.min, SEOUL))
+    out = io.StringIO()
+    writer = csv.writer(out)
+    # Opened in a spreadsheet by the donor: headers and values in their language, not codes.
+    writer.writerow([_("Date"), _("Reference code"), _("Need"), _("Amount (won)"), _("Paid (won)"), _("Status"),
+                     _("Payment method"), _("Name shown")])
+    statuses, methods, displays = _history_words()
+    for p in db.session.scalars(query):
+        what = p.need.title if p.need else (_("Match offer") if p.kind == "match" else _("Pooled fund"))
+        writer.writerow([p.created_at.astimezone(SEOUL).date().isoformat(), p.reference, _csv_safe(what),
+                         p.amount, p.paid, statuses.get(p.status, p.status), methods.get(p.method, p.method),
+                         displays.get(p.display, p.display)])
+    filename = f"kindcity-history-{seoul_today().isoformat()}.csv"
+    return Response("\ufeff" + out.getvalue(), mimetype="text/csv",
+                    headers={"Content-Disposition": f"attachment; filename={filename}"})
+
+
+def _history_words() -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
+    """Words for a pledge's status, payment method and display choice (the same as on the pages)."""
+    return ({"awaiting_payment": _("Awaiting transfer"), "partly_paid": _("Partly paid"), "paid": _("Paid"),
+             "expired": _("Reservation expired"), "cancelled": _("Cancelled"), "closed": _("Closed (need ended)")},
+            {"bank": _("Bank transfer"), "card": _("Card")},
+            {"name": _("My name"), "organisation": _("My organisation's name"), "anonymous": _("Anonymous")})
+
+
+def _csv_safe(text: str) -> str:
+    """Spreadsheets run cells that start with =, +, - or @ as formulas: neutralise them."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+
+
+__all__ = ["bp", "Need"]

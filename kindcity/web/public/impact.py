@@ -1,0 +1,109 @@
+"""Public impact pages: the district dashboard, each need's impact, the donor wall, report photos."""
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+from flask import abort, current_app, render_template, request, send_from_directory
+from flask_login import current_user
+from sqlalchemy import select
+
+from ...domain.impact import PERIODS, WALL_GROUP_ORDER, format_tenths
+from ...domain.time import SEOUL
+from ...extensions import db
+from ...i18n import current_locale, format_won
+from ...models import ReportPhoto
+from ...paths import upload_folder
+from ...services import NotFound
+from ...services import impact as impact_service
+from ...services import matching as matching_service
+from ...services import needs as need_service
+from ...services.photos import STORED_NAME
+from .. import aggregates
+from ..caching import no_store, public_page
+from . import bp
+from .charts import columns, horizontal_bars
+from .forms import PeriodForm
+
+_PHOTO_NAME = re.compile(STORED_NAME)
+
+
+
+@bp.app_template_global()
+def tenths(value: int) -> str:
+    return format_tenths(value)
+
+
+@bp.app_template_filter("seoul_date")
+def seoul_date(value):
+    """The Korea-time calendar day of a UTC timestamp."""
+    return value.astimezone(SEOUL).date() if value is not None else None
+
+
+def period_from_args() -> str:
+    period = request.args.get("period", "all")
+    return period if period in PERIODS else "all"
+
+
+@bp.get("/impact")
+@public_page(aggregates=True)
+def impact():
+    period = period_from_args()
+    summary = aggregates.district_impact(period)
+    locale = current_locale()
+    charts = {
+        "category": horizontal_bars([(row.ref.name(locale), row.placed, format_won(row.placed))
+                                     for row in summary.by_category]),
+        "dong": horizontal_bars([(row.ref.name(locale), row.placed, format_won(row.placed))
+                                 for row in summary.by_dong]),
+        "month": columns([(month[2:].replace("-", "."), amount, format_won(amount))
+                          for month, amount in summary.by_month]),
+    }
+    tables = {
+        "category": [(row.ref.name(locale), format_won(row.placed), row.completed) for row in summary.by_category],
+        "dong": [(row.ref.name(locale), format_won(row.placed), row.completed) for row in summary.by_dong],
+        "month": [(month, format_won(amount)) for month, amount in summary.by_month],
+    }
+    form = PeriodForm(request.args)
+    form.period.data = period
+    last_day = summary.end - timedelta(days=1) if summary.end else None
+    return render_template("impact/dashboard.html", summary=summary, charts=charts, tables=tables, form=form,
+                           period=period, last_day=last_day,
+                           fund_placements=matching_service.district_placements(limit=10))
+
+
+@bp.get("/needs/<id:need_id>/impact")
+@public_page
+def need_impact(need_id: int):
+    try:
+        item = need_service.get_public_need(need_id)
+    except NotFound:
+        abort(404)
+    return render_template("impact/need.html", need=item, impact=impact_service.need_impact(item))
+
+
+@bp.get("/donors")
+@public_page(aggregates=True)
+def donors():
+    entries, counted_at = aggregates.donor_wall()
+    return render_template("impact/wall.html", wall=entries, counted_at=counted_at, groups=WALL_GROUP_ORDER)
+
+
+@bp.get("/impact/photos/<name>")
+def impact_photo(name: str):
+    """A report photo: public once its report is published; before that, only staff who see the need."""
+    if not _PHOTO_NAME.fullmatch(name):
+        abort(404)
+    item = db.session.scalar(select(ReportPhoto).where(ReportPhoto.filename == name))
+    if item is None:
+        abort(404)
+    if not item.report.is_published:
+        if not (current_user.is_authenticated and current_user.is_staff
+                and need_service.staff_can_see(current_user, item.report.need)):
+            abort(404)
+    response = send_from_directory(upload_folder(current_app), name, mimetype=item.content_type)
+    response.headers["Content-Disposition"] = "inline"
+    if not item.report.is_published:
+        no_store(response)
+    return response
+

@@ -1,0 +1,272 @@
+"""Staff money screens: the pledge queue, confirming transfers, statement imports, refunds, per-need money."""
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date, datetime, time, timedelta
+from uuid import uuid4
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from ...domain.dates import DateRefused, check_day_happened
+from ...domain.pledges import HOLDING, PledgeStatus
+from ...domain.statements import StatementError
+from ...domain.time import SEOUL, seoul_today, utcnow
+from ...extensions import db
+from ...models import LedgerTransaction, Need, Payment, Pledge, Refund, StatementImport
+from ...services import NotFound
+from ...services import needs as need_service
+from ...services import pledges as pledge_service
+from ...services import statements as statement_service
+from ...services.access_log import record_access
+from ..access import current_actor, money_staff_required
+from ..actions import attempt
+from ..forms import ConfirmForm
+from .forms import MatchRowForm, MoveForm, PaymentForm, RefundForm, StatementUploadForm
+from ..messages import message_for, statement_error_message
+from . import bp
+
+STATEMENT_ROWS_SHOWN = 500  # a preview page lists at most this many rows (of the outcome chosen)
+
+
+def _visible_pledge(pledge_id: int) -> Pledge:
+    pledge = db.session.get(Pledge, pledge_id)
+    if pledge is None or pledge.need is None or not need_service.staff_can_see(current_user, pledge.need):
+        abort(404)
+    return pledge
+
+
+def happened_at(day: date, pledge: Pledge) -> datetime | None:
+    """Noon Korea time on a day typed for this pledge's money (received, refunded), if the site accepts
+    it: not after today, not before the pledge was made. Otherwise None, with the reason flashed."""
+    try:
+        check_day_happened(day, seoul_today(), since=pledge.created_at.astimezone(SEOUL).date())
+    except DateRefused as refused:
+        flash(message_for(refused), "error")
+        return None
+    return datetime.combine(day, time(12, 0), SEOUL)
+
+
+def _scoped_pledges():
+    visible_needs = need_service.staff_scope(current_user, select(Need.id))
+    return select(Pledge).where(Pledge.need_id.in_(visible_needs))
+
+
+@bp.get("/pledges")
+def pledges():
+    now = utcnow()
+    base = _scoped_pledges()
+    # Each list is one query with its needs (and donors) loaded alongside: no query per row.
+    with_need = base.options(joinedload(Pledge.need))
+    awaiting = db.session.scalars(with_need.where(Pledge.status == PledgeStatus.AWAITING_PAYMENT)
+                                  .order_by(Pledge.hold_expires_at).limit(200)).all()
+    partly = db.session.scalars(with_need.where(Pledge.status == PledgeStatus.PARTLY_PAID)
+                                .order_by(Pledge.hold_expires_at).limit(200)).all()
+    overdue = [p for p in awaiting + partly if p.hold_expires_at and p.hold_expires_at <= now + timedelta(days=1)]
+    refunds = db.session.scalars(select(Refund).where(Refund.status == "due",
+                                                      Refund.pledge_id.in_(base.with_only_columns(Pledge.id)))
+                                 .options(joinedload(Refund.pledge).joinedload(Pledge.donor))
+                                 .order_by(Refund.created_at)).all()
+    to_move = db.session.scalars(with_need.where(
+        Pledge.on_cancel == "similar",
+        Pledge.status.in_([PledgeStatus.CLOSED, PledgeStatus.PAID, PledgeStatus.EXPIRED]),
+        pledge_service.unplaced_column() > 0).order_by(Pledge.id).limit(200)).all()
+    # Deposits without a known reference name donors of every centre: money staff only.
+    unmatched = statement_service.unmatched_rows(50) if current_user.handles_bank_account else None
+    return render_template("staff/pledges.html", awaiting=awaiting, partly=partly, overdue=overdue,
+                           refunds=refunds, to_move=to_move, now=now, unmatched=unmatched)
+
+
+@bp.get("/pledges/<id:pledge_id>")
+def pledge(pledge_id: int):
+    item = _visible_pledge(pledge_id)
+    form = PaymentForm()
+    form.amount.data = item.owed or None
+    form.received_on.data = datetime.now(SEOUL).date()
+    form.token.data = uuid4().hex
+    journal = db.session.scalars(select(LedgerTransaction).where(LedgerTransaction.pledge_id == item.id)
+                                 .order_by(LedgerTransaction.id)).all()
+    unplaced = pledge_service.unplaced(item.id)
+    query = request.args.get("q", "")[:100]
+    candidates = pledge_service.similar_needs(current_user, item, query) if unplaced > 0 else []
+    # The page shows the donor's name and contact: a read of their personal data.
+    record_access(current_actor(), "donor", item.donor_id, "view",
+                  subject_centre_id=item.need.centre_id if item.need is not None else None)
+    page = render_template("staff/pledge.html", pledge=item, form=form, journal=journal,
+                           unplaced=unplaced, move_form=MoveForm(), candidates=candidates, query=query,
+                           confirm_form=ConfirmForm(), refund_form=RefundForm(), holding=item.status in HOLDING)
+    db.session.commit()   # after drawing the page: a commit expires what the page has loaded
+    return page
+
+
+@bp.post("/pledges/<id:pledge_id>/payments")
+def record_payment(pledge_id: int):
+    item = _visible_pledge(pledge_id)
+    form = PaymentForm()
+    if not form.validate_on_submit() or not form.amount.data:
+        for field in (form.amount, form.received_on):
+            for error in field.errors:
+                flash(f"{field.label.text}: {error}", "error")
+        if not form.amount.data and not form.amount.errors:
+            flash(_("Please enter the amount received."), "error")
+        return redirect(url_for("staff.pledge", pledge_id=pledge_id), 303)
+    received_at = happened_at(form.received_on.data, item)
+    if received_at is None:
+        return redirect(url_for("staff.pledge", pledge_id=pledge_id), 303)
+    result = attempt(lambda: pledge_service.record_payment(
+        current_actor(), item.id, form.amount.data, source="manual",
+        external_id=f"manual:{form.token.data or uuid4().hex}", received_at=received_at))
+    if result.ok and not result.value.created:
+        flash(_("This payment was already recorded; nothing changed."), "info")
+    elif result.ok:
+        flash(_("Payment of %(amount)s won recorded.", amount=f"{form.amount.data:,}"), "success")
+    return redirect(url_for("staff.pledge", pledge_id=pledge_id), 303)
+
+
+@bp.post("/pledges/<id:pledge_id>/cancel")
+def cancel_pledge(pledge_id: int):
+    _visible_pledge(pledge_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    attempt(lambda: pledge_service.cancel_pledge(current_actor(), pledge_id),
+            _("The unpaid part of the pledge is released."))
+    return redirect(url_for("staff.pledge", pledge_id=pledge_id), 303)
+
+
+@bp.post("/pledges/<id:pledge_id>/move")
+def move(pledge_id: int):
+    _visible_pledge(pledge_id)
+    form = MoveForm()
+    if not form.validate_on_submit():
+        flash(_("Please choose a need and give an amount."), "error")
+        return redirect(url_for("staff.pledge", pledge_id=pledge_id), 303)
+    target = db.session.get(Need, form.need_id.data)
+    if target is None or not need_service.staff_can_see(current_user, target):
+        flash(_("No such need."), "error")
+        return redirect(url_for("staff.pledge", pledge_id=pledge_id), 303)
+    attempt(lambda: pledge_service.move_to_need(current_actor(), pledge_id, target.id, form.amount.data),
+            _("The money is moved to the need."))
+    return redirect(url_for("staff.pledge", pledge_id=pledge_id), 303)
+
+
+@bp.post("/refunds/<id:refund_id>")
+def record_refund(refund_id: int):
+    refund = db.session.get(Refund, refund_id) or abort(404)
+    pledge = _visible_pledge(refund.pledge_id)
+    form = RefundForm()
+    if not form.validate_on_submit():
+        flash(_("Please give the date and the bank reference of the refund."), "error")
+        return redirect(url_for("staff.pledges"), 303)
+    refunded_at = happened_at(form.refunded_on.data, pledge)
+    if refunded_at is None:
+        return redirect(url_for("staff.pledges"), 303)
+    attempt(lambda: pledge_service.record_bank_refund(
+        current_actor(), refund_id, refunded_at=refunded_at, bank_reference=form.bank_reference.data),
+        _("The refund is recorded."))
+    return redirect(url_for("staff.pledges"), 303)
+
+
+@bp.route("/statements", methods=["GET", "POST"])
+@money_staff_required
+def statements():
+    form = StatementUploadForm()
+    if form.validate_on_submit():
+        upload = form.statement.data
+        try:
+            preview = statement_service.preview_statement(current_actor(), upload.filename or "statement.csv",
+                                                          upload.read())
+        except StatementError as error:
+            db.session.rollback()
+            form.statement.errors.append(statement_error_message(error))
+        else:
+            db.session.commit()
+            return redirect(url_for("staff.statement", import_id=preview.id), 303)
+    recent = db.session.scalars(select(StatementImport).order_by(StatementImport.id.desc()).limit(10)).all()
+    return render_template("staff/statements.html", form=form, recent=recent)
+
+
+@bp.get("/statements/<id:import_id>")
+@money_staff_required
+def statement(import_id: int):
+    item = db.session.get(StatementImport, import_id) or abort(404)
+    summary = Counter(row["outcome"] for row in item.rows)
+    # Staff look for the rows that need them (unmatched, over-paid...) among thousands: one outcome at a time.
+    outcome = request.args.get("outcome")
+    if outcome not in summary:
+        outcome = None
+    rows = [row for row in item.rows if outcome is None or row["outcome"] == outcome]
+    return render_template("staff/statement.html", statement=item, summary=summary, outcome=outcome,
+                           rows=rows[:STATEMENT_ROWS_SHOWN], row_count=len(rows), form=ConfirmForm())
+
+
+@bp.post("/statements/<id:import_id>/commit")
+@money_staff_required
+def commit_statement(import_id: int):
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        counts = statement_service.commit_statement(current_actor(), import_id)
+    except NotFound:
+        abort(404)
+    except StatementError as error:  # a row no payment can be recorded from: staff may discard the import
+        db.session.rollback()
+        flash(statement_error_message(error), "error")
+        return redirect(url_for("staff.statement", import_id=import_id), 303)
+    db.session.commit()
+    flash(_("Statement applied: %(applied)s payments recorded, %(linked)s confirming transfers already recorded "
+            "by hand, %(unmatched)s unmatched, %(skipped)s already imported.", **counts), "success")
+    return redirect(url_for("staff.statement", import_id=import_id), 303)
+
+
+@bp.post("/statements/<id:import_id>/discard")
+@money_staff_required
+def discard_statement(import_id: int):
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        statement_service.discard_statement(current_actor(), import_id)
+    except NotFound:
+        abort(404)
+    except StatementError as error:
+        db.session.rollback()
+        flash(statement_error_message(error), "error")
+        return redirect(url_for("staff.statement", import_id=import_id), 303)
+    db.session.commit()
+    flash(_("The statement import was discarded. No payment was recorded from it."), "success")
+    return redirect(url_for("staff.statements"), 303)
+
+
+@bp.post("/bank-rows/<id:row_id>/match")
+@money_staff_required
+def match_row(row_id: int):
+    form = MatchRowForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        statement_service.match_bank_row(current_actor(), row_id, form.reference.data)
+    except StatementError as error:
+        db.session.rollback()
+        flash(statement_error_message(error), "error")
+    except NotFound:
+        abort(404)
+    else:
+        db.session.commit()
+        flash(_("The deposit is matched to the pledge."), "success")
+    return redirect(url_for("staff.pledges"), 303)
+
+
+@bp.get("/needs/<id:need_id>/money")
+def need_money(need_id: int):
+    try:
+        need = need_service.get_for_staff(current_user, need_id)
+    except NotFound:
+        abort(404)
+    pledges = db.session.scalars(select(Pledge).where(Pledge.need_id == need.id).order_by(Pledge.id)).all()
+    payments = db.session.scalars(select(Payment).join(Pledge).where(Pledge.need_id == need.id)
+                                  .order_by(Payment.received_at)).all()
+    journal = db.session.scalars(select(LedgerTransaction).where(LedgerTransaction.need_id == need.id)
+                                 .order_by(LedgerTransaction.id)).all()
+    return render_template("staff/need_money.html", need=need, pledges=pledges, payments=payments, journal=journal)
