@@ -148,3 +148,51 @@ def smtp_server(handler):
     finally:
         handler.hold.set()
         controller.stop()
+
+
+def count(app, sql: str) -> int:
+    """One number from the test database, read outside any request."""
+    with app.app_context():
+        value = db.session.scalar(text(sql))
+        db.session.remove()
+        return value
+
+
+def check_provider_event_is_queued_then_recorded_once(app, tmp_path: Path, *, post, task: str, provider_reads,
+                                                      pledge_id: int, event_id: str,
+                                                      records_event_first: bool = False) -> None:
+    """What every payment provider's webhook must do on the queue (Stripe, PortOne): answer at once with
+    nothing read back or recorded and one job waiting; a real worker then records the payment and pays
+    the pledge; a replay of the event answers "duplicate" and adds neither a job nor a payment.
+
+    ``post()`` sends the signed event; ``provider_reads()`` counts the provider's read-backs so far;
+    ``records_event_first``: the webhook itself keeps the event as an unprocessed row (PortOne)."""
+    from sqlalchemy import func, select
+
+    from kindcity.domain.pledges import PledgeStatus
+    from kindcity.models import Payment, Pledge, ProviderEvent
+
+    reads_before = provider_reads()
+    answer = post()
+    assert answer.status_code == 200 and answer.get_json()["outcome"] == "queued"
+    assert provider_reads() == reads_before  # answered with nothing done yet
+    assert count(app, "SELECT count(*) FROM payments") == 0
+    if records_event_first:
+        assert count(app, "SELECT count(*) FROM provider_events WHERE processed_at IS NULL") == 1
+    assert count(app, f"SELECT count(*) FROM procrastinate_jobs WHERE task_name = '{task}' AND status = 'todo'") == 1
+    worker = start_worker(app, log=tmp_path / "worker.log")
+    try:
+        wait_until(lambda: count(app, f"SELECT count(*) FROM procrastinate_jobs WHERE task_name = '{task}' "
+                                      "AND status = 'succeeded'") == 1, 60, what="the event's job")
+    finally:
+        stop(worker)
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Payment).where(Payment.pledge_id == pledge_id)) == 1
+        assert db.session.get(Pledge, pledge_id).status == PledgeStatus.PAID
+        assert db.session.scalar(select(ProviderEvent.outcome)
+                                 .where(ProviderEvent.event_id == event_id)) == "payment_recorded"
+        db.session.remove()
+    replay = post()  # the provider delivers it again
+    assert replay.status_code == 200 and replay.get_json()["outcome"] == "duplicate"
+    assert count(app, f"SELECT count(*) FROM procrastinate_jobs WHERE task_name = '{task}'") == 1
+    assert count(app, "SELECT count(*) FROM payments") == 1

@@ -8,29 +8,28 @@ import time
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import select
 
-from kindcity.domain.pledges import PledgeStatus
 from kindcity.extensions import db
-from kindcity.models import KrPayment, Payment, Pledge, ProviderEvent
+from kindcity.models import KrPayment, Pledge
 from kindcity.payments.korean import app_kr_provider, close_app_kr_providers
-from kindcity.services import Actor
-from kindcity.services import kr_payments
+from kindcity.services import Actor, kr_payments
 from kindcity.services import pledges as pledge_service
 from tests import factories as f
-from tests.jobqueue import queue_app, start_worker, stop, wait_until
+from tests.jobqueue import (
+    check_provider_event_is_queued_then_recorded_once,
+    count,
+    queue_app,
+    start_worker,
+    stop,
+    wait_until,
+)
 
 from .conftest import WEBHOOK_SECRET, sign
 from .fake_portone import API_SECRET, STORE_ID
 
 pytestmark = pytest.mark.postgres_only
 
-
-def _count(app, sql: str) -> int:
-    with app.app_context():
-        value = db.session.scalar(text(sql))
-        db.session.remove()
-        return value
 
 
 def _portone(fake) -> dict:
@@ -70,34 +69,10 @@ def test_the_webhook_answers_before_the_job_runs_and_the_job_records_the_payment
     fake.reset()
     with queue_app("qportone", tmp_path, **_portone(fake)) as app:
         pledge_id, payment_id, message = _paid_pledge(app, fake, 70_000)
-        reads_before = len([r for r in fake.requests if r[:2] == ("GET", f"/payments/{payment_id}")])
-
-        answer = _post(app, message)
-
-        assert answer.status_code == 200 and answer.get_json()["outcome"] == "queued"
-        # Answered with nothing done yet: PortOne not read back, no payment, the job waiting in the queue.
-        assert len([r for r in fake.requests if r[:2] == ("GET", f"/payments/{payment_id}")]) == reads_before
-        assert _count(app, "SELECT count(*) FROM payments") == 0
-        assert _count(app, "SELECT count(*) FROM provider_events WHERE processed_at IS NULL") == 1
-        assert _count(app, "SELECT count(*) FROM procrastinate_jobs WHERE task_name = 'portone.event' "
-                           "AND status = 'todo'") == 1
-        worker = start_worker(app, log=tmp_path / "worker.log")
-        try:
-            wait_until(lambda: _count(app, "SELECT count(*) FROM procrastinate_jobs WHERE task_name = "
-                                           "'portone.event' AND status = 'succeeded'") == 1, 60, what="the event's job")
-        finally:
-            stop(worker)
-        with app.app_context():
-            assert db.session.scalar(select(func.count()).select_from(Payment)
-                                     .where(Payment.pledge_id == pledge_id)) == 1
-            assert db.session.get(Pledge, pledge_id).status == PledgeStatus.PAID
-            assert db.session.scalar(select(ProviderEvent.outcome)
-                                     .where(ProviderEvent.event_id == message["id"])) == "payment_recorded"
-            db.session.remove()
-        replay = _post(app, message)  # PortOne delivers it again
-        assert replay.status_code == 200 and replay.get_json()["outcome"] == "duplicate"
-        assert _count(app, "SELECT count(*) FROM procrastinate_jobs WHERE task_name = 'portone.event'") == 1
-        assert _count(app, "SELECT count(*) FROM payments") == 1
+        check_provider_event_is_queued_then_recorded_once(
+            app, tmp_path, post=lambda: _post(app, message), task="portone.event", pledge_id=pledge_id,
+            event_id=message["id"], records_event_first=True,
+            provider_reads=lambda: len([r for r in fake.requests if r[:2] == ("GET", f"/payments/{payment_id}")]))
         close_app_kr_providers(app)
 
 
@@ -110,14 +85,14 @@ def test_portone_answering_500_fails_the_job_and_the_queue_retries_it(fake_porto
         fake.fail_next = 500  # the job's first read of the payment
         worker = start_worker(app, log=tmp_path / "worker.log")
         try:
-            wait_until(lambda: _count(app, "SELECT count(*) FROM procrastinate_jobs WHERE task_name = "
+            wait_until(lambda: count(app, "SELECT count(*) FROM procrastinate_jobs WHERE task_name = "
                                            "'portone.event' AND status = 'succeeded'") == 1, 90,
                        what="the event's job, retried")
         finally:
             stop(worker)
-        assert _count(app, "SELECT attempts FROM procrastinate_jobs WHERE task_name = 'portone.event'") == 2
+        assert count(app, "SELECT attempts FROM procrastinate_jobs WHERE task_name = 'portone.event'") == 2
         assert ("GET", f"/payments/{payment_id}") in [r[:2] for r in fake.requests]
-        assert _count(app, "SELECT count(*) FROM payments") == 1
+        assert count(app, "SELECT count(*) FROM payments") == 1
         with app.app_context():
             assert db.session.get(Pledge, pledge_id).paid == 40_000
             db.session.remove()

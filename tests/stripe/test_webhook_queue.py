@@ -6,29 +6,22 @@ import json
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import select
 
-from kindcity.domain.pledges import PledgeStatus
 from kindcity.extensions import db
-from kindcity.models import Payment, Pledge, ProviderEvent
+from kindcity.models import Pledge
 from kindcity.payments import app_card_provider, close_app_providers
 from kindcity.services import Actor
 from kindcity.services import card as card_service
 from kindcity.services import pledges as pledge_service
 from tests import factories as f
-from tests.jobqueue import queue_app, start_worker, stop, wait_until
+from tests.jobqueue import check_provider_event_is_queued_then_recorded_once, queue_app
 
 from .conftest import WEBHOOK_SECRET, sign
 from .fake_stripe import API_KEY
 
 pytestmark = pytest.mark.postgres_only
 
-
-def _count(app, sql: str) -> int:
-    with app.app_context():
-        value = db.session.scalar(text(sql))
-        db.session.remove()
-        return value
 
 
 def test_the_webhook_answers_before_the_job_runs_and_the_job_records_the_payment_once(fake_stripe_server, tmp_path):
@@ -50,34 +43,12 @@ def test_the_webhook_answers_before_the_job_runs_and_the_job_records_the_payment
             pledge_id = pledge.id
         event = fake_stripe_server.pay(session_id)
         payload = json.dumps(event, separators=(",", ":"))
-        reads_before = len(fake_stripe_server.calls("GET", f"/v1/checkout/sessions/{session_id}"))
 
         def post():
             return app.test_client().post("/webhooks/stripe", data=payload.encode(),
                                           headers={"Stripe-Signature": sign(payload)})
 
-        answer = post()
-        assert answer.status_code == 200 and answer.get_json()["outcome"] == "queued"
-        # Answered with nothing done yet: Stripe not read back, no payment, the job waiting in the queue.
-        assert len(fake_stripe_server.calls("GET", f"/v1/checkout/sessions/{session_id}")) == reads_before
-        assert _count(app, "SELECT count(*) FROM payments") == 0
-        assert _count(app, "SELECT count(*) FROM procrastinate_jobs WHERE task_name = 'card.event' "
-                           "AND status = 'todo'") == 1
-        worker = start_worker(app, log=tmp_path / "worker.log")
-        try:
-            wait_until(lambda: _count(app, "SELECT count(*) FROM procrastinate_jobs WHERE task_name = 'card.event' "
-                                           "AND status = 'succeeded'") == 1, 60, what="the event's job")
-        finally:
-            stop(worker)
-        with app.app_context():
-            assert db.session.scalar(select(func.count()).select_from(Payment)
-                                     .where(Payment.pledge_id == pledge_id)) == 1
-            assert db.session.get(Pledge, pledge_id).status == PledgeStatus.PAID
-            assert db.session.scalar(select(ProviderEvent.outcome)
-                                     .where(ProviderEvent.event_id == event["id"])) == "payment_recorded"
-            db.session.remove()
-        replay = post()  # Stripe delivers it again
-        assert replay.status_code == 200 and replay.get_json()["outcome"] == "duplicate"
-        assert _count(app, "SELECT count(*) FROM procrastinate_jobs WHERE task_name = 'card.event'") == 1
-        assert _count(app, "SELECT count(*) FROM payments") == 1
+        check_provider_event_is_queued_then_recorded_once(
+            app, tmp_path, post=post, task="card.event", pledge_id=pledge_id, event_id=event["id"],
+            provider_reads=lambda: len(fake_stripe_server.calls("GET", f"/v1/checkout/sessions/{session_id}")))
         close_app_providers(app)
