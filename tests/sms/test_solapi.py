@@ -149,25 +149,6 @@ def test_production_refuses_the_fake_base_address_and_the_demo(app):
         sms_provider_name({"KINDCITY_ENV": "production"})
 
 
-def test_exactly_one_module_imports_the_solapi_sdk():
-    import ast
-    from pathlib import Path
-
-    import kindcity
-
-    root = Path(kindcity.__file__).parent
-    importers = set()
-    for path in root.rglob("*.py"):
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            names = []
-            if isinstance(node, ast.Import):
-                names = [alias.name for alias in node.names]
-            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-                names = [node.module]
-            if any(name == "solapi" or name.startswith("solapi.") for name in names):
-                importers.add(path.relative_to(root).as_posix())
-    assert importers == {"sms/solapi_provider.py"}
-
 
 def test_the_webhook_is_closed_in_production_without_solapi(app, client, session, monkeypatch):
     monkeypatch.setitem(app.config, "KINDCITY_ENV", "production")
