@@ -1,4 +1,4 @@
-# kindcity: `make run` serves the demo site; `make test` runs every test.
+# kindcity: `make run` serves the demo site; `make test` runs every test; `make lint` runs ruff.
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -8,7 +8,7 @@ PORT ?= 5000
 # PostgreSQL for the second test run: KINDCITY_TEST_DATABASE_URL, else the local server if it answers.
 PG_DEFAULT := postgresql+psycopg://postgres@127.0.0.1:5432/test
 
-.PHONY: install translations run test test-sqlite test-postgres test-stack extract-messages update-messages bench clean lock wheel vendor-portone
+.PHONY: install translations run test lint test-sqlite test-postgres test-stack extract-messages update-messages bench clean lock wheel vendor-portone
 
 install: $(VENV)/.installed
 
@@ -52,6 +52,10 @@ test: install translations
 		if [ "$$CI" = "true" ]; then echo "CI: PostgreSQL is required but not reachable"; exit 1; fi; \
 		echo "PostgreSQL not reachable on 127.0.0.1:5432 and KINDCITY_TEST_DATABASE_URL unset: ran the SQLite suite only."; \
 	fi
+
+# ruff with the small rule set in pyproject.toml ([tool.ruff]); CI runs it before the tests.
+lint: install
+	$(BIN)/ruff check .
 
 test-sqlite: install
 	@echo "== tests on SQLite (with browser tests) =="

@@ -16,7 +16,7 @@ from kindcity.domain.recurrence import due_date
 from kindcity.domain.time import utcnow
 from kindcity.extensions import db
 from kindcity.payments import ProviderUnavailable
-from kindcity.models import KrBillingKey, KrPayment, Payment, Pledge, PooledSeries, PooledTerms
+from kindcity.models import KrBillingKey, KrPayment, Payment, Pledge, PooledSeries
 from kindcity.services import recurring as recurring_service
 from kindcity.services.kr_billing import customer_id_for, issue_id_for
 from kindcity.services.reconcile import reconcile
