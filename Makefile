@@ -1,4 +1,5 @@
-# kindcity: `make run` serves the demo site; `make test` runs every test.
+# kindcity: `make run` serves the demo site; `make test` runs every test; `make test-fast` the unit
+# tests (seconds); `make lint` runs ruff.
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -8,7 +9,7 @@ PORT ?= 5000
 # PostgreSQL for the second test run: KINDCITY_TEST_DATABASE_URL, else the local server if it answers.
 PG_DEFAULT := postgresql+psycopg://postgres@127.0.0.1:5432/test
 
-.PHONY: install translations run test test-sqlite test-postgres test-stack extract-messages update-messages bench clean lock wheel vendor-portone
+.PHONY: install translations run test test-fast lint test-sqlite test-postgres test-stack extract-messages update-messages bench clean lock wheel vendor-portone
 
 install: $(VENV)/.installed
 
@@ -52,6 +53,14 @@ test: install translations
 		if [ "$$CI" = "true" ]; then echo "CI: PostgreSQL is required but not reachable"; exit 1; fi; \
 		echo "PostgreSQL not reachable on 127.0.0.1:5432 and KINDCITY_TEST_DATABASE_URL unset: ran the SQLite suite only."; \
 	fi
+
+# The unit tests: the domain's rules and the pure helpers, no database server, no browser; seconds.
+test-fast: install translations
+	env -u KINDCITY_TEST_DATABASE_URL $(PY) -m pytest -q tests/unit $(PYTEST_ARGS)
+
+# ruff with the small rule set in pyproject.toml ([tool.ruff]); CI runs it before the tests.
+lint: install
+	$(BIN)/ruff check .
 
 test-sqlite: install
 	@echo "== tests on SQLite (with browser tests) =="

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing
+import os
 import sys
 import time
 from datetime import timedelta
@@ -29,7 +30,7 @@ from kindcity.services import statements as statement_service  # noqa: E402
 from kindcity.services.reconcile import reconcile  # noqa: E402
 from kindcity.services.reference import seed_district  # noqa: E402
 
-CLIENTS = int(__import__("os").environ.get("BENCH_CLIENTS", "20"))
+CLIENTS = int(os.environ.get("BENCH_CLIENTS", "20"))
 
 
 def make_need(target: int, staff: User) -> int:

@@ -12,18 +12,29 @@ import nh3
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 
-_md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False}).disable("image")
+
+def markdown_parser(*, tables: bool = False) -> MarkdownIt:
+    """The site's Markdown: CommonMark with raw HTML switched off and no images; tables where asked."""
+    parser = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False}).disable("image")
+    return parser.enable("table") if tables else parser
+
+
+_md = markdown_parser()
 
 ALLOWED_TAGS = {"p", "br", "strong", "em", "ul", "ol", "li", "blockquote", "code", "pre", "h2", "h3", "h4",
                 "a", "hr"}
 ALLOWED_ATTRIBUTES = {"a": {"href", "title"}}
 
 
+def sanitise(html_text: str, *, tags: set[str] = ALLOWED_TAGS,
+             attributes: dict[str, set[str]] = ALLOWED_ATTRIBUTES) -> Markup:
+    """Rendered Markdown made safe by nh3: only ``tags`` and ``attributes``, links to web and mail only."""
+    return Markup(nh3.clean(html_text, tags=tags, attributes=attributes,
+                            url_schemes={"http", "https", "mailto"}, link_rel="nofollow noopener noreferrer"))
+
+
 def render_markdown(text: str | None) -> Markup:
-    html_text = _md.render(text or "")
-    clean = nh3.clean(html_text, tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES,
-                      url_schemes={"http", "https", "mailto"}, link_rel="nofollow noopener noreferrer")
-    return Markup(clean)
+    return sanitise(_md.render(text or ""))
 
 
 def reader_text(text: str | None) -> str:

@@ -1,4 +1,4 @@
-"""The personal-data guard (DOMAIN.md, invariant 5).
+"""The personal-data guard (docs/domain.md, invariant 5).
 
 Public text (need titles, descriptions, donor messages, impact stories) must not carry a
 beneficiary's personal data. :func:`find_personal_data` looks for

@@ -1,4 +1,4 @@
-"""Public text and the personal-data guard (DOMAIN.md, invariant 5).
+"""Public text and the personal-data guard (docs/domain.md, invariant 5).
 
 Every field that the public reads is checked twice: as typed, and as the reader sees it once the
 site has rendered it (:func:`kindcity.text.reader_text`), so that character references

@@ -1,6 +1,6 @@
 """kindcity reconcile: prove every won is accounted for, and say exactly what disagrees.
 
-Checks DOMAIN.md's invariants against the journal, which is the truth; the money columns on needs
+Checks the invariants of docs/domain.md against the journal, which is the truth; the money columns on needs
 and pledges are caches that must agree with it.
 
 The database does the comparing: each check is one grouped query over the journal, joined to the

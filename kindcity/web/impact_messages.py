@@ -17,7 +17,6 @@ IMPACT_MESSAGES = {
     "story_too_long": _l("The story is too long (at most %(maximum)s characters)."),
     "money_not_settled": _l("%(held)s won is still held on this need. Record what was spent and return the rest "
                             "to the donors before reporting."),
-    "nothing_spent": _l("No spending is recorded for this need yet."),
     "disbursement_not_positive": _l("The amount spent must be more than 0 won."),
     "disbursement_exceeds_held": _l("Only %(available)s won is still held on this need."),
     "disbursement_in_future": _l("The date of spending cannot be in the future."),

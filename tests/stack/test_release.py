@@ -2,7 +2,6 @@
 environment outside the checkout from the lock file, gives the whole site in Korean."""
 from __future__ import annotations
 
-import os
 import secrets
 import subprocess
 import sys

@@ -1,4 +1,4 @@
-"""The personal-data guard (DOMAIN.md, invariant 5): a corpus of positives and negatives,
+"""The personal-data guard (docs/domain.md, invariant 5): a corpus of positives and negatives,
 offsets into the original text, masking, check_fields, and property tests."""
 
 from __future__ import annotations

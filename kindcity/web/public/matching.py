@@ -13,20 +13,19 @@ import re
 from functools import lru_cache
 from pathlib import Path
 
-import nh3
 from flask import render_template
-from markdown_it import MarkdownIt
 from markupsafe import Markup
 
 from ...i18n import current_locale
 from ...paths import site_path
+from ...text import markdown_parser, sanitise
 from . import bp
 
 POLICY = site_path("docs/matching.md")
 # The ``## `` heading of each language's section in the document.
 SECTION_HEADINGS = {"ko": "한국어", "en": "English"}
 # Trusted text from the repository, still sanitised: tables are part of the policy (the reasons).
-_md = MarkdownIt("commonmark", {"html": False}).enable("table")
+_md = markdown_parser(tables=True)
 _TAGS = {"p", "br", "strong", "em", "ul", "ol", "li", "code", "h2", "h3", "a", "table", "thead", "tbody", "tr",
          "th", "td", "blockquote"}
 
@@ -44,8 +43,7 @@ def _render(markdown: str) -> Markup:
         if token.type in ("heading_open", "heading_close") and token.tag in ("h3", "h4"):
             token.tag = "h2" if token.tag == "h3" else "h3"
     html = _md.renderer.render(tokens, _md.options, {})
-    return Markup(nh3.clean(html, tags=_TAGS, attributes={"a": {"href"}, "th": {"scope"}},
-                            url_schemes={"http", "https", "mailto"}))
+    return sanitise(html, tags=_TAGS, attributes={"a": {"href"}, "th": {"scope"}})
 
 
 @lru_cache(maxsize=8)
