@@ -19,10 +19,14 @@ needs.expire_overdue)                         placed on it follows each donor's 
 a resident's gift lands on its need        match offers add to it
 (pledges.apply_payment)
 money lands on pledges without a need      an offer's money can match from now on; pooled
-(pledges.record_payment, statements)       money is placed
-unpaid holds end (pledges)                 the engine places pooled money where they were
+(pledges.record_payment, statements'       money is placed
+import)
+unpaid holds end (pledges:                 the engine places pooled money where they were
+release_expired, cancel_pledge,
+expire_hold)
 money reaches the district's fund          the engine places it
-(pledges, statements, impact)
+(pledges.move_to_pool, place_fund_money;
+impact's leftovers)
 =========================================  ================================================
 
 The reacting services import the services that call this module (matching imports needs and

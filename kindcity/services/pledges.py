@@ -415,6 +415,8 @@ def cancel_pledge(actor: Actor, pledge_id: int) -> Pledge:
 # --- a need closing: every won goes back, is pooled, or waits for a similar need ----------------
 
 def settle_closed_need(actor: Actor, need: Need) -> None:
+    """The direct pledges of a need that closed: holds released, money placed on it unallocated and
+    following each donor's choice. Called by :func:`effects.need_closed`, before the engine runs."""
     pledges = db.session.scalars(select(Pledge).where(
         Pledge.need_id == need.id, Pledge.status.not_in([PledgeStatus.CANCELLED, PledgeStatus.CLOSED]))
         .order_by(Pledge.id).with_for_update()).all()
