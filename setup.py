@@ -1,6 +1,6 @@
 """The build step of the wheel (all metadata is in pyproject.toml).
 
-``templates/``, ``static/``, ``migrations/`` and ``docs/matching.md`` stay at the top of the
+``templates/``, ``static/`` and ``migrations/`` stay at the top of the
 repository, where the design puts them; the wheel carries them inside the package as
 ``kindcity/site/`` (``kindcity/paths.py`` finds either). The Korean and English catalogues are
 compiled here from their ``.po`` sources, so a release never ships stale or missing ``.mo`` files and
@@ -15,7 +15,7 @@ from setuptools import setup
 from setuptools.command.build_py import build_py
 
 HERE = Path(__file__).resolve().parent
-SITE_FILES = ("templates", "static", "migrations", "docs/matching.md")
+SITE_FILES = ("templates", "static", "migrations")
 
 
 class build_py_with_site(build_py):  # noqa: N801 - setuptools' command naming

@@ -19,8 +19,14 @@ def installed() -> bool:
 
 
 def site_path(relative: str) -> Path:
-    """``templates``, ``static``, ``migrations`` or ``docs/matching.md``: the wheel's copy, else the checkout's."""
+    """``templates``, ``static`` or ``migrations``: the wheel's copy, else the checkout's."""
     return (BUILT_SITE if installed() else CHECKOUT) / relative
+
+
+def package_path(relative: str) -> Path:
+    """A data file inside the package (``domain/matching/README.md``): the same place in a checkout and
+    in a wheel (``pyproject.toml``'s package data)."""
+    return PACKAGE / relative
 
 
 def default_instance_path() -> str | None:

@@ -26,13 +26,13 @@ from ..models import (Category, Disbursement, Dong, ImpactReport, LedgerLine, Le
                       LeftoverReturn, Need, Organisation, Payment, Pledge, Refund, ReportPhoto, User)
 from ..models.types import seoul_month
 from . import Actor, Forbidden, NotFound, ServiceError
-from . import notices
+from . import effects, notices
 from . import matching as matching_service
 from . import photos as photo_files
 from .audit import record
 from .ledger import post
 from .needs import staff_can_see
-from .pledges import fire, follow_donor_choice, lock_need
+from .pledges import follow_donor_choice, lock_need
 from .public_text import PersonalDataFound, personal_data_in, refuse_personal_data
 
 MAX_CAPTION = 200
@@ -218,7 +218,7 @@ def return_leftovers(actor: Actor, need: Need) -> list[LeftoverReturn]:
     record(actor, "impact.leftovers", "need", need.id, after={"returned": held, "pledges": len(parts),
                                                                "confirmed": need.confirmed})
     if to_fund or any(pledges[pledge_id].on_cancel == "pool" for pledge_id in parts):
-        fire("pool_received", actor)
+        effects.pool_received(actor)
     return returns
 
 

@@ -18,7 +18,8 @@
 
 The engine runs when pooled money is received (by bank transfer or card), when a need opens, when holds
 are released, when a need closes with pooled money on it (that money is placed again at once), when a
-donor resumes a paused pledge, and from ``kindcity match``. Only received money is ever placed.
+donor resumes a paused pledge, and from ``kindcity match``. Only received money is ever placed. The
+``after_...`` functions are what :mod:`kindcity.services.effects` calls when those things happen.
 
 Locks: runs started by another operation (a payment, an approval, released holds) take row locks
 with SKIP LOCKED, so they never wait on a row another transaction holds and cannot deadlock with
@@ -45,7 +46,6 @@ from ..models import (BeneficiaryGroup, Category, Dong, LedgerLine, LedgerTransa
                       MatchingSettings, MatchOfferTerms, MatchRun, Need, Organisation, Pledge, PooledTerms, Refund,
                       User)
 from . import SYSTEM, Actor, Forbidden, NotFound
-from . import needs as need_service
 from . import pledges as pledge_service
 from .audit import record
 from .ledger import post
@@ -760,26 +760,26 @@ def district_waiting_for(pledge_ids) -> int:
     return sum(won for pledge_id, won in district_sources() if pledge_id in ids)
 
 
-# --- triggers ---------------------------------------------------------------------------------
+# --- triggers: services/effects.py calls these, in the order it states ------------------------
 
-def _after_need_opened(actor: Actor, need: Need) -> None:
+def after_need_opened(actor: Actor, need: Need) -> None:
     run_engine(actor, "need_opened")
 
 
-def _after_unassigned_received(actor: Actor, pledge_ids) -> None:
+def after_unassigned_received(actor: Actor, pledge_ids) -> None:
     _forget_offers()  # an offer's money may have arrived: it can match from now on
     kinds = set(db.session.scalars(select(Pledge.kind).where(Pledge.id.in_(list(pledge_ids)))))
     if "pooled" in kinds:
         run_engine(actor, "money_received")
 
 
-def _after_holds_released(actor: Actor) -> None:
+def after_holds_released(actor: Actor) -> None:
     run_engine(actor, "holds_released")
 
 
 # --- a need closing: pooled and offer money goes back to its pledge ----------------------------
 
-def _after_need_closed(actor: Actor, need: Need) -> None:
+def after_need_closed(actor: Actor, need: Need) -> None:
     """Money that pooled pledges and match offers placed on a closed need goes back to them: an offer's
     can match again; a pooled pledge's, and the district's fund's, is placed again at once, by an engine
     run in the same transaction (trigger ``need_closed``, which also places what donors of the need just
@@ -789,7 +789,7 @@ def _after_need_closed(actor: Actor, need: Need) -> None:
         run_engine(actor, "need_closed")
 
 
-def _after_pool_received(actor: Actor) -> None:
+def after_pool_received(actor: Actor) -> None:
     """Money moved to the district's pooled fund is placed at once, like any pooled money."""
     run_engine(actor, "pool_received")
 
@@ -896,7 +896,7 @@ def _codes_of(need) -> _Placed:
     return _Placed(*row)
 
 
-def _after_gift_placed(actor: Actor, need, gift: Pledge, amount: int, received_at: datetime, poster) -> None:
+def after_gift_placed(actor: Actor, need, gift: Pledge, amount: int, received_at: datetime, poster) -> None:
     """A resident's gift landed on a need (rows locked by the caller, who writes ``need`` back):
     every qualifying offer adds its match, earliest-starting first, never past its cap or the gap."""
     offers = _open_offers()
@@ -992,10 +992,3 @@ def matches_on_need(need_id: int) -> list[dict[str, Any]]:
             shown.append({"offer_id": r.id, "sponsor": name, "amount": int(r.amount)})
     return shown
 
-
-pledge_service.on("gift_placed", _after_gift_placed)
-pledge_service.on("unassigned_received", _after_unassigned_received)
-pledge_service.on("holds_released", _after_holds_released)
-pledge_service.on("pool_received", _after_pool_received)
-need_service.on_need_opened(_after_need_opened)
-need_service.on_need_closed(_after_need_closed)

@@ -16,7 +16,7 @@ from ..extensions import db
 from ..models import (BeneficiaryGroup, Category, Dong, Need, NeedContribution, Organisation, ReceivingOrganisation,
                       User)
 from . import SYSTEM, Actor, Forbidden, NotFound, ServiceError
-from . import notices
+from . import effects, notices
 from .audit import record
 from .public_text import PersonalDataFound, personal_data_in, refuse_personal_data
 
@@ -248,8 +248,7 @@ def approve(actor: Actor, need: Need, today: date) -> None:
     _transition(actor, need, NeedAction.APPROVE)
     need.approved_by_id = user.id
     need.approved_at = utcnow()
-    for hook in _on_opened:
-        hook(actor, need)
+    effects.need_opened(actor, need)
 
 
 def send_back(actor: Actor, need: Need) -> None:
@@ -276,27 +275,8 @@ def cancel(actor: Actor, need: Need, reason: str | None) -> None:
     rules.next_status(need.status, NeedAction.CANCEL)
     need.cancel_reason = cleaned
     _transition(actor, need, NeedAction.CANCEL, reason=cleaned)
-    for hook in _on_closed:
-        hook(actor, need)
+    effects.need_closed(actor, need)
     notices.remember(notices.CLOSED, need.id)  # its donors hear where their money went, after the commit
-
-
-# Later capabilities (pledges) register what must happen to money when a need closes.
-_on_closed: list = []
-
-
-def on_need_closed(hook) -> None:
-    if hook not in _on_closed:
-        _on_closed.append(hook)
-
-
-# ... and what happens when a need opens (the matching engine places pooled money on it).
-_on_opened: list = []
-
-
-def on_need_opened(hook) -> None:
-    if hook not in _on_opened:
-        _on_opened.append(hook)
 
 
 def expire_overdue(today: date, actor: Actor = SYSTEM) -> list[int]:
@@ -307,8 +287,7 @@ def expire_overdue(today: date, actor: Actor = SYSTEM) -> list[int]:
     ).all()
     for need in overdue:
         _transition(actor, need, NeedAction.EXPIRE)
-        for hook in _on_closed:
-            hook(actor, need)
+        effects.need_closed(actor, need)
         notices.remember(notices.CLOSED, need.id)
     return [need.id for need in overdue]
 

@@ -22,11 +22,10 @@ from ..domain.time import seoul_today, utcnow
 from ..extensions import db
 from ..models import LedgerLine, Need, Payment, Pledge, Refund
 from .. import jobs
-from . import Actor, Forbidden, NotFound, bulk
+from . import Actor, Forbidden, NotFound, bulk, effects
 from . import pledge_writer as writer
 from .audit import record, record_now
 from .ledger import placed_by_pledge_on_need, post, post_many, post_now
-from .needs import on_need_closed
 from .public_text import refuse_personal_data
 
 PAYMENT_SOURCES = ("manual", "statement", "stripe", "demo", "portone", "demo_kr")
@@ -36,32 +35,14 @@ class PledgeError(PledgeRuleError):
     """A refusal from the pledge service (codes: need_not_open, not_enough_left, ...)."""
 
 
-# Later capabilities (the matching engine) register what must happen when money moves here:
-# "gift_placed" (actor, need, pledge, amount, received_at, poster): a direct pledge's money was placed;
-# "unassigned_received" (actor, pledge_ids): money landed on pledges that have no need of their own;
-# "holds_released" (actor): unpaid holds ended, so needs have room again.
-# "pool_received" (actor): money reached the district's pooled fund (구 나눔 기금): the engine places it.
-_hooks: dict[str, list] = {"gift_placed": [], "unassigned_received": [], "holds_released": [], "pool_received": []}
-
-
-def on(event: str, hook) -> None:
-    if hook not in _hooks[event]:
-        _hooks[event].append(hook)
-
-
-def fire(event: str, *args) -> None:
-    for hook in _hooks[event]:
-        hook(*args)
-
-
 FUND_GREW = "kindcity.fund_received"
 
 
 def place_fund_money(actor: Actor) -> None:
     """If money went to the district's pooled fund in this operation, the engine places it now
-    ("pool_received"), so it does not wait for the next run."""
+    (:func:`effects.pool_received`), so it does not wait for the next run."""
     if db.session().info.pop(FUND_GREW, False):
-        fire("pool_received", actor)
+        effects.pool_received(actor)
 
 
 def _lock(model, row_id: int):
@@ -275,7 +256,7 @@ def record_payment(actor: Actor, pledge_id: int, amount: int, *, source: str, ex
             return PaymentOutcome(existing, created=False)
         outcome = apply_unassigned_payment(actor, pledge, amount, source=source, external_id=external_id,
                                            received_at=received_at, note=note)
-        fire("unassigned_received", actor, [pledge.id])
+        effects.unassigned_received(actor, [pledge.id])
         return outcome
     need = lock_need(row.need_id)
     pledge = lock_pledge(pledge_id)
@@ -321,7 +302,7 @@ def apply_payment(actor: Actor, need: Need, pledge: Pledge, amount: int, *, sour
         follow_donor_choice(actor, pledge, split.surplus, poster=poster,
                             reason="over_paid" if split.to_need == min(amount, pledge.amount) else "need_full")
     if split.to_need and pledge.kind == "direct":  # match offers add to a resident's gift (services.matching)
-        fire("gift_placed", actor, need, pledge, split.to_need, received_at, poster)
+        effects.gift_placed(actor, need, pledge, split.to_need, received_at, poster)
     if need.status == NeedStatus.OPEN and need.confirmed >= need.target:
         _set_need_status(actor, need, NeedAction.FUND)
     if writer is None:
@@ -408,7 +389,7 @@ def release_expired(now: datetime | None = None, actor: Actor | None = None) -> 
         record(actor, "pledge.expire", "pledge", pledge.id, after={"released": True})
         released.append(pledge.id)
     if released:
-        fire("holds_released", actor)
+        effects.holds_released(actor)
     return released
 
 
@@ -427,13 +408,15 @@ def cancel_pledge(actor: Actor, pledge_id: int) -> Pledge:
     _release(actor, need, pledge, pledge.held)
     _set_pledge_status(pledge, PledgeAction.EXPIRE if pledge.paid else PledgeAction.CANCEL)
     record(actor, "pledge.cancel", "pledge", pledge.id, after={"status": pledge.status})
-    fire("holds_released", actor)
+    effects.holds_released(actor)
     return pledge
 
 
 # --- a need closing: every won goes back, is pooled, or waits for a similar need ----------------
 
 def settle_closed_need(actor: Actor, need: Need) -> None:
+    """The direct pledges of a need that closed: holds released, money placed on it unallocated and
+    following each donor's choice. Called by :func:`effects.need_closed`, before the engine runs."""
     pledges = db.session.scalars(select(Pledge).where(
         Pledge.need_id == need.id, Pledge.status.not_in([PledgeStatus.CANCELLED, PledgeStatus.CLOSED]))
         .order_by(Pledge.id).with_for_update()).all()
@@ -446,9 +429,6 @@ def settle_closed_need(actor: Actor, need: Need) -> None:
             post(rules.unallocated(pledge.id, need.id, placed, memo=reason), actor)
             follow_donor_choice(actor, pledge, placed, reason=reason)
         _set_pledge_status(pledge, PledgeAction.CLOSE)
-
-
-on_need_closed(settle_closed_need)
 
 
 # --- staff moving money and recording refunds ------------------------------------------------
@@ -523,7 +503,7 @@ def move_to_pool(actor: Actor, pledge_id: int, amount: int) -> None:
         raise PledgeError("not_enough_unplaced", available=free)
     post(rules.moved_to_pool(pledge.id, amount, memo="moved by staff"), actor)
     record(actor, "pledge.pool", "pledge", pledge.id, after={"amount": amount})
-    fire("pool_received", actor)
+    effects.pool_received(actor)
 
 
 def record_bank_refund(actor: Actor, refund_id: int, *, refunded_at: datetime, bank_reference: str) -> Refund:
@@ -562,7 +542,7 @@ def expire_hold(actor: Actor, pledge_id: int, *, reason: str) -> bool:
     _release(actor, need, pledge, pledge.held)
     _set_pledge_status(pledge, PledgeAction.EXPIRE)
     record(actor, "pledge.expire", "pledge", pledge.id, after={"released": True, "reason": reason})
-    fire("holds_released", actor)
+    effects.holds_released(actor)
     return True
 
 

@@ -13,10 +13,10 @@ from ..domain.time import SEOUL, seoul_today, utcnow
 from ..extensions import db
 from .. import jobs
 from ..models import BankTransaction, Need, Payment, Pledge, StatementImport
-from . import Actor, Forbidden, NotFound, bulk
+from . import Actor, Forbidden, NotFound, bulk, effects
 from .audit import record
 from .needs import staff_can_see
-from .pledges import (BulkWriter, apply_payment, apply_unassigned_payment, fire, lock_needs_and_pledges, place_fund_money,
+from .pledges import (BulkWriter, apply_payment, apply_unassigned_payment, lock_needs_and_pledges, place_fund_money,
                       record_payment)
 
 
@@ -158,7 +158,7 @@ def commit_statement(actor: Actor, import_id: int) -> dict[str, int]:
     statement.committed_at = now
     record(actor, "statement.commit", "statement", statement_id, after=counts)
     if unassigned:
-        fire("unassigned_received", actor, sorted(unassigned))
+        effects.unassigned_received(actor, sorted(unassigned))
     place_fund_money(actor)  # money beyond what needs could take, that donors left to the district's fund
     if counts.get("applied"):
         jobs.defer("mail.statement_thanks", statement_id=statement_id)  # a thank-you and receipt link per payment

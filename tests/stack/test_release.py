@@ -45,7 +45,7 @@ def test_the_wheel_carries_the_site(tmp_path):
     names = set(zipfile.ZipFile(wheel).namelist())
     for expected in ("kindcity/site/templates/base.html", "kindcity/site/static/site.css",
                      "kindcity/site/migrations/env.py", "kindcity/site/migrations/alembic.ini",
-                     "kindcity/site/docs/matching.md", "kindcity/translations/ko/LC_MESSAGES/messages.mo",
+                     "kindcity/domain/matching/README.md", "kindcity/translations/ko/LC_MESSAGES/messages.mo",
                      "kindcity/translations/en/LC_MESSAGES/messages.mo", "kindcity/fonts/NanumGothic.ttf",
                      "kindcity/data/districts/gwangju-seogu.json"):
         assert expected in names, expected
@@ -80,7 +80,7 @@ def test_installed_release_migrates_and_serves_korean(tmp_path, processes):
         assert '<html lang="ko"' in home and "착한 도시 서구" in home  # Korean first; the district's data
         assert "본문 바로가기" in home and "로그인" in home  # the Korean catalogue, compiled by the build
         with urlopen(base + "/matching") as response:
-            assert "<h2>나눔 기금이란</h2>" in response.read().decode()  # docs/matching.md, read by the app
+            assert "<h2>나눔 기금이란</h2>" in response.read().decode()  # the engine's README.md, read by the app
         with urlopen(base + "/?lang=en") as response:
             english = response.read().decode()
             assert '<html lang="en"' in english and "Skip to content" in english

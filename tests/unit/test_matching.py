@@ -1,4 +1,4 @@
-"""The matching engine, by example: each test is one rule of the policy in docs/matching.md.
+"""The matching engine, by example: each test is one rule of the policy in kindcity/domain/matching/README.md.
 
 Property-based tests (rules on random inputs, brute-force optimum) are in
 test_matching_properties.py; match offers in test_matching_offers.py.

@@ -277,7 +277,7 @@ def test_policy_page_has_a_summary_when_the_document_is_missing(client, session,
 def test_policy_page_renders_the_real_policy(client, session):
     from kindcity.web.public import matching as public_matching
 
-    assert public_matching.POLICY.exists(), "docs/matching.md ships with the site"
+    assert public_matching.POLICY.exists(), "the engine's README.md ships with the site"
     for lang, heading in (("ko", "엔진이 추구하는 것"), ("en", "What the engine aims for")):
         page = _text(client.get(f"/matching?lang={lang}"))
         assert public_matching.policy_section(lang) is not None

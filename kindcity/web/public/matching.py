@@ -1,8 +1,8 @@
 """The public page "how matching works" (/matching): the matching policy for donors, in the reader's
 language, added to the public blueprint.
 
-The words are ``docs/matching.md``, the same policy the engine's docstring states, so the page and the
-engine cannot drift apart. The document holds a Korean and an English section (and a benchmark, which is
+The words are the engine's own ``README.md`` (``kindcity/domain/matching/README.md``), the same policy
+its docstrings state, kept beside its code so that the page and the engine cannot drift apart. The document holds a Korean and an English section (and a benchmark, which is
 for engineers and never shown here); the page shows only the section in the visitor's language (Korean
 unless they chose English), with a link to the same page in the other language. Where the document or
 that section is not shipped, a short summary in the reader's language stands in.
@@ -17,11 +17,11 @@ from flask import render_template
 from markupsafe import Markup
 
 from ...i18n import current_locale
-from ...paths import site_path
+from ...paths import package_path
 from ...text import markdown_parser, sanitise
 from . import bp
 
-POLICY = site_path("docs/matching.md")
+POLICY = package_path("domain/matching/README.md")
 # The ``## `` heading of each language's section in the document.
 SECTION_HEADINGS = {"ko": "한국어", "en": "English"}
 # Trusted text from the repository, still sanitised: tables are part of the policy (the reasons).
