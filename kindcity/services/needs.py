@@ -324,6 +324,7 @@ SORTS = {
                       (Need.target - Need.confirmed - Need.reserved).asc(), Need.id.asc()),
     "largest": (Need.target.desc(), Need.id.asc()),
 }
+NEARLY_THERE_PERCENT = 50  # "목표 달성 임박": half the target given or promised, and some still missing
 PUBLIC_FILTER_STATUSES = ("open", "funded", "delivering", "completed", "expired", "cancelled")
 
 
@@ -338,7 +339,8 @@ class NeedFilters:
     sort: str = "deadline"
     page: int = 1
     per_page: int = 12
-    given_to: bool = False   # only needs someone has given or promised money to (the home's "nearly funded")
+    given_to: bool = False   # only needs someone has given or promised money to
+    nearly_there: bool = False  # the home's "nearly funded": at least NEARLY_THERE_PERCENT given or promised, not all
 
 
 def _escape_like(text: str) -> str:
@@ -375,6 +377,9 @@ def public_needs_query(filters: NeedFilters, today: date) -> Select:
                             Need.deadline >= today)
     if filters.given_to:
         query = query.where(Need.confirmed + Need.reserved > 0)
+    if filters.nearly_there:
+        promised = Need.confirmed + Need.reserved
+        query = query.where(promised * 100 >= Need.target * NEARLY_THERE_PERCENT, promised < Need.target)
     words = [w for w in filters.q.split() if w][:5]
     for word in words:
         # Substring match works for Korean, which has no word stemming to speak of; lower() for Latin.

@@ -40,6 +40,7 @@ PAGES = {
     "api.need": lambda need_id: f"/api/v1/needs/{need_id}",
     "public.impact": lambda need_id: "/impact?period=12m",
     "public.need_impact": lambda need_id: f"/needs/{need_id}/impact",
+    "public.impact_reports_list": lambda need_id: "/impact/reports",
     "public.donors": lambda need_id: "/donors",
     "api.impact": lambda need_id: "/api/v1/impact",
     "api.need_impact": lambda need_id: f"/api/v1/needs/{need_id}/impact",
