@@ -41,6 +41,7 @@ PAGES = {
     "public.impact": lambda need_id: "/impact?period=12m",
     "public.need_impact": lambda need_id: f"/needs/{need_id}/impact",
     "public.impact_reports_list": lambda need_id: "/impact/reports",
+    "public.need_card_image": lambda need_id: f"/needs/{need_id}/card.png",
     "public.donors": lambda need_id: "/donors",
     "api.impact": lambda need_id: "/api/v1/impact",
     "api.need_impact": lambda need_id: f"/api/v1/needs/{need_id}/impact",
