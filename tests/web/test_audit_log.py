@@ -36,7 +36,7 @@ def test_values_are_readable_and_each_action_named_once(client, session):
     rows = _rows(client)
     assert "홀몸 어르신" in rows and "홀로 사는 어르신" in rows and "1,500,000" in rows
     assert "\\ud640" not in rows and "\\u" not in rows
-    assert "활동 보고서 게시" in rows and "impact.approve" not in rows
+    assert "성과 보고 게시" in rows and "impact.approve" not in rows
     english = _rows(client, lang="en")
     assert english.count("Impact report published") == 1 and "impact.approve" not in english
     assert "Category saved" in english and "Category #7" in english
@@ -133,3 +133,17 @@ def test_pages_keep_the_filters(client, session):
     assert f"actor={one.id}" in back
     previous = html.unescape(client.get(back).get_data(as_text=True))
     assert [int(n) for n in re.findall(r"#(5\d{5})", _rows_of(previous))] == seen[:50]
+
+
+def test_a_needs_staff_page_names_every_action_of_its_history(client, session):
+    staff = f.user("staff")
+    need = f.need(author=staff)
+    _entry(session, staff, "impact.approve", "need", need.id)
+    _entry(session, staff, "impact.disburse", "need", need.id)
+    session.commit()
+    f.login(client, staff)
+    english = html.unescape(client.get(f"/staff/needs/{need.id}?lang=en").get_data(as_text=True))
+    assert "Impact report published" in english and "Spending recorded" in english
+    assert "impact.approve" not in english and "impact.disburse" not in english
+    korean = html.unescape(client.get(f"/staff/needs/{need.id}?lang=ko").get_data(as_text=True))
+    assert "성과 보고 게시" in korean and "집행 기록" in korean
