@@ -41,14 +41,14 @@ def with_fund_placements(placements: int = 10, limit: int = LATEST):
     """/impact's two lists in one statement (its query budget is fixed; see tests/web/test_query_counts.py):
     where the district fund's money went, as ``matching.district_placements`` gives it, and the latest
     published reports with whether there are more. Each side is its own ordered, limited subquery."""
-    from sqlalchemy import literal, null, union_all
+    from sqlalchemy import Integer, String, cast, literal, null, union_all
 
     from ..models import MatchAllocation
     from .matching import FundPlacement
 
     fund = (select(literal("fund").label("kind"), MatchAllocation.need_id.label("need_id"), Need.title.label("title"),
                    Need.status.label("text"), MatchAllocation.amount.label("figure"),
-                   null().label("units"), null().label("unit_name"), MatchAllocation.created_at.label("at"),
+                   cast(null(), Integer).label("units"), cast(null(), String).label("unit_name"), MatchAllocation.created_at.label("at"),
                    MatchAllocation.id.label("row_id"))
             .join(Need, Need.id == MatchAllocation.need_id).where(MatchAllocation.source == "fund")
             .order_by(MatchAllocation.id.desc()).limit(placements).subquery())
