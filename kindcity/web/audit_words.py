@@ -80,15 +80,38 @@ def entity_label(entity: str) -> str:
     return str(label) if label is not None else entity
 
 
-def readable_value(value: Any) -> str:
+# The fields entries record most, in words; a field not named here is shown by its key.
+FIELD_LABELS = {
+    "status": _l("Status"), "report": _l("Report"), "amount": _l("Amount"), "reason": _l("Reason"),
+    "role": _l("Role"), "method": _l("Payment method"), "centre": _l("Welfare centre"), "target": _l("Target"),
+    "name_ko": _l("Name in Korean"), "name_en": _l("Name in English"), "code": _l("Code"),
+    "confirmed": _l("Paid"), "placed": _l("Placed"), "released": _l("Released"), "dong": _l("Dong"),
+    "outcome": _l("Outcome"), "money_staff": _l("Handles the district's bank account"),
+}
+# Status codes as the site shows them elsewhere (templates/macros.html, status_label and pledge_status).
+STATUS_LABELS = {
+    "draft": _l("Draft"), "awaiting_approval": _l("Awaiting approval"), "open": _l("Open"), "funded": _l("Funded"),
+    "delivering": _l("Being delivered"), "completed": _l("Completed"), "cancelled": _l("Cancelled"),
+    "expired": _l("Closed (deadline passed)"), "published": _l("Published"),
+    "awaiting_payment": _l("Awaiting transfer"), "partly_paid": _l("Partly paid"), "paid": _l("Paid"),
+    "closed": _l("Closed (need ended)"),
+}
+MONEY_FIELDS = {"amount", "target", "confirmed", "placed", "released"}
+
+
+def readable_value(value: Any, field: str = "") -> str:
     if value is None:
         return "—"
     if isinstance(value, bool):
         return "✓" if value else "✗"
     if isinstance(value, int):
+        if field in MONEY_FIELDS:
+            from ..i18n import format_won
+            return format_won(value)
         return f"{value:,}"
     if isinstance(value, str):
-        return value
+        label = STATUS_LABELS.get(value) if field in ("status", "report") else None
+        return str(label) if label is not None else value
     return json.dumps(value, ensure_ascii=False, sort_keys=True)
 
 
@@ -98,4 +121,4 @@ def readable(values: dict[str, Any] | None) -> list[tuple[str, str]]:
         return []
     if not isinstance(values, dict):
         return [("", readable_value(values))]
-    return [(str(key), readable_value(value)) for key, value in values.items()]
+    return [(str(FIELD_LABELS.get(str(key), key)), readable_value(value, str(key))) for key, value in values.items()]

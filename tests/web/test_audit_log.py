@@ -31,6 +31,7 @@ def test_values_are_readable_and_each_action_named_once(client, session):
     _entry(session, admin, "categories.save", "categories", 7, before={"name_ko": "홀몸 어르신"},
            after={"name_ko": "홀로 사는 어르신", "amount": 1500000})
     _entry(session, admin, "impact.approve", "need", 8)
+    _entry(session, admin, "need.approve", "need", 9, before={"status": "awaiting_approval"}, after={"status": "open"})
     session.commit()
     f.login(client, admin)
     rows = _rows(client)
@@ -40,6 +41,9 @@ def test_values_are_readable_and_each_action_named_once(client, session):
     english = _rows(client, lang="en")
     assert english.count("Impact report published") == 1 and "impact.approve" not in english
     assert "Category saved" in english and "Category #7" in english
+    assert "Status" in english and "Awaiting approval" in english and "awaiting_approval" not in english
+    assert "1,500,000 won" in english or "₩1,500,000" in english
+    assert "승인 대기" in rows and "awaiting_approval" not in rows and "1,500,000원" in rows and "한글 이름" in rows
 
 
 def test_filter_by_who(app, client, session):
