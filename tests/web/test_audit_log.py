@@ -104,8 +104,14 @@ def test_a_bad_filter_is_an_error_not_a_500(client, session):
     admin = f.user("admin")
     session.commit()
     f.login(client, admin)
+    _entry(session, admin, entity_id=601)
+    session.commit()
     for query in ("since=yesterday", "entity_id=-3", "actor=abc", "action=drop+table"):
-        assert client.get(f"/staff/audit?{query}").status_code == 200
+        response = client.get(f"/staff/audit?lang=en&{query}")
+        assert response.status_code == 200
+        assert "#601" not in _rows(client, query, lang="en"), query  # not the whole log as if it matched
+        assert "Nothing matches." in response.get_data(as_text=True)
+    assert "#601" in _rows(client, lang="en")
 
 
 def _rows_of(page: str) -> str:

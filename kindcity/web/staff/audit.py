@@ -89,6 +89,8 @@ def audit():
                                 and_(AuditEntry.entity == "referral", AuditEntry.entity_id.in_(referrals))))
     if valid:
         query = _filtered(query, form)
+    else:  # a filter that cannot be read shows its error and nothing, never the whole log as if it matched
+        query = query.where(False)
     before, after = id_arg(request.args, "before"), id_arg(request.args, "after")
     key = tuple_(AuditEntry.at, AuditEntry.id)
     if after is not None:
