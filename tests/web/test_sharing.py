@@ -84,3 +84,12 @@ def test_the_share_button_is_a_real_button_hidden_until_javascript_runs(client, 
     assert '<script type="module" src="/static/js/share.js' in page and "<script>" not in page
     korean = client.get(f"/needs/{need.id}?lang=ko").get_data(as_text=True)
     assert "이 모금 공유하기" in korean and "링크를 복사했습니다" in html.unescape(korean)
+
+
+def test_a_need_that_reached_its_target_has_a_full_bar(client, session):
+    # its leftovers went back to donors: 570,000 of 600,000 kept, but the target was reached
+    need = f.need(title="다 모인 모금", target=600_000, confirmed=570_000, status=NeedStatus.COMPLETED)
+    session.commit()
+    clear_page_cache()
+    image = Image.open(io.BytesIO(client.get(f"/needs/{need.id}/card.png").data))
+    assert image.getpixel((60 + 1080 * 99 // 100, 478))[:3] == (11, 93, 59)

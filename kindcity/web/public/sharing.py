@@ -90,10 +90,11 @@ def draw_card(need) -> bytes:
     draw.rounded_rectangle((60, bar_top, WIDTH - 60, bar_top + 36), radius=18, fill=TRACK)
     if pct:
         draw.rounded_rectangle((60, bar_top, 60 + (WIDTH - 120) * pct // 100, bar_top + 36), radius=18, fill=GREEN)
-    figures = _("%(raised)s of %(target)s (%(percent)s%%)", raised=format_won(need.confirmed),
-                target=format_won(need.target), percent=pct)
-    if need.shown_status in DONE_STATUSES:
-        figures = _("Target reached") + " · " + figures
+    if need.shown_status in DONE_STATUSES:  # leftovers may have gone back: no "5,700,000 of 6,000,000 (100%)"
+        figures = _("Target reached") + " · " + _("%(raised)s raised", raised=format_won(need.confirmed))
+    else:
+        figures = _("%(raised)s of %(target)s (%(percent)s%%)", raised=format_won(need.confirmed),
+                    target=format_won(need.target), percent=pct)
     draw.text((60, 540), figures, font=_font(40), fill=DARK, anchor="lm")
     out = io.BytesIO()
     image.save(out, format="PNG", optimize=True)
