@@ -1,5 +1,5 @@
 """Sharing a need: the preview a link pasted into KakaoTalk, a messenger or a social site shows
-(OpenGraph and Twitter-card tags, kindcity/templates' ``share_meta``), and the progress image they
+(OpenGraph and Twitter-card tags, templates/macros.html, ``share_meta``), and the progress image they
 show, drawn here with Pillow: 1200x630, the need's title, a progress bar, raised and target in won,
 and its dong and district. Words in previews are built from figures and reference names only, never
 from text staff typed about the people helped."""
@@ -11,7 +11,6 @@ from functools import lru_cache
 from flask import Response, abort
 from flask_babel import gettext as _
 
-from ...domain.money import percent_of
 from ...i18n import current_locale, format_won
 from ...receipts import FONT
 from ...services import NotFound
@@ -20,10 +19,10 @@ from ...services.reference import current_district
 from ..caching import public_page
 from ..links import site_url
 from . import bp
+from .needs import DONE_STATUSES, progress
 
 WIDTH, HEIGHT = 1200, 630
 GREEN, DARK, MUTED, TRACK, PAPER = (11, 93, 59), (20, 33, 28), (84, 96, 92), (227, 231, 234), (250, 250, 247)
-DONE_STATUSES = ("funded", "delivering", "completed")
 
 
 @lru_cache(maxsize=8)
@@ -64,10 +63,6 @@ def _wrap(text: str, font, width: int, max_lines: int) -> list[str]:
     return lines
 
 
-def share_percent(need) -> int:
-    return 100 if need.shown_status in DONE_STATUSES else percent_of(need.confirmed, need.target)
-
-
 def draw_card(need) -> bytes:
     from PIL import Image, ImageDraw
 
@@ -85,7 +80,7 @@ def draw_card(need) -> bytes:
     for line in _wrap(need.title, _font(58), WIDTH - 120, 3):
         draw.text((60, y), line, font=_font(58), fill=DARK)
         y += 74
-    pct = share_percent(need)
+    pct = progress(need)
     bar_top = 460
     draw.rounded_rectangle((60, bar_top, WIDTH - 60, bar_top + 36), radius=18, fill=TRACK)
     if pct:
@@ -121,7 +116,7 @@ def share_description(need) -> str:
     if need.shown_status in DONE_STATUSES:
         return _("%(place)s. Target reached: %(raised)s raised.", place=place, raised=format_won(need.confirmed))
     return _("%(place)s. %(raised)s of %(target)s raised (%(percent)s%%).", place=place,
-             raised=format_won(need.confirmed), target=format_won(need.target), percent=share_percent(need))
+             raised=format_won(need.confirmed), target=format_won(need.target), percent=progress(need))
 
 
 @bp.app_template_global()
