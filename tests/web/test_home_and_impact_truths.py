@@ -33,14 +33,16 @@ def test_nearly_funded_lists_only_needs_half_way_closest_first(client, session):
     staff = f.user("staff")
     zero = f.need(author=staff, title="영 퍼센트", target=1_000_000)
     f.need(author=staff, title="삼십 퍼센트", target=1_000_000, confirmed=300_000)
-    sixty = f.need(author=staff, title="육십 퍼센트", target=1_000_000, confirmed=400_000, reserved=200_000)
+    sixty = f.need(author=staff, title="육십 퍼센트", target=1_000_000, confirmed=600_000, reserved=100_000)
+    f.need(author=staff, title="약속만 많은", target=1_000_000, confirmed=100_000, reserved=500_000)  # shows 10%
+    f.need(author=staff, title="약속이 다 찬", target=1_000_000, confirmed=700_000, reserved=300_000)  # takes no more
     ninety = f.need(author=staff, title="구십 퍼센트", target=1_000_000, confirmed=900_000)
     f.need(author=staff, title="다 모임", target=1_000_000, confirmed=1_000_000, status=NeedStatus.FUNDED)
     session.commit()
     assert zero.id
     for lang, heading in (("ko", "목표 달성 임박"), ("en", "Nearly funded")):
         nearly = _section(_get(client, "/", lang), heading)
-        titles = re.findall(r"(영 퍼센트|삼십 퍼센트|육십 퍼센트|구십 퍼센트|다 모임)", nearly)
+        titles = re.findall(r"(영 퍼센트|삼십 퍼센트|육십 퍼센트|구십 퍼센트|다 모임|약속만 많은|약속이 다 찬)", nearly)
         assert titles == ["구십 퍼센트", "육십 퍼센트"], (lang, titles)
     assert ninety.id and sixty.id
 
