@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import html
-import re
 from datetime import timedelta
 
 from kindcity.domain.time import utcnow
@@ -33,7 +32,7 @@ def test_the_need_money_journal_names_the_need(app, client, session):
         assert f'Money placed on <a href="/staff/needs/{need.id}">홀몸 어르신 겨울 난방비</a>' in english, url
         assert f"Money placed on need {need.id}" not in english
         korean = html.unescape(client.get(f"{url}?lang=ko").get_data(as_text=True))
-        assert f'<a href="/staff/needs/{need.id}">홀몸 어르신 겨울 난방비</a>' in korean
+        assert f'<a href="/staff/needs/{need.id}">홀몸 어르신 겨울 난방비</a>에 배분된 돈' in korean
         assert f"{need.id}번 모금에 배분된 돈" not in korean
 
 
