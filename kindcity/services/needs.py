@@ -303,6 +303,7 @@ SORTS = {
                       (Need.target - Need.confirmed - Need.reserved).asc(), Need.id.asc()),
     "largest": (Need.target.desc(), Need.id.asc()),
 }
+NEARLY_THERE_PERCENT = 50  # "목표 달성 임박": half the target paid in, and some still open to pledges
 PUBLIC_FILTER_STATUSES = ("open", "funded", "delivering", "completed", "expired", "cancelled")
 
 
@@ -317,7 +318,8 @@ class NeedFilters:
     sort: str = "deadline"
     page: int = 1
     per_page: int = 12
-    given_to: bool = False   # only needs someone has given or promised money to (the home's "nearly funded")
+    given_to: bool = False   # only needs someone has given or promised money to
+    nearly_there: bool = False  # the home's "nearly funded": at least NEARLY_THERE_PERCENT paid in, not all promised
 
 
 def _escape_like(text: str) -> str:
@@ -354,6 +356,9 @@ def public_needs_query(filters: NeedFilters, today: date) -> Select:
                             Need.deadline >= today)
     if filters.given_to:
         query = query.where(Need.confirmed + Need.reserved > 0)
+    if filters.nearly_there:  # by the money in, as the progress bar shows it; fully promised needs take no more
+        query = query.where(Need.confirmed * 100 >= Need.target * NEARLY_THERE_PERCENT,
+                            Need.confirmed + Need.reserved < Need.target)
     words = [w for w in filters.q.split() if w][:5]
     for word in words:
         # Substring match works for Korean, which has no word stemming to speak of; lower() for Latin.

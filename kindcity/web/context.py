@@ -30,6 +30,8 @@ def need_titles(ids) -> dict[int, str]:
 
 def register_context(app: Flask) -> None:
     app.jinja_env.globals["need_titles"] = need_titles  # a global: imported macros see it too
+    from .audit_words import action_label
+    app.jinja_env.globals["audit_action_label"] = action_label  # one table of audit words (web/audit_words.py)
     @app.context_processor
     def _inject():
         district = current_district()

@@ -6,4 +6,4 @@ from flask import Blueprint
 
 bp = Blueprint("public", __name__)
 
-from . import impact, matching, needs, referrals  # noqa: E402,F401  (each adds its routes to bp)
+from . import impact, matching, needs, referrals, sharing  # noqa: E402,F401  (each adds its routes to bp)

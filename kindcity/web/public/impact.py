@@ -16,11 +16,12 @@ from ...models import ReportPhoto
 from ...paths import upload_folder
 from ...services import NotFound
 from ...services import impact as impact_service
-from ...services import matching as matching_service
+from ...services import impact_reports
 from ...services import needs as need_service
 from ...services.photos import STORED_NAME
 from .. import aggregates
 from ..caching import no_store, public_page
+from ..params import page_number
 from . import bp
 from .charts import columns, horizontal_bars
 from .forms import PeriodForm
@@ -67,9 +68,21 @@ def impact():
     form = PeriodForm(request.args)
     form.period.data = period
     last_day = summary.end - timedelta(days=1) if summary.end else None
+    fund_placements, reports = impact_reports.with_fund_placements(placements=10)  # one statement for both
     return render_template("impact/dashboard.html", summary=summary, charts=charts, tables=tables, form=form,
-                           period=period, last_day=last_day,
-                           fund_placements=matching_service.district_placements(limit=10))
+                           period=period, last_day=last_day, fund_placements=fund_placements, reports=reports)
+
+
+@bp.get("/impact/reports")
+@public_page
+def impact_reports_list():
+    """Every published impact report, newest first, a page at a time (one query a page)."""
+    page = page_number(request.args)
+    reports, more = impact_reports.published_reports(impact_reports.PER_PAGE,
+                                                     (page - 1) * impact_reports.PER_PAGE)
+    if page > 1 and not reports:
+        abort(404)
+    return render_template("impact/reports.html", reports=reports, more=more, page=page)
 
 
 @bp.get("/needs/<id:need_id>/impact")

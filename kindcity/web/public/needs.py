@@ -19,7 +19,19 @@ from . import bp
 
 @bp.app_template_global()
 def progress(need) -> int:
+    """How far the need is, in percent. A need that reached its target (funded, being delivered,
+    completed) is 100% even after its leftover money went back to donors."""
+    if need.shown_status in DONE_STATUSES:
+        return 100
     return percent_of(need.confirmed, need.target)
+
+
+DONE_STATUSES = ("funded", "delivering", "completed")
+
+
+@bp.app_template_global()
+def reached_target(need) -> bool:
+    return need.shown_status in DONE_STATUSES
 
 
 @bp.app_template_global()
@@ -67,8 +79,9 @@ def home():
     def top3(sort: str, **narrowed):
         return need_service.search_public_needs(need_service.NeedFilters(sort=sort, per_page=3, **narrowed),
                                                 today, with_total=False)[0]
-    # "Nearly funded" lists only needs someone has already given to: a need at 0% is not nearly funded.
-    urgent, nearly, newest = top3("deadline"), top3("nearly_funded", given_to=True), top3("newest")
+    # "Nearly funded" lists only open needs at least half way to their target and not yet there,
+    # the closest first: a need at 0% is not nearly funded.
+    urgent, nearly, newest = top3("deadline"), top3("nearly_funded", nearly_there=True), top3("newest")
     return render_template("public/home.html", urgent=urgent, nearly=nearly, newest=newest,
                            totals=need_service.district_totals())
 

@@ -9,4 +9,4 @@ from ..access import protect_blueprint, staff_required
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 protect_blueprint(bp, staff_required)
 
-from . import impact, matching, money, needs, receipts, referrals, texts  # noqa: E402,F401  (each adds its routes to bp)
+from . import audit, impact, matching, money, needs, receipts, referrals, texts  # noqa: E402,F401  (each adds its routes to bp)

@@ -4,15 +4,14 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import and_, or_, select, tuple_
-from sqlalchemy.orm import joinedload
+from sqlalchemy import select
 
 from ...domain.needs import NeedRuleError, NeedStatus, allowed_actions, check_editable
 from ...domain.time import seoul_today
 from ...extensions import db
 from ...domain.impact import ReportStatus
 from ...i18n import current_locale
-from ...models import AuditEntry, Dong, ImpactReport, Need, Referral
+from ...models import AuditEntry, Dong, ImpactReport, Need
 from ...services import NotFound, ServiceError
 from ...services import needs as need_service
 from ...services import receiving_orgs as receiving_org_service
@@ -227,36 +226,3 @@ def act(need_id: int, action: str):
     db.session.commit()  # a cancelled need's card pages close and card money owed back goes back after this
     flash(message, "success")
     return redirect(url_for("staff.need", need_id=need_id)), 303
-
-
-AUDIT_PAGE = 50  # entries per page of the audit log
-
-
-@bp.get("/audit")
-def audit():
-    """Newest first, by keyset: ``before=<id>`` is the next (older) page, ``after=<id>`` the previous
-    one. Each page is one indexed range read (ix_audit_entries_at_id) with its actors, however deep
-    in a log of millions it is; an offset would read and skip every entry before it."""
-    query = select(AuditEntry).options(joinedload(AuditEntry.actor))
-    if not current_user.is_admin:
-        needs = need_service.staff_scope(current_user, select(Need.id))
-        referrals = referral_service.staff_scope(current_user, select(Referral.id))
-        query = query.where(or_(and_(AuditEntry.entity == "need", AuditEntry.entity_id.in_(needs)),
-                                and_(AuditEntry.entity == "referral", AuditEntry.entity_id.in_(referrals))))
-    before, after = id_arg(request.args, "before"), id_arg(request.args, "after")
-    key = tuple_(AuditEntry.at, AuditEntry.id)
-    if after is not None:
-        cursor = tuple_(select(AuditEntry.at).where(AuditEntry.id == after).scalar_subquery(), after)
-        rows = db.session.scalars(query.where(key > cursor).order_by(AuditEntry.at, AuditEntry.id)
-                                  .limit(AUDIT_PAGE + 1)).all()
-        entries, newer, older = rows[:AUDIT_PAGE][::-1], len(rows) > AUDIT_PAGE, True
-    else:
-        if before is not None:
-            cursor = tuple_(select(AuditEntry.at).where(AuditEntry.id == before).scalar_subquery(), before)
-            query = query.where(key < cursor)
-        rows = db.session.scalars(query.order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
-                                  .limit(AUDIT_PAGE + 1)).all()
-        entries, newer, older = rows[:AUDIT_PAGE], before is not None, len(rows) > AUDIT_PAGE
-    return render_template("staff/audit.html", entries=entries,
-                           newer=entries[0].id if newer and entries else None,
-                           older=entries[-1].id if older and entries else None)
