@@ -37,13 +37,14 @@ def test_the_staff_ledger_names_accounts_in_words_and_amounts_in_won(app, client
     f.login(client, staff)
     page = _text(client.get(f"/staff/pledges/{pledge.id}?lang=en"))
     ledger = page.split("<table", 1)[1] if "<table" in page else page
-    assert f"Promised by pledge {pledge.id}, not yet paid" in page and f"Reserved on need {need.id}" in page
+    assert f"Promised by pledge {pledge.id}, not yet paid" in page
+    assert f'Reserved on <a href="/staff/needs/{need.id}">{need.title}</a>' in page  # the need by its title
     assert "+₩30,000" in page and "-₩30,000" in page
     assert "+30000" not in ledger and "-30000" not in ledger
     assert not re.search(r"\d{1,2}:\d{2}:\d{2}", page), "times are shown to the minute"
     assert "+0900" not in page and "GMT" not in page
     korean = _text(client.get(f"/staff/pledges/{pledge.id}?lang=ko"))
-    assert f"{need.id}번 모금에 예약된 금액" in korean and "+30,000원" in korean
+    assert f'<a href="/staff/needs/{need.id}">{need.title}</a>에 예약된 금액' in korean and "+30,000원" in korean
 
 
 def test_the_home_page_says_what_its_total_counts_and_lists_only_needs_people_gave_to_as_nearly_funded(
