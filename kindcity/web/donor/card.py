@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
@@ -27,12 +26,6 @@ from . import bp
 from .pledges import _own_pledge
 from ..messages import message_for
 
-CARD_MESSAGES = {
-    "not_card_pledge": _l("This pledge is paid by bank transfer, not by card."),
-    "checkout_closed": _l("This pledge can no longer be paid by card."),
-    "hold_expired": _l("The reservation for this pledge has ended. Please pledge again."),
-    "payment_confirming": _l("Your card payment is being confirmed. This page will show it shortly."),
-}
 
 
 def _card_provider() -> CardProvider | None:
@@ -71,7 +64,7 @@ def card_checkout(pledge_id: int):
             product_name=_("Donation, pledge %(reference)s", reference=pledge.reference))
     except card_service.CardError as error:
         db.session.rollback()
-        flash(str(CARD_MESSAGES.get(error.code, CARD_MESSAGES["checkout_closed"])), "error")
+        flash(message_for(error), "error")
         return _back_to(pledge_id)
     except ProviderUnavailable as error:
         db.session.rollback()

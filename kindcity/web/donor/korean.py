@@ -32,18 +32,8 @@ from ..access import current_actor, donor_required, protect_blueprint
 from . import bp
 from .pledges import _own_pledge
 from .card import pledge_page
-from ..messages import message_for
+from ..messages import MESSAGES, message_for
 
-KR_MESSAGES = {
-    "not_kr_pledge": _l("This pledge is not paid through the Korean payment service."),
-    "kr_method_unavailable": _l("This payment method is not available on this site. Please choose another."),
-    "checkout_closed": _l("This pledge can no longer be paid this way."),
-    "hold_expired": _l("The reservation for this pledge has ended. Please pledge again."),
-    "virtual_account_issued": _l("A virtual account has already been issued for this pledge. Please deposit "
-                                 "into it, as shown on the pledge page."),
-    "refund_account_invalid": _l("Please choose a bank, and enter the account number (digits only) and the "
-                                 "account holder's name."),
-}
 METHOD_LABELS = {
     "card": _l("Card (Korean cards)"),
     "easy_pay": _l("Easy pay (카카오페이, 네이버페이, 토스페이)"),
@@ -77,14 +67,14 @@ def kr_pay(pledge_id: int, pay_method: str):
     pledge = _own_pledge(pledge_id)
     provider = _provider()
     if provider is None or pay_method not in kr_methods_offered(current_app.config):
-        flash(str(KR_MESSAGES["kr_method_unavailable"]), "error")
+        flash(str(MESSAGES["kr_method_unavailable"]), "error")
         return _back_to(pledge.id)
     try:
         window = kr_payments.open_window(current_actor(), provider, pledge.id, pay_method,
                                          order_name=_("Donation, pledge %(reference)s", reference=pledge.reference))
     except kr_payments.KrPayError as error:
         db.session.rollback()
-        flash(str(KR_MESSAGES.get(error.code, KR_MESSAGES["checkout_closed"])), "error")
+        flash(message_for(error), "error")
         return _back_to(pledge_id)
     db.session.commit()
     response = current_app.make_response(render_template(
@@ -147,7 +137,7 @@ def kr_to_bank(pledge_id: int):
                                    hold_for=payments.hold_for("bank", current_app.config))
     except kr_payments.KrPayError as error:
         db.session.rollback()
-        flash(str(KR_MESSAGES.get(error.code, KR_MESSAGES["checkout_closed"])), "error")
+        flash(message_for(error), "error")
         return _back_to(pledge_id)
     db.session.commit()
     flash(_("Your pledge is now paid by bank transfer. Please transfer the money with the reference code below."),
@@ -177,7 +167,7 @@ def kr_refund_account(refund_id: int):
                                             holder=form.holder.data)
         except kr_payments.KrPayError as error:
             db.session.rollback()
-            form.number.errors = list(form.number.errors) + [str(KR_MESSAGES[error.code])]
+            form.number.errors = list(form.number.errors) + [message_for(error)]
         except NotFound:
             abort(404)
         else:
@@ -190,11 +180,6 @@ def kr_refund_account(refund_id: int):
 
 # --- recurring giving by card billing key (정기결제) ------------------------------------------------------
 
-BILLING_MESSAGES = {
-    "not_billing_series": _l("This pledge is not a recurring pledge paid by Korean card."),
-    "billing_key_invalid": _l("The card could not be registered. Please try again."),
-    "billing_key_exists": _l("A card is already registered for this recurring pledge."),
-}
 
 
 class BillingKeyForm(FlaskForm):
@@ -210,7 +195,7 @@ def kr_billing(pledge_id: int):
     pledge = _own_pledge(pledge_id)
     provider = _provider()
     if provider is None or provider.demo or not billing_offered(current_app.config):
-        flash(str(KR_MESSAGES["kr_method_unavailable"]), "error")
+        flash(str(MESSAGES["kr_method_unavailable"]), "error")
         return redirect(url_for("donor.pooled_detail", pledge_id=pledge.id), 303)
     form = BillingKeyForm()
     if form.validate_on_submit():
@@ -218,12 +203,12 @@ def kr_billing(pledge_id: int):
             kr_billing_service.register_key(current_actor(), provider, pledge.id, form.billing_key.data)
         except kr_billing_service.BillingError as error:
             db.session.rollback()
-            flash(str(BILLING_MESSAGES[error.code]), "error")
+            flash(message_for(error), "error")
             return redirect(url_for("donor.pooled_detail", pledge_id=pledge.id), 303)
         except ProviderError as error:
             db.session.rollback()
             current_app.logger.warning("PortOne billing key for pledge %s: %s", pledge.id, error)
-            flash(str(BILLING_MESSAGES["billing_key_invalid"]), "error")
+            flash(str(MESSAGES["billing_key_invalid"]), "error")
             return redirect(url_for("donor.kr_billing", pledge_id=pledge.id), 303)
         db.session.commit()  # the first instalment is charged by a job of this transaction
         flash(_("Your card is registered. Each instalment is charged to it; you can stop at any time."), "success")
@@ -233,7 +218,7 @@ def kr_billing(pledge_id: int):
             current_actor(), provider, pledge.id,
             issue_name=_("Recurring donation, pledge %(reference)s", reference=pledge.reference))
     except kr_billing_service.BillingError as error:
-        flash(str(BILLING_MESSAGES[error.code]), "error")
+        flash(message_for(error), "error")
         return redirect(url_for("donor.pooled_detail", pledge_id=pledge.id), 303)
     response = current_app.make_response(render_template("donor/kr_billing.html", pledge=pledge, window=window,
                                                          form=form))

@@ -8,8 +8,6 @@ reader's language from the code, the need's days to its deadline and the pledge'
 """
 from __future__ import annotations
 
-from datetime import date
-
 from flask import abort, current_app, flash, redirect, render_template, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -28,7 +26,7 @@ from ...domain.matching import REASON_COMPLETES, REASON_COMPLETES_URGENT, REASON
 from ...domain.pledges import PledgeRuleError
 from ...domain.time import seoul_today
 from ...extensions import db
-from ...i18n import current_locale, format_day, format_won
+from ...i18n import current_locale, format_won
 from ...mail.pooled import ask_bank_instructions, frequency_text
 from ...models import BeneficiaryGroup, Category, Dong, LedgerTransaction, MatchOfferTerms, Pledge, PooledTerms
 from ...services import ServiceError
@@ -44,40 +42,10 @@ from . import bp
 from ..form_tokens import FormTokenMixin, claim_form
 from ..forms import ConfirmForm, WonField
 from .forms import DISPLAY_CHOICES, KR_METHOD_CHOICES, PAYMENT_METHOD_CHOICES
-from ..messages import message_for, personal_data_messages
+from ..messages import MESSAGES, message_for, personal_data_messages
 
 # --- words ------------------------------------------------------------------------------------
 
-MATCHING_MESSAGES = {
-    "criteria_unknown": _l("Please choose categories, dongs and groups from the lists."),
-    "cap_invalid": _l("A cap per need is at least 1,000 won, or between 1 and 100 percent."),
-    "cap_one_kind": _l("Give the cap per need in won or in percent, not both."),
-    "ends_in_past": _l("The end date must be today or later."),
-    "on_end_invalid": _l("Please choose what happens to money that is not placed."),
-    "ratio_invalid": _l("The ratio must be between 1 won for every 100 won and 10 won for every won."),
-    "period_invalid": _l("The last day must not be before the first day."),
-    "pledge_ended": _l("This pledge has ended."),
-    "run_not_pending": _l("This proposal is no longer waiting for approval."),
-    "repeat_invalid": _l("Please choose once, every month or every quarter."),
-    "series_ends_before_second": _l("With this last day there would be no second instalment (it is due on "
-                                    "%(second)s). Choose a later last day, or give once."),
-    "card_unavailable": _l("Card payment is not available on this site. Please choose bank transfer."),
-    "kr_not_recurring": _l("A recurring pledge through the Korean payment service is paid by Korean card, which you "
-                           "authorise once (정기결제), where this site offers it. Easy pay and virtual account are "
-                           "for a single gift."),
-}
-
-
-def matching_message(error: Exception) -> str:
-    text = MATCHING_MESSAGES.get(getattr(error, "code", ""))
-    if text is None:
-        return message_for(error)
-    details = {key: format_day(value) if isinstance(value, date) else value
-               for key, value in (getattr(error, "details", None) or {}).items()}
-    try:
-        return str(text) % details if details else str(text)
-    except (KeyError, TypeError, ValueError):
-        return str(text)
 
 
 CRITERIA_WORDS = {
@@ -194,7 +162,7 @@ class _CriteriaForm(FlaskForm):
     def card_refused(self) -> bool:
         """The donor chose card where the site offers none: say so on the field."""
         if self.method.data == "card" and not card_offered():
-            self.method.errors = list(self.method.errors) + [str(MATCHING_MESSAGES["card_unavailable"])]
+            self.method.errors = list(self.method.errors) + [str(MESSAGES["card_unavailable"])]
             return True
         return False
 
@@ -243,7 +211,7 @@ def _refused(form, error) -> None:
         form.message.errors.extend(personal_data_messages(error.findings))
         return
     target = getattr(form, FIELD_FOR_CODE.get(getattr(error, "code", ""), "amount"), form.amount)
-    target.errors = list(target.errors) + [matching_message(error)]
+    target.errors = list(target.errors) + [message_for(error)]
 
 
 # --- pooled pledges ---------------------------------------------------------------------------
@@ -344,7 +312,7 @@ def _act(pledge_id: int, kind: str, action, done: str, endpoint: str):
     _own(pledge_id, kind)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    attempt(action, done, describe=matching_message)
+    attempt(action, done)
     return redirect(url_for(endpoint, pledge_id=pledge_id), 303)
 
 

@@ -28,7 +28,7 @@ from ..access import current_actor
 from ..caching import NO_STORE, no_store
 from . import bp
 from ..forms import ConfirmForm
-from ..messages import message_for
+from ..messages import MESSAGES, message_for
 
 
 def _pdf(body: bytes, filename: str) -> Response:
@@ -50,13 +50,6 @@ def receipt_pdf(payment_id: int):
     return _pdf(body, f"kindcity-receipt-{receipt.serial}.pdf")
 
 
-PERIOD_ERRORS = {
-    "not_a_date": _l("Please give the days as dates, for example 2026-01-31."),
-    "start_after_end": _l("The first day must not be after the last day."),
-    "too_long": _l("A statement covers at most ten years. Please choose a shorter period."),
-    "too_early": _l("A statement can start on 1 January 2000 at the earliest."),
-    "too_late": _l("A statement can end on 31 December of this year at the latest."),
-}
 
 
 def _day_arg(name: str) -> date | None:
@@ -66,7 +59,7 @@ def _day_arg(name: str) -> date | None:
     try:
         return date.fromisoformat(value)
     except ValueError:
-        abort(400, description=PERIOD_ERRORS["not_a_date"])
+        abort(400, description=MESSAGES["period_not_a_date"])
 
 
 @bp.get("/receipts/statement.pdf")
@@ -75,7 +68,7 @@ def statement_pdf():
     try:
         start, end = statement_period(_day_arg("from"), _day_arg("to"), today)
     except PeriodError as error:
-        abort(400, description=PERIOD_ERRORS[error.code])
+        abort(400, description=message_for(error))
     locale = current_locale()
     receipts = receipt_service.statement(current_user._get_current_object(), start, end, today=today, locale=locale)
     body = render_pdf(receipts)

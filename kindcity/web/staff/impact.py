@@ -25,7 +25,7 @@ from ...services.needs import PersonalDataFound
 from ...services.photos import PhotoRefused
 from ..access import current_actor
 from ..forms import ConfirmForm
-from ..impact_messages import impact_message, impact_personal_data_messages
+from ..messages import impact_personal_data_messages, message_for
 from . import bp
 from .forms import DisbursementForm, PhotoForm, ReportForm, StartDeliveryForm
 from .needs import warn_personal_data
@@ -85,7 +85,7 @@ def _refused(need_id: int, error: Exception):
         for line in impact_personal_data_messages(error.findings):
             flash(line, "error")
     else:
-        flash(impact_message(error), "error")
+        flash(message_for(error), "error")
     return redirect(url_for("staff.impact_need", need_id=need_id), 303)
 
 
@@ -133,7 +133,7 @@ def impact_disburse(need_id: int):
         target = form.description if getattr(error, "code", "").startswith("description") else form.amount
         if getattr(error, "code", "") in ("disbursement_in_future", "disbursement_too_early"):
             target = form.spent_on
-        target.errors.append(impact_message(error))
+        target.errors.append(message_for(error))
         return _page(need, spend_form=form)
     db.session.commit()
     flash(_("Spending of %(amount)s won recorded.", amount=f"{form.amount.data:,}"), "success")
@@ -190,7 +190,7 @@ def impact_save(need_id: int):
                   "story_too_long": form.story}.get(code)
         if target is None:
             return _refused(need_id, error)
-        target.errors.append(impact_message(error))
+        target.errors.append(message_for(error))
         return _page(need, report_form=form)
     findings = impact_service.report_text_findings(report)
     db.session.commit()
@@ -222,7 +222,7 @@ def impact_photo(need_id: int):
                   form.caption if code.startswith("caption") else form.photo)
         if not code.startswith(("photo", "consent", "caption")):
             return _refused(need_id, error)
-        target.errors.append(impact_message(error))
+        target.errors.append(message_for(error))
         return _page(need, photo_form=form)
     try:
         db.session.commit()

@@ -26,7 +26,7 @@ from ..access import current_actor, money_staff_required
 from ..actions import attempt
 from ..forms import ConfirmForm
 from .forms import MatchRowForm, MoveForm, PaymentForm, RefundForm, StatementUploadForm
-from ..messages import message_for, statement_error_message
+from ..messages import message_for
 from . import bp
 
 STATEMENT_ROWS_SHOWN = 500  # a preview page lists at most this many rows (of the outcome chosen)
@@ -180,7 +180,7 @@ def statements():
                                                           upload.read())
         except StatementError as error:
             db.session.rollback()
-            form.statement.errors.append(statement_error_message(error))
+            form.statement.errors.append(message_for(error))
         else:
             db.session.commit()
             return redirect(url_for("staff.statement", import_id=preview.id), 303)
@@ -213,7 +213,7 @@ def commit_statement(import_id: int):
         abort(404)
     except StatementError as error:  # a row no payment can be recorded from: staff may discard the import
         db.session.rollback()
-        flash(statement_error_message(error), "error")
+        flash(message_for(error), "error")
         return redirect(url_for("staff.statement", import_id=import_id), 303)
     db.session.commit()
     flash(_("Statement applied: %(applied)s payments recorded, %(linked)s confirming transfers already recorded "
@@ -232,7 +232,7 @@ def discard_statement(import_id: int):
         abort(404)
     except StatementError as error:
         db.session.rollback()
-        flash(statement_error_message(error), "error")
+        flash(message_for(error), "error")
         return redirect(url_for("staff.statement", import_id=import_id), 303)
     db.session.commit()
     flash(_("The statement import was discarded. No payment was recorded from it."), "success")
@@ -249,7 +249,7 @@ def match_row(row_id: int):
         statement_service.match_bank_row(current_actor(), row_id, form.reference.data)
     except StatementError as error:
         db.session.rollback()
-        flash(statement_error_message(error), "error")
+        flash(message_for(error), "error")
     except NotFound:
         abort(404)
     else:
