@@ -14,17 +14,16 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 
-from ...domain.pledges import HOLDING, PledgeRuleError
+from ...domain.pledges import HOLDING
 from ...extensions import db
 from ...models import Pledge
 from ...payments import (CardPaymentsUnavailable, CardProvider, ProviderError, ProviderRefused, ProviderUnavailable,
                         app_card_provider, delayed_payment_hold)
-from ...services import ServiceError
 from ...services import card as card_service
 from ..access import current_actor, donor_required, protect_blueprint
+from ..unit_of_work import unit_of_work
 from . import bp
 from .pledges import _own_pledge
-from ..messages import message_for
 
 
 
@@ -56,28 +55,21 @@ def card_checkout(pledge_id: int):
     if provider is None:
         flash(_("Card payments are not available on this site."), "error")
         return _back_to(pledge.id)
-    try:
+    with unit_of_work(also=(ProviderUnavailable, ProviderRefused)) as work:
         url = card_service.start_checkout(
             current_actor(), provider, pledge.id,
             success_url=url_for("donor.card_return", pledge_id=pledge.id, _external=True),
             cancel_url=url_for("donor.card_cancelled", pledge_id=pledge.id, _external=True),
             product_name=_("Donation, pledge %(reference)s", reference=pledge.reference))
-    except card_service.CardError as error:
-        db.session.rollback()
-        flash(message_for(error), "error")
-        return _back_to(pledge_id)
-    except ProviderUnavailable as error:
-        db.session.rollback()
-        current_app.logger.warning("card checkout for pledge %s: %s", pledge_id, error)
+    if isinstance(work.error, ProviderUnavailable):
+        current_app.logger.warning("card checkout for pledge %s: %s", pledge_id, work.error)
         flash(_("The card payment service is not answering. Please try again in a moment."), "error")
-        return _back_to(pledge_id)
-    except ProviderRefused as error:
-        db.session.rollback()
-        current_app.logger.error("card checkout for pledge %s refused: %s", pledge_id, error)
+    elif isinstance(work.error, ProviderRefused):
+        current_app.logger.error("card checkout for pledge %s refused: %s", pledge_id, work.error)
         flash(_("The card payment could not be started. Please try again later or contact the welfare office."),
               "error")
+    if not work.ok:
         return _back_to(pledge_id)
-    db.session.commit()
     return redirect(url, 303)
 
 
@@ -88,13 +80,11 @@ def card_return(pledge_id: int):
     provider = _card_provider()
     outcome = "nothing_to_sync"
     if provider is not None:
-        try:
+        with unit_of_work(also=(ProviderError,)) as work:
             outcome = card_service.sync_checkout(current_actor(), provider, pledge.id,
                                                  async_hold=delayed_payment_hold(current_app.config))
-            db.session.commit()
-        except ProviderError as error:
-            db.session.rollback()
-            current_app.logger.warning("card return for pledge %s: %s", pledge_id, error)
+        if isinstance(work.error, ProviderError):
+            current_app.logger.warning("card return for pledge %s: %s", pledge_id, work.error)
     pledge = db.session.get(Pledge, pledge_id)
     db.session.refresh(pledge)
     _flash_card_return(pledge, outcome)
@@ -172,12 +162,9 @@ def checkout(session_id: str):
 
 def _demo_pay(pledge_id: int, session_id: str):
     provider = _card_provider()
-    try:
+    with unit_of_work() as work:  # card money it left owing goes back after the commit (kindcity/unit_of_work.py)
         card_service.settle_demo_checkout(current_actor(), provider, session_id,
                                           async_hold=delayed_payment_hold(current_app.config))
-    except (PledgeRuleError, ServiceError) as error:
-        db.session.rollback()
-        flash(message_for(error), "error")
+    if not work.ok:
         return redirect(url_for("demo_checkout.checkout", session_id=session_id), 303)
-    db.session.commit()  # card money it left owing goes back after the response (kindcity/web/__init__.py)
     return redirect(url_for("donor.card_return", pledge_id=pledge_id), 303)

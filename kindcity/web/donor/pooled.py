@@ -23,13 +23,11 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from ... import payments
 from ...domain.matching import REASON_COMPLETES, REASON_COMPLETES_URGENT, REASON_PARTIAL
-from ...domain.pledges import PledgeRuleError
 from ...domain.time import seoul_today
 from ...extensions import db
 from ...i18n import current_locale, format_won
 from ...mail.pooled import ask_bank_instructions, frequency_text
 from ...models import BeneficiaryGroup, Category, Dong, LedgerTransaction, MatchOfferTerms, Pledge, PooledTerms
-from ...services import ServiceError
 from ...payments.korean import billing_offered, kr_methods_offered
 from ...services import matching as matching_service
 from ...services.matching import MatchingError
@@ -37,7 +35,7 @@ from ...services import recurring as recurring_service
 from ...services.needs import PersonalDataFound
 from ...services.reference import current_district, reference_lists
 from ..access import current_actor
-from ..actions import attempt
+from ..unit_of_work import unit_of_work
 from . import bp
 from ..form_tokens import FormTokenMixin, claim_form
 from ..forms import ConfirmForm, WonField
@@ -206,7 +204,6 @@ def card_offered() -> bool:
 
 
 def _refused(form, error) -> None:
-    db.session.rollback()
     if isinstance(error, PersonalDataFound):
         form.message.errors.extend(personal_data_messages(error.findings))
         return
@@ -223,12 +220,11 @@ def _own(pledge_id: int, kind: str) -> Pledge:
     return pledge
 
 
-def _commit_made(created: Pledge) -> None:
+def _ask_instructions(created: Pledge) -> None:
     """A bank pledge gets its instructions by mail, asked for in the transaction that makes it (a card or
     PortOne pledge goes on to its payment window instead)."""
     if created.method not in ("card", "portone"):
         ask_bank_instructions(created.id, str(get_locale()))
-    db.session.commit()
 
 
 def _made(created: Pledge, detail_endpoint: str, thanks: str, kr_pay_method: str = "card"):
@@ -256,7 +252,7 @@ def pooled_new():
             cap_percent=form.cap_percent.data, ends_on=form.ends_on.data, display=form.display.data,
             message=form.message.data or "", on_end=form.on_end.data, method=form.pledge_method())
         repeat = form.repeat.data or "once"
-        try:
+        with unit_of_work(flash_refusal=False) as work:
             # A recurring pledge through PortOne is charged by card billing key (정기결제): a Korean card only.
             billing = billing_offered(current_app.config) and form.method.data == "kr_card"
             if repeat != "once" and request_.method == "portone" and not billing:
@@ -266,11 +262,11 @@ def pooled_new():
             else:
                 created = recurring_service.create_series(current_actor(), request_, repeat, seoul_today(),
                                                           billing=billing)
-        except (PledgeRuleError, ServiceError) as error:
-            _refused(form, error)
-        else:
             claim.made(created.id)
-            _commit_made(created)
+            _ask_instructions(created)
+        if not work.ok:
+            _refused(form, work.error)
+        else:
             thanks = (_("Thank you! Your pooled pledge is made. Please transfer the money with the reference code "
                         "below.") if repeat == "once" else
                       _("Thank you! Your recurring pooled pledge is made, %(frequency)s. Please transfer this first "
@@ -308,11 +304,12 @@ def _journal(pledge: Pledge):
 
 def _act(pledge_id: int, kind: str, action, done: str, endpoint: str):
     """Money owed back on card-paid pledges goes back to the card, and the card pages of the pledges
-    the action ended are closed, once the response is made (kindcity/web/__init__.py)."""
+    the action ended are closed, after the commit (kindcity/unit_of_work.py)."""
     _own(pledge_id, kind)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    attempt(action, done)
+    with unit_of_work(done):
+        action()
     return redirect(url_for(endpoint, pledge_id=pledge_id), 303)
 
 
@@ -391,13 +388,13 @@ def offer_new():
             criteria=form.criteria(), starts_on=form.starts_on.data, ends_on=form.ends_on.data,
             display=form.display.data, message=form.message.data or "", on_end=form.on_end.data,
             method=form.pledge_method())
-        try:
+        with unit_of_work(flash_refusal=False) as work:
             created = matching_service.create_match_offer(current_actor(), request_, seoul_today())
-        except (PledgeRuleError, ServiceError) as error:
-            _refused(form, error)
-        else:
             claim.made(created.id)
-            _commit_made(created)
+            _ask_instructions(created)
+        if not work.ok:
+            _refused(form, work.error)
+        else:
             return _made(created, "donor.offer_detail",
                          _("Thank you! Your match offer is made. Please transfer the money with the reference code "
                            "below."), kr_pay_method=(form.method.data or "")[3:])

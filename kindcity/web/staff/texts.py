@@ -20,22 +20,21 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 
-from ...domain.texts import CaseAction, TextRuleError, allowed_steps, mask_phone
+from ...domain.texts import CaseAction, allowed_steps, mask_phone
 from ...domain.time import utcnow
 from ...i18n import current_locale
 from ...models import TextCase
-from ...services import NotFound, ServiceError
+from ...services import NotFound
 from ...services import texts as text_service
 from ...services.reference import reference_lists
 from ..access import current_actor
-from ..actions import attempt
 from ..caching import no_store
+from ..unit_of_work import unit_of_work
 from . import bp
 
 STATUS_LABELS = {"new": _l("Not answered yet"), "open": _l("Answered, open"), "closed": _l("Closed")}
 OUTCOME_LABELS = {"answered": _l("Answered"), "referral": _l("Made a referral"),
                   "not_for_site": _l("Not for this site")}
-REFUSALS = (TextRuleError, ServiceError)
 COUNT_DAYS = 365
 
 
@@ -103,8 +102,8 @@ def text_reply(case_id: int):
     form = ReplyForm(prefix="reply")
     if not form.validate_on_submit():
         abort(400)
-    attempt(lambda: text_service.reply(current_actor(), item.id, form.body.data or ""),
-            _("Your answer is being sent by text."), refusals=REFUSALS)
+    with unit_of_work(_("Your answer is being sent by text.")):
+        text_service.reply(current_actor(), item.id, form.body.data or "")
     return _back(case_id)
 
 
@@ -114,8 +113,8 @@ def text_assign(case_id: int):
     form = DongForm(prefix="assign")
     if not form.validate_on_submit():
         abort(400)
-    attempt(lambda: text_service.assign(current_actor(), item.id, form.dong.data or ""),
-            _("The case is passed to the dong's welfare centre."), refusals=REFUSALS)
+    with unit_of_work(_("The case is passed to the dong's welfare centre.")):
+        text_service.assign(current_actor(), item.id, form.dong.data or "")
     return _back(case_id)
 
 
@@ -125,10 +124,10 @@ def text_refer(case_id: int):
     form = ReferForm(prefix="refer")
     if not form.validate_on_submit():
         abort(400)
-    done = attempt(lambda: text_service.refer(current_actor(), item.id, form.dong.data or "", bool(form.urgent.data)),
-                   _("A referral was made from this case."), refusals=REFUSALS)
+    with unit_of_work(_("A referral was made from this case.")) as done:
+        referral = text_service.refer(current_actor(), item.id, form.dong.data or "", bool(form.urgent.data))
     if done.ok:
-        return redirect(url_for("staff.referral", referral_id=done.value.id), 303)
+        return redirect(url_for("staff.referral", referral_id=referral.id), 303)
     return _back(case_id)
 
 
@@ -138,8 +137,8 @@ def text_not_for_site(case_id: int):
     form = WhereForm(prefix="where")
     if not form.validate_on_submit():
         abort(400)
-    attempt(lambda: text_service.not_for_site(current_actor(), item.id, form.where.data or ""),
-            _("The resident is told by text where to go, and the case is closed."), refusals=REFUSALS)
+    with unit_of_work(_("The resident is told by text where to go, and the case is closed.")):
+        text_service.not_for_site(current_actor(), item.id, form.where.data or "")
     return _back(case_id)
 
 
@@ -149,9 +148,11 @@ def text_step(case_id: int, step: str):
     if not StepForm(prefix="step").validate_on_submit():
         abort(400)
     if step == CaseAction.CLOSE:
-        attempt(lambda: text_service.close(current_actor(), item.id), _("The case is closed."), refusals=REFUSALS)
+        with unit_of_work(_("The case is closed.")):
+            text_service.close(current_actor(), item.id)
     else:
-        attempt(lambda: text_service.reopen(current_actor(), item.id), _("The case is reopened."), refusals=REFUSALS)
+        with unit_of_work(_("The case is reopened.")):
+            text_service.reopen(current_actor(), item.id)
     return _back(case_id)
 
 
