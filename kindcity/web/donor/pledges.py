@@ -20,9 +20,7 @@ from ...extensions import db
 from ...mail.pledges import ask_pledge_instructions
 from ...models import LedgerTransaction, Need, Pledge
 from ...payments.korean import kr_methods_offered
-from ...services import NotFound
 from ...services import matching as matching_service
-from ...services import needs as need_service
 from ...services import pledges as pledge_service
 from ...services.needs import PersonalDataFound
 from ...services.recurring import series_of_pledges
@@ -34,6 +32,7 @@ from ..forms import ConfirmForm
 from .forms import HistoryForm, PledgeForm
 from ..messages import personal_data_messages
 
+from ..params import public_need_or_404
 from . import bp
 
 
@@ -59,10 +58,7 @@ def dashboard():
 
 @bp.route("/needs/<id:need_id>/pledge", methods=["GET", "POST"])
 def pledge(need_id: int):
-    try:
-        need = need_service.get_public_need(need_id)
-    except NotFound:
-        abort(404)
+    need = public_need_or_404(need_id)
     form = PledgeForm()
     if not need.is_unit_priced:
         del form.units
