@@ -8,10 +8,9 @@ and ``card_return`` asks Stripe at once too, so the donor sees the payment witho
 """
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from sqlalchemy import select
 
 from ...domain.pledges import HOLDING
@@ -20,9 +19,10 @@ from ...models import Pledge
 from ...payments import (CardPaymentsUnavailable, CardProvider, ProviderError, ProviderRefused, ProviderUnavailable,
                         app_card_provider, delayed_payment_hold)
 from ...services import card as card_service
-from ..access import current_actor, donor_required, protect_blueprint
+from ..access import current_actor
 from ..unit_of_work import unit_of_work
 from . import bp
+from .demo import DemoButtonsForm, demo_blueprint, pressed
 from .pledges import _own_pledge
 
 
@@ -123,19 +123,7 @@ def card_cancelled(pledge_id: int):
 
 # --- the demo provider's checkout page --------------------------------------------------------------
 
-demo_bp = Blueprint("demo_checkout", __name__, url_prefix="/demo-checkout")
-protect_blueprint(demo_bp, donor_required)
-
-
-@demo_bp.before_request
-def _demo_only():
-    provider = _card_provider()
-    if provider is None or not provider.demo:
-        abort(404)  # Stripe is configured, or this is production
-
-
-class DemoCheckoutForm(FlaskForm):
-    """Only the CSRF token: the pressed button says what happens."""
+demo_bp = demo_blueprint("demo_checkout", "/demo-checkout", _card_provider)  # 404 once Stripe is configured
 
 
 @demo_bp.route("/<session_id>", methods=["GET", "POST"])
@@ -144,12 +132,10 @@ def checkout(session_id: str):
                                                     Pledge.donor_id == current_user.id))
     if pledge is None:
         abort(404)
-    form = DemoCheckoutForm()
+    form = DemoButtonsForm()
     payable = pledge.status in HOLDING and not pledge.paid
-    if request.method == "POST":
-        if not form.validate_on_submit():
-            abort(400)
-        action = request.form.get("action")
+    action = pressed(form)
+    if action is not None:
         if action == "pay" and payable:
             return _demo_pay(pledge.id, session_id)
         if action == "decline":

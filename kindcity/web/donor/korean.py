@@ -9,7 +9,7 @@ Without PortOne settings (and never in production) the demo provider's window st
 """
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -28,9 +28,10 @@ from ...payments.korean import EASY_PAY_PROVIDERS, REFUND_BANKS, app_kr_provider
 from ...services import NotFound
 from ...services import kr_billing as kr_billing_service
 from ...services import kr_payments
-from ..access import current_actor, donor_required, protect_blueprint
+from ..access import current_actor
 from ..unit_of_work import unit_of_work
 from . import bp
+from .demo import DemoButtonsForm, demo_blueprint, pressed
 from .pledges import _own_pledge
 from .card import pledge_page
 from ..messages import MESSAGES, message_for
@@ -213,19 +214,7 @@ def kr_billing(pledge_id: int):
 
 # --- the demo provider's window -----------------------------------------------------------------------
 
-demo_bp = Blueprint("demo_kr", __name__, url_prefix="/demo-kr")
-protect_blueprint(demo_bp, donor_required)
-
-
-@demo_bp.before_request
-def _demo_only():
-    provider = _provider()
-    if provider is None or not provider.demo:
-        abort(404)  # PortOne is configured, or this is production
-
-
-class DemoWindowForm(FlaskForm):
-    """Only the CSRF token: the pressed button says what happens."""
+demo_bp = demo_blueprint("demo_kr", "/demo-kr", _provider)  # 404 once PortOne is configured
 
 
 @demo_bp.route("/<id:pledge_id>", methods=["GET", "POST"])
@@ -234,11 +223,9 @@ def window(pledge_id: int):
     row = kr_payments.current_payment(pledge_id)
     if pledge is None or pledge.donor_id != current_user.id or row is None:
         abort(404)
-    form = DemoWindowForm()
-    if request.method == "POST":
-        if not form.validate_on_submit():
-            abort(400)
-        action = request.form.get("action")
+    form = DemoButtonsForm()
+    action = pressed(form)
+    if action is not None:
         if action in ("pay", "issue", "deposit", "fail"):
             return _demo_act(pledge.id, row, action)
         return redirect(url_for("donor.kr_complete", pledge_id=pledge.id), 303)
