@@ -148,7 +148,7 @@ def checkout(session_id: str):
 
 def _demo_pay(pledge_id: int, session_id: str):
     provider = _card_provider()
-    with unit_of_work() as work:  # card money it left owing goes back after the commit (kindcity/unit_of_work.py)
+    with unit_of_work() as work:  # card money it left owing goes back after the response
         card_service.settle_demo_checkout(current_actor(), provider, session_id,
                                           async_hold=delayed_payment_hold(current_app.config))
     if not work.ok:

@@ -304,7 +304,7 @@ def _journal(pledge: Pledge):
 
 def _act(pledge_id: int, kind: str, action, done: str, endpoint: str):
     """Money owed back on card-paid pledges goes back to the card, and the card pages of the pledges
-    the action ended are closed, after the commit (kindcity/unit_of_work.py)."""
+    the action ended are closed, once the response is made (web/unit_of_work.py)."""
     _own(pledge_id, kind)
     if not ConfirmForm().validate_on_submit():
         abort(400)

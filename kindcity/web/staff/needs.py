@@ -219,7 +219,7 @@ def act(need_id: int, action: str):
     if error is not None:
         flash(work.message, "error")
         return redirect(url_for("staff.need", need_id=need_id)), 303
-    # a cancelled need's card pages closed and card money owed back went back after the commit
+    # a cancelled need's card pages close and card money owed back goes back once the response is made
     flash(message, "success")
     return redirect(url_for("staff.need", need_id=need_id)), 303
 
