@@ -10,14 +10,14 @@ from flask.cli import FlaskGroup
 
 from .domain.time import seoul_today
 from .extensions import db
-from .web.links import site_request_context
+from .unit_of_work import command, commit, discard
 
 
 def register_commands(app: Flask) -> None:
-    for command in (demo_data, create_admin, expire_needs, check_personal_data, seed_district_cmd,
-                    release_expired, reconcile, match, recurring, purge_referrals, purge_security_logs,
-                    worker, jobs, sms, purge_texts, rotate_rrn_key, purge_rrn):
-        app.cli.add_command(command)
+    for each in (demo_data, create_admin, expire_needs, check_personal_data, seed_district_cmd,
+                 release_expired, reconcile, match, recurring, purge_referrals, purge_security_logs,
+                 worker, jobs, sms, purge_texts, rotate_rrn_key, purge_rrn):
+        app.cli.add_command(each)
 
 
 @click.command("demo-data")
@@ -26,11 +26,11 @@ def demo_data():
     from .services.demo import DEMO_DISTRICT, DEMO_LOGINS, DEMO_PASSWORD, DemoUnavailable, load_demo_data
 
     try:
-        result = load_demo_data(current_app.config["KINDCITY_DISTRICT"], seoul_today())
+        with command():
+            result = load_demo_data(current_app.config["KINDCITY_DISTRICT"], seoul_today())
     except DemoUnavailable as error:
         raise click.ClickException(f"The demo data tells {DEMO_DISTRICT}'s story; KINDCITY_DISTRICT is {error}. "
                                    "Load your district with `kindcity seed` and create its staff instead.") from None
-    db.session.commit()
     click.echo(f"Demo data ready: {result['needs_created']} needs created, {result['open']} open.")
     click.echo(f"Demo logins (password for all: {DEMO_PASSWORD}):")
     for login in DEMO_LOGINS:
@@ -42,8 +42,8 @@ def seed_district_cmd():
     """Load the district's dongs, categories, groups and centres from its data file (idempotent)."""
     from .services.reference import seed_district
 
-    district = seed_district(current_app.config["KINDCITY_DISTRICT"])
-    db.session.commit()
+    with command():
+        district = seed_district(current_app.config["KINDCITY_DISTRICT"])
     click.echo(f"District data loaded: {district.name_ko}")
 
 
@@ -55,16 +55,10 @@ def create_admin(email: str, name: str, password: str):
     """Create an administrator account."""
     from .services import SYSTEM, accounts
     from .services.reference import seed_district
-    from .web.messages import message_for
 
-    seed_district(current_app.config["KINDCITY_DISTRICT"])
-    try:
+    with command():  # a refusal (the address taken, the password too short) is its words and exit 1
+        seed_district(current_app.config["KINDCITY_DISTRICT"])
         user = accounts.create_user(SYSTEM, email=email, password=password, display_name=name, role="admin")
-    except accounts.AccountError as error:
-        db.session.rollback()
-        with current_app.test_request_context():
-            raise click.ClickException(message_for(error)) from None
-    db.session.commit()
     click.echo(f"Administrator {user.email} created.")
 
 
@@ -73,9 +67,8 @@ def expire_needs():
     """Expire open needs whose deadline (Korea time) has passed. Safe to run repeatedly."""
     from .services.needs import expire_overdue
 
-    expired = expire_overdue(seoul_today())
-    db.session.commit()
-    _after_commit()  # card pages still open close, card money owed back goes back, each donor hears by mail
+    with command():  # then card pages still open close, card money owed back goes back, each donor hears by mail
+        expired = expire_overdue(seoul_today())
     click.echo(f"{len(expired)} need(s) expired" + (f": {', '.join(map(str, expired))}" if expired else "."))
 
 
@@ -84,9 +77,8 @@ def release_expired():
     """Release the holds of unpaid pledges past their expiry. Safe to run repeatedly."""
     from .services.pledges import release_expired as release
 
-    released = release()
-    db.session.commit()
-    _after_commit()  # a card page still open for an expired pledge closes
+    with command():  # then a card page still open for an expired pledge closes
+        released = release()
     click.echo(f"{len(released)} hold(s) released" + (f": {', '.join(map(str, released))}" if released else "."))
 
 
@@ -97,8 +89,8 @@ def purge_referrals():
     from .services.referrals import purge_closed
 
     days = current_app.config["KINDCITY_REFERRAL_RETENTION_DAYS"]
-    purged = purge_closed(days)
-    db.session.commit()
+    with command():
+        purged = purge_closed(days)
     click.echo(f"{len(purged)} referral(s) closed {days} or more days ago erased"
                + (f": {', '.join(map(str, purged))}" if purged else "."))
 
@@ -111,8 +103,8 @@ def purge_security_logs():
     from .services.accounts import purge_security_logs as purge
 
     login_minutes = current_app.config["KINDCITY_LOGIN_WINDOW_MINUTES"]
-    logins, resets = purge(login_minutes)
-    db.session.commit()
+    with command():
+        logins, resets = purge(login_minutes)
     click.echo(f"{logins} login attempt(s) older than {login_minutes} minutes and {resets} password-reset "
                f"request(s) older than {RESET_WINDOW_MINUTES} minutes deleted.")
 
@@ -138,10 +130,10 @@ def sms_receive(sender: str, text: str):
         number = normalise_phone(sender)
     except TextRuleError:
         raise click.ClickException("--from must be a Korean phone number, e.g. 010-1234-5678") from None
-    result = receive(IncomingText(provider_id="cli_" + secrets.token_hex(8), sender=number, body=text,
-                                  received_at=utcnow()), max_per_hour=current_app.config["KINDCITY_SMS_MAX_PER_HOUR"])
-    db.session.commit()
-    _after_commit()  # the automatic answer goes out (to the outbox folder on the demo provider)
+    with command():  # then the automatic answer goes out (to the outbox folder on the demo provider)
+        result = receive(IncomingText(provider_id="cli_" + secrets.token_hex(8), sender=number, body=text,
+                                      received_at=utcnow()),
+                         max_per_hour=current_app.config["KINDCITY_SMS_MAX_PER_HOUR"])
     state = "kept" if result.kept else "counted only (over the hourly limit)"
     click.echo(f"Text received: case {result.case.id}, {state}" + (", urgent" if result.case.urgent else "") + ".")
 
@@ -153,8 +145,8 @@ def purge_texts():
     from .services.texts import purge_closed
 
     days = current_app.config["KINDCITY_TEXT_RETENTION_DAYS"]
-    purged = purge_closed(days)
-    db.session.commit()
+    with command():
+        purged = purge_closed(days)
     click.echo(f"{len(purged)} text case(s) closed {days} or more days ago erased"
                + (f": {', '.join(map(str, purged))}" if purged else "."))
 
@@ -173,7 +165,7 @@ def reconcile(with_stripe: bool, with_portone: bool, since):
     stripe_problems = _reconcile_stripe(since.date() if since else None) if with_stripe else []
     portone_problems = _reconcile_portone(since.date() if since else None) if with_portone else []
     problems = run() + stripe_problems + portone_problems
-    db.session.rollback()
+    discard()
     for problem in problems:
         click.echo(str(problem))
     if problems:
@@ -201,18 +193,18 @@ def _reconcile_stripe(since_day) -> list:
             try:
                 result = card.handle_event(provider, notice, async_hold=delayed_payment_hold(current_app.config))
             except ProviderRefused as error:
-                db.session.rollback()
+                discard()
                 click.echo(f"could not apply event {notice.id} ({notice.type}): {error}")
                 continue
-            db.session.commit()
+            commit(after_commit=_later)
             click.echo(f"applied missed event {notice.id} ({notice.type}): {result.outcome}")
         for refund_id, outcome in send_card_refunds(current_app, provider).items():
             click.echo(f"card refund {refund_id}: {outcome}")
         problems = card.reconcile_with_provider(provider, since)
     except ProviderError as error:
-        db.session.rollback()
+        discard()
         raise click.ClickException(f"Stripe could not be reached: {error}") from None
-    db.session.rollback()
+    discard()
     click.echo(f"Compared with Stripe since {since.date().isoformat()}: {len(missed)} missed event(s) applied.")
     return problems
 
@@ -235,12 +227,11 @@ def _reconcile_portone(since_day) -> list:
     try:
         for event_id in kr_payments.unprocessed_events(provider):
             result = kr_payments.process_event(provider, event_id)
-            db.session.commit()
+            commit(after_commit=_later)
             click.echo(f"processed recorded delivery {event_id}: {result.outcome}")
         states = provider.payments_since(since)
         applied = kr_payments.apply_missed(provider, states)
-        db.session.commit()
-        _after_commit()  # SQLite: the jobs this asked for (a mismatched payment cancelled); PostgreSQL: the worker
+        commit()  # SQLite: the jobs this asked for (a mismatched payment cancelled) run now; PostgreSQL: the worker
         for payment_id, done in applied.items():
             click.echo(f"applied PortOne payment {payment_id}: " + ", ".join(f"{k}={v}" for k, v in done.items()))
         ended = kr_payments.ended_with_open_virtual_account()
@@ -250,9 +241,9 @@ def _reconcile_portone(since_day) -> list:
             click.echo(f"PortOne refund {refund_id}: {outcome}")
         problems = kr_payments.reconcile_with_portone(provider, provider.payments_since(since), since)
     except ProviderError as error:
-        db.session.rollback()
+        discard()
         raise click.ClickException(f"PortOne could not be reached: {error}") from None
-    db.session.rollback()
+    discard()
     click.echo(f"Compared with PortOne since {since.date().isoformat()}: {len(applied)} payment(s) applied.")
     return problems
 
@@ -270,11 +261,10 @@ def match(dry_run: bool):
     for a in allocations:
         click.echo(f"pledge {a.pool_id} -> need {a.need_id}: {a.amount:,} won [{a.reason_code}] {a.reason}")
     if dry_run:
-        db.session.rollback()
+        discard()
         click.echo(f"Dry run: {len(allocations)} allocation(s), {outcome.proposed:,} won proposed; nothing placed.")
         return
-    db.session.commit()
-    _after_commit()  # pooled pledges and offers past their last day: card pages close, card refunds go
+    commit()  # then pooled pledges and offers past their last day: card pages close, card refunds go
     run = outcome.run
     if run.status == "pending":
         click.echo(f"Run {run.id}: {outcome.proposed:,} won proposed; automatic application is off, so it waits "
@@ -290,10 +280,9 @@ def recurring():
     pay it. Safe to run repeatedly, even two at once: no instalment is ever made twice."""
     from .services.recurring import create_due_instalments, retry_declined_charges
 
-    made = create_due_instalments(seoul_today())
-    retried = retry_declined_charges(current_app.config)
-    db.session.commit()  # each instalment's mail or card charge is a job of the same transaction
-    _after_commit()
+    with command():  # each instalment's mail or card charge is a job of the same transaction
+        made = create_due_instalments(seoul_today())
+        retried = retry_declined_charges(current_app.config)
     click.echo(f"{len(made)} instalment(s) made"
                + (": " + ", ".join(f"{i.reference} (series {i.series_id}, #{i.period})" for i in made) if made else "."))
     if retried:
@@ -338,23 +327,19 @@ def jobs(statuses: tuple[str, ...], retry_ids: tuple[int, ...], retry_all: bool)
         for job_id in retry_ids:
             click.echo(f"job {job_id}: " + ("back in the queue" if retry_failed(db.session, job_id)
                                              else "not failed, left as it is"))
-        db.session.commit()
+        commit()
         return
     for row in list_jobs(db.session, statuses):
         click.echo(f"{row.id}\t{row.status}\t{row.task}\tattempts={row.attempts}\t"
                    f"{json.dumps(row.args, ensure_ascii=False)}\t{row.error}")
-    db.session.rollback()
+    discard()
     click.echo(", ".join(f"{status}: {count}" for status, count in sorted(counts(db.session).items())) or "no jobs")
-    db.session.rollback()
+    discard()
 
 
-def _after_commit() -> None:
-    """After a command's commit, on the in-process path (SQLite): the jobs its transactions asked for,
-    with links in mail on the site's public address. On PostgreSQL the worker runs them."""
-    from .jobs import run_committed
-
-    with site_request_context():
-        run_committed()
+def _later() -> None:
+    """After one of several commits of a catch-up, nothing runs yet: on SQLite the jobs it asked for run
+    after the catch-up's last commit that runs them, on PostgreSQL a worker runs them."""
 
 
 @click.command("check-personal-data")
@@ -390,8 +375,8 @@ def rotate_rrn_key():
     from .services import SYSTEM
     from .services.tax_details import rotate
 
-    count = rotate(SYSTEM)
-    db.session.commit()
+    with command():
+        count = rotate(SYSTEM)
     click.echo(f"Re-encrypted {count} resident registration numbers.")
 
 
@@ -401,6 +386,6 @@ def purge_rrn():
     from .services import SYSTEM
     from .services.tax_details import purge
 
-    count = purge(SYSTEM, seoul_today())
-    db.session.commit()
+    with command():
+        count = purge(SYSTEM, seoul_today())
     click.echo(f"Erased {count} resident registration numbers.")

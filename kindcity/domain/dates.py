@@ -12,17 +12,23 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from .errors import DomainError
+
 EARLIEST_DAY = date(2000, 1, 1)  # nothing this site records happened earlier
 
 
-class DateRefused(ValueError):
+class DateRefused(DomainError, ValueError):
     """A day outside what the site accepts. ``code`` is ``date_in_future`` or ``date_too_early``;
-    ``earliest`` and ``latest`` are the bounds, for the message."""
+    ``earliest`` and ``latest`` are the bounds (as days; ``details`` has them as ISO text, for the
+    message)."""
 
     def __init__(self, code: str, day: date, *, earliest: date, latest: date):
-        super().__init__(f"{code}: {day.isoformat()} (accepted {earliest.isoformat()} to {latest.isoformat()})")
-        self.code, self.day, self.earliest, self.latest = code, day, earliest, latest
-        self.details = {"earliest": earliest.isoformat(), "latest": latest.isoformat()}
+        super().__init__(code, earliest=earliest.isoformat(), latest=latest.isoformat())
+        self.day, self.earliest, self.latest = day, earliest, latest
+
+    def __str__(self) -> str:
+        return (f"{self.code}: {self.day.isoformat()} (accepted {self.earliest.isoformat()} to "
+                f"{self.latest.isoformat()})")
 
 
 def earliest_for(since: date | None) -> date:

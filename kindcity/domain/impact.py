@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
+from .errors import DomainError
 from .dates import DateRefused, check_day_happened
 
 
@@ -43,15 +44,10 @@ MAX_UNITS = 1_000_000
 MAX_STORY = 20_000
 
 
-class ImpactRuleError(Exception):
+class ImpactRuleError(DomainError):
     """Base of every refusal of the impact rules. ``code`` is stable for tests and translation."""
 
     code = "impact_rule"
-
-    def __init__(self, code: str | None = None, **details):
-        self.code = code or self.code
-        self.details = details
-        super().__init__(self.code, details)
 
 
 class ReportTransitionNotAllowed(ImpactRuleError):

@@ -9,16 +9,19 @@ from __future__ import annotations
 import re
 from decimal import Decimal, InvalidOperation
 
+from .errors import DomainError
+
 MAX_WON = 10**13  # ten trillion won: far above any district budget, far below BIGINT
 
 
-class MoneyError(ValueError):
-    """A value is not a valid whole-won amount."""
+class MoneyError(DomainError, ValueError):
+    """A value is not a valid whole-won amount (``details``: the ``value`` given)."""
 
     def __init__(self, code: str, value: object):
-        super().__init__(f"{code}: {value!r}")
-        self.code = code
-        self.value = value
+        super().__init__(code, value=value)
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.value!r}"
 
 
 # Digits may be grouped in threes by commas, spaces or underscores (one kind in one amount), as people

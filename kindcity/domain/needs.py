@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
+from .errors import DomainError
+
 
 class NeedStatus(StrEnum):
     DRAFT = "draft"
@@ -64,23 +66,21 @@ PLEDGEABLE_STATUSES = frozenset({S.OPEN})
 EDITABLE_STATUSES = frozenset({S.DRAFT})
 
 
-class NeedRuleError(Exception):
+class NeedRuleError(DomainError):
     """Base of every refusal the lifecycle can give. ``code`` is stable for tests and translation."""
 
     code = "need_rule"
 
 
-@dataclass
 class TransitionNotAllowed(NeedRuleError):
-    status: NeedStatus
-    action: NeedAction
+    """``details``: ``status`` and ``action``."""
+
     code = "transition_not_allowed"
 
     def __str__(self) -> str:
         return f"cannot {self.action} a need that is {self.status}"
 
 
-@dataclass
 class SelfApproval(NeedRuleError):
     """The approver wrote the need. Its subclasses: the approver edited or submitted this version."""
 
@@ -90,7 +90,6 @@ class SelfApproval(NeedRuleError):
         return "a need must be approved by a colleague, not by its author"
 
 
-@dataclass
 class EditorApproval(SelfApproval):
     code = "editor_approval"
 
@@ -98,7 +97,6 @@ class EditorApproval(SelfApproval):
         return "a need must be approved by a colleague who did not edit it"
 
 
-@dataclass
 class SubmitterApproval(SelfApproval):
     code = "submitter_approval"
 
@@ -106,18 +104,15 @@ class SubmitterApproval(SelfApproval):
         return "a need must be approved by a colleague who did not submit it"
 
 
-@dataclass
 class NotEditable(NeedRuleError):
-    """Only a draft can be changed: a need awaiting approval goes back to draft first."""
+    """Only a draft can be changed: a need awaiting approval goes back to draft first (``status``)."""
 
-    status: NeedStatus
     code = "need_not_editable"
 
     def __str__(self) -> str:
         return f"a need that is {self.status} cannot be edited; send it back to draft first"
 
 
-@dataclass
 class ReasonRequired(NeedRuleError):
     code = "reason_required"
 
@@ -125,18 +120,18 @@ class ReasonRequired(NeedRuleError):
         return "a cancellation needs a reason"
 
 
-@dataclass
 class NotYetDue(NeedRuleError):
-    deadline: date
+    """``details``: ``deadline``."""
+
     code = "not_yet_due"
 
     def __str__(self) -> str:
         return f"the deadline {self.deadline} has not passed"
 
 
-@dataclass
 class DeadlinePassed(NeedRuleError):
-    deadline: date
+    """``details``: ``deadline``."""
+
     code = "deadline_passed"
 
     def __str__(self) -> str:
@@ -149,7 +144,7 @@ def next_status(status: NeedStatus | str, action: NeedAction | str) -> NeedStatu
     try:
         return TRANSITIONS[(status, action)]
     except KeyError:
-        raise TransitionNotAllowed(status, action) from None
+        raise TransitionNotAllowed(status=status, action=action) from None
 
 
 class ContributionKind(StrEnum):
@@ -191,14 +186,14 @@ def check_approval(approver_id: int, contributions: Iterable[Contribution], vers
     if bar is not None:
         raise _BAR_ORDER[bar]()
     if deadline < today:
-        raise DeadlinePassed(deadline)
+        raise DeadlinePassed(deadline=deadline)
 
 
 def check_editable(status: NeedStatus | str) -> None:
     """Text can change only in a draft, so what a colleague approves is what its submitter sent."""
     status = NeedStatus(status)
     if status not in EDITABLE_STATUSES:
-        raise NotEditable(status)
+        raise NotEditable(status=status)
 
 
 def check_cancel_reason(reason: str | None) -> str:

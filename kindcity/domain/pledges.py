@@ -9,6 +9,8 @@ import secrets
 from dataclasses import dataclass
 from enum import StrEnum
 
+from .errors import DomainError
+
 MIN_PLEDGE = 1_000
 
 
@@ -71,13 +73,10 @@ class Display(StrEnum):
     ANONYMOUS = "anonymous"
 
 
-class PledgeRuleError(Exception):
-    code = "pledge_rule"
+class PledgeRuleError(DomainError):
+    """Base of every refusal of the pledge rules (codes with details)."""
 
-    def __init__(self, code: str | None = None, **details):
-        self.code = code or self.code
-        self.details = details
-        super().__init__(self.code, details)
+    code = "pledge_rule"
 
 
 class PledgeTransitionNotAllowed(PledgeRuleError):

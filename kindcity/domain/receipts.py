@@ -23,18 +23,15 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from .dates import EARLIEST_DAY
+from .errors import DomainError
 from .time import SEOUL
 
 MAX_STATEMENT_DAYS = 366 * 10  # a decade; longer ranges are a mistake, not a tax year
 
 
-class PeriodError(ValueError):
-    """A statement period that makes no sense (``code``: ``start_after_end``, ``too_long``, ``too_early``:
-    before the site's first day, or ``too_late``: after this year)."""
-
-    def __init__(self, code: str):
-        super().__init__(code)
-        self.code = code
+class PeriodError(DomainError, ValueError):
+    """A statement period that makes no sense (``code``: ``period_start_after_end``, ``period_too_long``,
+    ``period_too_early``: before the site's first day, or ``period_too_late``: after this year)."""
 
 
 def receipt_serial(payment_id: int, received_at: datetime) -> str:
@@ -59,18 +56,27 @@ def statement_period(start: date | None, end: date | None, today: date) -> tuple
     elif end is None:
         end = date(start.year, 12, 31)
     if start > end:
-        raise PeriodError("start_after_end")
+        raise PeriodError("period_start_after_end")
     if start < EARLIEST_DAY:
-        raise PeriodError("too_early")
+        raise PeriodError("period_too_early")
     if end > date(today.year, 12, 31):
-        raise PeriodError("too_late")  # nothing given yet, and 9999-12-31 has no next day to count to
+        raise PeriodError("period_too_late")  # nothing given yet, and 9999-12-31 has no next day to count to
     if (end - start).days >= MAX_STATEMENT_DAYS:
-        raise PeriodError("too_long")
+        raise PeriodError("period_too_long")
     return start, end
 
 
-class RegistrationNumberError(ValueError):
+class RegistrationNumberError(DomainError, ValueError):
     """Not a registration number (사업자등록번호 or 고유번호): ten digits, written 3-2-5."""
+
+    code = "registration_number_invalid"
+
+    def __init__(self, text: str = ""):
+        super().__init__()
+        self.text = text
+
+    def __str__(self) -> str:
+        return self.text
 
 
 def registration_number(text: str) -> str:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from .errors import DomainError
 from .pledges import new_reference
 
 
@@ -61,44 +62,33 @@ CONTACT_MAX = 100
 CODE_LENGTH = 8
 
 
-class ReferralRuleError(Exception):
+class ReferralRuleError(DomainError):
     """Base of every refusal about referrals. ``code`` is stable for tests and translation."""
 
     code = "referral_rule"
 
-    def __init__(self, code: str | None = None, *args):
-        if code is not None:
-            self.code = code
-        super().__init__(code, *args)
 
-
-@dataclass
 class ReferralTransitionNotAllowed(ReferralRuleError):
-    status: ReferralStatus
-    action: ReferralAction
+    """``details``: ``status`` and ``action``."""
+
     code = "referral_transition_not_allowed"
 
     def __str__(self) -> str:
         return f"cannot {self.action} a referral that is {self.status}"
 
 
-@dataclass
 class ReferralInputError(ReferralRuleError):
-    """What a resident sent cannot be taken as it is; ``field`` names the form field."""
+    """What a resident sent cannot be taken as it is; ``field`` names the form field, ``details`` the
+    limits (``minimum``, ``maximum``) for the message."""
 
-    code: str = "referral_input"
-    field: str = ""
-    minimum: int | None = None
-    maximum: int | None = None
+    code = "referral_input"
+
+    def __init__(self, code: str | None = None, field: str = "", **details):
+        super().__init__(code, **details)
+        self.field = field
 
     def __str__(self) -> str:
         return f"{self.field}: {self.code}"
-
-    @property
-    def details(self) -> dict[str, int]:
-        """The limits, for the message the web layer shows."""
-        return {key: value for key, value in (("minimum", self.minimum), ("maximum", self.maximum))
-                if value is not None}
 
 
 def next_status(status: ReferralStatus | str, action: ReferralAction | str) -> ReferralStatus:
@@ -106,7 +96,7 @@ def next_status(status: ReferralStatus | str, action: ReferralAction | str) -> R
     try:
         return TRANSITIONS[(status, action)]
     except KeyError:
-        raise ReferralTransitionNotAllowed(status, action) from None
+        raise ReferralTransitionNotAllowed(status=status, action=action) from None
 
 
 def allowed_actions(status: ReferralStatus | str, *, is_assignee: bool = False,
@@ -120,11 +110,10 @@ def allowed_actions(status: ReferralStatus | str, *, is_assignee: bool = False,
             if start == status and not (action == ReferralAction.TAKE_UP and is_assignee)]
 
 
-@dataclass
 class ReferralNotAllowedNow(ReferralRuleError):
-    """An action the table allows, refused for this referral: it is purged, or already the actor's."""
+    """An action the table allows, refused for this referral: it is purged, or already the actor's
+    (``details``: ``action``)."""
 
-    action: ReferralAction
     code = "referral_transition_not_allowed"
 
 
@@ -139,7 +128,7 @@ def check_action(status: ReferralStatus | str, action: str, *, is_assignee: bool
         raise ReferralPurged()
     status_after = next_status(status, action)
     if action not in allowed_actions(status, is_assignee=is_assignee):
-        raise ReferralNotAllowedNow(action)
+        raise ReferralNotAllowedNow(action=action)
     return status_after
 
 
@@ -167,7 +156,7 @@ class ReferralInputProblems(ReferralInputError):
 
     def __init__(self, problems: list[ReferralInputError]):
         first = problems[0]
-        super().__init__(first.code, first.field, first.minimum, first.maximum)
+        super().__init__(first.code, first.field, **first.details)
         self.problems = problems
 
     def __str__(self) -> str:

@@ -13,17 +13,16 @@ from __future__ import annotations
 from datetime import date
 from typing import Final
 
+from .errors import DomainError
+
 # The 7th digit: century of birth (and 5-8 for registered foreigners, same centuries).
 _CENTURY: Final = {"9": 1800, "0": 1800, "1": 1900, "2": 1900, "5": 1900, "6": 1900,
                    "3": 2000, "4": 2000, "7": 2000, "8": 2000}
 
 
-class RrnError(ValueError):
-    """Not a resident registration number (``code``: ``rrn_shape`` or ``rrn_birth_date``)."""
-
-    def __init__(self, code: str):
-        super().__init__(code)   # the code only: the number itself never goes into an error
-        self.code = code
+class RrnError(DomainError, ValueError):
+    """Not a resident registration number (``code``: ``rrn_shape`` or ``rrn_birth_date``). The code
+    only: the number itself never goes into an error."""
 
 
 def normalise_rrn(text: str, today: date) -> str:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 
+from .errors import DomainError
 from .dates import DateRefused, check_day_happened
 from .money import MoneyError, to_won
 from .pledges import REFERENCE_ALPHABET, REFERENCE_LENGTH
@@ -36,13 +37,15 @@ _DATE_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d", "%Y.%m.%d %H
                  "%Y.%m.%d", "%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M", "%Y/%m/%d", "%Y%m%d", "%Y%m%d%H%M%S")
 
 
-class StatementError(ValueError):
+class StatementError(DomainError, ValueError):
     """The file cannot be read. ``code`` says why; ``row`` (1-based, as in a spreadsheet) and
-    ``column`` say where."""
+    ``column`` say where, ``value`` what was found there."""
 
     def __init__(self, code: str, row: int | None = None, column: str | None = None, value: str = ""):
-        super().__init__(f"{code} at row {row}, column {column}: {value!r}")
-        self.code, self.row, self.column, self.value = code, row, column, value
+        super().__init__(code, row=row, column=column, value=value)
+
+    def __str__(self) -> str:
+        return f"{self.code} at row {self.row}, column {self.column}: {self.value!r}"
 
 
 @dataclass(frozen=True)
@@ -158,7 +161,8 @@ def check_booked_day(booked_at: datetime, line: int, today: date) -> None:
     try:
         check_day_happened(booked_at.date(), today)
     except DateRefused as refused:
-        raise StatementError(refused.code, row=line, column="date", value=booked_at.date().isoformat()) from None
+        raise StatementError(f"statement_{refused.code}", row=line, column="date",
+                             value=booked_at.date().isoformat()) from None
 
 
 def parse_statement(data: bytes, today: date | None = None) -> list[StatementRow]:

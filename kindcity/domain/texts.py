@@ -13,22 +13,17 @@ advertising texts (none of the site's texts are advertising; the rule is here so
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 
+from .errors import DomainError
 from .time import SEOUL
 
 
-class TextRuleError(Exception):
+class TextRuleError(DomainError):
     """Base of every refusal about texts. ``code`` is stable for tests and translation."""
 
     code = "text_rule"
-
-    def __init__(self, code: str | None = None, *args):
-        if code is not None:
-            self.code = code
-        super().__init__(self.code, *args)
 
 
 # --- phone numbers -------------------------------------------------------------------------------
@@ -106,10 +101,9 @@ OUTCOME_OF = {A.REFER: CaseOutcome.REFERRAL, A.NOT_FOR_SITE: CaseOutcome.NOT_FOR
 OPEN_STATUSES = frozenset({S.NEW, S.OPEN})
 
 
-@dataclass
 class CaseStepNotAllowed(TextRuleError):
-    status: CaseStatus
-    action: CaseAction
+    """``details``: ``status`` and ``action``."""
+
     code = "text_step_not_allowed"
 
     def __str__(self) -> str:
@@ -131,7 +125,7 @@ def check_step(status: CaseStatus | str, action: str, *, purged: bool) -> CaseSt
     try:
         return TRANSITIONS[(CaseStatus(status), action)]
     except KeyError:
-        raise CaseStepNotAllowed(CaseStatus(status), action) from None
+        raise CaseStepNotAllowed(status=CaseStatus(status), action=action) from None
 
 
 def allowed_steps(status: CaseStatus | str, *, purged: bool) -> list[CaseAction]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..domain.errors import DomainError
 from ..models import User
 
 
@@ -25,15 +26,11 @@ class Actor:
 SYSTEM = Actor(user=None, address="system")
 
 
-class ServiceError(Exception):
-    """A refusal the user can act on. ``code`` is stable; the web layer turns it into words."""
+class ServiceError(DomainError):
+    """A refusal the user can act on that needs the database to decide (the rules' refusals are
+    their own :class:`DomainError` subclasses). ``code`` is stable; the web layer turns it into words."""
 
     code = "service_error"
-
-    def __init__(self, code: str | None = None, **details):
-        self.code = code or self.code
-        self.details = details
-        super().__init__(self.code, details)
 
 
 class NotFound(ServiceError):

@@ -44,7 +44,7 @@ SDK_METHODS = {"card": "CARD", "easy_pay": "EASY_PAY", "virtual_account": "VIRTU
 
 class KrPayError(ServiceError):
     """A refusal about paying on the Korean rails (codes: not_kr_pledge, kr_method_unavailable,
-    checkout_closed, hold_expired, virtual_account_issued, refund_account_invalid)."""
+    kr_checkout_closed, hold_expired, virtual_account_issued, refund_account_invalid)."""
 
     code = "kr_pay_error"
 
@@ -87,7 +87,7 @@ def open_window(actor: Actor, provider, pledge_id: int, pay_method: str, *, orde
     if easy_pay_provider is not None and easy_pay_provider not in EASY_PAY_PROVIDERS:
         raise KrPayError("kr_method_unavailable")
     if pledge.status not in HOLDING or pledge.paid:
-        raise KrPayError("checkout_closed")
+        raise KrPayError("kr_checkout_closed")
     if pledge.need_id is not None and (pledge.hold_expires_at is None or pledge.hold_expires_at <= now):
         raise KrPayError("hold_expired")
     row = current_payment(pledge.id)
@@ -125,10 +125,10 @@ def switch_to_bank(actor: Actor, pledge_id: int, *, hold_for: timedelta, now: da
     if pledge.method != "portone":
         raise KrPayError("not_kr_pledge")
     if pledge.status not in HOLDING or pledge.paid:
-        raise KrPayError("checkout_closed")
+        raise KrPayError("kr_checkout_closed")
     row = current_payment(pledge_id)
     if row is not None and row.status not in ("READY", "FAILED"):
-        raise KrPayError("virtual_account_issued" if row.status == "VIRTUAL_ACCOUNT_ISSUED" else "checkout_closed")
+        raise KrPayError("virtual_account_issued" if row.status == "VIRTUAL_ACCOUNT_ISSUED" else "kr_checkout_closed")
     pledge.method = "bank"
     record(actor, "pledge.method", "pledge", pledge.id, before={"method": "portone"}, after={"method": "bank"})
     if pledge.need_id is not None:

@@ -229,7 +229,7 @@ def submit(actor: Actor, need: Need, today: date) -> None:
     _lock(need)
     rules.next_status(need.status, NeedAction.SUBMIT)
     if rules.is_overdue(need.deadline, today):
-        raise rules.DeadlinePassed(need.deadline)
+        raise rules.DeadlinePassed(deadline=need.deadline)
     check_public_text(need)
     _transition(actor, need, NeedAction.SUBMIT)
     need.submitted_by_id, need.submitted_at = user.id, utcnow()

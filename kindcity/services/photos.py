@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from io import BytesIO
 from pathlib import Path
 
+from ..domain.errors import DomainError
+
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 MAX_BYTES = 8 * 1024 * 1024
@@ -26,13 +28,8 @@ IMAGE_EXTENSIONS = {"jpg", "jpeg", "jpe", "png", "webp", "gif", "bmp", "tif", "t
 STORED_NAME = r"[0-9a-f]{32}\.(?:jpg|png|webp)"
 
 
-class PhotoRefused(ValueError):
+class PhotoRefused(DomainError, ValueError):
     """The upload is not a photo we keep. ``code`` says why; ``details`` fill the message."""
-
-    def __init__(self, code: str, **details):
-        super().__init__(code, details)
-        self.code = code
-        self.details = details
 
 
 @dataclass(frozen=True)

@@ -45,8 +45,8 @@ def init_web(app: Flask) -> None:
     csrf.exempt(webhooks.bp)  # Stripe, PortOne and SOLAPI sign their webhooks; the signature is checked instead
 
     app.after_request(security_headers)
-    app.after_request(_after_commit)
-    app.teardown_request(_rollback_on_error)
+    from . import unit_of_work
+    unit_of_work.init_app(app)  # a request that fails keeps nothing; views end their work in its unit_of_work
     for code in (400, 403, 404, 405, 413, 429, 500, 503):
         app.register_error_handler(code, _error_page)
 
@@ -86,23 +86,6 @@ def security_headers(response):
     return response
 
 
-def _after_commit(response):
-    """The in-process path (SQLite, kindcity/jobs/): after the view's commit, the jobs its transactions
-    asked for run here, in this process. On PostgreSQL they are in the queue and a worker runs them;
-    with nothing asked for this costs nothing."""
-    from ..jobs import anything_to_run, run_committed
-
-    if db.session.registry.has() and anything_to_run():
-        db.session.rollback()  # views commit at the edge: nothing of theirs is left open to carry along
-        run_committed()
-    return response
-
-
-def _rollback_on_error(exc):
-    if exc is not None:
-        db.session.rollback()
-
-
 ERROR_TITLES = {
     400: _l("The request could not be understood"),
     403: _l("You do not have access to this page"),
@@ -118,7 +101,8 @@ ERROR_TITLES = {
 def _error_page(error):
     code = error.code if isinstance(error, HTTPException) else 500
     if code >= 500:
-        db.session.rollback()
+        from .unit_of_work import discard
+        discard()
     allow = {"Allow": ", ".join(sorted(error.valid_methods))} if getattr(error, "valid_methods", None) else {}
     if request.path.startswith("/api/"):
         from flask import jsonify

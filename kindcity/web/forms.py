@@ -1,7 +1,6 @@
 """Fields and forms every audience shares. Labels and errors go through the translation layer."""
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     Field,
@@ -9,6 +8,7 @@ from wtforms import (
 from wtforms.widgets import TextInput
 
 from ..domain.money import MoneyError, group_digits, to_won
+from .messages import message_for
 
 
 class WonField(Field):
@@ -33,13 +33,7 @@ class WonField(Field):
             self.data = to_won(valuelist[0])
         except MoneyError as error:
             self.data = None
-            raise ValueError(
-                _l("Please enter one amount only, for example 150,000.") if error.code == "not_one_number"
-                else _l("Please enter a whole number of won, for example 150,000.")
-                if error.code in ("not_a_number", "fraction", "float")
-                else _l("The amount must not be negative.") if error.code == "negative"
-                else _l("The amount is too large.")
-            ) from None
+            raise ValueError(message_for(error)) from None
 
 
 class ConfirmForm(FlaskForm):

@@ -12,6 +12,7 @@ from flask import Blueprint, current_app, jsonify
 from sqlalchemy import text
 
 from ..extensions import db
+from ..unit_of_work import discard
 from ..paths import site_path
 
 bp = Blueprint("health", __name__)
@@ -35,7 +36,7 @@ def database_check() -> Check:
     try:
         db.session.execute(text("SELECT 1"))
     except Exception as error:  # noqa: BLE001 - any failure means not ready; the reason is reported
-        db.session.rollback()
+        discard()
         return Check("database", False, type(error).__name__)
     return Check("database", True, db.engine.dialect.name)
 
@@ -44,7 +45,7 @@ def migrations_check() -> Check:
     try:
         applied = frozenset(db.session.scalars(text("SELECT version_num FROM alembic_version")))
     except Exception:  # noqa: BLE001 - no version table: never migrated
-        db.session.rollback()
+        discard()
         return Check("migrations", False, "the database was never migrated (kindcity db upgrade)")
     heads = migration_heads()
     if applied != heads:
@@ -72,7 +73,7 @@ def worker_heartbeat_check() -> Check:
     try:
         row = db.session.execute(_HEARTBEAT, {"stalled": stalled}).one()
     except Exception as error:  # noqa: BLE001 - no queue table, or no database: not ready
-        db.session.rollback()
+        discard()
         return Check("worker", False, f"the job queue cannot be read ({type(error).__name__})")
     if row.age is None:
         return Check("worker", False, "no worker has started (kindcity worker)")

@@ -1,11 +1,24 @@
-"""Words for the stable error codes that services raise, in the user's language."""
+"""The user's words for every refusal, in one table keyed by the error's stable code.
+
+Every :class:`~kindcity.domain.errors.DomainError` (rules, services, uploads, statements) has a
+``code``; :func:`message_for` finds its words here and fills them with the error's ``details``
+(amounts in won get thousands separators, days are written in the reader's language). The few
+refusals that need more than a fill have a small function beside the table: a statement's row and
+column, the parts missing from an impact report, the personal-data guard's findings.
+tests/unit/test_messages.py checks that every code raised has words here, in Korean too.
+"""
 from __future__ import annotations
+
+from datetime import date
 
 from flask_babel import lazy_gettext as _l
 
 from ..domain.needs import NeedRuleError
+from ..domain.statements import StatementError
+from ..i18n import format_day
 
 MESSAGES = {
+    # --- accounts, referrals, texts, contact, organisations, needs, pledges ---------------------
     "email_invalid": _l("Please enter a valid e-mail address."),
     "email_taken": _l("An account with this e-mail address already exists."),
     "email_unconfirmed": _l("Please confirm your e-mail address first: we have sent a new link to %(email)s. "
@@ -119,7 +132,108 @@ MESSAGES = {
     "forbidden": _l("You do not have access to this."),
     "date_in_future": _l("The date cannot be later than today (%(latest)s)."),
     "date_too_early": _l("The date cannot be earlier than %(earliest)s, when the pledge was made."),
+    # --- impact: reports, spending, leftovers, photos --------------------------------------------
+    "report_transition_not_allowed": _l("This step is not possible in the report's current state."),
+    "report_self_approval": _l("A report must be approved by a colleague, not by the person who submitted it."),
+    "report_incomplete": _l("The report is not complete yet. Missing: %(missing)s."),
+    "units_planned_invalid": _l("The planned number of units must be between 1 and 1,000,000."),
+    "units_delivered_invalid": _l("Units delivered must be between 0 and 1,000,000."),
+    "beneficiaries_invalid": _l("People reached must be between 0 and 1,000,000."),
+    "dates_reversed": _l("The delivery cannot end before it starts."),
+    "dates_in_future": _l("Delivery dates cannot be in the future."),
+    "story_too_long": _l("The story is too long (at most %(maximum)s characters)."),
+    "money_not_settled": _l("%(held)s won is still held on this need. Record what was spent and return the rest "
+                            "to the donors before reporting."),
+    "disbursement_not_positive": _l("The amount spent must be more than 0 won."),
+    "disbursement_exceeds_held": _l("Only %(available)s won is still held on this need."),
+    "disbursement_in_future": _l("The date of spending cannot be in the future."),
+    "disbursement_too_early": _l("The date of spending cannot be before the need was posted (%(earliest)s)."),
+    "leftover_unattributed": _l("Part of the money on this need came from no pledge; please ask an administrator."),
+    "leftover_invalid": _l("The leftover amount is not valid."),
+    "need_not_delivering": _l("This need is not being delivered."),
+    "report_locked": _l("The report has been submitted; send it back to draft to change it."),
+    "no_report": _l("Delivery has not started for this need."),
+    "nothing_spent": _l("Record what was spent first: leftovers are returned after the spending, not before."),
+    "no_leftover": _l("Nothing is left to return: every won placed on this need has been spent."),
+    "report_due_in_past": _l("The report date must be today or later."),
+    "description_required": _l("Please say what the money paid for."),
+    "description_too_long": _l("Please keep the description under %(maximum)s characters."),
+    "consent_required": _l("Please confirm that the people shown agreed to the photo being published."),
+    "caption_required": _l("Please describe the photo for people who cannot see it."),
+    "caption_too_long": _l("Please keep the description under %(maximum)s characters."),
+    "photo_empty": _l("The file is empty. Please choose a photo."),
+    "photo_too_large": _l("The photo is too large: at most %(maximum)s MB."),
+    "photo_too_many_pixels": _l("The photo has too many pixels: at most %(maximum)s megapixels."),
+    "photo_not_an_image": _l("This file is not an image. Please upload a JPEG, PNG or WebP photo."),
+    "photo_type_mismatch": _l("This file is named like an image (.%(extension)s) but its content is not an image. "
+                              "Please upload a real JPEG, PNG or WebP photo."),
+    "photo_type_not_allowed": _l("This is a %(found)s image; only JPEG, PNG or WebP photos are accepted."),
+    "photo_damaged": _l("The image could not be read; it may be damaged. Please save it again and retry."),
+    # --- card checkout ---------------------------------------------------------------------------
+    "not_card_pledge": _l("This pledge is paid by bank transfer, not by card."),
+    "checkout_closed": _l("This pledge can no longer be paid by card."),
+    "hold_expired": _l("The reservation for this pledge has ended. Please pledge again."),
+    "payment_confirming": _l("Your card payment is being confirmed. This page will show it shortly."),
+    # --- the Korean payment service (PortOne) and recurring card billing (정기결제) ----------------
+    "not_kr_pledge": _l("This pledge is not paid through the Korean payment service."),
+    "kr_method_unavailable": _l("This payment method is not available on this site. Please choose another."),
+    "kr_checkout_closed": _l("This pledge can no longer be paid this way."),
+    "virtual_account_issued": _l("A virtual account has already been issued for this pledge. Please deposit "
+                                 "into it, as shown on the pledge page."),
+    "refund_account_invalid": _l("Please choose a bank, and enter the account number (digits only) and the "
+                                 "account holder's name."),
+    "not_billing_series": _l("This pledge is not a recurring pledge paid by Korean card."),
+    "billing_key_invalid": _l("The card could not be registered. Please try again."),
+    "billing_key_exists": _l("A card is already registered for this recurring pledge."),
+    # --- pooled giving, match offers, recurring pledges -------------------------------------------
+    "criteria_unknown": _l("Please choose categories, dongs and groups from the lists."),
+    "cap_invalid": _l("A cap per need is at least 1,000 won, or between 1 and 100 percent."),
+    "cap_one_kind": _l("Give the cap per need in won or in percent, not both."),
+    "ends_in_past": _l("The end date must be today or later."),
+    "on_end_invalid": _l("Please choose what happens to money that is not placed."),
+    "ratio_invalid": _l("The ratio must be between 1 won for every 100 won and 10 won for every won."),
+    "period_invalid": _l("The last day must not be before the first day."),
+    "pledge_ended": _l("This pledge has ended."),
+    "run_not_pending": _l("This proposal is no longer waiting for approval."),
+    "repeat_invalid": _l("Please choose once, every month or every quarter."),
+    "series_ends_before_second": _l("With this last day there would be no second instalment (it is due on "
+                                    "%(second)s). Choose a later last day, or give once."),
+    "card_unavailable": _l("Card payment is not available on this site. Please choose bank transfer."),
+    "kr_not_recurring": _l("A recurring pledge through the Korean payment service is paid by Korean card, which you "
+                           "authorise once (정기결제), where this site offers it. Easy pay and virtual account are "
+                           "for a single gift."),
+    # --- bank statements (a row and column fill most of them: statement_error_message) ---------
+    "encoding": _l("The file is neither UTF-8 nor CP949/EUC-KR text. Please export the statement as CSV again."),
+    "header_not_found": _l("No header row with a date and a deposit amount column was found in the first 15 rows."),
+    "column_missing": _l("Row %(row)s: the column \"%(column)s\" is missing (needed: date, deposit amount, depositor or memo)."),
+    "bad_date": _l("Row %(row)s, column \"%(column)s\": \"%(value)s\" is not a date."),
+    "bad_amount": _l("Row %(row)s, column \"%(column)s\": \"%(value)s\" is not a whole number of won."),
+    "row_too_short": _l("Row %(row)s has too few cells: the column \"%(column)s\" is empty."),
+    "too_many_rows": _l("The file has too many rows (at most 50,000); please split it."),
+    "unknown_reference": _l("No pledge has the reference code \"%(value)s\"."),
+    "cell_too_long": _l("Row %(row)s has a cell far longer than any bank statement's (over 131,072 characters). "
+                        "Please export the statement from the bank again."),
+    "unreadable_row": _l("Row %(row)s cannot be read as CSV. Please export the statement from the bank again."),
+    "statement_date_in_future": _l("Row %(row)s, column \"%(column)s\": %(value)s is after today. Please check the file."),
+    "statement_date_too_early": _l("Row %(row)s, column \"%(column)s\": %(value)s is before 1 January 2000. Please check the "
+                         "file."),
+    "already_applied": _l("This statement has already been applied, so it cannot be discarded."),
+    # --- a donor's statement period --------------------------------------------------------------
+    "period_not_a_date": _l("Please give the days as dates, for example 2026-01-31."),
+    "period_start_after_end": _l("The first day must not be after the last day."),
+    "period_too_long": _l("A statement covers at most ten years. Please choose a shorter period."),
+    "period_too_early": _l("A statement can start on 1 January 2000 at the earliest."),
+    "period_too_late": _l("A statement can end on 31 December of this year at the latest."),
+    # --- an amount of won as typed (kindcity/domain/money.py) -----------------------------------
+    "not_one_number": _l("Please enter one amount only, for example 150,000."),
+    "not_a_number": _l("Please enter a whole number of won, for example 150,000."),
+    "fraction": _l("Please enter a whole number of won, for example 150,000."),
+    "float": _l("Please enter a whole number of won, for example 150,000."),
+    "negative": _l("The amount must not be negative."),
+    "too_large": _l("The amount is too large."),
 }
+
+SOMETHING_WENT_WRONG = _l("Something went wrong. Please try again.")
 
 PERSONAL_DATA_KINDS = {
     "rrn": _l("resident registration number"),
@@ -140,23 +254,10 @@ FIELD_LABELS = {
     "cancel_reason": _l("Reason for cancelling"),
 }
 
-
-STATEMENT_ERRORS = {
-    "encoding": _l("The file is neither UTF-8 nor CP949/EUC-KR text. Please export the statement as CSV again."),
-    "header_not_found": _l("No header row with a date and a deposit amount column was found in the first 15 rows."),
-    "column_missing": _l("Row %(row)s: the column \"%(column)s\" is missing (needed: date, deposit amount, depositor or memo)."),
-    "bad_date": _l("Row %(row)s, column \"%(column)s\": \"%(value)s\" is not a date."),
-    "bad_amount": _l("Row %(row)s, column \"%(column)s\": \"%(value)s\" is not a whole number of won."),
-    "row_too_short": _l("Row %(row)s has too few cells: the column \"%(column)s\" is empty."),
-    "too_many_rows": _l("The file has too many rows (at most 50,000); please split it."),
-    "unknown_reference": _l("No pledge has the reference code \"%(value)s\"."),
-    "cell_too_long": _l("Row %(row)s has a cell far longer than any bank statement's (over 131,072 characters). "
-                        "Please export the statement from the bank again."),
-    "unreadable_row": _l("Row %(row)s cannot be read as CSV. Please export the statement from the bank again."),
-    "date_in_future": _l("Row %(row)s, column \"%(column)s\": %(value)s is after today. Please check the file."),
-    "date_too_early": _l("Row %(row)s, column \"%(column)s\": %(value)s is before 1 January 2000. Please check the "
-                         "file."),
-    "already_applied": _l("This statement has already been applied, so it cannot be discarded."),
+IMPACT_FIELD_LABELS = {
+    "story": _l("Story"),
+    "caption": _l("Photo description"),
+    "description": _l("What it paid for"),
 }
 
 COLUMN_LABELS = {
@@ -164,25 +265,38 @@ COLUMN_LABELS = {
     "balance": _l("balance"), "withdrawal": _l("withdrawal amount"), "transaction_id": _l("transaction number"),
 }
 
+MISSING_PARTS = {
+    "units_delivered": _l("units delivered"),
+    "beneficiaries_reached": _l("people reached"),
+    "dates": _l("delivery dates"),
+    "story": _l("story"),
+}
 
-def statement_error_message(error) -> str:
-    text = STATEMENT_ERRORS.get(error.code, STATEMENT_ERRORS["encoding"])
-    return str(text) % {"row": error.row, "column": str(COLUMN_LABELS.get(error.column, error.column or "")),
-                        "value": (error.value or "")[:40]}
-
-
-WON_DETAILS = ("gap", "minimum", "expected", "available", "largest")
+WON_DETAILS = ("gap", "minimum", "expected", "available", "largest", "held")
 
 
 def message_for(error: Exception) -> str:
+    """The user's words for ``error``: its code's message, filled with its details."""
+    if isinstance(error, StatementError):
+        return statement_error_message(error)
     code = getattr(error, "code", "")
-    details = dict(getattr(error, "details", {}) or {})
     text = MESSAGES.get(code)
     if text is None:
-        return str(_l("Something went wrong. Please try again."))
+        return str(SOMETHING_WENT_WRONG)
     if isinstance(error, NeedRuleError):
-        details = {}
+        return str(text)  # the lifecycle's details (status, action, deadline) are for logs, not words
+    details = dict(getattr(error, "details", {}) or {})
+    if "missing" in details:
+        details["missing"] = ", ".join(str(MISSING_PARTS.get(part, part)) for part in details["missing"])
+    details = {key: format_day(value) if isinstance(value, date) else value for key, value in details.items()}
     return fill(text, details, WON_DETAILS)
+
+
+def statement_error_message(error: StatementError) -> str:
+    """A statement that cannot be read, with the row and column (in words) where it failed."""
+    text = MESSAGES.get(error.code) or MESSAGES["encoding"]
+    return str(text) % {"row": error.row, "column": str(COLUMN_LABELS.get(error.column, error.column or "")),
+                        "value": (error.value or "")[:40]}
 
 
 def fill(text, details: dict, won_keys=WON_DETAILS) -> str:
@@ -210,3 +324,8 @@ def personal_data_messages(findings, labels=FIELD_LABELS) -> list[str]:
                                      "kind": PERSONAL_DATA_KINDS.get(f.finding.kind, f.finding.kind),
                                      "masked": f.finding.masked}))
     return lines
+
+
+def impact_personal_data_messages(findings) -> list[str]:
+    """The guard's findings in an impact report, a spending line or a photo description."""
+    return personal_data_messages(findings, IMPACT_FIELD_LABELS)

@@ -62,3 +62,16 @@ def id_arg(args: Mapping[str, str], name: str) -> int | None:
 
 def init_app(app) -> None:
     app.url_map.converters["id"] = IdConverter
+
+
+def public_need_or_404(need_id: int):
+    """The need a public address names, or 404: an unknown id and a need not (yet) public alike."""
+    from flask import abort
+
+    from ..services import NotFound
+    from ..services import needs as need_service
+
+    try:
+        return need_service.get_public_need(need_id)
+    except NotFound:
+        abort(404)

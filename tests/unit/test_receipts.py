@@ -36,8 +36,8 @@ def test_statement_period_defaults_to_the_calendar_year(start, end, expected):
 
 
 @pytest.mark.parametrize("start, end, code", [
-    (date(2026, 12, 31), date(2026, 1, 1), "start_after_end"),
-    (date(2000, 1, 1), date(2026, 12, 31), "too_long"),
+    (date(2026, 12, 31), date(2026, 1, 1), "period_start_after_end"),
+    (date(2000, 1, 1), date(2026, 12, 31), "period_too_long"),
 ])
 def test_statement_period_refuses_nonsense(start, end, code):
     with pytest.raises(PeriodError) as error:

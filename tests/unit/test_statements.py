@@ -373,8 +373,9 @@ def test_hand_confirmed_transfer_is_linked_not_added():
     assert classify(_row(100_000), 100_000, True, confirmed_by_hand=True) == Match.DUPLICATE
 
 
-@pytest.mark.parametrize("day, code", [("0001-01-01", "date_too_early"), ("1999-12-31", "date_too_early"),
-                                       ("9999-12-31", "date_in_future"), ("2026-12-07", "date_in_future")])
+@pytest.mark.parametrize("day, code", [
+    ("0001-01-01", "statement_date_too_early"), ("1999-12-31", "statement_date_too_early"),
+    ("9999-12-31", "statement_date_in_future"), ("2026-12-07", "statement_date_in_future")])
 def test_a_deposit_on_a_day_the_site_does_not_accept_names_its_row(day, code):
     from datetime import date
 

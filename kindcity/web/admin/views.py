@@ -17,15 +17,14 @@ from ...models import AuditEntry, Category, Centre, Dong, Organisation, Receivin
 from ...services import accounts
 from ...services import receipts as receipt_service
 from ...services import receiving_orgs as receiving_org_service
-from ...services.accounts import AccountError
 from ...services.access_log import record_access
 from ...services.audit import record
 from ..caching import NO_STORE, no_store
 from ..access import current_actor
 from ..forms import ConfirmForm
 from ..i18n_helpers import localised_choices
-from ..messages import message_for
 
+from ..unit_of_work import unit_of_work
 from . import bp
 
 ROLE_CHOICES = [SelectChoice("donor", _l("Donor")), SelectChoice("staff", _l("Staff")),
@@ -71,15 +70,13 @@ def users():
     form.centre_id.choices = _centre_choices()
     if form.validate_on_submit():
         centre = db.session.get(Centre, form.centre_id.data) if form.centre_id.data else None
-        try:
+        with unit_of_work(flash_refusal=False) as work:
             accounts.create_user(current_actor(), email=form.email.data, password=form.password.data,
                                  display_name=form.display_name.data, role=form.role.data,
                                  centre_code=centre.code if centre else None)
-        except AccountError as error:
-            db.session.rollback()
-            form.email.errors.append(message_for(error))
+        if not work.ok:
+            form.email.errors.append(work.message)
         else:
-            db.session.commit()
             flash(_("The account is created."), "success")
             return redirect(url_for("admin.users"))
     people = db.session.scalars(select(User).order_by(User.role, User.id)).all()
@@ -95,21 +92,19 @@ def user(user_id: int):
         form.centre_id.data = person.centre_id or 0
     if form.validate_on_submit():
         centre = db.session.get(Centre, form.centre_id.data) if form.centre_id.data else None
-        try:
+        with unit_of_work(flash_refusal=False) as work:
             accounts.set_role(current_actor(), person, form.role.data, centre, form.active.data)
             accounts.set_money_staff(current_actor(), person, form.money_staff.data)
-        except AccountError as error:
-            db.session.rollback()
-            target = form.money_staff if error.code == "money_staff_needs_staff" else form.role
-            target.errors.append(message_for(error))
+        if not work.ok:
+            target = form.money_staff if work.error.code == "money_staff_needs_staff" else form.role
+            target.errors.append(work.message)
         else:
-            db.session.commit()
             flash(_("Saved."), "success")
             return redirect(url_for("admin.users"))
-    if person.role == "donor":
-        record_access(current_actor(), "donor", person.id, "view")
-    page = render_template("admin/user.html", person=person, form=form)
-    db.session.commit()
+    with unit_of_work():  # the commit comes after drawing the page: it expires what the page has loaded
+        if person.role == "donor":
+            record_access(current_actor(), "donor", person.id, "view")
+        page = render_template("admin/user.html", person=person, form=form)
     return page
 
 
@@ -125,9 +120,8 @@ def verify(org_id: int, action: str):
     org = db.session.get(Organisation, org_id) or abort(404)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    accounts.verify_organisation(current_actor(), org, action == "verify")
-    db.session.commit()
-    flash(_("Saved."), "success")
+    with unit_of_work(_("Saved.")):
+        accounts.verify_organisation(current_actor(), org, action == "verify")
     return redirect(url_for("admin.organisations"), 303)
 
 
@@ -141,18 +135,17 @@ def reference(kind: str):
     if form.validate_on_submit():
         existing = db.session.scalar(select(model).where(model.code == form.code.data))
         before = None
-        if existing is None:
-            count = len(db.session.scalars(select(model.id)).all())
-            existing = model(code=form.code.data, sort=count)
-            db.session.add(existing)
-        else:
-            before = {"name_ko": existing.name_ko, "name_en": existing.name_en}
-        existing.name_ko, existing.name_en = form.name_ko.data.strip(), form.name_en.data.strip()
-        db.session.flush()
-        record(current_actor(), f"{kind}.save", kind, existing.id, before=before,
-               after={"code": existing.code, "name_ko": existing.name_ko, "name_en": existing.name_en})
-        db.session.commit()
-        flash(_("Saved."), "success")
+        with unit_of_work(_("Saved.")):
+            if existing is None:
+                count = len(db.session.scalars(select(model.id)).all())
+                existing = model(code=form.code.data, sort=count)
+                db.session.add(existing)
+            else:
+                before = {"name_ko": existing.name_ko, "name_en": existing.name_en}
+            existing.name_ko, existing.name_en = form.name_ko.data.strip(), form.name_en.data.strip()
+            db.session.flush()
+            record(current_actor(), f"{kind}.save", kind, existing.id, before=before,
+                   after={"code": existing.code, "name_ko": existing.name_ko, "name_en": existing.name_en})
         return redirect(url_for("admin.reference", kind=kind))
     rows = db.session.scalars(select(model).order_by(model.sort, model.id)).all()
     return render_template("admin/reference.html", kind=kind, rows=rows, form=form)
@@ -191,10 +184,10 @@ def retry_job(job_id: int):
         abort(404)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    retried = retry_failed(db.session, job_id)
-    if retried:
-        record(current_actor(), "job.retry", "job", job_id)
-    db.session.commit()
+    with unit_of_work():
+        retried = retry_failed(db.session, job_id)
+        if retried:
+            record(current_actor(), "job.retry", "job", job_id)
     flash(_("The job is back in the queue.") if retried else _("This job is no longer failed."),
           "success" if retried else "info")
     return redirect(url_for("admin.jobs"), 303)
@@ -248,13 +241,11 @@ def receiving_organisations(org_id: int | None):
     if org is not None:
         form.code.data = org.code   # the code names the record; it does not change
     if form.validate_on_submit():
-        try:
+        with unit_of_work(flash_refusal=False) as work:
             saved = receiving_org_service.save(current_actor(), org_id, _organisation_input(form))
-        except receiving_org_service.OrganisationInputError as error:
-            db.session.rollback()
-            getattr(form, _ORG_FIELDS_FOR_CODE.get(error.code, "code")).errors.append(message_for(error))
+        if not work.ok:
+            getattr(form, _ORG_FIELDS_FOR_CODE.get(work.error.code, "code")).errors.append(work.message)
         else:
-            db.session.commit()
             flash(_("Saved."), "success")
             return redirect(url_for("admin.receiving_organisations", org_id=saved.id), 303)
     return render_template("admin/receiving_organisations.html", organisations=receiving_org_service.all_organisations(),

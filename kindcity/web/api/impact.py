@@ -5,15 +5,14 @@ import csv
 import io
 from datetime import timedelta
 
-from flask import Response, abort, jsonify, url_for
+from flask import Response, jsonify, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from ...i18n import current_locale
-from ...services import NotFound
 from ...services import impact as impact_service
-from ...services import needs as need_service
 from .. import aggregates
+from ..params import public_need_or_404
 from . import bp
 from ..caching import public_page
 from ..public.impact import period_from_args
@@ -57,13 +56,6 @@ def impact():
     })
 
 
-def _public_need(need_id: int):
-    try:
-        return need_service.get_public_need(need_id)
-    except NotFound:
-        abort(404)
-
-
 def _report_json(report) -> dict | None:
     if report is None:
         return None
@@ -84,7 +76,7 @@ def _report_json(report) -> dict | None:
 @bp.get("/needs/<id:need_id>/impact")
 @public_page
 def need_impact(need_id: int):
-    need = _public_need(need_id)
+    need = public_need_or_404(need_id)
     data = impact_service.need_impact(need)
     money = data.money
     return jsonify({
@@ -114,7 +106,7 @@ def _csv_safe(text: str) -> str:
 @bp.get("/needs/<id:need_id>/ledger.csv")
 @public_page
 def need_ledger_csv(need_id: int):
-    need = _public_need(need_id)
+    need = public_need_or_404(need_id)
     out = io.StringIO()
     writer = csv.writer(out)
     # A person opens this file in a spreadsheet: headers and values in the reader's language, not codes.

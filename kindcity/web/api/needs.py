@@ -1,18 +1,18 @@
 """The read-only public JSON API, described by an OpenAPI 3 document."""
 from __future__ import annotations
 
-from flask import abort, jsonify, request, url_for
+from flask import jsonify, request, url_for
 
 from ...domain.time import seoul_today
 from ...i18n import current_locale
 from ...models import Need
-from ...services import NotFound
 from ...services import needs as need_service
 from .requests import check_api_request
 from ..caching import public_page
 from .openapi import openapi_document
 from ..public.needs import filters_from_args
 
+from ..params import public_need_or_404
 from . import bp
 bp.before_request(check_api_request)  # the query must be one the OpenAPI document allows
 
@@ -59,10 +59,7 @@ def needs():
 @bp.get("/needs/<id:need_id>")
 @public_page
 def need(need_id: int):
-    try:
-        item = need_service.get_public_need(need_id)
-    except NotFound:
-        abort(404)
+    item = public_need_or_404(need_id)
     return jsonify(need_json(item, current_locale()))
 
 

@@ -8,31 +8,23 @@ and ``card_return`` asks Stripe at once too, so the donor sees the payment witho
 """
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from sqlalchemy import select
 
-from ...domain.pledges import HOLDING, PledgeRuleError
+from ...domain.pledges import HOLDING
 from ...extensions import db
 from ...models import Pledge
 from ...payments import (CardPaymentsUnavailable, CardProvider, ProviderError, ProviderRefused, ProviderUnavailable,
                         app_card_provider, delayed_payment_hold)
-from ...services import ServiceError
 from ...services import card as card_service
-from ..access import current_actor, donor_required, protect_blueprint
+from ..access import current_actor
+from ..unit_of_work import unit_of_work
 from . import bp
+from .demo import DemoButtonsForm, demo_blueprint, pressed
 from .pledges import _own_pledge
-from ..messages import message_for
 
-CARD_MESSAGES = {
-    "not_card_pledge": _l("This pledge is paid by bank transfer, not by card."),
-    "checkout_closed": _l("This pledge can no longer be paid by card."),
-    "hold_expired": _l("The reservation for this pledge has ended. Please pledge again."),
-    "payment_confirming": _l("Your card payment is being confirmed. This page will show it shortly."),
-}
 
 
 def _card_provider() -> CardProvider | None:
@@ -63,28 +55,21 @@ def card_checkout(pledge_id: int):
     if provider is None:
         flash(_("Card payments are not available on this site."), "error")
         return _back_to(pledge.id)
-    try:
+    with unit_of_work(also=(ProviderUnavailable, ProviderRefused)) as work:
         url = card_service.start_checkout(
             current_actor(), provider, pledge.id,
             success_url=url_for("donor.card_return", pledge_id=pledge.id, _external=True),
             cancel_url=url_for("donor.card_cancelled", pledge_id=pledge.id, _external=True),
             product_name=_("Donation, pledge %(reference)s", reference=pledge.reference))
-    except card_service.CardError as error:
-        db.session.rollback()
-        flash(str(CARD_MESSAGES.get(error.code, CARD_MESSAGES["checkout_closed"])), "error")
-        return _back_to(pledge_id)
-    except ProviderUnavailable as error:
-        db.session.rollback()
-        current_app.logger.warning("card checkout for pledge %s: %s", pledge_id, error)
+    if isinstance(work.error, ProviderUnavailable):
+        current_app.logger.warning("card checkout for pledge %s: %s", pledge_id, work.error)
         flash(_("The card payment service is not answering. Please try again in a moment."), "error")
-        return _back_to(pledge_id)
-    except ProviderRefused as error:
-        db.session.rollback()
-        current_app.logger.error("card checkout for pledge %s refused: %s", pledge_id, error)
+    elif isinstance(work.error, ProviderRefused):
+        current_app.logger.error("card checkout for pledge %s refused: %s", pledge_id, work.error)
         flash(_("The card payment could not be started. Please try again later or contact the welfare office."),
               "error")
+    if not work.ok:
         return _back_to(pledge_id)
-    db.session.commit()
     return redirect(url, 303)
 
 
@@ -95,13 +80,11 @@ def card_return(pledge_id: int):
     provider = _card_provider()
     outcome = "nothing_to_sync"
     if provider is not None:
-        try:
+        with unit_of_work(also=(ProviderError,)) as work:
             outcome = card_service.sync_checkout(current_actor(), provider, pledge.id,
                                                  async_hold=delayed_payment_hold(current_app.config))
-            db.session.commit()
-        except ProviderError as error:
-            db.session.rollback()
-            current_app.logger.warning("card return for pledge %s: %s", pledge_id, error)
+        if isinstance(work.error, ProviderError):
+            current_app.logger.warning("card return for pledge %s: %s", pledge_id, work.error)
     pledge = db.session.get(Pledge, pledge_id)
     db.session.refresh(pledge)
     _flash_card_return(pledge, outcome)
@@ -140,19 +123,7 @@ def card_cancelled(pledge_id: int):
 
 # --- the demo provider's checkout page --------------------------------------------------------------
 
-demo_bp = Blueprint("demo_checkout", __name__, url_prefix="/demo-checkout")
-protect_blueprint(demo_bp, donor_required)
-
-
-@demo_bp.before_request
-def _demo_only():
-    provider = _card_provider()
-    if provider is None or not provider.demo:
-        abort(404)  # Stripe is configured, or this is production
-
-
-class DemoCheckoutForm(FlaskForm):
-    """Only the CSRF token: the pressed button says what happens."""
+demo_bp = demo_blueprint("demo_checkout", "/demo-checkout", _card_provider)  # 404 once Stripe is configured
 
 
 @demo_bp.route("/<session_id>", methods=["GET", "POST"])
@@ -161,12 +132,10 @@ def checkout(session_id: str):
                                                     Pledge.donor_id == current_user.id))
     if pledge is None:
         abort(404)
-    form = DemoCheckoutForm()
+    form = DemoButtonsForm()
     payable = pledge.status in HOLDING and not pledge.paid
-    if request.method == "POST":
-        if not form.validate_on_submit():
-            abort(400)
-        action = request.form.get("action")
+    action = pressed(form)
+    if action is not None:
         if action == "pay" and payable:
             return _demo_pay(pledge.id, session_id)
         if action == "decline":
@@ -179,12 +148,9 @@ def checkout(session_id: str):
 
 def _demo_pay(pledge_id: int, session_id: str):
     provider = _card_provider()
-    try:
+    with unit_of_work() as work:  # card money it left owing goes back after the response
         card_service.settle_demo_checkout(current_actor(), provider, session_id,
                                           async_hold=delayed_payment_hold(current_app.config))
-    except (PledgeRuleError, ServiceError) as error:
-        db.session.rollback()
-        flash(message_for(error), "error")
+    if not work.ok:
         return redirect(url_for("demo_checkout.checkout", session_id=session_id), 303)
-    db.session.commit()  # card money it left owing goes back after the response (kindcity/web/__init__.py)
     return redirect(url_for("donor.card_return", pledge_id=pledge_id), 303)

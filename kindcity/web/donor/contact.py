@@ -11,16 +11,13 @@ from wtforms import RadioField, StringField
 from wtforms.fields.choices import SelectChoice
 
 from ...domain.texts import Channel, TextRuleError, mask_phone
-from ...extensions import db
-from ...services import ServiceError
 from ...services import contact as contact_service
 from ..access import current_actor
-from ..actions import attempt
+from ..unit_of_work import unit_of_work
 from ..caching import no_store
 from . import bp
 from ..messages import message_for
 
-REFUSALS = (TextRuleError, ServiceError)
 CHANNEL_LABELS = {Channel.EMAIL.value: _l("By e-mail"), Channel.TEXT.value: _l("By text message"),
                   Channel.BOTH.value: _l("By e-mail and by text")}
 
@@ -60,8 +57,8 @@ def contact_phone():
     form = PhoneForm(prefix="phone")
     if not form.validate_on_submit():
         abort(400)
-    attempt(lambda: contact_service.ask_code(current_actor(), form.phone.data or ""),
-            _("We sent a code by text. Please type it below within 10 minutes."), refusals=REFUSALS)
+    with unit_of_work(_("We sent a code by text. Please type it below within 10 minutes.")):
+        contact_service.ask_code(current_actor(), form.phone.data or "")
     return _back()
 
 
@@ -70,9 +67,11 @@ def contact_code():
     form = CodeForm(prefix="code")
     if not form.validate_on_submit():
         abort(400)
-    result = contact_service.verify(current_actor(), form.code.data or "")
-    db.session.commit()  # a wrong try is counted, so the commit comes whatever the answer
-    if result.ok:
+    with unit_of_work() as work:  # a wrong try is counted, so the commit comes whatever the answer
+        result = contact_service.verify(current_actor(), form.code.data or "")
+    if not work.ok:
+        pass
+    elif result.ok:
         flash(_("Your number is verified. You can now choose to hear from us by text."), "success")
     else:
         flash(message_for(TextRuleError(result.code)), "error")
@@ -84,8 +83,8 @@ def contact_channel():
     form = ChannelForm(prefix="channel")
     if not form.validate_on_submit():
         abort(400)
-    attempt(lambda: contact_service.set_channel(current_actor(), form.channel.data or ""),
-            _("Saved: this is how we will tell you about your pledges."), refusals=REFUSALS)
+    with unit_of_work(_("Saved: this is how we will tell you about your pledges.")):
+        contact_service.set_channel(current_actor(), form.channel.data or "")
     return _back()
 
 
@@ -93,6 +92,6 @@ def contact_channel():
 def contact_forget():
     if not ForgetForm(prefix="forget").validate_on_submit():
         abort(400)
-    attempt(lambda: contact_service.forget_phone(current_actor()),
-            _("Your number is removed. We will write to you by e-mail."), refusals=REFUSALS)
+    with unit_of_work(_("Your number is removed. We will write to you by e-mail.")):
+        contact_service.forget_phone(current_actor())
     return _back()

@@ -9,7 +9,7 @@ Without PortOne settings (and never in production) the demo provider's window st
 """
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -20,30 +20,22 @@ from wtforms.validators import InputRequired, Length
 
 from ... import payments
 from ...jobs.portone import ask_settle
-from ...domain.pledges import HOLDING, PledgeRuleError
+from ...domain.pledges import HOLDING
 from ...extensions import db
 from ...models import KrPayment, Pledge, Refund
 from ...payments import CardPaymentsUnavailable, ProviderError
 from ...payments.korean import EASY_PAY_PROVIDERS, REFUND_BANKS, app_kr_provider, billing_offered, kr_methods_offered
-from ...services import NotFound, ServiceError
+from ...services import NotFound
 from ...services import kr_billing as kr_billing_service
 from ...services import kr_payments
-from ..access import current_actor, donor_required, protect_blueprint
+from ..access import current_actor
+from ..unit_of_work import unit_of_work
 from . import bp
+from .demo import DemoButtonsForm, demo_blueprint, pressed
 from .pledges import _own_pledge
 from .card import pledge_page
-from ..messages import message_for
+from ..messages import MESSAGES, message_for
 
-KR_MESSAGES = {
-    "not_kr_pledge": _l("This pledge is not paid through the Korean payment service."),
-    "kr_method_unavailable": _l("This payment method is not available on this site. Please choose another."),
-    "checkout_closed": _l("This pledge can no longer be paid this way."),
-    "hold_expired": _l("The reservation for this pledge has ended. Please pledge again."),
-    "virtual_account_issued": _l("A virtual account has already been issued for this pledge. Please deposit "
-                                 "into it, as shown on the pledge page."),
-    "refund_account_invalid": _l("Please choose a bank, and enter the account number (digits only) and the "
-                                 "account holder's name."),
-}
 METHOD_LABELS = {
     "card": _l("Card (Korean cards)"),
     "easy_pay": _l("Easy pay (카카오페이, 네이버페이, 토스페이)"),
@@ -77,16 +69,13 @@ def kr_pay(pledge_id: int, pay_method: str):
     pledge = _own_pledge(pledge_id)
     provider = _provider()
     if provider is None or pay_method not in kr_methods_offered(current_app.config):
-        flash(str(KR_MESSAGES["kr_method_unavailable"]), "error")
+        flash(str(MESSAGES["kr_method_unavailable"]), "error")
         return _back_to(pledge.id)
-    try:
+    with unit_of_work() as work:
         window = kr_payments.open_window(current_actor(), provider, pledge.id, pay_method,
                                          order_name=_("Donation, pledge %(reference)s", reference=pledge.reference))
-    except kr_payments.KrPayError as error:
-        db.session.rollback()
-        flash(str(KR_MESSAGES.get(error.code, KR_MESSAGES["checkout_closed"])), "error")
+    if not work.ok:
         return _back_to(pledge_id)
-    db.session.commit()
     response = current_app.make_response(render_template(
         "donor/kr_pay.html", pledge=pledge, window=window, pay_method=pay_method, method_label=METHOD_LABELS[pay_method],
         easy_pay_providers=EASY_PAY_PROVIDERS, form=SwitchToBankForm(),
@@ -104,12 +93,10 @@ def kr_complete(pledge_id: int):
     provider = _provider()
     outcome = "nothing_to_sync"
     if provider is not None:
-        try:
+        with unit_of_work(also=(ProviderError,)) as work:
             outcome = kr_payments.sync_payment(current_actor(), provider, pledge.id)
-            db.session.commit()
-        except ProviderError as error:
-            db.session.rollback()
-            current_app.logger.warning("PortOne return for pledge %s: %s", pledge_id, error)
+        if isinstance(work.error, ProviderError):
+            current_app.logger.warning("PortOne return for pledge %s: %s", pledge_id, work.error)
         # Money it left owing back goes by the job its transaction asked for (kindcity/jobs/portone.py).
     if request.args.get("code"):
         outcome = "payment_failed" if outcome in ("nothing_to_sync", "payment_not_started") else outcome
@@ -142,16 +129,10 @@ def kr_to_bank(pledge_id: int):
     pledge = _own_pledge(pledge_id)
     if not SwitchToBankForm().validate_on_submit():
         abort(400)
-    try:
+    with unit_of_work(_("Your pledge is now paid by bank transfer. Please transfer the money with the reference "
+                        "code below.")):
         kr_payments.switch_to_bank(current_actor(), pledge.id,
                                    hold_for=payments.hold_for("bank", current_app.config))
-    except kr_payments.KrPayError as error:
-        db.session.rollback()
-        flash(str(KR_MESSAGES.get(error.code, KR_MESSAGES["checkout_closed"])), "error")
-        return _back_to(pledge_id)
-    db.session.commit()
-    flash(_("Your pledge is now paid by bank transfer. Please transfer the money with the reference code below."),
-          "success")
     return _back_to(pledge_id)
 
 
@@ -172,17 +153,16 @@ def kr_refund_account(refund_id: int):
     pledge = _own_pledge(refund.pledge_id)
     form = RefundAccountForm()
     if form.validate_on_submit():
-        try:
-            kr_payments.save_refund_account(current_actor(), refund_id, bank=form.bank.data, number=form.number.data,
-                                            holder=form.holder.data)
-        except kr_payments.KrPayError as error:
-            db.session.rollback()
-            form.number.errors = list(form.number.errors) + [str(KR_MESSAGES[error.code])]
-        except NotFound:
-            abort(404)
-        else:
+        with unit_of_work(flash_refusal=False) as work:
+            try:
+                kr_payments.save_refund_account(current_actor(), refund_id, bank=form.bank.data,
+                                                number=form.number.data, holder=form.holder.data)
+            except NotFound:
+                abort(404)
             ask_settle(pledge.id)  # the refund goes by a job of this transaction (kindcity/jobs/portone.py)
-            db.session.commit()
+        if not work.ok:
+            form.number.errors = list(form.number.errors) + [work.message]
+        else:
             flash(_("Thank you. Your refund will be sent to this account."), "success")
             return _back_to(pledge.id)
     return render_template("donor/kr_refund_account.html", pledge=pledge, refund=refund, form=form)
@@ -190,11 +170,6 @@ def kr_refund_account(refund_id: int):
 
 # --- recurring giving by card billing key (정기결제) ------------------------------------------------------
 
-BILLING_MESSAGES = {
-    "not_billing_series": _l("This pledge is not a recurring pledge paid by Korean card."),
-    "billing_key_invalid": _l("The card could not be registered. Please try again."),
-    "billing_key_exists": _l("A card is already registered for this recurring pledge."),
-}
 
 
 class BillingKeyForm(FlaskForm):
@@ -210,22 +185,18 @@ def kr_billing(pledge_id: int):
     pledge = _own_pledge(pledge_id)
     provider = _provider()
     if provider is None or provider.demo or not billing_offered(current_app.config):
-        flash(str(KR_MESSAGES["kr_method_unavailable"]), "error")
+        flash(str(MESSAGES["kr_method_unavailable"]), "error")
         return redirect(url_for("donor.pooled_detail", pledge_id=pledge.id), 303)
     form = BillingKeyForm()
     if form.validate_on_submit():
-        try:
+        with unit_of_work(also=(ProviderError,)) as work:  # the first instalment is charged by a job of it
             kr_billing_service.register_key(current_actor(), provider, pledge.id, form.billing_key.data)
-        except kr_billing_service.BillingError as error:
-            db.session.rollback()
-            flash(str(BILLING_MESSAGES[error.code]), "error")
-            return redirect(url_for("donor.pooled_detail", pledge_id=pledge.id), 303)
-        except ProviderError as error:
-            db.session.rollback()
-            current_app.logger.warning("PortOne billing key for pledge %s: %s", pledge.id, error)
-            flash(str(BILLING_MESSAGES["billing_key_invalid"]), "error")
+        if isinstance(work.error, ProviderError):
+            current_app.logger.warning("PortOne billing key for pledge %s: %s", pledge.id, work.error)
+            flash(str(MESSAGES["billing_key_invalid"]), "error")
             return redirect(url_for("donor.kr_billing", pledge_id=pledge.id), 303)
-        db.session.commit()  # the first instalment is charged by a job of this transaction
+        if not work.ok:
+            return redirect(url_for("donor.pooled_detail", pledge_id=pledge.id), 303)
         flash(_("Your card is registered. Each instalment is charged to it; you can stop at any time."), "success")
         return redirect(url_for("donor.pooled_detail", pledge_id=pledge.id), 303)
     try:
@@ -233,7 +204,7 @@ def kr_billing(pledge_id: int):
             current_actor(), provider, pledge.id,
             issue_name=_("Recurring donation, pledge %(reference)s", reference=pledge.reference))
     except kr_billing_service.BillingError as error:
-        flash(str(BILLING_MESSAGES[error.code]), "error")
+        flash(message_for(error), "error")
         return redirect(url_for("donor.pooled_detail", pledge_id=pledge.id), 303)
     response = current_app.make_response(render_template("donor/kr_billing.html", pledge=pledge, window=window,
                                                          form=form))
@@ -243,19 +214,7 @@ def kr_billing(pledge_id: int):
 
 # --- the demo provider's window -----------------------------------------------------------------------
 
-demo_bp = Blueprint("demo_kr", __name__, url_prefix="/demo-kr")
-protect_blueprint(demo_bp, donor_required)
-
-
-@demo_bp.before_request
-def _demo_only():
-    provider = _provider()
-    if provider is None or not provider.demo:
-        abort(404)  # PortOne is configured, or this is production
-
-
-class DemoWindowForm(FlaskForm):
-    """Only the CSRF token: the pressed button says what happens."""
+demo_bp = demo_blueprint("demo_kr", "/demo-kr", _provider)  # 404 once PortOne is configured
 
 
 @demo_bp.route("/<id:pledge_id>", methods=["GET", "POST"])
@@ -264,11 +223,9 @@ def window(pledge_id: int):
     row = kr_payments.current_payment(pledge_id)
     if pledge is None or pledge.donor_id != current_user.id or row is None:
         abort(404)
-    form = DemoWindowForm()
-    if request.method == "POST":
-        if not form.validate_on_submit():
-            abort(400)
-        action = request.form.get("action")
+    form = DemoButtonsForm()
+    action = pressed(form)
+    if action is not None:
         if action in ("pay", "issue", "deposit", "fail"):
             return _demo_act(pledge.id, row, action)
         return redirect(url_for("donor.kr_complete", pledge_id=pledge.id), 303)
@@ -279,13 +236,10 @@ def window(pledge_id: int):
 
 def _demo_act(pledge_id: int, row: KrPayment, action: str):
     provider = _provider()
-    try:
+    with unit_of_work() as work:  # refunds it left owing go by a job of this transaction (kindcity/jobs/portone.py)
         outcome = kr_payments.settle_demo(current_actor(), provider, pledge_id, action)
-    except (PledgeRuleError, ServiceError) as error:
-        db.session.rollback()
-        flash(message_for(error), "error")
+    if not work.ok:
         return redirect(url_for("demo_kr.window", pledge_id=pledge_id), 303)
-    db.session.commit()  # refunds it left owing go by a job of this transaction (kindcity/jobs/portone.py)
     _flash_outcome(pledge_id, outcome)
     return _back_to(pledge_id)
 

@@ -14,26 +14,25 @@ from sqlalchemy.orm import joinedload
 
 from ... import payments
 from ...domain.dates import clamp_range
-from ...domain.pledges import PledgeRuleError, donor_may_cancel
+from ...domain.pledges import donor_may_cancel
 from ...domain.time import SEOUL, seoul_today
 from ...extensions import db
 from ...mail.pledges import ask_pledge_instructions
 from ...models import LedgerTransaction, Need, Pledge
 from ...payments.korean import kr_methods_offered
-from ...services import NotFound, ServiceError
 from ...services import matching as matching_service
-from ...services import needs as need_service
 from ...services import pledges as pledge_service
 from ...services.needs import PersonalDataFound
 from ...services.recurring import series_of_pledges
 from ...services.reference import current_district
 from ..access import current_actor
-from ..actions import attempt
+from ..unit_of_work import unit_of_work
 from ..form_tokens import claim_form
 from ..forms import ConfirmForm
 from .forms import HistoryForm, PledgeForm
-from ..messages import message_for, personal_data_messages
+from ..messages import personal_data_messages
 
+from ..params import public_need_or_404
 from . import bp
 
 
@@ -59,10 +58,7 @@ def dashboard():
 
 @bp.route("/needs/<id:need_id>/pledge", methods=["GET", "POST"])
 def pledge(need_id: int):
-    try:
-        need = need_service.get_public_need(need_id)
-    except NotFound:
-        abort(404)
+    need = public_need_or_404(need_id)
     form = PledgeForm()
     if not need.is_unit_priced:
         del form.units
@@ -83,21 +79,18 @@ def pledge(need_id: int):
             need_id=need.id, amount=None if units else form.amount.data, units=units,
             display=form.display.data, message=form.message.data or "", on_cancel=form.on_cancel.data,
             method=method)
-        try:
+        with unit_of_work(flash_refusal=False) as work:
             created = pledge_service.create_direct_pledge(
                 current_actor(), request_, hold_for=payments.hold_for(method, current_app.config))
-        except PersonalDataFound as error:
-            db.session.rollback()
-            form.message.errors.extend(personal_data_messages(error.findings))
-        except (PledgeRuleError, ServiceError) as error:
-            db.session.rollback()
-            target = form.units if (units and "units" in form) else form.amount
-            target.errors.append(message_for(error))
-        else:
             claim.made(created.id)
             if created.method not in ("card", "portone"):  # PortOne's window comes next instead
                 ask_pledge_instructions(created.id, str(get_locale()))
-            db.session.commit()
+        if isinstance(work.error, PersonalDataFound):
+            form.message.errors.extend(personal_data_messages(work.error.findings))
+        elif not work.ok:
+            target = form.units if (units and "units" in form) else form.amount
+            target.errors.append(work.message)
+        else:
             if created.method == "card":
                 return redirect(url_for("donor.card_checkout", pledge_id=created.id), 303)
             if created.method == "portone":
@@ -136,8 +129,8 @@ def cancel(pledge_id: int):
     _own_pledge(pledge_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    attempt(lambda: pledge_service.cancel_pledge(current_actor(), pledge_id),
-            _("Your pledge is cancelled and its reservation released."))  # a card page still open closes after
+    with unit_of_work(_("Your pledge is cancelled and its reservation released.")):
+        pledge_service.cancel_pledge(current_actor(), pledge_id)  # a card page still open closes after
     return redirect(url_for("donor.pledge_detail", pledge_id=pledge_id), 303)
 
 

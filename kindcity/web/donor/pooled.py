@@ -8,8 +8,6 @@ reader's language from the code, the need's days to its deadline and the pledge'
 """
 from __future__ import annotations
 
-from datetime import date
-
 from flask import abort, current_app, flash, redirect, render_template, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -25,13 +23,11 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from ... import payments
 from ...domain.matching import REASON_COMPLETES, REASON_COMPLETES_URGENT, REASON_PARTIAL
-from ...domain.pledges import PledgeRuleError
 from ...domain.time import seoul_today
 from ...extensions import db
-from ...i18n import current_locale, format_day, format_won
+from ...i18n import current_locale, format_won
 from ...mail.pooled import ask_bank_instructions, frequency_text
 from ...models import BeneficiaryGroup, Category, Dong, LedgerTransaction, MatchOfferTerms, Pledge, PooledTerms
-from ...services import ServiceError
 from ...payments.korean import billing_offered, kr_methods_offered
 from ...services import matching as matching_service
 from ...services.matching import MatchingError
@@ -39,45 +35,15 @@ from ...services import recurring as recurring_service
 from ...services.needs import PersonalDataFound
 from ...services.reference import current_district, reference_lists
 from ..access import current_actor
-from ..actions import attempt
+from ..unit_of_work import unit_of_work
 from . import bp
 from ..form_tokens import FormTokenMixin, claim_form
 from ..forms import ConfirmForm, WonField
 from .forms import DISPLAY_CHOICES, KR_METHOD_CHOICES, PAYMENT_METHOD_CHOICES
-from ..messages import message_for, personal_data_messages
+from ..messages import MESSAGES, message_for, personal_data_messages
 
 # --- words ------------------------------------------------------------------------------------
 
-MATCHING_MESSAGES = {
-    "criteria_unknown": _l("Please choose categories, dongs and groups from the lists."),
-    "cap_invalid": _l("A cap per need is at least 1,000 won, or between 1 and 100 percent."),
-    "cap_one_kind": _l("Give the cap per need in won or in percent, not both."),
-    "ends_in_past": _l("The end date must be today or later."),
-    "on_end_invalid": _l("Please choose what happens to money that is not placed."),
-    "ratio_invalid": _l("The ratio must be between 1 won for every 100 won and 10 won for every won."),
-    "period_invalid": _l("The last day must not be before the first day."),
-    "pledge_ended": _l("This pledge has ended."),
-    "run_not_pending": _l("This proposal is no longer waiting for approval."),
-    "repeat_invalid": _l("Please choose once, every month or every quarter."),
-    "series_ends_before_second": _l("With this last day there would be no second instalment (it is due on "
-                                    "%(second)s). Choose a later last day, or give once."),
-    "card_unavailable": _l("Card payment is not available on this site. Please choose bank transfer."),
-    "kr_not_recurring": _l("A recurring pledge through the Korean payment service is paid by Korean card, which you "
-                           "authorise once (정기결제), where this site offers it. Easy pay and virtual account are "
-                           "for a single gift."),
-}
-
-
-def matching_message(error: Exception) -> str:
-    text = MATCHING_MESSAGES.get(getattr(error, "code", ""))
-    if text is None:
-        return message_for(error)
-    details = {key: format_day(value) if isinstance(value, date) else value
-               for key, value in (getattr(error, "details", None) or {}).items()}
-    try:
-        return str(text) % details if details else str(text)
-    except (KeyError, TypeError, ValueError):
-        return str(text)
 
 
 CRITERIA_WORDS = {
@@ -194,7 +160,7 @@ class _CriteriaForm(FlaskForm):
     def card_refused(self) -> bool:
         """The donor chose card where the site offers none: say so on the field."""
         if self.method.data == "card" and not card_offered():
-            self.method.errors = list(self.method.errors) + [str(MATCHING_MESSAGES["card_unavailable"])]
+            self.method.errors = list(self.method.errors) + [str(MESSAGES["card_unavailable"])]
             return True
         return False
 
@@ -238,12 +204,11 @@ def card_offered() -> bool:
 
 
 def _refused(form, error) -> None:
-    db.session.rollback()
     if isinstance(error, PersonalDataFound):
         form.message.errors.extend(personal_data_messages(error.findings))
         return
     target = getattr(form, FIELD_FOR_CODE.get(getattr(error, "code", ""), "amount"), form.amount)
-    target.errors = list(target.errors) + [matching_message(error)]
+    target.errors = list(target.errors) + [message_for(error)]
 
 
 # --- pooled pledges ---------------------------------------------------------------------------
@@ -255,12 +220,11 @@ def _own(pledge_id: int, kind: str) -> Pledge:
     return pledge
 
 
-def _commit_made(created: Pledge) -> None:
+def _ask_instructions(created: Pledge) -> None:
     """A bank pledge gets its instructions by mail, asked for in the transaction that makes it (a card or
     PortOne pledge goes on to its payment window instead)."""
     if created.method not in ("card", "portone"):
         ask_bank_instructions(created.id, str(get_locale()))
-    db.session.commit()
 
 
 def _made(created: Pledge, detail_endpoint: str, thanks: str, kr_pay_method: str = "card"):
@@ -288,7 +252,7 @@ def pooled_new():
             cap_percent=form.cap_percent.data, ends_on=form.ends_on.data, display=form.display.data,
             message=form.message.data or "", on_end=form.on_end.data, method=form.pledge_method())
         repeat = form.repeat.data or "once"
-        try:
+        with unit_of_work(flash_refusal=False) as work:
             # A recurring pledge through PortOne is charged by card billing key (정기결제): a Korean card only.
             billing = billing_offered(current_app.config) and form.method.data == "kr_card"
             if repeat != "once" and request_.method == "portone" and not billing:
@@ -298,11 +262,11 @@ def pooled_new():
             else:
                 created = recurring_service.create_series(current_actor(), request_, repeat, seoul_today(),
                                                           billing=billing)
-        except (PledgeRuleError, ServiceError) as error:
-            _refused(form, error)
-        else:
             claim.made(created.id)
-            _commit_made(created)
+            _ask_instructions(created)
+        if not work.ok:
+            _refused(form, work.error)
+        else:
             thanks = (_("Thank you! Your pooled pledge is made. Please transfer the money with the reference code "
                         "below.") if repeat == "once" else
                       _("Thank you! Your recurring pooled pledge is made, %(frequency)s. Please transfer this first "
@@ -340,11 +304,12 @@ def _journal(pledge: Pledge):
 
 def _act(pledge_id: int, kind: str, action, done: str, endpoint: str):
     """Money owed back on card-paid pledges goes back to the card, and the card pages of the pledges
-    the action ended are closed, once the response is made (kindcity/web/__init__.py)."""
+    the action ended are closed, once the response is made (web/unit_of_work.py)."""
     _own(pledge_id, kind)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    attempt(action, done, describe=matching_message)
+    with unit_of_work(done):
+        action()
     return redirect(url_for(endpoint, pledge_id=pledge_id), 303)
 
 
@@ -423,13 +388,13 @@ def offer_new():
             criteria=form.criteria(), starts_on=form.starts_on.data, ends_on=form.ends_on.data,
             display=form.display.data, message=form.message.data or "", on_end=form.on_end.data,
             method=form.pledge_method())
-        try:
+        with unit_of_work(flash_refusal=False) as work:
             created = matching_service.create_match_offer(current_actor(), request_, seoul_today())
-        except (PledgeRuleError, ServiceError) as error:
-            _refused(form, error)
-        else:
             claim.made(created.id)
-            _commit_made(created)
+            _ask_instructions(created)
+        if not work.ok:
+            _refused(form, work.error)
+        else:
             return _made(created, "donor.offer_detail",
                          _("Thank you! Your match offer is made. Please transfer the money with the reference code "
                            "below."), kr_pay_method=(form.method.data or "")[3:])

@@ -18,7 +18,6 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from ...domain.receipts import PeriodError, statement_period
 from ...domain.time import seoul_today
-from ...extensions import db
 from ...i18n import current_locale
 from ...receipts import render_pdf
 from ...services import NotFound
@@ -26,9 +25,10 @@ from ...services import receipts as receipt_service
 from ...services import tax_details
 from ..access import current_actor
 from ..caching import NO_STORE, no_store
+from ..unit_of_work import unit_of_work
 from . import bp
 from ..forms import ConfirmForm
-from ..messages import message_for
+from ..messages import MESSAGES, message_for
 
 
 def _pdf(body: bytes, filename: str) -> Response:
@@ -50,13 +50,6 @@ def receipt_pdf(payment_id: int):
     return _pdf(body, f"kindcity-receipt-{receipt.serial}.pdf")
 
 
-PERIOD_ERRORS = {
-    "not_a_date": _l("Please give the days as dates, for example 2026-01-31."),
-    "start_after_end": _l("The first day must not be after the last day."),
-    "too_long": _l("A statement covers at most ten years. Please choose a shorter period."),
-    "too_early": _l("A statement can start on 1 January 2000 at the earliest."),
-    "too_late": _l("A statement can end on 31 December of this year at the latest."),
-}
 
 
 def _day_arg(name: str) -> date | None:
@@ -66,7 +59,7 @@ def _day_arg(name: str) -> date | None:
     try:
         return date.fromisoformat(value)
     except ValueError:
-        abort(400, description=PERIOD_ERRORS["not_a_date"])
+        abort(400, description=MESSAGES["period_not_a_date"])
 
 
 @bp.get("/receipts/statement.pdf")
@@ -75,7 +68,7 @@ def statement_pdf():
     try:
         start, end = statement_period(_day_arg("from"), _day_arg("to"), today)
     except PeriodError as error:
-        abort(400, description=PERIOD_ERRORS[error.code])
+        abort(400, description=message_for(error))
     locale = current_locale()
     receipts = receipt_service.statement(current_user._get_current_object(), start, end, today=today, locale=locale)
     body = render_pdf(receipts)
@@ -122,9 +115,8 @@ def tax_address():
     form = ReceiptAddressForm(prefix="address")
     if not form.validate_on_submit():
         return _tax_page(form, ReportingForm(prefix="reporting"))
-    tax_details.save_address(current_actor(), current_user._get_current_object(), form.postal_address.data or "")
-    db.session.commit()
-    flash(_("Saved."), "success")
+    with unit_of_work(_("Saved.")):
+        tax_details.save_address(current_actor(), current_user._get_current_object(), form.postal_address.data or "")
     return redirect(url_for("donor.tax_details_page"), 303)
 
 
@@ -132,14 +124,12 @@ def tax_address():
 def tax_reporting():
     form = ReportingForm(prefix="reporting")
     if form.validate_on_submit():
-        try:
+        with unit_of_work(flash_refusal=False) as work:
             tax_details.ask_for_reporting(current_actor(), current_user._get_current_object(),
                                           form.resident_number.data, consent=form.consent.data, today=seoul_today())
-        except tax_details.TaxDetailsError as error:
-            db.session.rollback()
-            getattr(form, _REPORTING_FIELD.get(error.code, "resident_number")).errors.append(message_for(error))
+        if not work.ok:
+            getattr(form, _REPORTING_FIELD.get(work.error.code, "resident_number")).errors.append(work.message)
         else:
-            db.session.commit()
             flash(_("Your gifts will be reported for the year-end tax settlement."), "success")
             return redirect(url_for("donor.tax_details_page"), 303)
     form.resident_number.data = ""
@@ -152,7 +142,6 @@ def tax_reporting():
 def tax_withdraw():
     if not ConfirmForm(prefix="withdraw").validate_on_submit():
         abort(400)
-    tax_details.withdraw(current_actor(), current_user._get_current_object(), today=seoul_today())
-    db.session.commit()
-    flash(_("Your gifts will no longer be reported."), "success")
+    with unit_of_work(_("Your gifts will no longer be reported.")):
+        tax_details.withdraw(current_actor(), current_user._get_current_object(), today=seoul_today())
     return redirect(url_for("donor.tax_details_page"), 303)

@@ -14,14 +14,13 @@ from ...extensions import db
 from ...i18n import current_locale, format_won
 from ...models import ReportPhoto
 from ...paths import upload_folder
-from ...services import NotFound
 from ...services import impact as impact_service
 from ...services import impact_reports
 from ...services import needs as need_service
 from ...services.photos import STORED_NAME
 from .. import aggregates
 from ..caching import no_store, public_page
-from ..params import page_number
+from ..params import page_number, public_need_or_404
 from . import bp
 from .charts import columns, horizontal_bars
 from .forms import PeriodForm
@@ -88,10 +87,7 @@ def impact_reports_list():
 @bp.get("/needs/<id:need_id>/impact")
 @public_page
 def need_impact(need_id: int):
-    try:
-        item = need_service.get_public_need(need_id)
-    except NotFound:
-        abort(404)
+    item = public_need_or_404(need_id)
     return render_template("impact/need.html", need=item, impact=impact_service.need_impact(item))
 
 

@@ -1,18 +1,17 @@
 """Public pages: what the district needs now, and each need."""
 from __future__ import annotations
 
-from flask import abort, current_app, render_template, request
+from flask import current_app, render_template, request
 
 from ...domain.money import percent_of
 from ...domain.time import days_left, seoul_today
-from ...services import NotFound
 from ...services import matching as matching_service
 from ...services import needs as need_service
 from ...services.receipts import default_organisation
 from ...services.reference import reference_lists
 from ...text import render_markdown
 from ..caching import public_page
-from ..params import page_number
+from ..params import page_number, public_need_or_404
 
 from . import bp
 
@@ -100,10 +99,7 @@ def needs():
 @bp.get("/needs/<id:need_id>")
 @public_page
 def need(need_id: int):
-    try:
-        item = need_service.get_public_need(need_id)
-    except NotFound:
-        abort(404)
+    item = public_need_or_404(need_id)
     return render_template("public/need.html", need=item, supporters=need_service.supporters(item.id),
                            matches=matching_service.matches_on_need(item.id))
 

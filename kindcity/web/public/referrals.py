@@ -25,10 +25,11 @@ from ...services import NotFound
 from ...services import needs as need_service
 from ...services import referrals as referral_service
 from ...services.reference import reference_lists
-from ...services.referrals import ReferralError, ReferralRequest
+from ...services.referrals import ReferralRequest
 from ..access import client_address
 from ..caching import no_store
 from ..messages import message_for
+from ..unit_of_work import unit_of_work
 from . import bp
 
 URGENCY_CHOICES = [
@@ -83,23 +84,21 @@ def refer():
         sent = ReferralRequest(dong=form.dong.data or "", urgency=form.urgency.data or "",
                                situation=form.situation.data or "", contact=form.contact.data,
                                consent=bool(form.consent.data))
-        try:
+        with unit_of_work(flash_refusal=False) as work:
             referral = referral_service.submit(client_address(), sent,
                                                max_per_address=cfg["KINDCITY_REFERRAL_MAX_PER_ADDRESS"])
-        except ReferralInputError as error:
-            db.session.rollback()
+            code = referral.code
+            if referral.urgency == Urgency.URGENT:
+                db.session.flush()
+                ask_urgent_notice(referral.id)  # the centre's staff get a link (never the words) by mail
+        error = work.error
+        if isinstance(error, ReferralInputError):
             for problem in getattr(error, "problems", None) or [error]:  # every mistake at once, on its field
                 getattr(form, problem.field, form.situation).errors.append(message_for(problem))
             return _render_form(form)
-        except ReferralError as error:
-            db.session.rollback()
+        if error is not None:
             status = 429 if error.code == "referral_rate_limited" else 503
-            return _render_form(form, status, problem=message_for(error))
-        code = referral.code
-        if referral.urgency == Urgency.URGENT:
-            db.session.flush()
-            ask_urgent_notice(referral.id)  # the centre's staff get a link (never the words) by mail
-        db.session.commit()
+            return _render_form(form, status, problem=work.message)
         flash(_("Thank you. What you told us has been sent to the welfare staff."), "success")
         return redirect(url_for("public.referral_status", code=code), 303)
     return _render_form(form)

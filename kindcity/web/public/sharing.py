@@ -8,16 +8,15 @@ from __future__ import annotations
 import io
 from functools import lru_cache
 
-from flask import Response, abort
+from flask import Response
 from flask_babel import gettext as _
 
 from ...i18n import current_locale, format_won
 from ...receipts import FONT
-from ...services import NotFound
-from ...services import needs as need_service
 from ...services.reference import current_district
 from ..caching import public_page
 from ..links import site_url
+from ..params import public_need_or_404
 from . import bp
 from .needs import DONE_STATUSES, progress
 
@@ -101,11 +100,7 @@ def draw_card(need) -> bytes:
 def need_card_image(need_id: int):
     """The need's preview image. Public needs only; validators and the page store as for a page, so
     a need's image is drawn again only when the site's data changed."""
-    try:
-        item = need_service.get_public_need(need_id)
-    except NotFound:
-        abort(404)
-    return Response(draw_card(item), mimetype="image/png")
+    return Response(draw_card(public_need_or_404(need_id)), mimetype="image/png")
 
 
 @bp.app_template_global()

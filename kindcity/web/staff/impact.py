@@ -11,27 +11,22 @@ from sqlalchemy import select
 
 from ...domain.impact import ImpactRuleError, allowed_actions, is_report_overdue
 from ...domain.matching import DISTRICT_POOL_ID
-from ...domain.needs import NeedRuleError
-from ...domain.pledges import PledgeRuleError
 from ...domain.time import seoul_today
 from ...extensions import db
 from ...models import Disbursement, LeftoverReturn, Need, Pledge, ReportPhoto
 from ...paths import upload_folder
-from ...services import NotFound, ServiceError
+from ...services import NotFound
 from ...services import impact as impact_service
 from ...services import needs as need_service
 from ...services import photos as photo_files
 from ...services.needs import PersonalDataFound
-from ...services.photos import PhotoRefused
 from ..access import current_actor
 from ..forms import ConfirmForm
-from ..impact_messages import impact_message, impact_personal_data_messages
+from ..messages import impact_personal_data_messages, message_for
+from ..unit_of_work import unit_of_work
 from . import bp
 from .forms import DisbursementForm, PhotoForm, ReportForm, StartDeliveryForm
 from .needs import warn_personal_data
-
-REFUSALS = (ImpactRuleError, NeedRuleError, PledgeRuleError, ServiceError, PhotoRefused)
-
 
 def _need_or_404(need_id: int) -> Need:
     try:
@@ -79,13 +74,12 @@ def _page(need: Need, status: int = 200, **forms):
 
 
 def _refused(need_id: int, error: Exception):
-    db.session.rollback()
     if isinstance(error, PersonalDataFound):
         flash(_("This cannot be published yet: the text looks like it contains personal data."), "error")
         for line in impact_personal_data_messages(error.findings):
             flash(line, "error")
     else:
-        flash(impact_message(error), "error")
+        flash(message_for(error), "error")
     return redirect(url_for("staff.impact_need", need_id=need_id), 303)
 
 
@@ -106,11 +100,10 @@ def impact_start(need_id: int):
     form = StartDeliveryForm()
     if not form.validate_on_submit():
         return _page(need, start_form=form)
-    try:
+    with unit_of_work(flash_refusal=False) as work:
         impact_service.start_delivery(current_actor(), need, report_due=form.report_due.data, today=seoul_today())
-    except REFUSALS as error:
-        return _refused(need_id, error)
-    db.session.commit()
+    if not work.ok:
+        return _refused(need_id, work.error)
     flash(_("Delivery has started. Record the spending, then write the impact report."), "success")
     return redirect(url_for("staff.impact_need", need_id=need_id), 303)
 
@@ -121,21 +114,19 @@ def impact_disburse(need_id: int):
     form = DisbursementForm()
     if not form.validate_on_submit():
         return _page(need, spend_form=form)
-    try:
+    with unit_of_work(flash_refusal=False) as work:
         impact_service.record_disbursement(current_actor(), need, amount=form.amount.data, spent_on=form.spent_on.data,
                                            description=form.description.data or "", today=seoul_today())
-    except PersonalDataFound as error:
-        db.session.rollback()
+    error = work.error
+    if isinstance(error, PersonalDataFound):
         form.description.errors.extend(impact_personal_data_messages(error.findings))
         return _page(need, spend_form=form)
-    except REFUSALS as error:
-        db.session.rollback()
+    if error is not None:
         target = form.description if getattr(error, "code", "").startswith("description") else form.amount
         if getattr(error, "code", "") in ("disbursement_in_future", "disbursement_too_early"):
             target = form.spent_on
-        target.errors.append(impact_message(error))
+        target.errors.append(message_for(error))
         return _page(need, spend_form=form)
-    db.session.commit()
     flash(_("Spending of %(amount)s won recorded.", amount=f"{form.amount.data:,}"), "success")
     return redirect(url_for("staff.impact_need", need_id=need_id), 303)
 
@@ -162,11 +153,10 @@ def impact_leftovers(need_id: int):
     need = _need_or_404(need_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    try:
+    with unit_of_work(flash_refusal=False) as work:
         returned = impact_service.return_leftovers(current_actor(), need)
-    except REFUSALS as error:
-        return _refused(need_id, error)
-    db.session.commit()
+    if not work.ok:
+        return _refused(need_id, work.error)
     flash(_("%(amount)s won returned to %(count)s pledges, each as its donor chose.",
             amount=f"{sum(r.amount for r in returned):,}", count=len(returned)), "success")
     return redirect(url_for("staff.impact_need", need_id=need_id), 303)
@@ -180,20 +170,19 @@ def impact_save(need_id: int):
         return _page(need, report_form=form)
     data = impact_service.ReportInput(form.units_delivered.data, form.beneficiaries_reached.data,
                                       form.delivered_from.data, form.delivered_to.data, form.story.data or "")
-    try:
+    with unit_of_work(flash_refusal=False) as work:
         report = impact_service.save_report(current_actor(), need, data, seoul_today())
-    except REFUSALS as error:
-        db.session.rollback()
+        findings = impact_service.report_text_findings(report)
+    error = work.error
+    if error is not None:
         code = getattr(error, "code", "")
         target = {"units_delivered_invalid": form.units_delivered, "beneficiaries_invalid": form.beneficiaries_reached,
                   "dates_reversed": form.delivered_to, "dates_in_future": form.delivered_to,
                   "story_too_long": form.story}.get(code)
         if target is None:
             return _refused(need_id, error)
-        target.errors.append(impact_message(error))
+        target.errors.append(message_for(error))
         return _page(need, report_form=form)
-    findings = impact_service.report_text_findings(report)
-    db.session.commit()
     flash(_("The report is saved."), "success")
     warn_personal_data(findings, impact_personal_data_messages)
     return redirect(url_for("staff.impact_need", need_id=need_id), 303)
@@ -207,29 +196,28 @@ def impact_photo(need_id: int):
         return _page(need, photo_form=form)
     upload = form.photo.data
     folder = upload_folder(current_app)
+    photo = None
     try:
-        photo = impact_service.add_photo(current_actor(), need, data=upload.read(), filename=upload.filename,
-                                         caption=form.caption.data or "", consent=bool(form.consent.data),
-                                         folder=folder)
-    except PersonalDataFound as error:
-        db.session.rollback()
+        with unit_of_work(flash_refusal=False) as work:
+            photo = impact_service.add_photo(current_actor(), need, data=upload.read(), filename=upload.filename,
+                                             caption=form.caption.data or "", consent=bool(form.consent.data),
+                                             folder=folder)
+    except Exception:
+        if photo is not None:  # the commit failed: the file it was to keep goes too
+            photo_files.discard(folder, photo.filename)
+        raise
+    error = work.error
+    if isinstance(error, PersonalDataFound):
         form.caption.errors.extend(impact_personal_data_messages(error.findings))
         return _page(need, photo_form=form)
-    except REFUSALS as error:
-        db.session.rollback()
+    if error is not None:
         code = getattr(error, "code", "")
         target = (form.consent if code == "consent_required" else
                   form.caption if code.startswith("caption") else form.photo)
         if not code.startswith(("photo", "consent", "caption")):
             return _refused(need_id, error)
-        target.errors.append(impact_message(error))
+        target.errors.append(message_for(error))
         return _page(need, photo_form=form)
-    try:
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        photo_files.discard(folder, photo.filename)
-        raise
     flash(_("The photo is added. Its metadata (camera, time, location) was removed."), "success")
     return redirect(url_for("staff.impact_need", need_id=need_id), 303)
 
@@ -242,11 +230,10 @@ def impact_photo_delete(need_id: int, photo_id: int):
         abort(404)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    try:
+    with unit_of_work(flash_refusal=False) as work:
         name = impact_service.remove_photo(current_actor(), photo)
-    except REFUSALS as error:
-        return _refused(need_id, error)
-    db.session.commit()
+    if not work.ok:
+        return _refused(need_id, work.error)
     photo_files.discard(upload_folder(current_app), name)
     flash(_("The photo is removed."), "success")
     return redirect(url_for("staff.impact_need", need_id=need_id), 303)
@@ -258,7 +245,7 @@ def impact_act(need_id: int, action: str):
     if not ConfirmForm().validate_on_submit():
         abort(400)
     actor, today = current_actor(), seoul_today()
-    try:
+    with unit_of_work(flash_refusal=False) as work:
         if action == "submit":
             impact_service.submit_report(actor, need, today)
             message = _("Submitted. A colleague can now check and publish the report.")
@@ -268,9 +255,8 @@ def impact_act(need_id: int, action: str):
         else:
             impact_service.return_report(actor, need)
             message = _("The report is back in draft.")
-    except REFUSALS as error:
-        return _refused(need_id, error)
-    db.session.commit()
+    if not work.ok:
+        return _refused(need_id, work.error)
     flash(message, "success")
     return redirect(url_for("staff.impact_need", need_id=need_id), 303)
 

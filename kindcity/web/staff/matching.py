@@ -26,8 +26,8 @@ from ...models import BeneficiaryGroup, Dong, MatchOfferTerms, MatchRun, Need, P
 from ...services import matching as matching_service
 from ...services import pledges as pledge_service
 from ..access import current_actor
-from ..actions import attempt
-from ..donor.pooled import matching_message, reason_text
+from ..unit_of_work import unit_of_work
+from ..donor.pooled import reason_text
 from ..forms import ConfirmForm
 from .forms import PaymentForm, RefundForm
 from . import bp
@@ -106,7 +106,8 @@ def matching():
 
 
 def _done(ok_message: str, action) -> None:
-    attempt(action, ok_message, describe=matching_message)
+    with unit_of_work(ok_message):
+        action()
 
 
 @bp.post("/matching/auto-apply")

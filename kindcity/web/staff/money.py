@@ -13,7 +13,6 @@ from sqlalchemy.orm import joinedload
 
 from ...domain.dates import DateRefused, check_day_happened
 from ...domain.pledges import HOLDING, PledgeStatus
-from ...domain.statements import StatementError
 from ...domain.time import SEOUL, seoul_today, utcnow
 from ...extensions import db
 from ...models import LedgerTransaction, Need, Payment, Pledge, Refund, StatementImport
@@ -23,10 +22,10 @@ from ...services import pledges as pledge_service
 from ...services import statements as statement_service
 from ...services.access_log import record_access
 from ..access import current_actor, money_staff_required
-from ..actions import attempt
+from ..unit_of_work import unit_of_work
 from ..forms import ConfirmForm
 from .forms import MatchRowForm, MoveForm, PaymentForm, RefundForm, StatementUploadForm
-from ..messages import message_for, statement_error_message
+from ..messages import message_for
 from . import bp
 
 STATEMENT_ROWS_SHOWN = 500  # a preview page lists at most this many rows (of the outcome chosen)
@@ -93,12 +92,12 @@ def pledge(pledge_id: int):
     query = request.args.get("q", "")[:100]
     candidates = pledge_service.similar_needs(current_user, item, query) if unplaced > 0 else []
     # The page shows the donor's name and contact: a read of their personal data.
-    record_access(current_actor(), "donor", item.donor_id, "view",
-                  subject_centre_id=item.need.centre_id if item.need is not None else None)
-    page = render_template("staff/pledge.html", pledge=item, form=form, journal=journal,
-                           unplaced=unplaced, move_form=MoveForm(), candidates=candidates, query=query,
-                           confirm_form=ConfirmForm(), refund_form=RefundForm(), holding=item.status in HOLDING)
-    db.session.commit()   # after drawing the page: a commit expires what the page has loaded
+    with unit_of_work():  # the commit comes after drawing the page: it expires what the page has loaded
+        record_access(current_actor(), "donor", item.donor_id, "view",
+                      subject_centre_id=item.need.centre_id if item.need is not None else None)
+        page = render_template("staff/pledge.html", pledge=item, form=form, journal=journal,
+                               unplaced=unplaced, move_form=MoveForm(), candidates=candidates, query=query,
+                               confirm_form=ConfirmForm(), refund_form=RefundForm(), holding=item.status in HOLDING)
     return page
 
 
@@ -116,9 +115,10 @@ def record_payment(pledge_id: int):
     received_at = happened_at(form.received_on.data, item)
     if received_at is None:
         return redirect(url_for("staff.pledge", pledge_id=pledge_id), 303)
-    result = attempt(lambda: pledge_service.record_payment(
-        current_actor(), item.id, form.amount.data, source="manual",
-        external_id=f"manual:{form.token.data or uuid4().hex}", received_at=received_at))
+    with unit_of_work() as result:
+        result.value = pledge_service.record_payment(
+            current_actor(), item.id, form.amount.data, source="manual",
+            external_id=f"manual:{form.token.data or uuid4().hex}", received_at=received_at)
     if result.ok and not result.value.created:
         flash(_("This payment was already recorded; nothing changed."), "info")
     elif result.ok:
@@ -131,8 +131,8 @@ def cancel_pledge(pledge_id: int):
     _visible_pledge(pledge_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    attempt(lambda: pledge_service.cancel_pledge(current_actor(), pledge_id),
-            _("The unpaid part of the pledge is released."))
+    with unit_of_work(_("The unpaid part of the pledge is released.")):
+        pledge_service.cancel_pledge(current_actor(), pledge_id)
     return redirect(url_for("staff.pledge", pledge_id=pledge_id), 303)
 
 
@@ -147,8 +147,8 @@ def move(pledge_id: int):
     if target is None or not need_service.staff_can_see(current_user, target):
         flash(_("No such need."), "error")
         return redirect(url_for("staff.pledge", pledge_id=pledge_id), 303)
-    attempt(lambda: pledge_service.move_to_need(current_actor(), pledge_id, target.id, form.amount.data),
-            _("The money is moved to the need."))
+    with unit_of_work(_("The money is moved to the need.")):
+        pledge_service.move_to_need(current_actor(), pledge_id, target.id, form.amount.data)
     return redirect(url_for("staff.pledge", pledge_id=pledge_id), 303)
 
 
@@ -163,9 +163,9 @@ def record_refund(refund_id: int):
     refunded_at = happened_at(form.refunded_on.data, pledge)
     if refunded_at is None:
         return redirect(url_for("staff.pledges"), 303)
-    attempt(lambda: pledge_service.record_bank_refund(
-        current_actor(), refund_id, refunded_at=refunded_at, bank_reference=form.bank_reference.data),
-        _("The refund is recorded."))
+    with unit_of_work(_("The refund is recorded.")):
+        pledge_service.record_bank_refund(current_actor(), refund_id, refunded_at=refunded_at,
+                                          bank_reference=form.bank_reference.data)
     return redirect(url_for("staff.pledges"), 303)
 
 
@@ -175,14 +175,12 @@ def statements():
     form = StatementUploadForm()
     if form.validate_on_submit():
         upload = form.statement.data
-        try:
+        with unit_of_work(flash_refusal=False) as work:
             preview = statement_service.preview_statement(current_actor(), upload.filename or "statement.csv",
                                                           upload.read())
-        except StatementError as error:
-            db.session.rollback()
-            form.statement.errors.append(statement_error_message(error))
+        if not work.ok:
+            form.statement.errors.append(work.message)
         else:
-            db.session.commit()
             return redirect(url_for("staff.statement", import_id=preview.id), 303)
     recent = db.session.scalars(select(StatementImport).order_by(StatementImport.id.desc()).limit(10)).all()
     return render_template("staff/statements.html", form=form, recent=recent)
@@ -207,15 +205,13 @@ def statement(import_id: int):
 def commit_statement(import_id: int):
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    try:
-        counts = statement_service.commit_statement(current_actor(), import_id)
-    except NotFound:
-        abort(404)
-    except StatementError as error:  # a row no payment can be recorded from: staff may discard the import
-        db.session.rollback()
-        flash(statement_error_message(error), "error")
+    with unit_of_work() as work:  # refused: a row no payment can be recorded from; staff may discard the import
+        try:
+            counts = statement_service.commit_statement(current_actor(), import_id)
+        except NotFound:
+            abort(404)
+    if not work.ok:
         return redirect(url_for("staff.statement", import_id=import_id), 303)
-    db.session.commit()
     flash(_("Statement applied: %(applied)s payments recorded, %(linked)s confirming transfers already recorded "
             "by hand, %(unmatched)s unmatched, %(skipped)s already imported.", **counts), "success")
     return redirect(url_for("staff.statement", import_id=import_id), 303)
@@ -226,15 +222,13 @@ def commit_statement(import_id: int):
 def discard_statement(import_id: int):
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    try:
-        statement_service.discard_statement(current_actor(), import_id)
-    except NotFound:
-        abort(404)
-    except StatementError as error:
-        db.session.rollback()
-        flash(statement_error_message(error), "error")
+    with unit_of_work() as work:
+        try:
+            statement_service.discard_statement(current_actor(), import_id)
+        except NotFound:
+            abort(404)
+    if not work.ok:
         return redirect(url_for("staff.statement", import_id=import_id), 303)
-    db.session.commit()
     flash(_("The statement import was discarded. No payment was recorded from it."), "success")
     return redirect(url_for("staff.statements"), 303)
 
@@ -245,16 +239,11 @@ def match_row(row_id: int):
     form = MatchRowForm()
     if not form.validate_on_submit():
         abort(400)
-    try:
-        statement_service.match_bank_row(current_actor(), row_id, form.reference.data)
-    except StatementError as error:
-        db.session.rollback()
-        flash(statement_error_message(error), "error")
-    except NotFound:
-        abort(404)
-    else:
-        db.session.commit()
-        flash(_("The deposit is matched to the pledge."), "success")
+    with unit_of_work(_("The deposit is matched to the pledge.")):
+        try:
+            statement_service.match_bank_row(current_actor(), row_id, form.reference.data)
+        except NotFound:
+            abort(404)
     return redirect(url_for("staff.pledges"), 303)
 
 

@@ -12,7 +12,7 @@ from ...extensions import db
 from ...domain.impact import ReportStatus
 from ...i18n import current_locale
 from ...models import AuditEntry, Dong, ImpactReport, Need
-from ...services import NotFound, ServiceError
+from ...services import NotFound
 from ...services import needs as need_service
 from ...services import receiving_orgs as receiving_org_service
 from ...services import referrals as referral_service
@@ -27,6 +27,7 @@ from ..i18n_helpers import localised_choices
 from ..messages import message_for, personal_data_messages
 from ..params import id_arg
 
+from ..unit_of_work import unit_of_work
 from . import bp
 
 
@@ -115,15 +116,13 @@ def new_need():
             form.dong_id.data = current_user.centre.dong_id
     referral = _referral_asked()
     if form.validate_on_submit():
-        try:
+        with unit_of_work(flash_refusal=False) as work:
             need = need_service.create_need(current_actor(), _input_from(form), seoul_today(),
                                             referral_id=referral.id if referral else None)
-        except ServiceError as error:
-            db.session.rollback()
-            getattr(form, FIELD_FOR_CODE.get(error.code, "title")).errors.append(message_for(error))
-        else:
             findings = need_service.public_text_findings(need)
-            db.session.commit()
+        if not work.ok:
+            getattr(form, FIELD_FOR_CODE.get(work.error.code, "title")).errors.append(work.message)
+        else:
             flash(_("The need is saved as a draft. Submit it when it is ready for a colleague's approval."),
                   "success")
             warn_personal_data(findings)
@@ -154,18 +153,15 @@ def edit_need(need_id: int):
     form = NeedForm(obj=need)
     _fill_choices(form)
     if form.validate_on_submit():
-        try:
+        with unit_of_work(flash_refusal=False) as work:
             need_service.update_need(current_actor(), need, _input_from(form), seoul_today())
-        except NeedRuleError as error:
-            db.session.rollback()
-            flash(message_for(error), "error")
-            return redirect(url_for("staff.need", need_id=need_id))
-        except ServiceError as error:
-            db.session.rollback()
-            getattr(form, FIELD_FOR_CODE.get(error.code, "title")).errors.append(message_for(error))
-        else:
             findings = need_service.public_text_findings(need)
-            db.session.commit()
+        if isinstance(work.error, NeedRuleError):
+            flash(work.message, "error")
+            return redirect(url_for("staff.need", need_id=need_id))
+        if not work.ok:
+            getattr(form, FIELD_FOR_CODE.get(work.error.code, "title")).errors.append(work.message)
+        else:
             flash(_("Changes saved."), "success")
             warn_personal_data(findings)
             return redirect(url_for("staff.need", need_id=need.id))
@@ -196,7 +192,7 @@ def act(need_id: int, action: str):
     if not form.validate_on_submit():
         abort(400)
     actor, today = current_actor(), seoul_today()
-    try:
+    with unit_of_work(flash_refusal=False) as work:
         if action == "submit":
             need_service.submit(actor, item, today)
             message = _("Submitted. A colleague can now approve it.")
@@ -209,8 +205,8 @@ def act(need_id: int, action: str):
         else:
             need_service.cancel(actor, item, form.reason.data)
             message = _("The need is cancelled.")
-    except PersonalDataFound as error:
-        db.session.rollback()
+    error = work.error
+    if isinstance(error, PersonalDataFound):
         if action == "cancel":
             flash(_("Nothing was cancelled: the public page shows the reason, and it looks like it contains "
                     "personal data."), "error")
@@ -219,10 +215,9 @@ def act(need_id: int, action: str):
         for line in personal_data_messages(error.findings):
             flash(line, "error")
         return redirect(url_for("staff.need", need_id=need_id)), 303
-    except (NeedRuleError, ServiceError) as error:
-        db.session.rollback()
-        flash(message_for(error), "error")
+    if error is not None:
+        flash(work.message, "error")
         return redirect(url_for("staff.need", need_id=need_id)), 303
-    db.session.commit()  # a cancelled need's card pages close and card money owed back goes back after this
+    # a cancelled need's card pages close and card money owed back goes back once the response is made
     flash(message, "success")
     return redirect(url_for("staff.need", need_id=need_id)), 303

@@ -10,12 +10,12 @@ from flask import Response, abort, render_template, request
 from flask_login import current_user
 
 from ...domain.time import seoul_today
-from ...extensions import db
 from ...services import Forbidden, NotFound
 from ...services import receiving_orgs as receiving_org_service
 from ...services import tax_details
 from ..access import current_actor
 from ..caching import NO_STORE
+from ..unit_of_work import unit_of_work
 from . import bp
 
 
@@ -36,15 +36,15 @@ def nts_export():
         abort(400)
     if year not in tax_details.export_years(seoul_today()):
         abort(400)
-    try:
-        rows = tax_details.nts_export(current_actor(), org_id, year)
-    except Forbidden:
-        abort(403)
-    except NotFound:
-        abort(404)
-    except tax_details.TaxDetailsError:
-        abort(409)
-    db.session.commit()
+    with unit_of_work(flash_refusal=False):
+        try:
+            rows = tax_details.nts_export(current_actor(), org_id, year)
+        except Forbidden:
+            abort(403)
+        except NotFound:
+            abort(404)
+        except tax_details.TaxDetailsError:
+            abort(409)
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(tax_details.EXPORT_COLUMNS)

@@ -17,17 +17,16 @@ from flask_wtf import FlaskForm
 from wtforms import SelectField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 
-from ...domain.referrals import Outcome, ReferralAction, ReferralRuleError, allowed_actions
+from ...domain.referrals import Outcome, ReferralAction, allowed_actions
 from ...domain.time import utcnow
-from ...extensions import db
 from ...models import Referral
-from ...services import NotFound, ServiceError
+from ...services import NotFound
 from ...services import needs as need_service
 from ...services import referrals as referral_service
 from ...services.access_log import record_access
 from ..access import current_actor
 from ..caching import no_store
-from ..actions import attempt
+from ..unit_of_work import unit_of_work
 from . import bp
 
 STATUS_LABELS = {"new": _l("New"), "in_review": _l("In review"), "closed": _l("Closed")}
@@ -44,7 +43,6 @@ HISTORY_LABELS = {"take_up": _l("Taken up"), "close": _l("Closed"), "reopen": _l
 LABELS = {"status": STATUS_LABELS, "urgency": URGENCY_LABELS, "outcome": OUTCOME_LABELS, "history": HISTORY_LABELS}
 
 ACTIONS = {action.value for action in ReferralAction}
-REFUSALS = (ReferralRuleError, ServiceError)
 
 
 class ReferralStepForm(FlaskForm):
@@ -95,11 +93,11 @@ def referral(referral_id: int):
     actions = [action.value for action in allowed_actions(item.status, is_assignee=item.assignee_id == current_user.id,
                                                           purged=item.purged_at is not None)]
     forms = {action: _action_form(action) for action in actions}
-    record_access(current_actor(), "referral", item.id, "view", subject_centre_id=item.centre_id)
-    page = render_template("staff/referral.html", referral=item, actions=actions, forms=forms,
-                           note_form=ReferralNoteForm(), labels=LABELS,
-                           needs=need_service.needs_from_referral(current_user, item.id))
-    db.session.commit()   # after drawing the page: a commit expires what the page has loaded
+    with unit_of_work():  # the commit comes after drawing the page: it expires what the page has loaded
+        record_access(current_actor(), "referral", item.id, "view", subject_centre_id=item.centre_id)
+        page = render_template("staff/referral.html", referral=item, actions=actions, forms=forms,
+                               note_form=ReferralNoteForm(), labels=LABELS,
+                               needs=need_service.needs_from_referral(current_user, item.id))
     return no_store(make_response(page))
 
 
@@ -113,8 +111,8 @@ def referral_act(referral_id: int):
     done = {"take_up": _("You have taken up this referral."), "close": _("The referral is closed."),
             "reopen": _("The referral is reopened and back in review.")}.get(action)
     outcome = form.outcome.data if isinstance(form, ReferralCloseForm) else None
-    attempt(lambda: referral_service.act(current_actor(), item.id, action, outcome=outcome,
-                                         note=form.note.data or ""), done, refusals=REFUSALS)
+    with unit_of_work(done):
+        referral_service.act(current_actor(), item.id, action, outcome=outcome, note=form.note.data or "")
     return _back(referral_id)
 
 
@@ -124,6 +122,6 @@ def referral_note(referral_id: int):
     form = ReferralNoteForm()
     if not form.validate_on_submit():
         abort(400)
-    attempt(lambda: referral_service.add_note(current_actor(), item.id, form.note.data or ""),
-            _("Note added."), refusals=REFUSALS)
+    with unit_of_work(_("Note added.")):
+        referral_service.add_note(current_actor(), item.id, form.note.data or "")
     return _back(referral_id)

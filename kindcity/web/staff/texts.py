@@ -20,22 +20,21 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 
-from ...domain.texts import CaseAction, TextRuleError, allowed_steps, mask_phone
+from ...domain.texts import CaseAction, allowed_steps, mask_phone
 from ...domain.time import utcnow
 from ...i18n import current_locale
 from ...models import TextCase
-from ...services import NotFound, ServiceError
+from ...services import NotFound
 from ...services import texts as text_service
 from ...services.reference import reference_lists
 from ..access import current_actor
-from ..actions import attempt
 from ..caching import no_store
+from ..unit_of_work import unit_of_work
 from . import bp
 
 STATUS_LABELS = {"new": _l("Not answered yet"), "open": _l("Answered, open"), "closed": _l("Closed")}
 OUTCOME_LABELS = {"answered": _l("Answered"), "referral": _l("Made a referral"),
                   "not_for_site": _l("Not for this site")}
-REFUSALS = (TextRuleError, ServiceError)
 COUNT_DAYS = 365
 
 
@@ -97,36 +96,39 @@ def text_case(case_id: int):
         status_labels=STATUS_LABELS, outcome_labels=OUTCOME_LABELS)))
 
 
-@bp.post("/texts/<id:case_id>/reply")
-def text_reply(case_id: int):
+def _step(case_id: int, form_class: type[FlaskForm], prefix: str, act, done: str):
+    """One step on a case: the case (or 404), the form's token (or 400), then ``act(actor, case_id,
+    form)`` in one unit of work that flashes ``done`` or the refusal. Returns the unit's outcome."""
     item = _case_or_404(case_id)
-    form = ReplyForm(prefix="reply")
+    form = form_class(prefix=prefix)
     if not form.validate_on_submit():
         abort(400)
-    attempt(lambda: text_service.reply(current_actor(), item.id, form.body.data or ""),
-            _("Your answer is being sent by text."), refusals=REFUSALS)
+    with unit_of_work(done) as work:
+        work.value = act(current_actor(), item.id, form)
+    return work
+
+
+@bp.post("/texts/<id:case_id>/reply")
+def text_reply(case_id: int):
+    _step(case_id, ReplyForm, "reply", lambda actor, item, form: text_service.reply(actor, item, form.body.data or ""),
+          _("Your answer is being sent by text."))
     return _back(case_id)
 
 
 @bp.post("/texts/<id:case_id>/assign")
 def text_assign(case_id: int):
-    item = _case_or_404(case_id)
-    form = DongForm(prefix="assign")
-    if not form.validate_on_submit():
-        abort(400)
-    attempt(lambda: text_service.assign(current_actor(), item.id, form.dong.data or ""),
-            _("The case is passed to the dong's welfare centre."), refusals=REFUSALS)
+    _step(case_id, DongForm, "assign",
+          lambda actor, item, form: text_service.assign(actor, item, form.dong.data or ""),
+          _("The case is passed to the dong's welfare centre."))
     return _back(case_id)
 
 
 @bp.post("/texts/<id:case_id>/refer")
 def text_refer(case_id: int):
-    item = _case_or_404(case_id)
-    form = ReferForm(prefix="refer")
-    if not form.validate_on_submit():
-        abort(400)
-    done = attempt(lambda: text_service.refer(current_actor(), item.id, form.dong.data or "", bool(form.urgent.data)),
-                   _("A referral was made from this case."), refusals=REFUSALS)
+    done = _step(case_id, ReferForm, "refer",
+                 lambda actor, item, form: text_service.refer(actor, item, form.dong.data or "",
+                                                              bool(form.urgent.data)),
+                 _("A referral was made from this case."))
     if done.ok:
         return redirect(url_for("staff.referral", referral_id=done.value.id), 303)
     return _back(case_id)
@@ -134,24 +136,20 @@ def text_refer(case_id: int):
 
 @bp.post("/texts/<id:case_id>/not-for-site")
 def text_not_for_site(case_id: int):
-    item = _case_or_404(case_id)
-    form = WhereForm(prefix="where")
-    if not form.validate_on_submit():
-        abort(400)
-    attempt(lambda: text_service.not_for_site(current_actor(), item.id, form.where.data or ""),
-            _("The resident is told by text where to go, and the case is closed."), refusals=REFUSALS)
+    _step(case_id, WhereForm, "where",
+          lambda actor, item, form: text_service.not_for_site(actor, item, form.where.data or ""),
+          _("The resident is told by text where to go, and the case is closed."))
     return _back(case_id)
 
 
 @bp.post("/texts/<id:case_id>/<any(close, reopen):step>")
 def text_step(case_id: int, step: str):
-    item = _case_or_404(case_id)
-    if not StepForm(prefix="step").validate_on_submit():
-        abort(400)
     if step == CaseAction.CLOSE:
-        attempt(lambda: text_service.close(current_actor(), item.id), _("The case is closed."), refusals=REFUSALS)
+        _step(case_id, StepForm, "step", lambda actor, item, form: text_service.close(actor, item),
+              _("The case is closed."))
     else:
-        attempt(lambda: text_service.reopen(current_actor(), item.id), _("The case is reopened."), refusals=REFUSALS)
+        _step(case_id, StepForm, "step", lambda actor, item, form: text_service.reopen(actor, item),
+              _("The case is reopened."))
     return _back(case_id)
 
 

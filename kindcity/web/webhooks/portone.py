@@ -14,11 +14,11 @@ from __future__ import annotations
 from flask import current_app, jsonify, request
 from sqlalchemy.exc import OperationalError
 
-from ...extensions import db
 from ...jobs.portone import ask_event
 from ...payments import InvalidWebhook
 from ...payments.korean import app_kr_provider, portone_configured
 from ...services import kr_payments
+from ..unit_of_work import unit_of_work
 from . import bp
 
 
@@ -33,18 +33,19 @@ def portone_events():
     except InvalidWebhook as error:
         current_app.logger.warning("portone webhook refused: %s", error)
         return jsonify(error="invalid signature or payload"), 400
-    try:
+    with unit_of_work(catch=(OperationalError,)) as work:
         recorded = kr_payments.record_event(provider, notice)
         if recorded.event_row is None:
-            db.session.rollback()
-            return jsonify(received=True, event=notice.id, outcome=recorded.outcome), 200
-        if not recorded.recorded_now:
-            db.session.rollback()
-            return jsonify(received=True, event=notice.id, outcome="duplicate"), 200
-        ask_event(recorded.event_row)  # the work, read back from PortOne, is a job: PortOne gets its answer now
-        db.session.commit()
-    except OperationalError as error:
-        db.session.rollback()
-        current_app.logger.warning("portone delivery %s not recorded: %s", notice.id, error)
+            work.discard()
+            outcome = recorded.outcome
+        elif not recorded.recorded_now:
+            work.discard()
+            outcome = "duplicate"
+        else:
+            ask_event(recorded.event_row)  # the work, read back from PortOne, is a job: PortOne gets its answer now
+    if not work.ok:
+        current_app.logger.warning("portone delivery %s not recorded: %s", notice.id, work.error)
         return jsonify(error="temporarily unavailable; retry"), 503
+    if work.discarded:
+        return jsonify(received=True, event=notice.id, outcome=outcome), 200
     return jsonify(received=True, event=notice.id, outcome="queued"), 200

@@ -12,7 +12,6 @@ from __future__ import annotations
 from flask import abort, current_app, jsonify, request
 from sqlalchemy.exc import OperationalError
 
-from ...extensions import db
 from ...domain.time import utcnow
 from ...jobs.card import ask_event
 from ...payments import InvalidWebhook, app_card_provider, stripe_configured
@@ -21,6 +20,7 @@ from ...services import texts as text_service
 from ...sms import InvalidWebhook as InvalidSmsWebhook
 from ...sms import sms_provider, sms_webhook_open
 
+from ..unit_of_work import unit_of_work
 from . import bp
 
 
@@ -37,15 +37,15 @@ def stripe_events():
         return jsonify(error="invalid signature or payload"), 400
     if notice.type not in card_service.HANDLED_EVENTS:
         return jsonify(received=True, event=notice.id, outcome="ignored"), 200
-    try:
-        if card_service.event_recorded(provider.name, notice.id):
-            return jsonify(received=True, event=notice.id, outcome="duplicate"), 200
-        ask_event(notice)  # the work, read back from Stripe, is a job: Stripe gets its answer now
-        db.session.commit()
-    except OperationalError as error:
-        db.session.rollback()
-        current_app.logger.warning("stripe event %s not queued, Stripe will retry: %s", notice.id, error)
+    with unit_of_work(catch=(OperationalError,)) as work:
+        duplicate = card_service.event_recorded(provider.name, notice.id)
+        if not duplicate:
+            ask_event(notice)  # the work, read back from Stripe, is a job: Stripe gets its answer now
+    if not work.ok:
+        current_app.logger.warning("stripe event %s not queued, Stripe will retry: %s", notice.id, work.error)
         return jsonify(error="temporarily unavailable; retry"), 503
+    if duplicate:
+        return jsonify(received=True, event=notice.id, outcome="duplicate"), 200
     return jsonify(received=True, event=notice.id, outcome="queued"), 200
 
 
@@ -65,17 +65,18 @@ def sms_incoming():
     except InvalidSmsWebhook as error:
         current_app.logger.warning("sms webhook refused: %s", error)
         return jsonify(error="invalid signature or payload"), 400
-    try:
+    with unit_of_work(catch=(OperationalError,)) as work:
         if not text_service.remember_webhook_salt(batch.nonce, tolerance_seconds=config["KINDCITY_SMS_WEBHOOK_TOLERANCE"],
                                                   now=now):
-            db.session.rollback()
-            current_app.logger.warning("sms webhook refused: replayed signature")
-            return jsonify(error="replayed"), 400
-        results = [text_service.receive(text, max_per_hour=config["KINDCITY_SMS_MAX_PER_HOUR"], now=now)
-                   for text in batch.texts]
-        db.session.commit()
-    except OperationalError as error:
-        db.session.rollback()
-        current_app.logger.warning("sms webhook not processed, the provider will retry: %s", type(error).__name__)
+            work.discard()
+        else:
+            results = [text_service.receive(text, max_per_hour=config["KINDCITY_SMS_MAX_PER_HOUR"], now=now)
+                       for text in batch.texts]
+    if not work.ok:
+        current_app.logger.warning("sms webhook not processed, the provider will retry: %s",
+                                   type(work.error).__name__)
         return jsonify(error="temporarily unavailable; retry"), 503
+    if work.discarded:
+        current_app.logger.warning("sms webhook refused: replayed signature")
+        return jsonify(error="replayed"), 400
     return jsonify(received=len(results), kept=sum(1 for r in results if r.kept)), 200
