@@ -26,11 +26,10 @@ from ..models import (Category, Disbursement, Dong, ImpactReport, LedgerLine, Le
                       LeftoverReturn, Need, Organisation, Payment, Pledge, Refund, ReportPhoto, User)
 from ..models.types import seoul_month
 from . import Actor, Forbidden, NotFound, ServiceError
-from . import notices
+from . import journal, notices
 from . import matching as matching_service
 from . import photos as photo_files
 from .audit import record
-from .ledger import post
 from .needs import staff_can_see
 from .pledges import fire, follow_donor_choice, lock_need
 from .public_text import PersonalDataFound, personal_data_in, refuse_personal_data
@@ -168,7 +167,7 @@ def record_disbursement(actor: Actor, need: Need, *, amount: int, spent_on: date
     refuse_personal_data({"description": cleaned})
     rules.check_disbursement(amount, held=need_money(need.id).held, spent_on=spent_on, today=today,
                              since=need.created_at.astimezone(SEOUL).date())
-    transaction = post(ledger_rules.disbursed(need.id, amount, memo=cleaned), actor)
+    transaction = journal.post(ledger_rules.disbursed(need.id, amount, memo=cleaned), actor)
     item = Disbursement(need_id=need.id, amount=amount, spent_on=spent_on, description=cleaned,
                         transaction=transaction, recorded_by_id=user.id)
     db.session.add(item)
@@ -207,7 +206,7 @@ def return_leftovers(actor: Actor, need: Need) -> list[LeftoverReturn]:
         matching_service.return_to_fund(actor, need, to_fund, "leftover")
     for pledge_id, amount in parts.items():
         pledge = pledges[pledge_id]
-        transaction = post(ledger_rules.unallocated(pledge.id, need.id, amount, memo="leftover"), actor)
+        transaction = journal.post(ledger_rules.unallocated(pledge.id, need.id, amount, memo="leftover"), actor)
         need.confirmed -= amount
         follow_donor_choice(actor, pledge, amount, reason="leftover")
         item = LeftoverReturn(need_id=need.id, pledge_id=pledge.id, amount=amount, destination=pledge.on_cancel,

@@ -44,11 +44,10 @@ from ..extensions import db
 from ..models import (BeneficiaryGroup, Category, Dong, LedgerLine, LedgerTransaction, MatchAllocation,
                       MatchingSettings, MatchOfferTerms, MatchRun, Need, Organisation, Pledge, PooledTerms, Refund,
                       User)
-from . import SYSTEM, Actor, Forbidden, NotFound
+from . import SYSTEM, Actor, Forbidden, NotFound, journal
 from . import needs as need_service
 from . import pledges as pledge_service
 from .audit import record
-from .ledger import post
 from .public_text import refuse_personal_data
 
 POOL_FUNDING = (PledgeStatus.PARTLY_PAID, PledgeStatus.PAID)  # received money a pooled pledge may place
@@ -580,7 +579,7 @@ def _apply_run(actor: Actor, run: MatchRun, *, wait: bool) -> int:
         code, reason = item["reason_code"], item["reason"]
         if item["completes"] and not completes:  # cut down since it was proposed: no longer completes
             code, reason = engine.REASON_PARTIAL, reason.split(";")[0] + "; only part of it still fitted when placed"
-        post(rules.allocated(pool.id, need.snapshot.id, amount, memo=f"match run {run.id}"), actor)
+        journal.post(rules.allocated(pool.id, need.snapshot.id, amount, memo=f"match run {run.id}"), actor)
         db.session.add(MatchAllocation(source="pool", pledge_id=pool.id, need_id=need.snapshot.id, amount=amount,
                                        reason_code=code, reason=reason, days_left=item.get("days_left"),
                                        completes=completes, run_id=run.id))
@@ -636,7 +635,7 @@ def _place_from_fund(actor: Actor, run: MatchRun, need: _NeedRow, item: dict, am
     code, reason = item["reason_code"], item["reason"]
     if item["completes"] and not completes:
         code, reason = engine.REASON_PARTIAL, reason.split(";")[0] + "; only part of it still fitted when placed"
-    post(rules.pool_allocated(need.snapshot.id, amount, memo=f"match run {run.id}"), actor)
+    journal.post(rules.pool_allocated(need.snapshot.id, amount, memo=f"match run {run.id}"), actor)
     for pledge_id, part in engine.attribute(district_sources(), amount):
         db.session.add(MatchAllocation(source="fund", pledge_id=pledge_id, need_id=need.snapshot.id, amount=part,
                                        reason_code=code, reason=reason, days_left=item.get("days_left"),
@@ -810,7 +809,7 @@ def _return_placed_money(actor: Actor, need: Need) -> bool:
         if placed <= 0:
             continue
         need.confirmed -= placed
-        post(rules.unallocated(pledge_id, need.id, placed, memo=reason), actor)
+        journal.post(rules.unallocated(pledge_id, need.id, placed, memo=reason), actor)
         offer = db.session.scalar(select(MatchOfferTerms).where(MatchOfferTerms.pledge_id == pledge_id)
                                   .with_for_update().execution_options(populate_existing=True))
         if offer is not None:
@@ -838,7 +837,7 @@ def fund_on_need(need_id: int) -> int:
 def return_to_fund(actor: Actor, need: Need, amount: int, reason: str) -> None:
     """Give ``amount`` of the fund's money on ``need`` back to the fund (caller holds the need's lock)."""
     need.confirmed -= amount
-    post(rules.pool_returned(need.id, amount, memo=reason), actor)
+    journal.post(rules.pool_returned(need.id, amount, memo=reason), actor)
     record(actor, "fund.unplaced", "need", need.id, after={"amount": amount, "reason": reason})
 
 

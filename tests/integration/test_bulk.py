@@ -17,7 +17,7 @@ AWKWARD = "tab\there, new\nline, back\\slash, \\N, 한글 메모, carriage\rretu
 def test_rows_with_ids_from_the_sequence_defaults_and_awkward_text_round_trip(session):
     before = session.scalar(select(db.func.max(LedgerTransaction.id))) or 0
     ids = bulk.allocate_ids(LedgerTransaction.__table__, 3)
-    if ids is None:  # no sequence (SQLite): ids come from RETURNING in post_many instead
+    if ids is None:  # no sequence (SQLite): the journal's generic writer takes ids from RETURNING
         assert session.get_bind().dialect.name != "postgresql"
         ids = [before + 1, before + 2, before + 3]
     assert len(set(ids)) == 3 and min(ids) > before
