@@ -16,6 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from procrastinate.schema import SchemaManager  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
@@ -219,6 +220,8 @@ def main() -> None:
                       "SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": CLIENTS + 5, "max_overflow": 5}})
     with app.app_context():
         db.create_all()
+        with db.engine.begin() as conn:  # the job queue: an import defers its thank-you mails
+            conn.exec_driver_sql(SchemaManager.get_schema().replace("%", "%%"))
         seed_district("gwangju-seogu")
         db.session.commit()
     print(f"database: {make_url(url).render_as_string(hide_password=True)}")

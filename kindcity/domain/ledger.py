@@ -1,6 +1,6 @@
 """The ledger's posting rules: every business event becomes one balanced set of whole-won lines.
 
-Pure: this module decides *what* is posted; ``kindcity.services.ledger`` writes it, append-only.
+Pure: this module decides *what* is posted; ``kindcity.services.journal`` writes it, append-only.
 
 Accounts (a debit is positive, a credit negative; every transaction sums to zero):
 

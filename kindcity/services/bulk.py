@@ -3,8 +3,9 @@
 A 10,000-row statement writes ~10,000 payments, bank rows and journal transactions and ~40,000
 journal lines. As INSERT ... VALUES batches, PostgreSQL's driver spends most of the time parsing the
 huge statements; COPY streams the rows instead. COPY knows nothing of SQLAlchemy's Python-side
-defaults and types, so ``insert_rows`` fills the defaults and applies each column's bind processing
-(UTC timestamps, JSON) itself: the rows land exactly as an INSERT through SQLAlchemy would write them.
+defaults and types, so ``insert_rows`` asks SQLAlchemy's compiler which defaults an INSERT would fill
+(taken from the table's metadata, ``_defaults``) and applies each column's bind processing (UTC
+timestamps, JSON): the rows land exactly as an INSERT through SQLAlchemy would write them.
 
 Rows that others must point at (journal transactions, whose lines carry their id) get their ids
 from the table's sequence first (``allocate_ids``), so nothing needs RETURNING.
@@ -53,18 +54,23 @@ def allocate_ids(table: Table, count: int) -> list[int] | None:
     return list(db.session.connection().scalars(select(sequence).select_from(func.generate_series(1, count))))
 
 
-def _defaults(table: Table, present: set[str]) -> dict[str, Any]:
-    """Python-side defaults (``default=``) of the columns a row leaves out: a value, or a callable
-    to call for each row, as SQLAlchemy would."""
+def _defaults(table: Table, present: list[str], dialect) -> dict[str, Any]:
+    """The Python-side defaults of the columns a row leaves out, single-sourced from SQLAlchemy: its
+    compiler names the columns it would fill for an INSERT of ``present`` (the statement's prefetch
+    list), and each column's own default (the table's metadata) gives a callable to call per row.
+    A default only the database can compute (a SQL expression, a sequence) cannot go through COPY:
+    refused, rather than silently left out."""
     filled: dict[str, Any] = {}
-    for column in table.columns:
-        if column.name in present or column.default is None or column.primary_key:
-            continue
+    for column in insert(table).compile(dialect=dialect, column_keys=present).insert_prefetch:
         default = column.default
-        if default.is_callable:
+        if default.is_callable:  # SQLAlchemy's wrapper: takes the execution context (none here)
             filled[column.name] = default.arg
         elif default.is_scalar:
             filled[column.name] = (lambda value: lambda _context: value)(default.arg)
+    computed_by_sql = [column.name for column in table.columns if column.default is not None
+                       and column.name not in filled and column.name not in present]
+    if computed_by_sql:  # SQLAlchemy renders these into the INSERT itself (a SQL expression, a sequence)
+        raise ValueError(f"{table.name}: COPY cannot compute the default of {', '.join(computed_by_sql)}")
     return filled
 
 
@@ -104,9 +110,9 @@ def insert_rows(table: Table, rows: list, *, columns: tuple[str, ...] | None = N
         db.session.execute(insert(table), rows)  # executemany: one prepared statement, many rows
         return
     keys = list(columns) if columns is not None else list(rows[0])
-    defaults = _defaults(table, set(keys))
-    names = keys + list(defaults)
     dialect = db.session.get_bind().dialect
+    defaults = _defaults(table, keys, dialect)
+    names = keys + list(defaults)
     processors = [(n, process) for n, process in
                   enumerate(table.c[name].type.bind_processor(dialect) for name in names) if process is not None]
     makers = list(defaults.values())

@@ -18,7 +18,7 @@ from datetime import datetime
 
 from flask import current_app
 
-from ..domain import texts as rules
+from ..domain import texts as text_rules
 from ..domain.time import utcnow
 from ..extensions import db
 from ..jobs import defer
@@ -26,7 +26,7 @@ from ..models import DonorContact, User
 from . import Actor, NotFound, ServiceError
 from .audit import record
 
-HOUR = rules.SENDER_WINDOW
+HOUR = text_rules.SENDER_WINDOW
 
 
 class ContactError(ServiceError):
@@ -47,7 +47,7 @@ def contact_of(user_id: int) -> DonorContact | None:
 def _contact(user: User) -> DonorContact:
     contact = contact_of(user.id)
     if contact is None:
-        contact = DonorContact(user_id=user.id, channel=rules.Channel.EMAIL, code_attempts=0, codes_in_window=0)
+        contact = DonorContact(user_id=user.id, channel=text_rules.Channel.EMAIL, code_attempts=0, codes_in_window=0)
         db.session.add(contact)
     return contact
 
@@ -61,14 +61,14 @@ def ask_code(actor: Actor, phone: str, *, now: datetime | None = None) -> DonorC
     """Ask for a code by text to ``phone`` (a mobile number); the number is taken only once the code is
     typed in. At most CODES_PER_HOUR codes an hour."""
     user = _donor(actor)
-    number = rules.normalise_phone(phone)
-    if not rules.is_mobile(number):
-        raise rules.TextRuleError("contact_phone_not_mobile")
+    number = text_rules.normalise_phone(phone)
+    if not text_rules.is_mobile(number):
+        raise text_rules.TextRuleError("contact_phone_not_mobile")
     now = now or utcnow()
     contact = _contact(user)
     if contact.codes_window_start is None or now - contact.codes_window_start >= HOUR:
         contact.codes_window_start, contact.codes_in_window = now, 0
-    if contact.codes_in_window >= rules.CODES_PER_HOUR:
+    if contact.codes_in_window >= text_rules.CODES_PER_HOUR:
         raise ContactError("contact_codes_rate_limited")
     contact.codes_in_window += 1
     contact.pending_phone = number
@@ -94,9 +94,9 @@ def verify(actor: Actor, entered: str, *, now: datetime | None = None) -> Verifi
     contact = _contact(user)
     matches = bool(contact.code_hash) and hmac.compare_digest(code_hash(user.id, entered or ""), contact.code_hash)
     try:
-        rules.check_code_attempt(entered=entered, matches=matches, expires_at=contact.code_expires_at,
+        text_rules.check_code_attempt(entered=entered, matches=matches, expires_at=contact.code_expires_at,
                                  attempts=contact.code_attempts, now=now)
-    except rules.TextRuleError as error:
+    except text_rules.TextRuleError as error:
         if error.code == "contact_code_wrong":
             contact.code_attempts += 1
         return Verified(False, error.code)
@@ -110,7 +110,7 @@ def verify(actor: Actor, entered: str, *, now: datetime | None = None) -> Verifi
 def set_channel(actor: Actor, channel: str) -> DonorContact:
     user = _donor(actor)
     contact = _contact(user)
-    chosen = rules.check_channel(channel, phone_verified=contact.verified_at is not None and bool(contact.phone))
+    chosen = text_rules.check_channel(channel, phone_verified=contact.verified_at is not None and bool(contact.phone))
     before = contact.channel
     contact.channel = chosen.value
     record(actor, "contact.channel", "user", user.id, before={"channel": before}, after={"channel": chosen.value})
@@ -123,7 +123,7 @@ def forget_phone(actor: Actor) -> DonorContact:
     contact = _contact(user)
     contact.phone = contact.verified_at = contact.pending_phone = contact.code_request = None
     contact.code_hash = contact.code_expires_at = None
-    contact.channel = rules.Channel.EMAIL.value
+    contact.channel = text_rules.Channel.EMAIL.value
     record(actor, "contact.phone_removed", "user", user.id)
     return contact
 
@@ -137,7 +137,7 @@ def notify(user_id: int, email: str, *, key: str, subject: str, body: str, text:
     from ..sms.jobs import ask_donor_text
 
     contact = contact_of(user_id)
-    by_mail, by_text = rules.routes(contact.channel if contact else None,
+    by_mail, by_text = text_rules.routes(contact.channel if contact else None,
                                     phone_verified=bool(contact and contact.phone and contact.verified_at))
     if by_mail:
         send(email, subject, body, key=key)

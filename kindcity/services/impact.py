@@ -13,7 +13,7 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import and_, case, func, literal, select, true, union_all
 from sqlalchemy.orm import joinedload
 
-from ..domain import impact as rules
+from ..domain import impact as impact_rules
 from ..domain import ledger as ledger_rules
 from ..domain.impact import DeliveryFacts, ReportAction, ReportStatus
 from ..domain.matching import DISTRICT_POOL_ID
@@ -26,11 +26,10 @@ from ..models import (Category, Disbursement, Dong, ImpactReport, LedgerLine, Le
                       LeftoverReturn, Need, Organisation, Payment, Pledge, Refund, ReportPhoto, User)
 from ..models.types import seoul_month
 from . import Actor, Forbidden, NotFound, ServiceError
-from . import effects, notices
+from . import effects, journal, notices
 from . import matching as matching_service
 from . import photos as photo_files
 from .audit import record
-from .ledger import post
 from .needs import staff_can_see
 from .pledges import follow_donor_choice, lock_need
 from .public_text import PersonalDataFound, personal_data_in, refuse_personal_data
@@ -68,7 +67,7 @@ def _editable_report(need: Need) -> ImpactReport:
     report = report_for(need.id)
     if report is None:
         raise ImpactError("no_report")
-    if ReportStatus(report.status) not in rules.EDITABLE:
+    if ReportStatus(report.status) not in impact_rules.EDITABLE:
         raise ImpactError("report_locked")
     return report
 
@@ -166,9 +165,9 @@ def record_disbursement(actor: Actor, need: Need, *, amount: int, spent_on: date
     if len(cleaned) > MAX_DESCRIPTION:
         raise ImpactError("description_too_long", maximum=MAX_DESCRIPTION)
     refuse_personal_data({"description": cleaned})
-    rules.check_disbursement(amount, held=need_money(need.id).held, spent_on=spent_on, today=today,
+    impact_rules.check_disbursement(amount, held=need_money(need.id).held, spent_on=spent_on, today=today,
                              since=need.created_at.astimezone(SEOUL).date())
-    transaction = post(ledger_rules.disbursed(need.id, amount, memo=cleaned), actor)
+    transaction = journal.post(ledger_rules.disbursed(need.id, amount, memo=cleaned), actor)
     item = Disbursement(need_id=need.id, amount=amount, spent_on=spent_on, description=cleaned,
                         transaction=transaction, recorded_by_id=user.id)
     db.session.add(item)
@@ -180,7 +179,7 @@ def record_disbursement(actor: Actor, need: Need, *, amount: int, spent_on: date
 def preview_leftovers(need: Need) -> dict[int, int]:
     """How the money still held on the need would go back, pledge by pledge (nothing is written)."""
     held = need_money(need.id).held
-    return rules.split_leftover(held, _placed_with_fund(need.id)) if held > 0 else {}
+    return impact_rules.split_leftover(held, _placed_with_fund(need.id)) if held > 0 else {}
 
 
 def return_leftovers(actor: Actor, need: Need) -> list[LeftoverReturn]:
@@ -197,7 +196,7 @@ def return_leftovers(actor: Actor, need: Need) -> list[LeftoverReturn]:
     held = money.held
     if held <= 0:
         raise ImpactError("no_leftover")
-    parts = rules.split_leftover(held, _placed_with_fund(need.id))
+    parts = impact_rules.split_leftover(held, _placed_with_fund(need.id))
     pledges = {p.id: p for p in db.session.scalars(
         select(Pledge).where(Pledge.id.in_(sorted(parts))).order_by(Pledge.id).with_for_update()
         .execution_options(populate_existing=True))}
@@ -207,7 +206,7 @@ def return_leftovers(actor: Actor, need: Need) -> list[LeftoverReturn]:
         matching_service.return_to_fund(actor, need, to_fund, "leftover")
     for pledge_id, amount in parts.items():
         pledge = pledges[pledge_id]
-        transaction = post(ledger_rules.unallocated(pledge.id, need.id, amount, memo="leftover"), actor)
+        transaction = journal.post(ledger_rules.unallocated(pledge.id, need.id, amount, memo="leftover"), actor)
         need.confirmed -= amount
         follow_donor_choice(actor, pledge, amount, reason="leftover")
         item = LeftoverReturn(need_id=need.id, pledge_id=pledge.id, amount=amount, destination=pledge.on_cancel,
@@ -245,7 +244,7 @@ def save_report(actor: Actor, need: Need, data: ReportInput, today: date) -> Imp
     report = _editable_report(need)
     story = (data.story or "").strip()
     data = ReportInput(data.units_delivered, data.beneficiaries_reached, data.delivered_from, data.delivered_to, story)
-    rules.check_delivery_values(_facts(report, data), today)
+    impact_rules.check_delivery_values(_facts(report, data), today)
     report.units_delivered, report.beneficiaries_reached = data.units_delivered, data.beneficiaries_reached
     report.delivered_from, report.delivered_to, report.story = data.delivered_from, data.delivered_to, story
     record(actor, "impact.update", "need", need.id, after={"units_delivered": report.units_delivered})
@@ -310,7 +309,7 @@ def _check_report_text(report: ImpactReport) -> None:
 
 def _transition(actor: Actor, report: ImpactReport, action: ReportAction) -> None:
     before = report.status
-    report.status = rules.next_status(report.status, action)
+    report.status = impact_rules.next_status(report.status, action)
     record(actor, f"impact.{action.value}", "need", report.need_id, before={"report": before},
            after={"report": report.status})
 
@@ -320,9 +319,9 @@ def submit_report(actor: Actor, need: Need, today: date) -> ImpactReport:
     report = report_for(need.id)
     if report is None:
         raise ImpactError("no_report")
-    rules.next_status(report.status, ReportAction.SUBMIT)
+    impact_rules.next_status(report.status, ReportAction.SUBMIT)
     money = need_money(need.id)
-    rules.check_ready_to_submit(_facts(report), held=money.held, spent=money.spent, today=today)
+    impact_rules.check_ready_to_submit(_facts(report), held=money.held, spent=money.spent, today=today)
     _check_report_text(report)
     _transition(actor, report, ReportAction.SUBMIT)
     report.submitted_by_id, report.submitted_at = user.id, utcnow()
@@ -345,10 +344,10 @@ def approve_report(actor: Actor, need: Need, today: date) -> ImpactReport:
     report = report_for(need.id)
     if report is None:
         raise ImpactError("no_report")
-    rules.next_status(report.status, ReportAction.APPROVE)
-    rules.check_approver(report.submitted_by_id, user.id)
+    impact_rules.next_status(report.status, ReportAction.APPROVE)
+    impact_rules.check_approver(report.submitted_by_id, user.id)
     money = need_money(need.id)
-    rules.check_ready_to_submit(_facts(report), held=money.held, spent=money.spent, today=today)
+    impact_rules.check_ready_to_submit(_facts(report), held=money.held, spent=money.spent, today=today)
     _check_report_text(report)  # the text cannot change after submission, but the guard may have grown
     next_need_status(need.status, NeedAction.COMPLETE)
     _transition(actor, report, ReportAction.APPROVE)
@@ -370,7 +369,7 @@ def staff_reports(user: User, today: date) -> dict[str, list]:
     reports = db.session.scalars(select(ImpactReport).where(ImpactReport.need_id.in_(visible),
                                                             ImpactReport.status != ReportStatus.PUBLISHED)
                                  .order_by(ImpactReport.report_due, ImpactReport.id)).all()
-    overdue = [r for r in reports if rules.is_report_overdue(r.report_due, today, r.status)]
+    overdue = [r for r in reports if impact_rules.is_report_overdue(r.report_due, today, r.status)]
     to_approve = [r for r in reports if r.status == ReportStatus.AWAITING_APPROVAL and r.submitted_by_id != user.id]
     return {"funded": list(funded), "in_progress": list(reports), "overdue": overdue, "to_approve": to_approve}
 
@@ -489,7 +488,7 @@ def public_ledger(need: Need) -> list[LedgerRow]:
         pledge = pledges.get(row.pledge_id)
         name = _shown_name(pledge) if pledge is not None else "pooled fund"
         if name is None:
-            anonymous[(rules.month_key(day), entry, note)].append(abs(row.amount))
+            anonymous[(impact_rules.month_key(day), entry, note)].append(abs(row.amount))
         else:
             out.append(LedgerRow(day.isoformat(), entry, abs(row.amount), name, 1, note))
     for (month, entry, note), amounts in anonymous.items():
@@ -561,8 +560,8 @@ class DistrictImpact:
 def district_impact(period: str, today: date) -> DistrictImpact:
     """The district's figures for a period, in six aggregate queries whatever the data size (each
     scans its table once; nothing per row comes back to Python)."""
-    period = period if period in rules.PERIODS else "all"
-    start, end = rules.period_range(period, today)
+    period = period if period in impact_rules.PERIODS else "all"
+    start, end = impact_rules.period_range(period, today)
     start_at, end_at = _utc_bounds(start, end)
     received, donors = db.session.execute(
         select(func.coalesce(func.sum(Payment.amount), 0), func.count(func.distinct(Pledge.donor_id)))
@@ -629,12 +628,12 @@ def _months(start, end, start_at, end_at, today) -> list[tuple[str, int]]:
     firsts = [(date(int(key[:4]), int(key[5:7]), 1), int(amount)) for key, amount in rows]
     first = start or min((d for d, _ in firsts), default=today)
     last = min(end - timedelta(days=1), today) if end else max([today] + [d for d, _ in firsts])
-    return rules.month_series(firsts, first, last)
+    return impact_rules.month_series(firsts, first, last)
 
 
 # --- public: the donor wall -------------------------------------------------------------------
 
-def donor_wall() -> dict[rules.WallGroup, list[rules.WallEntry]]:
+def donor_wall() -> dict[impact_rules.WallGroup, list[impact_rules.WallEntry]]:
     """Only donors who chose to be shown, and only the gifts they chose to show; organisations only
     once verified. Giving counts what was paid, minus what was (or is to be) refunded."""
     refunds = (select(Refund.pledge_id, func.sum(Refund.amount).label("refunded"))
@@ -652,10 +651,10 @@ def donor_wall() -> dict[rules.WallGroup, list[rules.WallEntry]]:
         if display == "organisation":
             if org_id is None or verified_at is None:
                 continue
-            gifts.append(rules.RecognisedGift(f"org:{org_id}", org_name, display, org_kind, given))
+            gifts.append(impact_rules.RecognisedGift(f"org:{org_id}", org_name, display, org_kind, given))
         else:
-            gifts.append(rules.RecognisedGift(f"user:{user_id}", user_name, display, None, given))
-    return rules.build_wall(gifts)
+            gifts.append(impact_rules.RecognisedGift(f"user:{user_id}", user_name, display, None, given))
+    return impact_rules.build_wall(gifts)
 
 
 # --- the donor's own impact -------------------------------------------------------------------
@@ -713,7 +712,7 @@ def donor_impact(donor: User) -> DonorImpact:
             continue
         report = reports.get(need_id)
         spent = spent_by_need.get(need_id, 0) if report else 0
-        tenths = rules.units_paid_for_tenths(placed, spent, report.units_delivered or 0) if report else 0
+        tenths = impact_rules.units_paid_for_tenths(placed, spent, report.units_delivered or 0) if report else 0
         items.append(DonorNeedImpact(needs[need_id], placed, report, spent, tenths, int(returned.get(need_id, 0))))
     items.sort(key=lambda i: (i.report is None, -i.placed, i.need.id))
     given = sum(int(paid) for _, paid in pledges) - refunded

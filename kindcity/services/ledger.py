@@ -1,52 +1,11 @@
-"""Writing the journal (append-only) and reading balances from it. Balances are always sums."""
+"""Reading balances from the journal. Balances are always sums; lines are written by the journal's
+one writer (kindcity/services/journal/)."""
 from __future__ import annotations
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 
-from ..domain.ledger import Posting, check_balanced
 from ..extensions import db
 from ..models import LedgerLine, LedgerTransaction
-from . import Actor, bulk
-
-
-def post(posting: Posting, actor: Actor | None = None) -> LedgerTransaction:
-    check_balanced(posting.lines)
-    transaction = LedgerTransaction(entry=posting.entry.value, pledge_id=posting.pledge_id,
-                                    need_id=posting.need_id, memo=posting.memo,
-                                    actor_id=actor.user_id if actor else None)
-    # Lines hang off the transaction, so many postings go to the database in one flush.
-    transaction.lines = [LedgerLine(account=line.account, amount=line.amount) for line in posting.lines]
-    db.session.add(transaction)
-    return transaction
-
-
-def post_now(posting: Posting, actor: Actor | None, at) -> int:
-    """The same posting written at once with two statements and no ORM objects (hot paths)."""
-    check_balanced(posting.lines)
-    transaction_id = db.session.execute(insert(LedgerTransaction).values(
-        entry=posting.entry.value, pledge_id=posting.pledge_id, need_id=posting.need_id, memo=posting.memo,
-        actor_id=actor.user_id if actor else None, created_at=at).returning(LedgerTransaction.id)).scalar_one()
-    db.session.execute(insert(LedgerLine), [
-        {"transaction_id": transaction_id, "account": line.account, "amount": line.amount} for line in posting.lines])
-    return transaction_id
-
-
-def post_many(postings, actor: Actor | None, at) -> None:
-    """Many postings at once (bulk imports): the transactions, then all their lines. On PostgreSQL
-    the transactions' ids come from their sequence and both tables are filled by COPY
-    (kindcity/services/bulk.py); elsewhere by batched INSERTs."""
-    rows = [{"entry": p.entry.value, "pledge_id": p.pledge_id, "need_id": p.need_id, "memo": p.memo,
-             "actor_id": actor.user_id if actor else None, "created_at": at} for p in postings]
-    ids = bulk.allocate_ids(LedgerTransaction.__table__, len(rows))
-    if ids is not None:
-        bulk.insert_rows(LedgerTransaction.__table__, [{"id": i, **row} for i, row in zip(ids, rows)])
-    else:
-        # RETURNING makes SQLAlchemy send multi-row VALUES batches instead of one INSERT per row.
-        ids = db.session.scalars(insert(LedgerTransaction).returning(LedgerTransaction.id,
-                                                                     sort_by_parameter_order=True), rows).all()
-    bulk.insert_rows(LedgerLine.__table__, [
-        (transaction_id, account, amount) for transaction_id, posting in zip(ids, postings)
-        for account, amount in posting.lines], columns=("transaction_id", "account", "amount"))
 
 
 def balance(account: str) -> int:

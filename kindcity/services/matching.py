@@ -35,7 +35,7 @@ from typing import Any
 
 from sqlalchemy import case, func, or_, select, update
 
-from ..domain import ledger as rules
+from ..domain import ledger as ledger_rules
 from ..domain import matching as engine
 from ..domain.matching import Criteria, MatchOffer, NeedSnapshot, PoolSnapshot
 from ..domain.needs import NeedAction, NeedStatus
@@ -45,10 +45,9 @@ from ..extensions import db
 from ..models import (BeneficiaryGroup, Category, Dong, LedgerLine, LedgerTransaction, MatchAllocation,
                       MatchingSettings, MatchOfferTerms, MatchRun, Need, Organisation, Pledge, PooledTerms, Refund,
                       User)
-from . import SYSTEM, Actor, Forbidden, NotFound
+from . import SYSTEM, Actor, Forbidden, NotFound, journal
 from . import pledges as pledge_service
 from .audit import record
-from .ledger import post
 from .public_text import refuse_personal_data
 
 POOL_FUNDING = (PledgeStatus.PARTLY_PAID, PledgeStatus.PAID)  # received money a pooled pledge may place
@@ -580,7 +579,7 @@ def _apply_run(actor: Actor, run: MatchRun, *, wait: bool) -> int:
         code, reason = item["reason_code"], item["reason"]
         if item["completes"] and not completes:  # cut down since it was proposed: no longer completes
             code, reason = engine.REASON_PARTIAL, reason.split(";")[0] + "; only part of it still fitted when placed"
-        post(rules.allocated(pool.id, need.snapshot.id, amount, memo=f"match run {run.id}"), actor)
+        journal.post(ledger_rules.allocated(pool.id, need.snapshot.id, amount, memo=f"match run {run.id}"), actor)
         db.session.add(MatchAllocation(source="pool", pledge_id=pool.id, need_id=need.snapshot.id, amount=amount,
                                        reason_code=code, reason=reason, days_left=item.get("days_left"),
                                        completes=completes, run_id=run.id))
@@ -636,7 +635,7 @@ def _place_from_fund(actor: Actor, run: MatchRun, need: _NeedRow, item: dict, am
     code, reason = item["reason_code"], item["reason"]
     if item["completes"] and not completes:
         code, reason = engine.REASON_PARTIAL, reason.split(";")[0] + "; only part of it still fitted when placed"
-    post(rules.pool_allocated(need.snapshot.id, amount, memo=f"match run {run.id}"), actor)
+    journal.post(ledger_rules.pool_allocated(need.snapshot.id, amount, memo=f"match run {run.id}"), actor)
     for pledge_id, part in engine.attribute(district_sources(), amount):
         db.session.add(MatchAllocation(source="fund", pledge_id=pledge_id, need_id=need.snapshot.id, amount=part,
                                        reason_code=code, reason=reason, days_left=item.get("days_left"),
@@ -691,7 +690,7 @@ CLOSED_NEEDS = (NeedStatus.CANCELLED, NeedStatus.EXPIRED)  # their fund money we
 def district_balance() -> int:
     """Won in the district's pooled fund now, from the journal."""
     from .ledger import balance
-    return -balance(rules.POOL)
+    return -balance(ledger_rules.POOL)
 
 
 def district_sources() -> list[tuple[int, int]]:
@@ -701,7 +700,7 @@ def district_sources() -> list[tuple[int, int]]:
     came_in = db.session.execute(
         select(LedgerTransaction.pledge_id, func.min(LedgerTransaction.id), func.sum(LedgerLine.amount))
         .join(LedgerLine, LedgerLine.transaction_id == LedgerTransaction.id)
-        .where(LedgerLine.account == rules.POOL, LedgerTransaction.pledge_id.is_not(None))
+        .where(LedgerLine.account == ledger_rules.POOL, LedgerTransaction.pledge_id.is_not(None))
         .group_by(LedgerTransaction.pledge_id)).all()
     went_out = dict(db.session.execute(
         select(MatchAllocation.pledge_id, func.sum(MatchAllocation.amount))
@@ -750,7 +749,7 @@ def district_summary() -> dict[str, int]:
         select(func.coalesce(func.sum(case((LedgerTransaction.pledge_id.is_not(None), LedgerLine.amount), else_=0)), 0),
                func.coalesce(func.sum(LedgerLine.amount), 0))
         .join(LedgerTransaction, LedgerTransaction.id == LedgerLine.transaction_id)
-        .where(LedgerLine.account == rules.POOL)).one()
+        .where(LedgerLine.account == ledger_rules.POOL)).one()
     return {"received": -int(came_in), "balance": -int(total), "placed": int(total) - int(came_in)}
 
 
@@ -801,7 +800,7 @@ def _return_placed_money(actor: Actor, need: Need) -> bool:
         select(LedgerTransaction.pledge_id, func.sum(LedgerLine.amount))
         .join(LedgerLine, LedgerLine.transaction_id == LedgerTransaction.id)
         .join(Pledge, Pledge.id == LedgerTransaction.pledge_id)
-        .where(LedgerLine.account == rules.need_account(need.id), Pledge.kind.in_(["pooled", "match"]))
+        .where(LedgerLine.account == ledger_rules.need_account(need.id), Pledge.kind.in_(["pooled", "match"]))
         .group_by(LedgerTransaction.pledge_id).order_by(LedgerTransaction.pledge_id)).all()
     reason = "need_cancelled" if need.status == NeedStatus.CANCELLED else "need_expired"
     pooled_back = _return_fund_money(actor, need, reason)
@@ -810,7 +809,7 @@ def _return_placed_money(actor: Actor, need: Need) -> bool:
         if placed <= 0:
             continue
         need.confirmed -= placed
-        post(rules.unallocated(pledge_id, need.id, placed, memo=reason), actor)
+        journal.post(ledger_rules.unallocated(pledge_id, need.id, placed, memo=reason), actor)
         offer = db.session.scalar(select(MatchOfferTerms).where(MatchOfferTerms.pledge_id == pledge_id)
                                   .with_for_update().execution_options(populate_existing=True))
         if offer is not None:
@@ -831,14 +830,14 @@ def fund_on_need(need_id: int) -> int:
     return -int(db.session.scalar(
         select(func.coalesce(func.sum(LedgerLine.amount), 0))
         .join(LedgerTransaction, LedgerTransaction.id == LedgerLine.transaction_id)
-        .where(LedgerLine.account == rules.need_account(need_id),
-               LedgerTransaction.entry.in_([rules.Entry.POOL_ALLOCATED, rules.Entry.POOL_RETURNED]))))
+        .where(LedgerLine.account == ledger_rules.need_account(need_id),
+               LedgerTransaction.entry.in_([ledger_rules.Entry.POOL_ALLOCATED, ledger_rules.Entry.POOL_RETURNED]))))
 
 
 def return_to_fund(actor: Actor, need: Need, amount: int, reason: str) -> None:
     """Give ``amount`` of the fund's money on ``need`` back to the fund (caller holds the need's lock)."""
     need.confirmed -= amount
-    post(rules.pool_returned(need.id, amount, memo=reason), actor)
+    journal.post(ledger_rules.pool_returned(need.id, amount, memo=reason), actor)
     record(actor, "fund.unplaced", "need", need.id, after={"amount": amount, "reason": reason})
 
 
@@ -930,7 +929,7 @@ def after_gift_placed(actor: Actor, need, gift: Pledge, amount: int, received_at
             continue
         db.session.expire(terms, ["matched"])
         need.confirmed += match.amount
-        poster(rules.allocated(terms.pledge_id, need.id, match.amount, memo=f"match of pledge {gift.id}"))
+        poster(ledger_rules.allocated(terms.pledge_id, need.id, match.amount, memo=f"match of pledge {gift.id}"))
         db.session.add(MatchAllocation(
             source="offer", pledge_id=terms.pledge_id, need_id=need.id, amount=match.amount, reason_code=REASON_OFFER,
             reason=f"matches a resident's gift of {amount:,} won at {terms.ratio_num}:{terms.ratio_den}",
@@ -957,7 +956,7 @@ def money_of(pledge: Pledge) -> PledgeMoney:
         .join(LedgerTransaction, LedgerTransaction.id == LedgerLine.transaction_id)
         .where(LedgerTransaction.pledge_id == pledge.id).group_by(LedgerLine.account)).all()
     on_needs = -sum(int(t) for a, t in rows if a.startswith("need:"))
-    unplaced = -sum(int(t) for a, t in rows if a == rules.pledge_account(pledge.id))
+    unplaced = -sum(int(t) for a, t in rows if a == ledger_rules.pledge_account(pledge.id))
     owed = pledge_service.refunds_due(pledge.id)
     return PledgeMoney(received=pledge.paid, placed=on_needs, unplaced=max(0, unplaced - owed),
                        returned=pledge.paid - on_needs - max(0, unplaced - owed))

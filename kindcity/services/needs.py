@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import Select, and_, func, or_, select
 
-from ..domain import needs as rules
+from ..domain import needs as need_rules
 from ..domain.money import MAX_WON
 from ..domain.needs import Contribution, ContributionKind, NeedAction, NeedStatus
 from ..domain.personal_data import FieldFinding
@@ -69,7 +69,7 @@ def contributions(need: Need) -> list[Contribution]:
 
 def approval_bar(user: User, need: Need) -> ContributionKind | None:
     """Why ``user`` may not approve ``need`` as it stands (``None``: they may), for the staff pages."""
-    return rules.approval_bar(user.id, contributions(need), need.version)
+    return need_rules.approval_bar(user.id, contributions(need), need.version)
 
 
 def barred_from_approving(user_id: int):
@@ -105,7 +105,7 @@ def _apply_input(need: Need, data: NeedInput, today: date) -> None:
     if data.unit_cost is not None or data.units is not None:
         if not data.unit_name or not data.unit_cost or not data.units:
             raise NeedInputError("unit_pricing_incomplete")
-        target = rules.target_from_units(data.unit_cost, data.units)
+        target = need_rules.target_from_units(data.unit_cost, data.units)
         if data.target is not None and data.target != target:
             raise NeedInputError("target_not_units_product", expected=target)
         need.unit_name, need.unit_cost, need.units = data.unit_name.strip(), data.unit_cost, data.units
@@ -192,9 +192,9 @@ def update_need(actor: Actor, need: Need, data: NeedInput, today: date) -> Need:
     user = _require_staff(actor)
     if not staff_can_see(user, need):
         raise NotFound()
-    rules.check_editable(need.status)
+    need_rules.check_editable(need.status)
     _lock(need)
-    rules.check_editable(need.status)
+    need_rules.check_editable(need.status)
     before = _snapshot(need)
     _apply_input(need, data, today)
     need.version += 1
@@ -216,7 +216,7 @@ def check_public_text(need: Need) -> None:
 
 def _transition(actor: Actor, need: Need, action: NeedAction, **extra: Any) -> None:
     before = _snapshot(need)
-    need.status = rules.next_status(need.status, action)
+    need.status = need_rules.next_status(need.status, action)
     after = _snapshot(need) | extra
     record(actor, f"need.{action.value}", "need", need.id, before=before, after=after)
 
@@ -225,11 +225,11 @@ def submit(actor: Actor, need: Need, today: date) -> None:
     user = _require_staff(actor)
     if not staff_can_see(user, need):
         raise NotFound()
-    rules.next_status(need.status, NeedAction.SUBMIT)
+    need_rules.next_status(need.status, NeedAction.SUBMIT)
     _lock(need)
-    rules.next_status(need.status, NeedAction.SUBMIT)
-    if rules.is_overdue(need.deadline, today):
-        raise rules.DeadlinePassed(deadline=need.deadline)
+    need_rules.next_status(need.status, NeedAction.SUBMIT)
+    if need_rules.is_overdue(need.deadline, today):
+        raise need_rules.DeadlinePassed(deadline=need.deadline)
     check_public_text(need)
     _transition(actor, need, NeedAction.SUBMIT)
     need.submitted_by_id, need.submitted_at = user.id, utcnow()
@@ -240,10 +240,10 @@ def approve(actor: Actor, need: Need, today: date) -> None:
     user = _require_staff(actor)
     if not staff_can_see(user, need):
         raise NotFound()
-    rules.next_status(need.status, NeedAction.APPROVE)
+    need_rules.next_status(need.status, NeedAction.APPROVE)
     _lock(need)
-    rules.next_status(need.status, NeedAction.APPROVE)
-    rules.check_approval(user.id, contributions(need), need.version, need.deadline, today)
+    need_rules.next_status(need.status, NeedAction.APPROVE)
+    need_rules.check_approval(user.id, contributions(need), need.version, need.deadline, today)
     check_public_text(need)  # text may not change after submission, but the guard may have grown
     _transition(actor, need, NeedAction.APPROVE)
     need.approved_by_id = user.id
@@ -256,7 +256,7 @@ def send_back(actor: Actor, need: Need) -> None:
     user = _require_staff(actor)
     if not staff_can_see(user, need):
         raise NotFound()
-    rules.next_status(need.status, NeedAction.RETURN)
+    need_rules.next_status(need.status, NeedAction.RETURN)
     _lock(need)
     _transition(actor, need, NeedAction.RETURN)
     need.submitted_by_id = need.submitted_at = None
@@ -266,13 +266,13 @@ def cancel(actor: Actor, need: Need, reason: str | None) -> None:
     user = _require_staff(actor)
     if not staff_can_see(user, need):
         raise NotFound()
-    rules.next_status(need.status, NeedAction.CANCEL)
-    cleaned = rules.check_cancel_reason(reason)
+    need_rules.next_status(need.status, NeedAction.CANCEL)
+    cleaned = need_rules.check_cancel_reason(reason)
     refuse_personal_data({"cancel_reason": cleaned})  # the public page shows the reason
     # Lock the row (only the needs row, not its joined reference data): no payment lands meanwhile.
     db.session.scalar(select(Need).where(Need.id == need.id).with_for_update(of=Need)
                       .execution_options(populate_existing=True))
-    rules.next_status(need.status, NeedAction.CANCEL)
+    need_rules.next_status(need.status, NeedAction.CANCEL)
     need.cancel_reason = cleaned
     _transition(actor, need, NeedAction.CANCEL, reason=cleaned)
     effects.need_closed(actor, need)
@@ -342,7 +342,7 @@ def public_needs_query(filters: NeedFilters, today: date) -> Select:
     if filters.status in PUBLIC_FILTER_STATUSES:
         query = query.where(shown_as(filters.status, today))
     else:
-        query = query.where(Need.status.in_([s.value for s in rules.PUBLIC_STATUSES]))
+        query = query.where(Need.status.in_([s.value for s in need_rules.PUBLIC_STATUSES]))
     if filters.category:
         query = query.where(Need.category_id == select(Category.id).where(Category.code == filters.category)
                             .scalar_subquery())
@@ -384,7 +384,7 @@ def search_public_needs(filters: NeedFilters, today: date, *,
 
 def get_public_need(need_id: int) -> Need:
     need = db.session.get(Need, need_id)
-    if need is None or NeedStatus(need.status) not in rules.PUBLIC_STATUSES:
+    if need is None or NeedStatus(need.status) not in need_rules.PUBLIC_STATUSES:
         raise NotFound()
     return need
 
@@ -397,7 +397,7 @@ def district_totals(today: date | None = None) -> dict[str, int]:
                func.coalesce(func.sum(Need.target), 0),
                func.count(Need.id).filter(shown_as(NeedStatus.OPEN, today or seoul_today())),
                func.count(Need.id).filter(Need.status.in_(funded)))
-        .where(Need.status.in_([s.value for s in rules.PUBLIC_STATUSES if s != NeedStatus.CANCELLED]))
+        .where(Need.status.in_([s.value for s in need_rules.PUBLIC_STATUSES if s != NeedStatus.CANCELLED]))
     ).one()
     return {"needs": row[0], "received": int(row[1]), "target": int(row[2]), "open": row[3], "funded": row[4]}
 

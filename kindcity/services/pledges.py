@@ -10,10 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import String, and_, case, cast, func, insert, literal, select, update
+from sqlalchemy import String, and_, case, cast, func, literal, select
 from sqlalchemy.orm import make_transient_to_detached
 
-from ..domain import ledger as rules
+from ..domain import ledger as ledger_rules
 from ..domain.needs import NeedAction, NeedStatus
 from ..domain.needs import next_status as next_need_status
 from ..domain.pledges import (ENDED, HOLDING, Display, OnCancel, PledgeAction, PledgeRuleError, PledgeStatus,
@@ -22,10 +22,9 @@ from ..domain.time import seoul_today, utcnow
 from ..extensions import db
 from ..models import LedgerLine, Need, Payment, Pledge, Refund
 from .. import jobs
-from . import Actor, Forbidden, NotFound, bulk, effects
-from . import pledge_writer as writer
-from .audit import record, record_now
-from .ledger import placed_by_pledge_on_need, post, post_many, post_now
+from . import Actor, Forbidden, NotFound, bulk, effects, journal
+from .audit import record
+from .ledger import placed_by_pledge_on_need
 from .public_text import refuse_personal_data
 
 PAYMENT_SOURCES = ("manual", "statement", "stripe", "demo", "portone", "demo_kr")
@@ -97,8 +96,9 @@ def _set_pledge_status(pledge: Pledge, action: PledgeAction) -> None:
         _settle_after_commit(pledge)
 
 
-class BulkWriter:
-    """Collects journal postings and payment rows, then writes them in a handful of statements."""
+class PaymentBatch:
+    """Collects payment rows and journal postings (bulk imports), then writes them in a handful of
+    statements: the payments, then the postings by the journal's batch writer."""
 
     def __init__(self, actor: Actor, at: datetime):
         self.actor, self.at = actor, at
@@ -106,13 +106,13 @@ class BulkWriter:
         self.payments: list[dict] = []
 
     def post(self, posting) -> None:
-        rules.check_balanced(posting.lines)
+        ledger_rules.check_balanced(posting.lines)
         self.postings.append(posting)
 
     def write(self) -> None:
         bulk.insert_rows(Payment.__table__, self.payments)
         if self.postings:
-            post_many(self.postings, self.actor, self.at)
+            journal.write_batch(self.postings, self.actor, self.at)
         self.postings, self.payments = [], []
 
 
@@ -143,9 +143,9 @@ def create_direct_pledge(actor: Actor, request: PledgeRequest, *, hold_for: time
     message = (request.message or "").strip()
     refuse_personal_data({"message": message})
     # Only the columns the rules need: this is the hottest path of the site, so no ORM objects are
-    # built until the pledge is safely reserved (kindcity/services/pledge_writer.py).
+    # built until the pledge is safely reserved (kindcity/services/journal/).
     today = seoul_today(now)
-    row = writer.read_need(request.need_id)
+    row = journal.read_need(request.need_id)
     if row is None or row.status in (NeedStatus.DRAFT, NeedStatus.AWAITING_APPROVAL):
         raise NotFound()  # not public: do not reveal it exists
     if row.status != NeedStatus.OPEN or row.deadline < today:
@@ -156,62 +156,19 @@ def create_direct_pledge(actor: Actor, request: PledgeRequest, *, hold_for: time
                   amount=amount, units=request.units, method=request.method, display=display.value, message=message,
                   on_cancel=on_cancel.value, status=PledgeStatus.AWAITING_PAYMENT, hold_expires_at=now + hold_for,
                   paid=0, held=amount, created_at=now, flagged=None)
-    after = {"need": request.need_id, "amount": amount, "method": request.method}
-    if row.pledge_id is not None:
-        pledge_id = row.pledge_id
-        posting = rules.pledged(pledge_id, request.need_id, amount)
-        for _ in range(10):
-            if writer.write_single_statement(values, pledge_id=pledge_id, transaction_id=row.transaction_id,
-                                             posting=posting, actor=actor, after=after, now=now, today=today):
-                break
-            still_open, gap, taken = writer.explain_refusal(request.need_id, values["reference"], today)
-            if not taken:
-                raise PledgeError("not_enough_left", gap=gap) if still_open else PledgeError("need_not_open")
-            values["reference"] = new_reference()  # that code was just given to someone else: another
-        else:
-            raise RuntimeError("could not find a free reference code")
-    else:
-        values["reference"] = _unique_reference()
-        pledge_id = db.session.execute(insert(Pledge).values(**values).returning(Pledge.id)).scalar_one()
-        post_now(rules.pledged(pledge_id, request.need_id, amount), actor, now)
-        record_now(actor, "pledge.create", "pledge", pledge_id, after=after, at=now)
-        # Last, so the need's row lock is held only from here to the commit: everything else is written.
-        # If the gap is gone, PledgeError is raised and the caller rolls back, as on any refusal
-        # (the request or CLI command owns the transaction); nothing of this pledge is then kept.
-        reserve_gap(request.need_id, amount)
-    need = db.session.identity_map.get(db.session.identity_key(Need, request.need_id))
-    if need is not None:
-        db.session.expire(need, ["reserved", "updated_at"])
+    need_id = request.need_id
+    written = journal.write_pledge(actor, row, journal.NewPledge(
+        values, posting=lambda pledge_id: ledger_rules.pledged(pledge_id, need_id, amount),
+        audit={"need": need_id, "amount": amount, "method": request.method}),
+        now=now, today=today, draw_reference=new_reference)
+    if isinstance(written, journal.Refused):  # nothing of it is kept: the caller rolls back, as on any refusal
+        raise PledgeError("not_enough_left", gap=written.gap) if written.still_open else PledgeError("need_not_open")
+    values["reference"] = written.reference
     # The caller gets a Pledge without another query inside the locked part of the transaction.
-    pledge = Pledge(id=pledge_id, **values)
+    pledge = Pledge(id=written.pledge_id, **values)
     make_transient_to_detached(pledge)
     db.session.add(pledge)
     return pledge
-
-
-def reserve_gap(need_id: int, amount: int) -> None:
-    """The single atomic step of invariant 1: reserve only if the gap still allows it.
-
-    One conditional UPDATE: the database checks the gap and adds the hold in the same statement,
-    so two donors taking the last 100,000원 at once cannot both succeed (the second sees the first's
-    row after its lock is released, and the WHERE no longer matches).
-    """
-    db.session.flush()  # pending rows go first, so the lock below is the transaction's last step
-    result = db.session.execute(
-        update(Need)
-        .where(Need.id == need_id, Need.status == NeedStatus.OPEN,
-               Need.target - Need.reserved - Need.confirmed >= amount)
-        .values(reserved=Need.reserved + amount)
-        .execution_options(synchronize_session=False))
-    if result.rowcount != 1:
-        status, gap = db.session.execute(select(Need.status, Need.target - Need.reserved - Need.confirmed)
-                                         .where(Need.id == need_id)).one()
-        if status != NeedStatus.OPEN:
-            raise PledgeError("need_not_open")
-        raise PledgeError("not_enough_left", gap=int(gap))
-    need = db.session.identity_map.get(db.session.identity_key(Need, need_id))
-    if need is not None:
-        db.session.expire(need, ["reserved"])
 
 
 def _unique_reference() -> str:
@@ -268,14 +225,14 @@ def record_payment(actor: Actor, pledge_id: int, amount: int, *, source: str, ex
 
 
 def apply_payment(actor: Actor, need: Need, pledge: Pledge, amount: int, *, source: str, external_id: str,
-                  received_at: datetime, note: str = "", writer: "BulkWriter | None" = None,
+                  received_at: datetime, note: str = "", batch: PaymentBatch | None = None,
                   bank_fingerprint: str | None = None) -> PaymentOutcome:
     """The payment rules on rows the caller has locked; adds rows, never flushes.
 
-    With a ``writer`` (bulk imports) the payment row and the journal postings are collected and
+    With a ``batch`` (bulk imports) the payment row and the journal postings are collected and
     written by the caller in a few statements; ``need`` and ``pledge`` may then be plain objects
     with the same attributes, which the caller writes back."""
-    poster = writer.post if writer is not None else (lambda posting: post(posting, actor))
+    poster = batch.post if batch is not None else (lambda posting: journal.post(posting, actor))
     holding = pledge.status in HOLDING
     can_place = need.status == NeedStatus.OPEN and pledge.status not in (PledgeStatus.CANCELLED, PledgeStatus.CLOSED)
     split = split_payment(amount=amount, promised=pledge.amount, paid_before=pledge.paid,
@@ -291,12 +248,12 @@ def apply_payment(actor: Actor, need: Need, pledge: Pledge, amount: int, *, sour
     row = dict(pledge_id=pledge.id, amount=amount, source=source, external_id=external_id, received_at=received_at,
                recorded_by_id=actor.user_id, note=note[:300], bank_fingerprint=bank_fingerprint)
     payment = None
-    if writer is not None:
-        writer.payments.append(row)
+    if batch is not None:
+        batch.payments.append(row)
     else:
         payment = Payment(**row)
         db.session.add(payment)
-    poster(rules.received(pledge.id, amount, need_id=need.id, placed=split.to_need,
+    poster(ledger_rules.received(pledge.id, amount, need_id=need.id, placed=split.to_need,
                           converted_hold=split.from_hold, memo=f"{source}:{external_id}"[:200]))
     if split.surplus:
         follow_donor_choice(actor, pledge, split.surplus, poster=poster,
@@ -305,19 +262,19 @@ def apply_payment(actor: Actor, need: Need, pledge: Pledge, amount: int, *, sour
         effects.gift_placed(actor, need, pledge, split.to_need, received_at, poster)
     if need.status == NeedStatus.OPEN and need.confirmed >= need.target:
         _set_need_status(actor, need, NeedAction.FUND)
-    if writer is None:
+    if batch is None:
         place_fund_money(actor)
         _thank_after_commit(source, external_id)
     return PaymentOutcome(payment, created=True, placed=split.to_need, surplus=split.surplus)
 
 
 def apply_unassigned_payment(actor: Actor, pledge: Pledge, amount: int, *, source: str, external_id: str,
-                             received_at: datetime, note: str = "", writer: "BulkWriter | None" = None,
+                             received_at: datetime, note: str = "", batch: PaymentBatch | None = None,
                              bank_fingerprint: str | None = None) -> PaymentOutcome:
     """Money for a pledge with no need of its own (a pooled pledge or a match offer), on a pledge row
     the caller has locked: it stays on the pledge, unplaced, until the matching engine places it.
     Beyond the promise, or on a pledge that has ended, it follows the donor's choice."""
-    poster = writer.post if writer is not None else (lambda posting: post(posting, actor))
+    poster = batch.post if batch is not None else (lambda posting: journal.post(posting, actor))
     accepting = pledge.status not in (PledgeStatus.CANCELLED, PledgeStatus.CLOSED)
     kept = min(amount, max(0, pledge.amount - pledge.paid)) if accepting else 0
     pledge.paid += amount
@@ -325,18 +282,18 @@ def apply_unassigned_payment(actor: Actor, pledge: Pledge, amount: int, *, sourc
     row = dict(pledge_id=pledge.id, amount=amount, source=source, external_id=external_id, received_at=received_at,
                recorded_by_id=actor.user_id, note=note[:300], bank_fingerprint=bank_fingerprint)
     payment = None
-    if writer is not None:
-        writer.payments.append(row)
+    if batch is not None:
+        batch.payments.append(row)
     else:
         payment = Payment(**row)
         db.session.add(payment)
-    poster(rules.received(pledge.id, amount, memo=f"{source}:{external_id}"[:200]))
+    poster(ledger_rules.received(pledge.id, amount, memo=f"{source}:{external_id}"[:200]))
     if amount > kept:
         follow_donor_choice(actor, pledge, amount - kept, poster=poster,
                             reason="over_paid" if accepting else "pledge_ended")
-        if writer is None:
+        if batch is None:
             place_fund_money(actor)
-    if writer is None:
+    if batch is None:
         _thank_after_commit(source, external_id)
     return PaymentOutcome(payment, created=True, placed=0, surplus=amount - kept)
 
@@ -351,7 +308,8 @@ def follow_donor_choice(actor: Actor, pledge: Pledge, amount: int, *, reason: st
     """Money of this pledge that no need can take: pooled, owed back, or left for staff to move."""
     choice = OnCancel(pledge.on_cancel)
     if choice == OnCancel.POOL:
-        (poster or (lambda posting: post(posting, actor)))(rules.moved_to_pool(pledge.id, amount, memo=reason))
+        write = poster or (lambda posting: journal.post(posting, actor))
+        write(ledger_rules.moved_to_pool(pledge.id, amount, memo=reason))
         db.session().info[FUND_GREW] = True
     elif choice == OnCancel.REFUND:
         db.session.add(Refund(pledge_id=pledge.id, amount=amount, reason=reason, status="due"))
@@ -367,7 +325,7 @@ def _release(actor: Actor, need: Need, pledge: Pledge, amount: int, poster=None)
         return
     need.reserved -= amount
     pledge.held -= amount
-    (poster or (lambda posting: post(posting, actor)))(rules.released(pledge.id, need.id, amount))
+    (poster or (lambda posting: journal.post(posting, actor)))(ledger_rules.released(pledge.id, need.id, amount))
 
 
 def release_expired(now: datetime | None = None, actor: Actor | None = None) -> list[int]:
@@ -426,7 +384,7 @@ def settle_closed_need(actor: Actor, need: Need) -> None:
         placed = placed_by_pledge_on_need(pledge.id, need.id)
         if placed > 0:
             need.confirmed -= placed
-            post(rules.unallocated(pledge.id, need.id, placed, memo=reason), actor)
+            journal.post(ledger_rules.unallocated(pledge.id, need.id, placed, memo=reason), actor)
             follow_donor_choice(actor, pledge, placed, reason=reason)
         _set_pledge_status(pledge, PledgeAction.CLOSE)
 
@@ -435,7 +393,7 @@ def settle_closed_need(actor: Actor, need: Need) -> None:
 
 def unplaced(pledge_id: int) -> int:
     from .ledger import balance
-    return -balance(rules.pledge_account(pledge_id))
+    return -balance(ledger_rules.pledge_account(pledge_id))
 
 
 def unplaced_column():
@@ -464,7 +422,7 @@ def move_to_need(actor: Actor, pledge_id: int, need_id: int, amount: int) -> Non
     if need.target - need.reserved - need.confirmed < amount:
         raise PledgeError("not_enough_left", gap=need.target - need.reserved - need.confirmed)
     need.confirmed += amount
-    moved = post(rules.allocated(pledge.id, need.id, amount, memo="moved by staff"), actor)
+    moved = journal.post(ledger_rules.allocated(pledge.id, need.id, amount, memo="moved by staff"), actor)
     record(actor, "pledge.move", "pledge", pledge.id, after={"need": need.id, "amount": amount})
     if need.confirmed >= need.target:
         _set_need_status(actor, need, NeedAction.FUND)
@@ -501,7 +459,7 @@ def move_to_pool(actor: Actor, pledge_id: int, amount: int) -> None:
     free = unplaced(pledge.id) - refunds_due(pledge.id)
     if amount <= 0 or amount > free:
         raise PledgeError("not_enough_unplaced", available=free)
-    post(rules.moved_to_pool(pledge.id, amount, memo="moved by staff"), actor)
+    journal.post(ledger_rules.moved_to_pool(pledge.id, amount, memo="moved by staff"), actor)
     record(actor, "pledge.pool", "pledge", pledge.id, after={"amount": amount})
     effects.pool_received(actor)
 
@@ -521,7 +479,7 @@ def record_bank_refund(actor: Actor, refund_id: int, *, refunded_at: datetime, b
         raise PledgeError("not_enough_unplaced", available=unplaced(refund.pledge_id))
     refund.status, refund.refunded_at = "done", refunded_at
     refund.bank_reference, refund.recorded_by_id = bank_reference.strip()[:100], actor.user_id
-    post(rules.refunded(refund.pledge_id, refund.amount, memo=f"bank:{refund.bank_reference}"), actor)
+    journal.post(ledger_rules.refunded(refund.pledge_id, refund.amount, memo=f"bank:{refund.bank_reference}"), actor)
     record(actor, "refund.record", "refund", refund.id, after={"amount": refund.amount})
     return refund
 
@@ -601,7 +559,7 @@ def complete_provider_refund(actor: Actor, refund_id: int, *, source: str, exter
     if unplaced(pledge_id) < refund.amount:
         raise PledgeError("not_enough_unplaced", available=unplaced(pledge_id))
     refund.status, refund.refunded_at, refund.external_id, refund.failure = "done", refunded_at, external_id, None
-    post(rules.refunded(pledge_id, refund.amount, memo=f"{source}:{external_id}"[:200]), actor)
+    journal.post(ledger_rules.refunded(pledge_id, refund.amount, memo=f"{source}:{external_id}"[:200]), actor)
     record(actor, "refund.complete", "refund", refund.id, after={"amount": refund.amount, "via": f"{source}:{external_id}"})
     return True
 

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Select, case, func, select, update
 from sqlalchemy.orm import joinedload, selectinload
 
-from ..domain import referrals as rules
+from ..domain import referrals as referral_rules
 from ..domain.referrals import OPEN_STATUSES, ReferralAction, ReferralStatus
 from ..domain.time import utcnow
 from ..extensions import db
@@ -51,7 +51,7 @@ def centre_for(dong: Dong) -> Centre:
 def submit(address: str, request: ReferralRequest, *, max_per_address: int = 5, window_minutes: int = 60) -> Referral:
     """Take a referral in. Anyone may send one, signed in or not; a few per hour per network address."""
     dong = db.session.scalar(select(Dong).where(Dong.code == request.dong))
-    text = rules.check_submission(request.situation, request.contact, request.urgency, request.consent,
+    text = referral_rules.check_submission(request.situation, request.contact, request.urgency, request.consent,
                                   dong_known=dong is not None)
     limits.hold(f"referral-address:{address}")  # counted and written one at a time (services/limits.py)
     since = utcnow() - timedelta(minutes=window_minutes)
@@ -72,14 +72,14 @@ def submit(address: str, request: ReferralRequest, *, max_per_address: int = 5, 
 
 def _unused_code() -> str:
     while True:
-        code = rules.new_code()
+        code = referral_rules.new_code()
         if db.session.scalar(select(Referral.id).where(Referral.code == code)) is None:
             return code
 
 
 def status_of(code: str) -> Referral:
     """A referral by its receipt code, for the resident who sent it: the caller shows its status only."""
-    referral = db.session.scalar(select(Referral).where(Referral.code == rules.normalise_code(code)))
+    referral = db.session.scalar(select(Referral).where(Referral.code == referral_rules.normalise_code(code)))
     if referral is None:
         raise NotFound()
     return referral
@@ -111,7 +111,7 @@ def queue(user: User, *, closed: bool = False, limit: int = 200) -> list[Referra
         query = query.where(Referral.status == ReferralStatus.CLOSED).order_by(Referral.closed_at.desc(),
                                                                               Referral.id.desc())
     else:
-        urgent_first = case((Referral.urgency == rules.Urgency.URGENT, 0), else_=1)
+        urgent_first = case((Referral.urgency == referral_rules.Urgency.URGENT, 0), else_=1)
         query = query.where(Referral.status.in_([s.value for s in OPEN_STATUSES])).order_by(
             urgent_first, Referral.created_at, Referral.id)
     return list(db.session.scalars(query.limit(limit)))
@@ -122,7 +122,7 @@ def open_counts(user: User) -> dict[str, int]:
     row = db.session.execute(staff_scope(user, select(
         func.count(Referral.id).filter(Referral.status == ReferralStatus.NEW),
         func.count(Referral.id).filter(Referral.status.in_([s.value for s in OPEN_STATUSES]),
-                                       Referral.urgency == rules.Urgency.URGENT)))).one()
+                                       Referral.urgency == referral_rules.Urgency.URGENT)))).one()
     return {"new": row[0], "urgent": row[1]}
 
 
@@ -139,26 +139,26 @@ def summary(user: User, since: datetime) -> ReferralSummary:
     queries: counts only, which identify nobody and survive the erasing of the words."""
     in_period = Referral.created_at >= since
     row = db.session.execute(staff_scope(user, select(
-        func.count(Referral.id), func.count(Referral.id).filter(Referral.urgency == rules.Urgency.URGENT),
+        func.count(Referral.id), func.count(Referral.id).filter(Referral.urgency == referral_rules.Urgency.URGENT),
         func.count(Referral.id).filter(Referral.status.in_([s.value for s in OPEN_STATUSES])))).where(in_period)).one()
     outcomes = dict(db.session.execute(staff_scope(user, select(Referral.outcome, func.count(Referral.id)))
                                        .where(in_period, Referral.outcome.is_not(None))
                                        .group_by(Referral.outcome)).all())
-    return ReferralSummary(row[0], row[1], row[2], {o.value: outcomes.get(o.value, 0) for o in rules.Outcome})
+    return ReferralSummary(row[0], row[1], row[2], {o.value: outcomes.get(o.value, 0) for o in referral_rules.Outcome})
 
 
 def act(actor: Actor, referral_id: int, action: str, *, outcome: str | None = None, note: str = "") -> Referral:
     """Take up, close (with an outcome) or reopen a referral, with an optional note."""
     user = _staff(actor)
     referral = get_for_staff(user, referral_id)
-    status = rules.check_action(referral.status, action, is_assignee=referral.assignee_id == user.id,
+    status = referral_rules.check_action(referral.status, action, is_assignee=referral.assignee_id == user.id,
                                 purged=referral.purged_at is not None)
     action = ReferralAction(action)
     before = {"status": referral.status, "outcome": referral.outcome,
               "assignee_id": referral.assignee_id}
     text = _note_text(note)
     if action == ReferralAction.CLOSE:
-        referral.outcome = rules.check_closing(outcome).value
+        referral.outcome = referral_rules.check_closing(outcome).value
         referral.closed_at = utcnow()
     elif action == ReferralAction.REOPEN:
         referral.outcome, referral.closed_at = None, None
@@ -175,10 +175,10 @@ def add_note(actor: Actor, referral_id: int, note: str) -> ReferralNote:
     user = _staff(actor)
     referral = get_for_staff(user, referral_id)
     if referral.purged_at is not None:
-        raise rules.ReferralPurged()  # a note added now would never be erased
+        raise referral_rules.ReferralPurged()  # a note added now would never be erased
     text = _note_text(note)
     if not text:
-        raise rules.ReferralInputError("referral_note_empty", "note")
+        raise referral_rules.ReferralInputError("referral_note_empty", "note")
     entry = ReferralNote(referral=referral, author_id=user.id, action=None, text=text)
     db.session.add(entry)
     db.session.flush()
@@ -188,7 +188,7 @@ def add_note(actor: Actor, referral_id: int, note: str) -> ReferralNote:
 def _note_text(note: str) -> str | None:
     text = (note or "").strip()
     if len(text) > NOTE_MAX:
-        raise rules.ReferralInputError("referral_note_too_long", "note", maximum=NOTE_MAX)
+        raise referral_rules.ReferralInputError("referral_note_too_long", "note", maximum=NOTE_MAX)
     return text or None
 
 
@@ -216,9 +216,9 @@ def purge_closed(retention_days: int, now: datetime | None = None) -> list[int]:
     """Erase the words (situation, contact, notes) of referrals closed ``retention_days`` ago or more.
     What is left counts without identifying anyone: dong, centre, urgency, dates, outcome. Idempotent."""
     now = now or utcnow()
-    cutoff = rules.purge_cutoff(now, retention_days)
+    cutoff = referral_rules.purge_cutoff(now, retention_days)
     # Senders' network addresses are needed only for the limit per address: blank them after a day.
-    db.session.execute(update(Referral).where(Referral.created_at <= now - rules.SENDER_ADDRESS_KEPT,
+    db.session.execute(update(Referral).where(Referral.created_at <= now - referral_rules.SENDER_ADDRESS_KEPT,
                                               Referral.address != "").values(address="")
                        .execution_options(synchronize_session=False))
     due = list(db.session.scalars(select(Referral.id).where(

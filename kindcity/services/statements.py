@@ -16,7 +16,7 @@ from ..models import BankTransaction, Need, Payment, Pledge, StatementImport
 from . import Actor, Forbidden, NotFound, bulk, effects
 from .audit import record
 from .needs import staff_can_see
-from .pledges import (BulkWriter, apply_payment, apply_unassigned_payment, lock_needs_and_pledges, place_fund_money,
+from .pledges import (PaymentBatch, apply_payment, apply_unassigned_payment, lock_needs_and_pledges, place_fund_money,
                       record_payment)
 
 
@@ -122,7 +122,7 @@ def commit_statement(actor: Actor, import_id: int) -> dict[str, int]:
     needs, pledges = _lock_plain(pledge_ids)
     known = _known_fingerprints(r["fingerprint"] for r in rows)
     manual = _unlinked_manual_payments(pledge_ids)
-    writer = BulkWriter(actor, now)
+    batch = PaymentBatch(actor, now)
     bank_rows = []
     unassigned: set[int] = set()
     for row in rows:
@@ -139,20 +139,20 @@ def commit_statement(actor: Actor, import_id: int) -> dict[str, int]:
             outcome = "linked"
         elif pledge is not None and pledge.need_id is None:  # pooled pledge or match offer: the engine places it
             apply_unassigned_payment(actor, pledge, row["amount"], source="statement", external_id=row["fingerprint"],
-                                     received_at=booked_at, note=row["memo"], writer=writer,
+                                     received_at=booked_at, note=row["memo"], batch=batch,
                                      bank_fingerprint=row["fingerprint"])
             unassigned.add(pledge.id)
             outcome = "applied"
         elif pledge is not None:
             apply_payment(actor, needs[pledge.need_id], pledge, row["amount"], source="statement",
                           external_id=row["fingerprint"], received_at=booked_at, note=row["memo"],
-                          writer=writer, bank_fingerprint=row["fingerprint"])
+                          batch=batch, bank_fingerprint=row["fingerprint"])
             outcome = "applied"
         bank_rows.append(dict(fingerprint=row["fingerprint"], booked_at=booked_at, amount=row["amount"],
                               memo=row["memo"], reference=row["reference"], outcome=outcome,
                               pledge_id=pledge.id if pledge else None, import_id=statement_id, imported_at=now))
         counts[outcome] += 1
-    writer.write()
+    batch.write()
     _write_back(needs, pledges)
     bulk.insert_rows(BankTransaction.__table__, bank_rows)
     statement.committed_at = now

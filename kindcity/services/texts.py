@@ -22,7 +22,7 @@ from flask_babel import gettext as _
 from sqlalchemy import Select, case as when, delete, func, select, update
 from sqlalchemy.orm import joinedload, selectinload
 
-from ..domain import texts as rules
+from ..domain import texts as text_rules
 from ..domain.referrals import ReferralStatus, Urgency
 from ..domain.time import SEOUL, utcnow
 from ..extensions import db
@@ -58,18 +58,18 @@ def receive(incoming: IncomingText, *, max_per_hour: int, now: datetime | None =
     if db.session.scalar(select(TextMessage.id).where(TextMessage.provider_id == incoming.provider_id)) is not None:
         return Received(None, None, kept=False, duplicate=True)
     case = db.session.scalar(select(TextCase).where(
-        TextCase.phone == incoming.sender, TextCase.status.in_([s.value for s in rules.OPEN_STATUSES]))
+        TextCase.phone == incoming.sender, TextCase.status.in_([s.value for s in text_rules.OPEN_STATUSES]))
         .order_by(TextCase.id.desc()).limit(1))
     is_new = case is None
     if is_new:
-        case = TextCase(phone=incoming.sender, status=rules.CaseStatus.NEW, created_at=now, last_in_at=now)
+        case = TextCase(phone=incoming.sender, status=text_rules.CaseStatus.NEW, created_at=now, last_in_at=now)
         db.session.add(case)
         db.session.flush()
     this_hour = db.session.scalar(select(func.count(TextMessage.id)).join(TextCase).where(
         TextCase.phone == incoming.sender, TextMessage.direction == "in",
-        TextMessage.at >= now - rules.SENDER_WINDOW))
-    kept = rules.keeps_words(this_hour, max_per_hour)
-    urgent = kept and rules.is_urgent(incoming.body)
+        TextMessage.at >= now - text_rules.SENDER_WINDOW))
+    kept = text_rules.keeps_words(this_hour, max_per_hour)
+    urgent = kept and text_rules.is_urgent(incoming.body)
     message = TextMessage(case=case, direction="in", body=incoming.body if kept else None,
                           provider_id=incoming.provider_id, urgent=urgent, at=now)
     db.session.add(message)
@@ -105,7 +105,7 @@ def _auto_answer(case: TextCase, now: datetime) -> None:
     if sender is None:
         sender = TextSender(phone=case.phone)
         db.session.add(sender)
-    if not rules.auto_answer_due(sender.last_auto_answer_on, now):
+    if not text_rules.auto_answer_due(sender.last_auto_answer_on, now):
         return
     sender.last_auto_answer_on = now.astimezone(SEOUL).date()
     _send(case, first_answer_text(), author=None, automatic=True, now=now)
@@ -156,18 +156,18 @@ def inbox(user: User, *, closed: bool = False, limit: int = 200) -> list[TextCas
     """Open cases, urgent first, then the longest waiting; or the latest closed ones."""
     query = staff_scope(user, select(TextCase).options(joinedload(TextCase.centre)))
     if closed:
-        query = query.where(TextCase.status == rules.CaseStatus.CLOSED).order_by(TextCase.closed_at.desc(),
+        query = query.where(TextCase.status == text_rules.CaseStatus.CLOSED).order_by(TextCase.closed_at.desc(),
                                                                                  TextCase.id.desc())
     else:
-        query = query.where(TextCase.status.in_([s.value for s in rules.OPEN_STATUSES])).order_by(
+        query = query.where(TextCase.status.in_([s.value for s in text_rules.OPEN_STATUSES])).order_by(
             when((TextCase.urgent.is_(True), 0), else_=1), TextCase.last_in_at, TextCase.id)
     return list(db.session.scalars(query.limit(limit)))
 
 
 def open_counts(user: User) -> dict[str, int]:
     row = db.session.execute(staff_scope(user, select(
-        func.count(TextCase.id).filter(TextCase.status == rules.CaseStatus.NEW),
-        func.count(TextCase.id).filter(TextCase.status.in_([s.value for s in rules.OPEN_STATUSES]),
+        func.count(TextCase.id).filter(TextCase.status == text_rules.CaseStatus.NEW),
+        func.count(TextCase.id).filter(TextCase.status.in_([s.value for s in text_rules.OPEN_STATUSES]),
                                        TextCase.urgent.is_(True))))).one()
     return {"new": row[0], "urgent": row[1]}
 
@@ -179,23 +179,23 @@ def _staff(actor: Actor) -> User:
     return user
 
 
-def _step(actor: Actor, case_id: int, action: rules.CaseAction) -> tuple[User, TextCase, dict]:
+def _step(actor: Actor, case_id: int, action: text_rules.CaseAction) -> tuple[User, TextCase, dict]:
     user = _staff(actor)
     item = get_for_staff(user, case_id)
-    status = rules.check_step(item.status, action, purged=item.purged_at is not None)
+    status = text_rules.check_step(item.status, action, purged=item.purged_at is not None)
     before = {"status": item.status, "outcome": item.outcome, "centre_id": item.centre_id}
     item.status = status
-    if status == rules.CaseStatus.CLOSED:
-        item.outcome = rules.OUTCOME_OF[action].value
+    if status == text_rules.CaseStatus.CLOSED:
+        item.outcome = text_rules.OUTCOME_OF[action].value
         item.closed_at = utcnow()
-    elif action == rules.CaseAction.REOPEN:
+    elif action == text_rules.CaseAction.REOPEN:
         item.outcome, item.closed_at = None, None
-    if action != rules.CaseAction.REOPEN:
+    if action != text_rules.CaseAction.REOPEN:
         item.assignee_id = user.id
     return user, item, before
 
 
-def _audit(actor: Actor, action: rules.CaseAction, item: TextCase, before: dict) -> None:
+def _audit(actor: Actor, action: text_rules.CaseAction, item: TextCase, before: dict) -> None:
     # Status, outcome and centre only: never the number, never the words.
     record(actor, f"text.{action.value}", "text_case", item.id, before=before,
            after={"status": item.status, "outcome": item.outcome, "centre_id": item.centre_id,
@@ -204,12 +204,12 @@ def _audit(actor: Actor, action: rules.CaseAction, item: TextCase, before: dict)
 
 def reply(actor: Actor, case_id: int, body: str) -> TextMessage:
     """Answer the resident by text, from the district's registered number."""
-    text = rules.check_reply(body)
-    user, item, before = _step(actor, case_id, rules.CaseAction.REPLY)
+    text = text_rules.check_reply(body)
+    user, item, before = _step(actor, case_id, text_rules.CaseAction.REPLY)
     if item.first_answer_at is None:
         item.first_answer_at = utcnow()
     message = _send(item, text, author=user, automatic=False)
-    _audit(actor, rules.CaseAction.REPLY, item, before)
+    _audit(actor, text_rules.CaseAction.REPLY, item, before)
     return message
 
 
@@ -225,10 +225,10 @@ def assign(actor: Actor, case_id: int, dong_code: str) -> TextCase:
     from .referrals import centre_for
 
     dong = _dong(dong_code)
-    user, item, before = _step(actor, case_id, rules.CaseAction.ASSIGN)
+    user, item, before = _step(actor, case_id, text_rules.CaseAction.ASSIGN)
     item.centre = centre_for(dong)
     db.session.flush()
-    _audit(actor, rules.CaseAction.ASSIGN, item, before)
+    _audit(actor, text_rules.CaseAction.ASSIGN, item, before)
     return item
 
 
@@ -241,7 +241,7 @@ def refer(actor: Actor, case_id: int, dong_code: str, urgent: bool) -> Referral:
     from .referrals import centre_for
 
     dong = _dong(dong_code)
-    user, item, before = _step(actor, case_id, rules.CaseAction.REFER)
+    user, item, before = _step(actor, case_id, text_rules.CaseAction.REFER)
     words = "\n".join(m.body for m in item.messages if m.direction == "in" and m.body) or "-"
     referral = Referral(code=_unused_referral_code(new_code), dong=dong, centre=centre_for(dong),
                         urgency=Urgency.URGENT if urgent else Urgency.NORMAL, situation=words[:SITUATION_MAX],
@@ -253,7 +253,7 @@ def refer(actor: Actor, case_id: int, dong_code: str, urgent: bool) -> Referral:
            after={"dong": dong.code, "urgency": referral.urgency, "centre": referral.centre.code, "from_text_case": item.id})
     if urgent:
         ask_urgent_notice(referral.id)
-    _audit(actor, rules.CaseAction.REFER, item, before)
+    _audit(actor, text_rules.CaseAction.REFER, item, before)
     return referral
 
 
@@ -267,8 +267,8 @@ def _unused_referral_code(new_code) -> str:
 def not_for_site(actor: Actor, case_id: int, where: str) -> TextCase:
     """Not something the welfare line handles (a pothole, a parking fine): the resident is told where to go,
     by text, and the case is closed with that outcome."""
-    place = rules.check_where(where)
-    user, item, before = _step(actor, case_id, rules.CaseAction.NOT_FOR_SITE)
+    place = text_rules.check_where(where)
+    user, item, before = _step(actor, case_id, text_rules.CaseAction.NOT_FOR_SITE)
     item.where_to_go = place
     with force_locale(RESIDENT_LOCALE):
         body = _("[%(brand)s] This line is for welfare help. For your question, please contact: %(where)s",
@@ -276,19 +276,19 @@ def not_for_site(actor: Actor, case_id: int, where: str) -> TextCase:
     if item.first_answer_at is None:
         item.first_answer_at = utcnow()
     _send(item, body, author=user, automatic=False)
-    _audit(actor, rules.CaseAction.NOT_FOR_SITE, item, before)
+    _audit(actor, text_rules.CaseAction.NOT_FOR_SITE, item, before)
     return item
 
 
 def close(actor: Actor, case_id: int) -> TextCase:
-    user, item, before = _step(actor, case_id, rules.CaseAction.CLOSE)
-    _audit(actor, rules.CaseAction.CLOSE, item, before)
+    user, item, before = _step(actor, case_id, text_rules.CaseAction.CLOSE)
+    _audit(actor, text_rules.CaseAction.CLOSE, item, before)
     return item
 
 
 def reopen(actor: Actor, case_id: int) -> TextCase:
-    user, item, before = _step(actor, case_id, rules.CaseAction.REOPEN)
-    _audit(actor, rules.CaseAction.REOPEN, item, before)
+    user, item, before = _step(actor, case_id, text_rules.CaseAction.REOPEN)
+    _audit(actor, text_rules.CaseAction.REOPEN, item, before)
     return item
 
 
@@ -338,7 +338,7 @@ def monthly_counts(user: User, since: datetime) -> list[MonthCounts]:
     months: dict[str, MonthCounts] = {}
 
     def month(key: str) -> MonthCounts:
-        return months.setdefault(key, MonthCounts(key, outcomes={o.value: 0 for o in rules.CaseOutcome}))
+        return months.setdefault(key, MonthCounts(key, outcomes={o.value: 0 for o in text_rules.CaseOutcome}))
 
     for direction, at in db.session.execute(staff_scope(user, select(TextMessage.direction, TextMessage.at)
                                                         .join(TextCase)).where(TextMessage.at >= since)):
@@ -369,9 +369,9 @@ def purge_closed(retention_days: int, now: datetime | None = None) -> list[int]:
     automatic-answer day of numbers left with no case. What stays counts without identifying anyone:
     dates, outcome, urgency, centre. Idempotent."""
     now = now or utcnow()
-    cutoff = rules.purge_cutoff(now, retention_days)
+    cutoff = text_rules.purge_cutoff(now, retention_days)
     due = list(db.session.scalars(select(TextCase.id).where(
-        TextCase.status == rules.CaseStatus.CLOSED, TextCase.purged_at.is_(None), TextCase.closed_at <= cutoff)
+        TextCase.status == text_rules.CaseStatus.CLOSED, TextCase.purged_at.is_(None), TextCase.closed_at <= cutoff)
         .order_by(TextCase.id)))
     if due:
         db.session.execute(update(TextCase).where(TextCase.id.in_(due)).values(phone="", where_to_go=None, purged_at=now)

@@ -17,7 +17,7 @@ AWKWARD = "tab\there, new\nline, back\\slash, \\N, 한글 메모, carriage\rretu
 def test_rows_with_ids_from_the_sequence_defaults_and_awkward_text_round_trip(session):
     before = session.scalar(select(db.func.max(LedgerTransaction.id))) or 0
     ids = bulk.allocate_ids(LedgerTransaction.__table__, 3)
-    if ids is None:  # no sequence (SQLite): ids come from RETURNING in post_many instead
+    if ids is None:  # no sequence (SQLite): the journal's generic writer takes ids from RETURNING
         assert session.get_bind().dialect.name != "postgresql"
         ids = [before + 1, before + 2, before + 3]
     assert len(set(ids)) == 3 and min(ids) > before
@@ -92,3 +92,25 @@ def test_a_table_copied_as_text_keeps_json_and_fills_defaults(session):
                               .order_by(StatementImport.filename)).all()
     assert [s.filename for s in written] == ["statement-0.csv", "statement-1.csv"]
     assert all(s.rows == rows and s.uploaded_at is not None and s.uploaded_at.tzinfo for s in written)
+
+
+def test_copy_fills_the_defaults_sqlalchemy_would_and_refuses_one_only_the_database_computes():
+    from sqlalchemy import Column, Integer, MetaData, String, Table, func
+    from sqlalchemy.dialects import postgresql
+
+    from kindcity.models import Payment
+
+    dialect = postgresql.dialect()
+    given = ["pledge_id", "amount", "source", "external_id", "received_at", "recorded_by_id", "note"]
+    filled = bulk._defaults(Payment.__table__, given, dialect)
+    assert list(filled) == ["recorded_at"]  # not the id (the sequence's), not the note (given)
+    assert filled["recorded_at"](None).tzinfo is not None
+    assert bulk._defaults(Payment.__table__, [n for n in given if n != "note"], dialect)["note"](None) == ""
+    table = Table("copied", MetaData(), Column("id", Integer, primary_key=True), Column("name", String(10)),
+                  Column("stamp", Integer, default=func.random()))
+    try:
+        bulk._defaults(table, ["name"], dialect)
+    except ValueError as refused:
+        assert "copied: COPY cannot compute the default of stamp" in str(refused)
+    else:
+        raise AssertionError("a SQL default was left out of the COPY")

@@ -358,3 +358,15 @@ def test_a_refused_pledge_writes_nothing(session):
     assert [session.scalar(select(db.func.count()).select_from(model))
             for model in (Pledge, LedgerTransaction)] == counts
     assert fresh(need).reserved == 80_000
+
+
+def test_the_journal_writer_is_chosen_once_by_the_database(session):
+    """Services never ask which database they run on: the journal picks its writer on first use."""
+    from kindcity.services import journal
+    from kindcity.services.journal.generic import GenericWriter
+    from kindcity.services.journal.postgresql import PostgreSQLWriter
+
+    writer = journal._writer()
+    on_postgresql = session.get_bind().dialect.name == "postgresql"
+    assert isinstance(writer, PostgreSQLWriter) is on_postgresql and isinstance(writer, GenericWriter)
+    assert journal._writer() is writer

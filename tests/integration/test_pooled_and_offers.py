@@ -656,7 +656,7 @@ def test_staff_moving_money_to_the_fund_places_it(session):
 def test_reconcile_names_a_fund_placement_nobody_owns(session):
     need = f.need(target=100_000)
     from kindcity.domain import ledger as rules
-    from kindcity.services.ledger import post
+    from kindcity.services.journal import post
     post(rules.pool_allocated(need.id, 10_000), Actor(None))
     need.confirmed += 10_000
     found = {d.check for d in reconcile()}

@@ -1,25 +1,20 @@
-"""Writing a new direct pledge: the hottest write of the site, in as few round trips as it takes.
+"""The journal writer for PostgreSQL: a new pledge in one statement, a batch of postings by COPY.
 
 A pledge is five rows (the pledge, its journal transaction and two lines, an audit entry) and one
-conditional UPDATE of the need that reserves the gap (invariant 1). What must hold, on every
-database: the reservation and the rows are one transaction, and the need's row is locked for as
-short a time as possible, since every donor of a popular need queues on it.
+conditional UPDATE of the need that reserves the gap (invariant 1). The pledge's and the journal
+transaction's ids are drawn from their sequences when the need is read (``read_need``), so the
+journal lines are built by the ledger's own posting rules in Python before anything is written.
+Then a single statement with data-modifying CTEs does it all: the UPDATE that reserves the gap
+comes first and the inserts read from its RETURNING, so when the gap is gone (or the reference
+code is taken) nothing at all is written and the caller is told why. The need's row lock lasts
+from that statement to COMMIT: two round trips (the generic path takes seven statements).
 
-PostgreSQL: one statement. The pledge's and the journal transaction's ids are drawn from their
-sequences when the need is read, so the journal lines are built by the ledger's own posting rules
-in Python (kindcity/domain/ledger.py) before anything is written. Then a single statement with
-data-modifying CTEs does it all: the UPDATE that reserves the gap comes first and the inserts read
-from its RETURNING, so when the gap is gone (or the reference code is taken) nothing at all is
-written and the caller is told to explain the refusal. The row lock lasts from that statement to
-COMMIT: two round trips. (The generic path takes seven statements.)
-
-SQLite (and any other database): the rows are inserted first and the conditional UPDATE comes
-last, so the lock taken by BEGIN IMMEDIATE is the only one and the UPDATE is the last step.
+A batch: the transactions' ids come from their sequence, then both tables are filled by COPY
+(kindcity/services/bulk.py), so nothing needs RETURNING.
 """
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
@@ -27,51 +22,57 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, Integer, String, bindparam, exists, func, insert, select, update
 from sqlalchemy.sql import literal
 
-from ..domain.ledger import Posting
-from ..domain.needs import NeedStatus
-from ..extensions import db
-from ..models import AuditEntry, LedgerLine, LedgerTransaction, Need, Pledge
-from ..models.types import UTCDateTime
-from . import Actor
-from .bulk import is_postgresql
+from ...domain.ledger import Posting
+from ...domain.needs import NeedStatus
+from ...extensions import db
+from ...models import AuditEntry, LedgerLine, LedgerTransaction, Need, Pledge
+from ...models.types import UTCDateTime
+from .. import Actor, bulk
+from .generic import GenericWriter, NeedReading, NewPledge, Refused, Written, _forget_need, _insert_lines, \
+    _transaction_rows
 
 # The pledge's columns written from Python values, in this order.
 PLEDGE_COLUMNS = ("reference", "donor_id", "need_id", "kind", "amount", "units", "method", "display", "message",
                   "on_cancel", "status", "hold_expires_at", "paid", "held", "created_at", "flagged")
 
 
-@lru_cache(maxsize=2)
-def _read_statement(with_ids: bool):
+class PostgreSQLWriter(GenericWriter):
+    def read_need(self, need_id: int) -> NeedReading | None:
+        """The need's columns, and a fresh pledge id and journal transaction id (``drawn``)."""
+        db.session.flush()  # anything pending goes first: the statements that follow bypass the ORM
+        row = _run_raw(_read_statement(), {"need_id": need_id})
+        return None if row is None else NeedReading(*row[:6], drawn=row[6:])
+
+    def write_pledge(self, actor: Actor, need: NeedReading, pledge: NewPledge, *, now: datetime, today: date,
+                     draw_reference) -> Written | Refused:
+        pledge_id, transaction_id = need.drawn
+        posting = pledge.posting(pledge_id)
+        values = dict(pledge.values)
+        for _ in range(10):
+            if _write_single_statement(values, pledge_id=pledge_id, transaction_id=transaction_id, posting=posting,
+                                       actor=actor, after=pledge.audit, now=now, today=today):
+                _forget_need(values["need_id"])
+                return Written(pledge_id, values["reference"])
+            still_open, gap, taken = _explain_refusal(values["need_id"], values["reference"], today)
+            if not taken:
+                return Refused(still_open=still_open, gap=gap)
+            values["reference"] = draw_reference()  # that code was just given to someone else: another
+        raise RuntimeError("could not find a free reference code")
+
+    def write_batch(self, postings: list[Posting], actor: Actor | None, at: datetime) -> None:
+        rows = _transaction_rows(postings, actor, at)
+        ids = bulk.allocate_ids(LedgerTransaction.__table__, len(rows))
+        bulk.insert_rows(LedgerTransaction.__table__, [{"id": i, **row} for i, row in zip(ids, rows)])
+        _insert_lines(ids, postings)
+
+
+@lru_cache(maxsize=1)
+def _read_statement():
     """Built once: constructing it anew costs more than running it."""
-    columns = [Need.status, Need.deadline, Need.unit_cost, Need.target, Need.reserved, Need.confirmed]
-    if with_ids:
-        columns += [func.nextval(func.pg_get_serial_sequence("pledges", "id")).label("pledge_id"),
-                    func.nextval(func.pg_get_serial_sequence("ledger_transactions", "id")).label("transaction_id")]
-    else:
-        columns += [literal(None, Integer).label("pledge_id"), literal(None, Integer).label("transaction_id")]
-    return select(*columns).where(Need.id == bindparam("need_id"))
-
-
-def read_need(need_id: int):
-    """The columns the pledge rules need; on PostgreSQL also a fresh pledge id and journal
-    transaction id (``pledge_id``, ``transaction_id``), None elsewhere. None if no such need."""
-    db.session.flush()  # anything pending goes first: the statements below bypass the ORM
-    if is_postgresql():
-        row = _run_raw(_read_statement(True), {"need_id": need_id})
-        return None if row is None else _NeedRow(*row)
-    return db.session.connection().execute(_read_statement(False), {"need_id": need_id}).one_or_none()
-
-
-@dataclass(frozen=True)
-class _NeedRow:
-    status: str
-    deadline: date
-    unit_cost: int | None
-    target: int
-    reserved: int
-    confirmed: int
-    pledge_id: int | None
-    transaction_id: int | None
+    return select(Need.status, Need.deadline, Need.unit_cost, Need.target, Need.reserved, Need.confirmed,
+                  func.nextval(func.pg_get_serial_sequence("pledges", "id")).label("pledge_id"),
+                  func.nextval(func.pg_get_serial_sequence("ledger_transactions", "id")).label("transaction_id")) \
+        .where(Need.id == bindparam("need_id"))
 
 
 @lru_cache(maxsize=8)
@@ -131,21 +132,20 @@ def _statement(line_count: int):
     return select(pledge.c.id).add_cte(journal_lines, audit_entry)
 
 
-def write_single_statement(values: dict[str, Any], *, pledge_id: int, transaction_id: int, posting: Posting,
-                           actor: Actor, after: dict[str, Any], now: datetime, today: date) -> bool:
-    """PostgreSQL: reserve and write in one statement. False if the need refused (nothing written)."""
+def _write_single_statement(values: dict[str, Any], *, pledge_id: int, transaction_id: int, posting: Posting,
+                            actor: Actor, after: dict[str, Any], now: datetime, today: date) -> bool:
+    """Reserve and write in one statement. False if the need refused (nothing written)."""
     params: dict[str, Any] = {f"p_{name}": values[name] for name in PLEDGE_COLUMNS}
     params.update(need_id=values["need_id"], amount=values["amount"], reference=values["reference"],
                   today=today, now=now, pledge_id=pledge_id, transaction_id=transaction_id,
-                  entry=posting.entry.value, memo=posting.memo, actor_id=actor.user_id, address=actor.address,
-                  after=after)
+                  entry=posting.entry.value, memo=posting.memo, actor_id=actor.user_id, address=actor.address)
     for n, line in enumerate(posting.lines):
         params[f"account_{n}"], params[f"amount_{n}"] = line.account, line.amount
     params["after"] = json.dumps(after)
     return _run_raw(_statement(len(posting.lines)), params) is not None
 
 
-def explain_refusal(need_id: int, reference: str, today: date) -> tuple[bool, int, bool]:
+def _explain_refusal(need_id: int, reference: str, today: date) -> tuple[bool, int, bool]:
     """After a refused reservation: (whether the need is still open, its gap now, whether the code
     was taken)."""
     status, deadline, gap = db.session.execute(
