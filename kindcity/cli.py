@@ -16,7 +16,7 @@ from .web.links import site_request_context
 def register_commands(app: Flask) -> None:
     for command in (demo_data, create_admin, expire_needs, check_personal_data, seed_district_cmd,
                     release_expired, reconcile, match, recurring, purge_referrals, purge_security_logs,
-                    worker, jobs, sms, purge_texts, rotate_rrn_key, purge_rrn):
+                    worker, jobs, sms, purge_texts, rotate_rrn_key, purge_rrn, refresh_figures):
         app.cli.add_command(command)
 
 
@@ -31,10 +31,28 @@ def demo_data():
         raise click.ClickException(f"The demo data tells {DEMO_DISTRICT}'s story; KINDCITY_DISTRICT is {error}. "
                                    "Load your district with `kindcity seed` and create its staff instead.") from None
     db.session.commit()
+    _count_figures()
     click.echo(f"Demo data ready: {result['needs_created']} needs created, {result['open']} open.")
     click.echo(f"Demo logins (password for all: {DEMO_PASSWORD}):")
     for login in DEMO_LOGINS:
         click.echo(f"  {login.role:6} {login.email:34} {login.note}")
+
+
+def _count_figures():
+    """Count and store the district figures now (kindcity/services/figures.py), so that the public
+    pages find them; any recount the commands' changes asked for is then done as well."""
+    from .services.figures import refresh
+
+    counted_at = refresh()
+    db.session.commit()
+    _after_commit()
+    return counted_at
+
+
+@click.command("refresh-figures")
+def refresh_figures():
+    """Count the district figures of /impact, /donors and the home page again, and store them."""
+    click.echo(f"District figures counted at {_count_figures().isoformat()}.")
 
 
 @click.command("seed")
