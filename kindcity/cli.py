@@ -183,14 +183,16 @@ def purge_texts():
 @click.option("--portone", "with_portone", is_flag=True,
               help="Also compare with PortOne: apply payments whose webhook never came, send refunds due, compare.")
 @click.option("--since", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
-              help="With --stripe or --portone: the first day (Korea time) to compare; default 30 days ago.")
+              help="Check only what moved from this day (Korea time) on: the journal's entries since, and the "
+                   "needs and pledges they touch; with --stripe or --portone, also the first day to compare "
+                   "(default 30 days ago).")
 def reconcile(with_stripe: bool, with_portone: bool, since):
     """Check every money invariant against the journal; print each disagreement; exit 1 if any."""
     from .services.reconcile import reconcile as run
 
     stripe_problems = _reconcile_stripe(since.date() if since else None) if with_stripe else []
     portone_problems = _reconcile_portone(since.date() if since else None) if with_portone else []
-    problems = run() + stripe_problems + portone_problems
+    problems = run(since.date() if since else None) + stripe_problems + portone_problems
     db.session.rollback()
     for problem in problems:
         click.echo(str(problem))
