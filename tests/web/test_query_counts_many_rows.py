@@ -85,10 +85,12 @@ def _statement(rows: int) -> bytes:
 
 
 def _preview(client, rows: int) -> str:
-    import io
-
-    response = client.post("/staff/statements", data={"statement": (io.BytesIO(_statement(rows)), f"s{rows}.csv")},
-                           content_type="multipart/form-data")
+    boundary = "kindcity-statement-boundary"
+    # The body built here: the test client spools a large multipart body to a file it never closes.
+    body = (f'--{boundary}\r\nContent-Disposition: form-data; name="statement"; filename="s{rows}.csv"\r\n'
+            f"Content-Type: text/csv\r\n\r\n").encode() + _statement(rows) + f"\r\n--{boundary}--\r\n".encode()
+    response = client.post("/staff/statements", data=body,
+                           content_type=f"multipart/form-data; boundary={boundary}")
     assert response.status_code == 303, response.get_data(as_text=True)[:1000]
     return response.headers["Location"]
 
