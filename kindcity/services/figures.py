@@ -178,8 +178,8 @@ def _seen_in_statement(state) -> None:
 
 @event.listens_for(Session, "before_commit")
 def _ask_on_commit(session: Session) -> None:
-    if not has_app_context():
-        return
+    if not has_app_context() or not db.session.registry.has() or db.session() is not session:
+        return  # only the app's own session defers jobs (kindcity/jobs/ writes through it)
     if session.new or session.dirty or session.deleted:
         session.flush()  # what is still pending is part of this commit too
     if not session.info.pop(_MOVED, False):
