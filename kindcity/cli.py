@@ -16,7 +16,7 @@ from .unit_of_work import command, commit, discard
 def register_commands(app: Flask) -> None:
     for each in (demo_data, create_admin, expire_needs, check_personal_data, seed_district_cmd,
                  release_expired, reconcile, match, recurring, purge_referrals, purge_security_logs,
-                 worker, jobs, sms, purge_texts, rotate_rrn_key, purge_rrn):
+                 worker, jobs, sms, purge_texts, rotate_rrn_key, purge_rrn, refresh_figures):
         app.cli.add_command(each)
 
 
@@ -31,10 +31,27 @@ def demo_data():
     except DemoUnavailable as error:
         raise click.ClickException(f"The demo data tells {DEMO_DISTRICT}'s story; KINDCITY_DISTRICT is {error}. "
                                    "Load your district with `kindcity seed` and create its staff instead.") from None
+    _count_figures()
     click.echo(f"Demo data ready: {result['needs_created']} needs created, {result['open']} open.")
     click.echo(f"Demo logins (password for all: {DEMO_PASSWORD}):")
     for login in DEMO_LOGINS:
         click.echo(f"  {login.role:6} {login.email:34} {login.note}")
+
+
+def _count_figures():
+    """Count and store the district figures now (kindcity/services/figures.py), so that the public
+    pages find them; any recount the commands' changes asked for is then done as well."""
+    from .services.figures import refresh
+
+    with command():
+        counted_at = refresh()
+    return counted_at
+
+
+@click.command("refresh-figures")
+def refresh_figures():
+    """Count the district figures of /impact, /donors and the home page again, and store them."""
+    click.echo(f"District figures counted at {_count_figures().isoformat()}.")
 
 
 @click.command("seed")
@@ -157,14 +174,16 @@ def purge_texts():
 @click.option("--portone", "with_portone", is_flag=True,
               help="Also compare with PortOne: apply payments whose webhook never came, send refunds due, compare.")
 @click.option("--since", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
-              help="With --stripe or --portone: the first day (Korea time) to compare; default 30 days ago.")
+              help="Check only what moved from this day (Korea time) on: the journal's entries since, and the "
+                   "needs and pledges they touch; with --stripe or --portone, also the first day to compare "
+                   "(default 30 days ago).")
 def reconcile(with_stripe: bool, with_portone: bool, since):
     """Check every money invariant against the journal; print each disagreement; exit 1 if any."""
     from .services.reconcile import reconcile as run
 
     stripe_problems = _reconcile_stripe(since.date() if since else None) if with_stripe else []
     portone_problems = _reconcile_portone(since.date() if since else None) if with_portone else []
-    problems = run() + stripe_problems + portone_problems
+    problems = run(since.date() if since else None) + stripe_problems + portone_problems
     discard()
     for problem in problems:
         click.echo(str(problem))

@@ -135,8 +135,9 @@ def load_config(instance_path: str, environ: Mapping[str, str] | None = None) ->
         "SENTRY_DSN": env.get("SENTRY_DSN", ""),
         # The release's name, the same on every host of one deployment (page validators, error reports).
         "KINDCITY_RELEASE": env.get("KINDCITY_RELEASE", ""),
-        # District-wide figures (/impact, its API, /donors) are counted at most this often per worker.
-        "KINDCITY_AGGREGATE_SECONDS": float(env.get("KINDCITY_AGGREGATE_SECONDS", "60" if production else "0")),
+        # District-wide figures (/impact, its API, /donors, home totals) are counted again by a job this
+        # long after money moves (PostgreSQL: one recount for everything that moved meanwhile).
+        "KINDCITY_FIGURES_DELAY_SECONDS": float(env.get("KINDCITY_FIGURES_DELAY_SECONDS", "5" if production else "0")),
         "MAX_CONTENT_LENGTH": int(env.get("KINDCITY_MAX_CONTENT_LENGTH", str(12 * 1024 * 1024))),
         "MAX_FORM_MEMORY_SIZE": 512 * 1024,
         "SESSION_COOKIE_HTTPONLY": True,

@@ -67,6 +67,8 @@ from kindcity.extensions import db  # noqa: E402
 from kindcity.models import BeneficiaryGroup, Category, Centre, Dong, Need, Organisation, User  # noqa: E402
 from kindcity.services.accounts import hash_password  # noqa: E402
 from kindcity.services.reference import seed_district  # noqa: E402
+from kindcity.services.figures import refresh as refresh_figures  # noqa: E402
+from kindcity.services.receipts import default_organisation  # noqa: E402
 
 DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/kindcity_load"
 VENV_BIN = Path(sys.executable).parent
@@ -93,7 +95,9 @@ def load(url: str, needs: int, pledges: int, donors: int, seed: int = 2026) -> N
     rng = random.Random(seed)
     started = time.perf_counter()
     fresh_database(url)
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench-load-" + "x" * 32, "TESTING": True})
+    # Jobs in-process: the database made here has no queue schema (db.create_all, not the migrations).
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench-load-" + "x" * 32, "TESTING": True,
+                      "KINDCITY_JOB_QUEUE": "inline"})
     now, today = utcnow(), seoul_today()
     with app.app_context():
         db.create_all()
@@ -104,6 +108,7 @@ def load(url: str, needs: int, pledges: int, donors: int, seed: int = 2026) -> N
         dongs = db.session.scalars(select(Dong.id)).all()
         groups = db.session.scalars(select(BeneficiaryGroup.id)).all()
         password = hash_password("bench-load-password")
+        receiving_org_id = default_organisation().id  # the district's own (services/receipts.py)
         staff_ids = db.session.execute(insert(User).returning(User.id, sort_by_parameter_order=True), [
             {"email": f"staff{n}@load.example", "password_hash": password, "display_name": f"담당자 {n}",
              "role": "staff", "centre_id": centre, "created_at": now, "password_changed_at": now,
@@ -160,7 +165,7 @@ def load(url: str, needs: int, pledges: int, donors: int, seed: int = 2026) -> N
                 "description": "## 지원 내용\n\n행정복지센터가 확인한 구체적인 필요입니다.\n\n" * 3,
                 "category_id": rng.choice(categories), "dong_id": rng.choice(dongs), "group_id": rng.choice(groups),
                 "beneficiary_count": rng.randint(1, 60), "target": target, "deadline": deadline,
-                "receiving_org": "광주광역시 서구", "centre_id": centres[n % len(centres)],
+                "receiving_org_id": receiving_org_id, "centre_id": centres[n % len(centres)],
                 "author_id": staff_ids[n % len(staff_ids)], "approved_by_id": staff_ids[(n + 1) % len(staff_ids)],
                 "approved_at": now - timedelta(days=rng.uniform(1, 365)), "status": status,
                 "cancel_reason": "중복 등록" if status == NeedStatus.CANCELLED else None,
@@ -212,6 +217,11 @@ def load(url: str, needs: int, pledges: int, donors: int, seed: int = 2026) -> N
         conn.commit()
         conn.autocommit = True
         cursor.execute("VACUUM ANALYZE")
+    with app.app_context():  # the district figures the public pages read (kindcity/services/figures.py)
+        counting = time.perf_counter()
+        refresh_figures()
+        db.session.commit()
+        print(f"  district figures counted in {time.perf_counter() - counting:.1f} s", flush=True)
     print(f"  {len(pledge_rows):,} pledges, {len(payment_rows):,} payments, {len(transactions):,} journal "
           f"transactions, {len(lines):,} lines; loaded in {time.perf_counter() - started:.1f} s", flush=True)
 

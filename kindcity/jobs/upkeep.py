@@ -16,6 +16,7 @@ from . import job
 SCHEDULE: dict[str, str] = {
     "upkeep.expire_needs": "*/10 * * * *",
     "upkeep.release_expired": "*/10 * * * *",
+    "figures.refresh": "*/10 * * * *",         # backstop: the district figures (services/figures.py)
     "upkeep.recurring": "5 * * * *",
     "upkeep.match": "20 * * * *",
     "upkeep.purge_referrals": "30 18 * * *",   # 03:30 in Korea

@@ -2,6 +2,7 @@
 from .accounts import LoginAttempt, Organisation, PasswordResetRequest, Role, User
 from .access_log import AccessRecord
 from .audit import AuditEntry
+from .figures import DistrictFigures
 from .form_tokens import FormToken
 from .jobs import JobError, OutgoingMail
 from .kr_payments import KrBillingKey, KrPayment, RefundBankAccount
@@ -16,6 +17,7 @@ from .referrals import Referral, ReferralNote
 from .texts import DonorContact, SentText, TextCase, TextMessage, TextSender, WebhookNonce
 
 __all__ = [
+    "DistrictFigures",
     "AccessRecord",
     "DonorContact",
     "SentText",

@@ -7,15 +7,24 @@ The database does the comparing: each check is one grouped query over the journa
 cached columns, that returns only the rows that disagree. Nothing loads every need, pledge or
 account balance into Python, so the time grows with the journal (one pass per check) and the memory
 with the number of disagreements, not with the size of the district.
+
+``since`` (a Korea day; `kindcity reconcile --since DAY`) bounds the per-row checks to what moved from
+that day on: the journal's transactions written since, and the needs and pledges they touch (or that
+were created or changed since); each of those is still compared over its whole history. The
+district-wide sums (cash, matching, the pooled fund) are single passes and are always checked in full.
+A disagreement planted in a need or pledge that has not moved since the day is then not looked at:
+the daily job runs without ``since``.
 """
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from datetime import date, datetime, time
 
-from sqlalchemy import BigInteger, String, and_, case, cast, func, literal, or_, select
+from sqlalchemy import BigInteger, String, and_, case, cast, func, literal, or_, select, true
 
 from ..domain.ledger import CASH, POOL, Entry
+from ..domain.time import SEOUL
 from ..extensions import db
 from ..models import LedgerLine, LedgerTransaction, Need, Payment, Pledge, Refund
 
@@ -36,11 +45,26 @@ def _is_kind(kind: str):
     return or_(LedgerLine.account == kind, LedgerLine.account.startswith(f"{kind}:"))
 
 
-def _balances(*prefixes: str):
-    """Per-account balances of the accounts ``<prefix>:<id>``, grouped in the database."""
+def _balances(*prefixes: str, ids=None):
+    """Per-account balances of the accounts ``<prefix>:<id>``, grouped in the database; only those of
+    ``ids`` (a subquery of ids) when given."""
+    if ids is None:
+        where = or_(*(LedgerLine.account.startswith(f"{prefix}:") for prefix in prefixes))
+    else:
+        where = or_(*(LedgerLine.account.in_(select(_account_of(prefix, ids.c.id))) for prefix in prefixes))
     return (select(LedgerLine.account, func.sum(LedgerLine.amount).label("total"))
-            .where(or_(*(LedgerLine.account.startswith(f"{prefix}:") for prefix in prefixes)))
-            .group_by(LedgerLine.account).cte(f"balances_{'_'.join(prefixes)}"))
+            .where(where).group_by(LedgerLine.account).cte(f"balances_{'_'.join(prefixes)}"))
+
+
+def _start(since: date | None) -> datetime | None:
+    return datetime.combine(since, time.min, SEOUL) if since is not None else None
+
+
+def _moved(model, column, since_at: datetime):
+    """Ids of the needs (or pledges) the journal touched since ``since_at``, or created or changed since."""
+    touched = select(column.label("id")).where(LedgerTransaction.created_at >= since_at, column.is_not(None))
+    stamp = getattr(model, "updated_at", None) or model.created_at
+    return touched.union(select(model.id.label("id")).where(stamp >= since_at)).subquery(f"moved_{model.__tablename__}")
 
 
 def _account_of(prefix: str, id_column):
@@ -55,19 +79,25 @@ def _total(where) -> int:
     return int(db.session.scalar(select(func.coalesce(func.sum(LedgerLine.amount), 0)).where(where)))
 
 
-def check_journal_balanced() -> list[Discrepancy]:
-    rows = db.session.execute(
-        select(LedgerLine.transaction_id, func.sum(LedgerLine.amount))
-        .group_by(LedgerLine.transaction_id).having(func.sum(LedgerLine.amount) != 0))
+def check_journal_balanced(since: date | None = None) -> list[Discrepancy]:
+    since_at = _start(since)
+    lines = select(LedgerLine.transaction_id, func.sum(LedgerLine.amount))
+    if since_at is not None:
+        lines = lines.join(LedgerTransaction, LedgerTransaction.id == LedgerLine.transaction_id).where(
+            LedgerTransaction.created_at >= since_at)
+    rows = db.session.execute(lines.group_by(LedgerLine.transaction_id).having(func.sum(LedgerLine.amount) != 0))
     found = [Discrepancy("journal_unbalanced", f"transaction {tid}", 0, int(total)) for tid, total in rows]
     empty = db.session.scalars(select(LedgerTransaction.id).where(
-        ~select(LedgerLine.id).where(LedgerLine.transaction_id == LedgerTransaction.id).exists()))
+        ~select(LedgerLine.id).where(LedgerLine.transaction_id == LedgerTransaction.id).exists(),
+        LedgerTransaction.created_at >= since_at if since_at is not None else true()))
     found += [Discrepancy("journal_empty_transaction", f"transaction {tid}", "lines", "none") for tid in empty]
     return found
 
 
-def check_needs() -> list[Discrepancy]:
-    balances = _balances("need", "spent", "hold")
+def check_needs(since: date | None = None) -> list[Discrepancy]:
+    since_at = _start(since)
+    moved = _moved(Need, LedgerTransaction.need_id, since_at) if since_at is not None else None
+    balances = _balances("need", "spent", "hold", ids=moved)
     on_need, on_spent, on_hold = (balances.alias(name) for name in ("on_need", "on_spent", "on_hold"))
     # need:<id> holds what was placed on the need (net of money taken back); a disbursement
     # (Dr spent:<id>, Cr cash) leaves it alone, so what is still held is placed - spent.
@@ -79,7 +109,8 @@ def check_needs() -> list[Discrepancy]:
         .outerjoin(on_spent, on_spent.c.account == _account_of("spent", Need.id))
         .outerjoin(on_hold, on_hold.c.account == _account_of("hold", Need.id))
         .where(or_(Need.reserved + Need.confirmed > Need.target, Need.confirmed != placed,
-                   Need.reserved != hold, placed - spent < 0))
+                   Need.reserved != hold, placed - spent < 0),
+               Need.id.in_(select(moved.c.id)) if moved is not None else true())
         .order_by(Need.id))
     found = []
     for need in rows:
@@ -97,7 +128,10 @@ def check_needs() -> list[Discrepancy]:
     return found
 
 
-def check_pledges() -> list[Discrepancy]:
+def check_pledges(since: date | None = None) -> list[Discrepancy]:
+    since_at = _start(since)
+    moved = _moved(Pledge, LedgerTransaction.pledge_id, since_at) if since_at is not None else None
+    only = (lambda column: column.in_(select(moved.c.id))) if moved is not None else (lambda column: true())  # noqa: E731
     line, amount = LedgerLine, LedgerLine.amount
     journal = (
         select(LedgerTransaction.pledge_id,
@@ -108,16 +142,16 @@ def check_pledges() -> list[Discrepancy]:
                func.sum(case((_is_kind("need"), -amount), else_=0)).label("on_needs"),
                func.sum(case((_is_kind("pool"), -amount), else_=0)).label("pooled"))
         .join(line, line.transaction_id == LedgerTransaction.id)
-        .where(LedgerTransaction.pledge_id.is_not(None))
+        .where(LedgerTransaction.pledge_id.is_not(None), only(LedgerTransaction.pledge_id))
         .group_by(LedgerTransaction.pledge_id).cte("pledge_journal"))
-    balances = _balances("pledge", "promise")
+    balances = _balances("pledge", "promise", ids=moved)
     on_pledge, on_promise = balances.alias("on_pledge"), balances.alias("on_promise")
-    payments = (select(Payment.pledge_id, func.sum(Payment.amount).label("total"))
+    payments = (select(Payment.pledge_id, func.sum(Payment.amount).label("total")).where(only(Payment.pledge_id))
                 .group_by(Payment.pledge_id).cte("pledge_payments"))
     refunds = (select(Refund.pledge_id,
                       func.sum(case((Refund.status == "done", Refund.amount), else_=0)).label("done"),
                       func.sum(case((Refund.status != "done", Refund.amount), else_=0)).label("open"))
-               .group_by(Refund.pledge_id).cte("pledge_refunds"))
+               .where(only(Refund.pledge_id)).group_by(Refund.pledge_id).cte("pledge_refunds"))
     received, refunded = _won(journal.c.received), _won(journal.c.refunded)
     on_needs, pooled = _won(journal.c.on_needs), _won(journal.c.pooled)
     unallocated, promised = _won(-on_pledge.c.total), _won(on_promise.c.total)
@@ -135,7 +169,7 @@ def check_pledges() -> list[Discrepancy]:
         .where(or_(received != on_needs + pooled + unallocated + refunded, Pledge.paid != received,
                    paid_in != received, refunds_done != refunded, Pledge.held != promised, unallocated < 0,
                    and_(Pledge.kind == "direct", on_needs > Pledge.amount),
-                   and_(refunds_open > unallocated, refunds_open > 0)))
+                   and_(refunds_open > unallocated, refunds_open > 0)), only(Pledge.id))
         .order_by(Pledge.id))
     found = []
     for row in rows:
@@ -270,6 +304,7 @@ def check_district_fund() -> list[Discrepancy]:
     return found
 
 
-def reconcile() -> list[Discrepancy]:
-    return (check_journal_balanced() + check_needs() + check_pledges() + check_cash() + check_matching()
-            + check_district_fund())
+def reconcile(since: date | None = None) -> list[Discrepancy]:
+    """Every check; ``since`` bounds the per-row ones to what moved from that Korea day on (module docstring)."""
+    return (check_journal_balanced(since) + check_needs(since) + check_pledges(since) + check_cash()
+            + check_matching() + check_district_fund())

@@ -62,8 +62,6 @@ from ..domain.time import SEOUL, seoul_today, utcnow
 from ..extensions import db
 from ..i18n import current_locale
 from ..paths import PACKAGE
-from .aggregates import aggregate_bucket
-from .aggregates import forget as forget_aggregates
 
 ANONYMOUS_CACHE_CONTROL = "public, max-age=0, must-revalidate"
 PRIVATE_CACHE_CONTROL = "private, no-cache"
@@ -108,7 +106,12 @@ def _newest_need_change():
     return select(func.max(Need.updated_at)).scalar_subquery()
 
 
-for _source in (_newest_audit_entry, _newest_ledger_transaction, _newest_need_change):
+def _newest_figures():
+    from ..services.figures import newest_count
+    return newest_count()
+
+
+for _source in (_newest_audit_entry, _newest_ledger_transaction, _newest_need_change, _newest_figures):
     register_version_source(_source)
 
 
@@ -175,7 +178,6 @@ def clear_page_cache() -> None:
     state.front.clear()
     state.horizons.clear()
     state.trusted = None
-    forget_aggregates()
 
 
 def _release_token(app) -> str:
@@ -311,8 +313,8 @@ def _front_visitor(app, cookie_header: str | None) -> str | None:
 
 def public_page(view=None, *, aggregates: bool = False):
     """Validators, 304 and the shared page store for a public GET view (see the module docstring).
-    ``@public_page(aggregates=True)`` for a page showing district-wide figures that are kept for a
-    while (kindcity/web/aggregates.py): its ETag also names the figures' bucket."""
+    ``aggregates=True`` marks a page showing the district's counted figures (kindcity/web/aggregates.py);
+    their newest count is part of the data version, so such a page needs nothing more."""
     if view is None:
         return lambda inner: public_page(inner, aggregates=aggregates)
 
@@ -327,7 +329,7 @@ def public_page(view=None, *, aggregates: bool = False):
         state = _state()
         version = current_data_version()
         anonymous = not current_user.is_authenticated
-        etag = _etag(state, version, _visitor(), aggregate_bucket() if aggregates else "")
+        etag = _etag(state, version, _visitor())
         if request.if_none_match.contains_weak(etag):
             return _apply_headers(Response(status=304), etag, anonymous)
         stored = state.pages.get(etag) if anonymous else None

@@ -12,6 +12,7 @@ from sqlalchemy import event
 
 from kindcity.domain.time import seoul_today
 from kindcity.extensions import db
+from kindcity.jobs import run_committed
 from kindcity.services import Actor
 from kindcity.services import pledges as pledge_service
 from kindcity.web.caching import clear_page_cache
@@ -45,6 +46,7 @@ def overdue(session):
                                                            display="anonymous", message="", on_cancel="refund"),
         hold_for=timedelta(seconds=-1))  # its hold has already run out
     session.commit()
+    run_committed(only="figures.refresh")  # the district figures' recount, as the committer would
     return overdue_need, open_need
 
 

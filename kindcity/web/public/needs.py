@@ -10,6 +10,7 @@ from ...services import needs as need_service
 from ...services.receipts import default_organisation
 from ...services.reference import reference_lists
 from ...text import render_markdown
+from .. import aggregates
 from ..caching import public_page
 from ..params import page_number, public_need_or_404
 
@@ -82,7 +83,7 @@ def home():
     # the closest first: a need at 0% is not nearly funded.
     urgent, nearly, newest = top3("deadline"), top3("nearly_funded", nearly_there=True), top3("newest")
     return render_template("public/home.html", urgent=urgent, nearly=nearly, newest=newest,
-                           totals=need_service.district_totals())
+                           totals=aggregates.district_totals())
 
 
 @bp.get("/needs")
