@@ -35,7 +35,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     init_web(app)
     request_log.init_app(app)  # outermost: every request once, the page cache's front door included
     from .cli import register_commands
-    from .services import figures  # noqa: F401  (money moving asks for the district figures' recount)
+    from .services.figures import watch_money_tables
+    watch_money_tables()  # money moving asks for the district figures' recount
 
     register_commands(app)
     return app

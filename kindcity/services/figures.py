@@ -160,7 +160,6 @@ def moved(session: Session | None = None) -> None:
     (session or db.session()).info[_MOVED] = True
 
 
-@event.listens_for(Session, "after_flush")
 def _seen_in_flush(session: Session, flush_context) -> None:
     for instance in (*session.new, *session.dirty, *session.deleted):
         if getattr(instance, "__tablename__", None) in WATCHED_TABLES:
@@ -168,7 +167,6 @@ def _seen_in_flush(session: Session, flush_context) -> None:
             return
 
 
-@event.listens_for(Session, "do_orm_execute")
 def _seen_in_statement(state) -> None:
     if state.is_insert or state.is_update or state.is_delete:
         table = getattr(state.statement, "table", None)
@@ -176,7 +174,6 @@ def _seen_in_statement(state) -> None:
             state.session.info[_MOVED] = True
 
 
-@event.listens_for(Session, "before_commit")
 def _ask_on_commit(session: Session) -> None:
     if not has_app_context() or not db.session.registry.has() or db.session() is not session:
         return  # only the app's own session defers jobs (kindcity/jobs/ writes through it)
@@ -190,7 +187,19 @@ def _ask_on_commit(session: Session) -> None:
           delay_seconds=float(current_app.config.get("KINDCITY_FIGURES_DELAY_SECONDS", 0)))
 
 
-@event.listens_for(Session, "after_soft_rollback")
 def _forget_on_rollback(session: Session, previous_transaction) -> None:
     if previous_transaction.parent is None and not previous_transaction.nested:
         session.info.pop(_MOVED, None)
+
+
+_LISTENERS = (("after_flush", _seen_in_flush), ("do_orm_execute", _seen_in_statement),
+              ("before_commit", _ask_on_commit), ("after_soft_rollback", _forget_on_rollback))
+
+
+def watch_money_tables() -> None:
+    """Have every session note writes to the watched tables and ask for a recount as it commits.
+    Called once from ``create_app`` (kindcity/__init__.py), where the order of set-up can be seen;
+    calling it again changes nothing."""
+    for name, listener in _LISTENERS:
+        if not event.contains(Session, name, listener):
+            event.listen(Session, name, listener)
