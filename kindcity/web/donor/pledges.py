@@ -5,11 +5,12 @@ import csv
 import io
 from datetime import datetime, time, timedelta
 
-from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (Response, abort, current_app, flash, redirect, render_template, request, stream_with_context,
+                   url_for)
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
 from ... import payments
@@ -32,7 +33,7 @@ from ..forms import ConfirmForm
 from .forms import HistoryForm, PledgeForm
 from ..messages import personal_data_messages
 
-from ..params import public_need_or_404
+from ..params import page_number, public_need_or_404
 from . import bp
 
 
@@ -43,17 +44,35 @@ def _own_pledge(pledge_id: int) -> Pledge:
     return pledge
 
 
+DASHBOARD_PAGE = 25  # pledges per page of /me/
+
+
 @bp.get("/")
 def dashboard():
+    """The donor's pledges, newest first, DASHBOARD_PAGE at a time (``?page=n``; a page after the last is
+    a 404), under their totals: one aggregate query, then one page of rows, however many
+    pledges the donor has."""
+    page = page_number(request.args)
+    count, pledged, paid = db.session.execute(
+        select(func.count(Pledge.id), func.coalesce(func.sum(Pledge.amount), 0),
+               func.coalesce(func.sum(Pledge.paid), 0)).where(Pledge.donor_id == current_user.id)).one()
+    pages = max(1, -(-count // DASHBOARD_PAGE))
+    if page > pages:
+        abort(404)
     pledges = db.session.scalars(select(Pledge).where(Pledge.donor_id == current_user.id)
-                                 .options(joinedload(Pledge.need))  # one query, however many pledges
-                                 .order_by(Pledge.created_at.desc(), Pledge.id.desc())).all()
+                                 .options(joinedload(Pledge.need))
+                                 .order_by(Pledge.created_at.desc(), Pledge.id.desc())
+                                 .offset((page - 1) * DASHBOARD_PAGE).limit(DASHBOARD_PAGE)).all()
     instalments = series_of_pledges(p.id for p in pledges if p.kind == "pooled")
-    ids = [p.id for p in pledges]  # whose money went through the district's pooled fund, and where to
+    # Whose money went through the district's pooled fund, and where to: all the donor's pledges, not
+    # only this page's (ids only, and the placements are the newest 50).
+    ids = db.session.scalars(select(Pledge.id).where(Pledge.donor_id == current_user.id)).all()
     fund = {"placements": matching_service.district_placements(ids) if ids else [],
             "waiting": matching_service.district_waiting_for(ids) if ids else 0}
+    totals = {"count": count, "pledged": int(pledged), "paid": int(paid)}
     return render_template("donor/dashboard.html", user=current_user, pledges=pledges, instalments=instalments,
-                           history_form=HistoryForm(request.args), fund=fund)
+                           history_form=HistoryForm(request.args), fund=fund, totals=totals, page=page,
+                           pages=pages)
 
 
 @bp.route("/needs/<id:need_id>/pledge", methods=["GET", "POST"])
