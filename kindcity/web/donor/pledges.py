@@ -161,7 +161,10 @@ def history_csv():
     form = HistoryForm(request.args)
     if not form.validate():
         abort(400)
-    query = (select(Pledge).where(Pledge.donor_id == current_user.id).options(joinedload(Pledge.need))
+    # The columns the file shows, not whole pledges and needs: 1,000 rows as objects cost more than the SQL.
+    query = (select(Pledge.created_at, Pledge.reference, Need.title, Pledge.kind, Pledge.amount, Pledge.paid,
+                    Pledge.status, Pledge.method, Pledge.display)
+             .outerjoin(Need, Need.id == Pledge.need_id).where(Pledge.donor_id == current_user.id)
              .order_by(Pledge.created_at, Pledge.id))
     start, end = clamp_range(form.start.data, form.end.data, seoul_today())  # 9999-12-31 has no next day
     if start:
@@ -181,8 +184,8 @@ def history_csv():
         # Opened in a spreadsheet by the donor: headers and values in their language, not codes.
         out.write("\ufeff")
         writer.writerow(header)
-        for n, p in enumerate(db.session.scalars(query.execution_options(yield_per=HISTORY_CHUNK)), 1):
-            what = p.need.title if p.need else (words["match"] if p.kind == "match" else words["pooled"])
+        for n, p in enumerate(db.session.execute(query.execution_options(yield_per=HISTORY_CHUNK)), 1):
+            what = p.title if p.title is not None else (words["match"] if p.kind == "match" else words["pooled"])
             writer.writerow([p.created_at.astimezone(SEOUL).date().isoformat(), p.reference, _csv_safe(what),
                              p.amount, p.paid, statuses.get(p.status, p.status), methods.get(p.method, p.method),
                              displays.get(p.display, p.display)])
