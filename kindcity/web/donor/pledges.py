@@ -10,7 +10,7 @@ from flask import (Response, abort, current_app, flash, redirect, render_templat
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import joinedload
 
 from ... import payments
@@ -184,6 +184,11 @@ def history_csv():
         # Opened in a spreadsheet by the donor: headers and values in their language, not codes.
         out.write("\ufeff")
         writer.writerow(header)
+        if db.session.get_bind().dialect.name == "postgresql":
+            # yield_per reads through a server-side cursor, which PostgreSQL plans to return its first
+            # tenth fast: here by walking every pledge of the district in date order (ix_pledges_created_at)
+            # and keeping the donor's, 110 ms for the benchmark donor instead of 9. All rows are read.
+            db.session.execute(text("SET LOCAL cursor_tuple_fraction = 1.0"))
         for n, p in enumerate(db.session.execute(query.execution_options(yield_per=HISTORY_CHUNK)), 1):
             what = p.title if p.title is not None else (words["match"] if p.kind == "match" else words["pooled"])
             writer.writerow([p.created_at.astimezone(SEOUL).date().isoformat(), p.reference, _csv_safe(what),
