@@ -29,6 +29,7 @@ class Pledge(db.Model):
         CheckConstraint("amount >= 1000", name="amount_minimum"),
         CheckConstraint("paid >= 0 AND held >= 0 AND held <= amount", name="money_bounds"),
         Index("ix_pledges_status_hold", "status", "hold_expires_at"),
+        Index("ix_pledges_donor_created", "donor_id", "created_at", "id"),  # /me/ newest first, the CSV
         Index("ix_pledges_need_status", "need_id", "status"),
         Index("ix_pledges_on_cancel_status", "on_cancel", "status"),  # money to move to a similar need
     )

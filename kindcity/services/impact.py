@@ -672,18 +672,30 @@ class DonorNeedImpact:
 @dataclass
 class DonorImpact:
     given: int                  # paid, minus refunds
-    items: list[DonorNeedImpact]
+    items: list[DonorNeedImpact]  # the page's needs (all of them when not paged)
     pooled: int                 # moved to the pooled fund
     refunded: int
+    needs: int = 0              # needs supported, on every page
+    page: int = 1
+    pages: int = 1
 
 
-def donor_impact(donor: User) -> DonorImpact:
+class PageNotFound(LookupError):
+    """A page after the last one."""
+
+
+def donor_impact(donor: User, page: int = 1, per_page: int | None = None) -> DonorImpact:
     """A fixed number of queries, however many pledges the donor has: their pledges are a subquery,
-    and the spending of every need with a published report is one grouped query."""
-    pledges = db.session.execute(select(Pledge.id, Pledge.paid).where(Pledge.donor_id == donor.id)).all()
-    if not pledges:
-        return DonorImpact(0, [], 0, 0)
+    the sums per need are grouped queries, and only the needs of the page asked for (``per_page`` of
+    them, reported needs first, then the most money, then the newest) are loaded with their reports and spending.
+    A page after the last raises :class:`PageNotFound`; the first page of nothing is empty."""
     ids = select(Pledge.id).where(Pledge.donor_id == donor.id).scalar_subquery()
+    count, paid = db.session.execute(select(func.count(Pledge.id), func.coalesce(func.sum(Pledge.paid), 0))
+                                     .where(Pledge.donor_id == donor.id)).one()
+    if not count:
+        if page > 1:
+            raise PageNotFound(page)
+        return DonorImpact(0, [], 0, 0)
     per_need: dict[int, int] = defaultdict(int)
     for account, amount in db.session.execute(
             select(LedgerLine.account, func.sum(LedgerLine.amount))
@@ -698,22 +710,30 @@ def donor_impact(donor: User) -> DonorImpact:
                                      .where(Refund.pledge_id.in_(ids))))
     returned = dict(db.session.execute(select(LeftoverReturn.need_id, func.sum(LeftoverReturn.amount))
                                        .where(LeftoverReturn.pledge_id.in_(ids)).group_by(LeftoverReturn.need_id)).all())
-    needs = {n.id: n for n in db.session.scalars(select(Need).where(Need.id.in_(list(per_need))))} if per_need else {}
+    shown = [need_id for need_id, placed in per_need.items() if placed > 0 or returned.get(need_id)]
+    reported = set(db.session.scalars(
+        select(ImpactReport.need_id).where(ImpactReport.need_id.in_(shown),
+                                           ImpactReport.status == ReportStatus.PUBLISHED))) if shown else set()
+    shown.sort(key=lambda need_id: (need_id not in reported, -per_need[need_id], -need_id))
+    size = per_page or max(1, len(shown))
+    pages = max(1, -(-len(shown) // size))
+    if page > pages:
+        raise PageNotFound(page)
+    on_page = shown[(page - 1) * size:page * size]
+    needs = {n.id: n for n in db.session.scalars(select(Need).where(Need.id.in_(on_page)))} if on_page else {}
     reports = {r.need_id: r for r in db.session.scalars(
-        select(ImpactReport).where(ImpactReport.need_id.in_(list(per_need)),
-                                   ImpactReport.status == ReportStatus.PUBLISHED))} if per_need else {}
+        select(ImpactReport).where(ImpactReport.need_id.in_([i for i in on_page if i in reported]),
+                                   ImpactReport.status == ReportStatus.PUBLISHED))} if reported & set(on_page) else {}
     spent_by_need = {int(account.split(":", 1)[1]): int(total) for account, total in db.session.execute(
         select(LedgerLine.account, func.sum(LedgerLine.amount))
         .where(LedgerLine.account.in_([ledger_rules.spent_account(need_id) for need_id in reports]))
         .group_by(LedgerLine.account))} if reports else {}
     items = []
-    for need_id, placed in per_need.items():
-        if placed <= 0 and not returned.get(need_id):
-            continue
+    for need_id in on_page:
+        placed = per_need[need_id]
         report = reports.get(need_id)
         spent = spent_by_need.get(need_id, 0) if report else 0
         tenths = impact_rules.units_paid_for_tenths(placed, spent, report.units_delivered or 0) if report else 0
         items.append(DonorNeedImpact(needs[need_id], placed, report, spent, tenths, int(returned.get(need_id, 0))))
-    items.sort(key=lambda i: (i.report is None, -i.placed, i.need.id))
-    given = sum(int(paid) for _, paid in pledges) - refunded
-    return DonorImpact(given, items, pooled, refunded)
+    given = int(paid) - refunded
+    return DonorImpact(given, items, pooled, refunded, len(shown), page, pages)

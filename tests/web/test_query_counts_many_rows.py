@@ -22,10 +22,11 @@ BOUND = 40  # statements for one view of any of these pages
 
 
 def _count(client, url: str) -> tuple[int, str]:
-    with counting() as statements:
+    with counting() as statements:  # the body read inside: the history CSV streams its rows
         response = client.get(url)
+        page = response.get_data(as_text=True)
     assert response.status_code == 200, (url, response.status_code)
-    return len(statements), response.get_data(as_text=True)
+    return len(statements), page
 
 
 def test_a_donor_with_a_thousand_pledges_costs_what_one_with_eight_does(app, client, session):
@@ -50,6 +51,18 @@ def test_a_donor_with_a_thousand_pledges_costs_what_one_with_eight_does(app, cli
                 assert titles["paid"] in page
     for url, (few, many) in counts.items():
         assert few == many <= BOUND, f"{url}: {few} statements with 8 pledges, {many} with 1,000"
+    # The pages of 1,000 pledges (25 a page: 40 pages) and 250 needs (20 a page: 13) cost what the first
+    # does (counted again: the counts above include the district figures' recount after the inserts),
+    # and each draws one page of rows, not all of them.
+    again = {first: _count(clients["donor"], first)[0] for first in ("/me/", "/me/impact")}
+    for url, first, rows in (("/me/?page=2", "/me/", 25), ("/me/?page=40", "/me/", 25),
+                             ("/me/impact?page=2", "/me/impact", 20), ("/me/impact?page=13", "/me/impact", 10)):
+        statements, page = _count(clients["donor"], url)
+        assert statements == again[first] <= BOUND, (url, statements, again[first])
+        drawn = re.findall(r"<code>Q[DP]\d{6}</code>" if first == "/me/" else r'<h2><a href="/needs/\d+/impact">', page)
+        assert len(drawn) == rows, (url, len(drawn))
+    assert clients["donor"].get("/me/?page=41").status_code == 404
+    assert clients["donor"].get("/me/impact?page=14").status_code == 404
 
 
 def _referrals(count: int, start: int) -> None:

@@ -5,11 +5,12 @@ import csv
 import io
 from datetime import datetime, time, timedelta
 
-from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (Response, abort, current_app, flash, redirect, render_template, request, stream_with_context,
+                   url_for)
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import joinedload
 
 from ... import payments
@@ -32,7 +33,7 @@ from ..forms import ConfirmForm
 from .forms import HistoryForm, PledgeForm
 from ..messages import personal_data_messages
 
-from ..params import public_need_or_404
+from ..params import page_number, public_need_or_404
 from . import bp
 
 
@@ -43,17 +44,35 @@ def _own_pledge(pledge_id: int) -> Pledge:
     return pledge
 
 
+DASHBOARD_PAGE = 25  # pledges per page of /me/
+
+
 @bp.get("/")
 def dashboard():
+    """The donor's pledges, newest first, DASHBOARD_PAGE at a time (``?page=n``; a page after the last is
+    a 404), under their totals: one aggregate query, then one page of rows, however many
+    pledges the donor has."""
+    page = page_number(request.args)
+    count, pledged, paid = db.session.execute(
+        select(func.count(Pledge.id), func.coalesce(func.sum(Pledge.amount), 0),
+               func.coalesce(func.sum(Pledge.paid), 0)).where(Pledge.donor_id == current_user.id)).one()
+    pages = max(1, -(-count // DASHBOARD_PAGE))
+    if page > pages:
+        abort(404)
     pledges = db.session.scalars(select(Pledge).where(Pledge.donor_id == current_user.id)
-                                 .options(joinedload(Pledge.need))  # one query, however many pledges
-                                 .order_by(Pledge.created_at.desc(), Pledge.id.desc())).all()
+                                 .options(joinedload(Pledge.need))
+                                 .order_by(Pledge.created_at.desc(), Pledge.id.desc())
+                                 .offset((page - 1) * DASHBOARD_PAGE).limit(DASHBOARD_PAGE)).all()
     instalments = series_of_pledges(p.id for p in pledges if p.kind == "pooled")
-    ids = [p.id for p in pledges]  # whose money went through the district's pooled fund, and where to
+    # Whose money went through the district's pooled fund, and where to: all the donor's pledges, not
+    # only this page's (ids only, and the placements are the newest 50).
+    ids = db.session.scalars(select(Pledge.id).where(Pledge.donor_id == current_user.id)).all()
     fund = {"placements": matching_service.district_placements(ids) if ids else [],
             "waiting": matching_service.district_waiting_for(ids) if ids else 0}
+    totals = {"count": count, "pledged": int(pledged), "paid": int(paid)}
     return render_template("donor/dashboard.html", user=current_user, pledges=pledges, instalments=instalments,
-                           history_form=HistoryForm(request.args), fund=fund)
+                           history_form=HistoryForm(request.args), fund=fund, totals=totals, page=page,
+                           pages=pages)
 
 
 @bp.route("/needs/<id:need_id>/pledge", methods=["GET", "POST"])
@@ -134,31 +153,55 @@ def cancel(pledge_id: int):
     return redirect(url_for("donor.pledge_detail", pledge_id=pledge_id), 303)
 
 
+HISTORY_CHUNK = 500  # pledges read from the database, and rows sent, at a time
+
+
 @bp.get("/history.csv")
 def history_csv():
     form = HistoryForm(request.args)
     if not form.validate():
         abort(400)
-    query = (select(Pledge).where(Pledge.donor_id == current_user.id).options(joinedload(Pledge.need))
+    # The columns the file shows, not whole pledges and needs: 1,000 rows as objects cost more than the SQL.
+    query = (select(Pledge.created_at, Pledge.reference, Need.title, Pledge.kind, Pledge.amount, Pledge.paid,
+                    Pledge.status, Pledge.method, Pledge.display)
+             .outerjoin(Need, Need.id == Pledge.need_id).where(Pledge.donor_id == current_user.id)
              .order_by(Pledge.created_at, Pledge.id))
     start, end = clamp_range(form.start.data, form.end.data, seoul_today())  # 9999-12-31 has no next day
     if start:
         query = query.where(Pledge.created_at >= datetime.combine(start, time.min, SEOUL))
     if end:
         query = query.where(Pledge.created_at < datetime.combine(end + timedelta(days=1), time.min, SEOUL))
-    out = io.StringIO()
-    writer = csv.writer(out)
-    # Opened in a spreadsheet by the donor: headers and values in their language, not codes.
-    writer.writerow([_("Date"), _("Reference code"), _("Need"), _("Amount (won)"), _("Paid (won)"), _("Status"),
-                     _("Payment method"), _("Name shown")])
+    # Every row, streamed: read from the database HISTORY_CHUNK at a time and sent as it is written,
+    # so a long history never sits whole in memory (neither its rows nor its text).
     statuses, methods, displays = _history_words()
-    for p in db.session.scalars(query):
-        what = p.need.title if p.need else (_("Match offer") if p.kind == "match" else _("Pooled fund"))
-        writer.writerow([p.created_at.astimezone(SEOUL).date().isoformat(), p.reference, _csv_safe(what),
-                         p.amount, p.paid, statuses.get(p.status, p.status), methods.get(p.method, p.method),
-                         displays.get(p.display, p.display)])
+    header = [_("Date"), _("Reference code"), _("Need"), _("Amount (won)"), _("Paid (won)"), _("Status"),
+              _("Payment method"), _("Name shown")]
+    words = {"match": _("Match offer"), "pooled": _("Pooled fund")}
+
+    def rows():
+        out = io.StringIO()
+        writer = csv.writer(out)
+        # Opened in a spreadsheet by the donor: headers and values in their language, not codes.
+        out.write("\ufeff")
+        writer.writerow(header)
+        if db.session.get_bind().dialect.name == "postgresql":
+            # yield_per reads through a server-side cursor, which PostgreSQL plans to return its first
+            # tenth fast: here by walking every pledge of the district in date order (ix_pledges_created_at)
+            # and keeping the donor's, 110 ms for the benchmark donor instead of 9. All rows are read.
+            db.session.execute(text("SET LOCAL cursor_tuple_fraction = 1.0"))
+        for n, p in enumerate(db.session.execute(query.execution_options(yield_per=HISTORY_CHUNK)), 1):
+            what = p.title if p.title is not None else (words["match"] if p.kind == "match" else words["pooled"])
+            writer.writerow([p.created_at.astimezone(SEOUL).date().isoformat(), p.reference, _csv_safe(what),
+                             p.amount, p.paid, statuses.get(p.status, p.status), methods.get(p.method, p.method),
+                             displays.get(p.display, p.display)])
+            if n % HISTORY_CHUNK == 0:
+                yield out.getvalue()
+                out.seek(0)
+                out.truncate()
+        yield out.getvalue()
+
     filename = f"kindcity-history-{seoul_today().isoformat()}.csv"
-    return Response("\ufeff" + out.getvalue(), mimetype="text/csv",
+    return Response(stream_with_context(rows()), mimetype="text/csv",
                     headers={"Content-Disposition": f"attachment; filename={filename}"})
 
 
