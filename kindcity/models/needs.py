@@ -45,6 +45,9 @@ class Need(db.Model):
         Index("ix_needs_updated_at", "updated_at"),
         # "Newest" on the home page and the needs list: read in order instead of sorting every open need.
         Index("ix_needs_status_approved_at", "status", "approved_at"),
+        # A category of the list: its count and its first page by deadline from the index, not a scan
+        # of every need.
+        Index("ix_needs_category_status_deadline", "category_id", "status", "deadline"),
         # ix_needs_open_nearly_funded (PostgreSQL only): after_create below.
     )
 

@@ -10,6 +10,8 @@ bench/explain.py at 100,000 needs / 2,000,000 pledges (README, "Ten times the da
   a partial index on hold_expires_at makes it one entry;
 - the home page's "nearly funded" top 3 sorted every open need at least half paid in (34,018);
   an expression index in that order, partial to those needs, reads the first few (PostgreSQL only);
+- a category of the needs list counted its open needs by scanning every need;
+  (category_id, status, deadline) counts and pages it from the index;
 - `reconcile --since` finds the pledges made since a day: pledges.created_at had no index.
 """
 from alembic import op
@@ -33,6 +35,8 @@ def upgrade():
     op.create_index('ix_pledges_holding_expiry', 'pledges', ['hold_expires_at'], unique=False,
                     postgresql_where=text(HOLDING), sqlite_where=text(HOLDING))
     op.create_index('ix_pledges_created_at', 'pledges', ['created_at'], unique=False)
+    op.create_index('ix_needs_category_status_deadline', 'needs', ['category_id', 'status', 'deadline'],
+                    unique=False)
     if op.get_bind().dialect.name == 'postgresql':
         op.execute(f"CREATE INDEX ix_needs_open_nearly_funded ON needs ({NEARLY_FUNDED_ORDER}, "
                    f"(target - confirmed - reserved), id) WHERE {NEARLY_FUNDED_WHERE}")
@@ -41,5 +45,6 @@ def upgrade():
 def downgrade():
     if op.get_bind().dialect.name == 'postgresql':
         op.drop_index('ix_needs_open_nearly_funded', table_name='needs')
+    op.drop_index('ix_needs_category_status_deadline', table_name='needs')
     op.drop_index('ix_pledges_created_at', table_name='pledges')
     op.drop_index('ix_pledges_holding_expiry', table_name='pledges')
