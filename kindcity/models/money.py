@@ -5,7 +5,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (JSON, DDL, BigInteger, CheckConstraint, ForeignKey, Index, String, Text,
-                        UniqueConstraint, event)
+                        UniqueConstraint, event, text)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..domain.pledges import PledgeStatus
@@ -32,6 +32,13 @@ class Pledge(db.Model):
         Index("ix_pledges_donor_created", "donor_id", "created_at", "id"),  # /me/ newest first, the CSV
         Index("ix_pledges_need_status", "need_id", "status"),
         Index("ix_pledges_on_cancel_status", "on_cancel", "status"),  # money to move to a similar need
+        # The soonest hold to expire is part of every public page's upkeep horizon (web/caching.py):
+        # one index entry, where (status, hold_expires_at) walks every unpaid pledge for two statuses.
+        Index("ix_pledges_holding_expiry", "hold_expires_at",
+              postgresql_where=text("status IN ('awaiting_payment', 'partly_paid')"),
+              sqlite_where=text("status IN ('awaiting_payment', 'partly_paid')")),
+        # `reconcile --since` finds the pledges made since a day.
+        Index("ix_pledges_created_at", "created_at"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     reference: Mapped[str] = mapped_column(String(16), unique=True)

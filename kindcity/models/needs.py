@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, CheckConstraint, Date, ForeignKey, Index, String, Text, and_, case
+from sqlalchemy import DDL, BigInteger, CheckConstraint, Date, ForeignKey, Index, String, Text, and_, case, event
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -17,6 +17,13 @@ from .receipts import ReceivingOrganisation
 from .types import UTCDateTime
 
 _STATUSES = ",".join(f"'{s.value}'" for s in NeedStatus)
+# The index behind the home page's "nearly funded" (ix_needs_open_nearly_funded), in PostgreSQL's own
+# form of services.needs.SORTS["nearly_funded"] and NeedFilters(nearly_there=True) (50%), so that the
+# planner matches the expression and proves the predicate; migration growth0001 writes the same text.
+NEARLY_FUNDED_ORDER = "((((target - confirmed) - reserved) * 1000::bigint)::numeric / target::numeric)"
+NEARLY_FUNDED_WHERE = ("status = 'open' AND confirmed * 100::bigint >= target * 50::bigint "
+                       "AND confirmed + reserved < target")
+NEARLY_FUNDED_INDEX = "ix_needs_open_nearly_funded"
 
 
 class Need(db.Model):
@@ -38,6 +45,10 @@ class Need(db.Model):
         Index("ix_needs_updated_at", "updated_at"),
         # "Newest" on the home page and the needs list: read in order instead of sorting every open need.
         Index("ix_needs_status_approved_at", "status", "approved_at"),
+        # A category of the list: its count and its first page by deadline from the index, not a scan
+        # of every need.
+        Index("ix_needs_category_status_deadline", "category_id", "status", "deadline"),
+        # ix_needs_open_nearly_funded (PostgreSQL only): after_create below.
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -124,3 +135,13 @@ class NeedContribution(db.Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     kind: Mapped[str] = mapped_column(String(10))
     at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+# The home page's "nearly funded": the open needs at least half paid in and not fully promised, in the
+# order of services.needs.SORTS["nearly_funded"] as PostgreSQL plans it, so that the top 3 are the first
+# index entries instead of a sort of every such need (34,018 at 100,000 needs). PostgreSQL only, and
+# outside the metadata: the expression is written in its casts, and alembic cannot compare expression
+# indexes on SQLite (db_setup.ours leaves it out of the comparison).
+event.listen(Need.__table__, "after_create", DDL(
+    f"CREATE INDEX {NEARLY_FUNDED_INDEX} ON needs ({NEARLY_FUNDED_ORDER}, (target - confirmed - reserved), id) "
+    f"WHERE {NEARLY_FUNDED_WHERE}").execute_if(dialect="postgresql"))

@@ -21,7 +21,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, time
 
-from sqlalchemy import BigInteger, String, and_, case, cast, func, literal, or_, select, true
+from sqlalchemy import BigInteger, String, and_, case, cast, func, literal, or_, select, true, union_all
 
 from ..domain.ledger import CASH, POOL, Entry
 from ..domain.time import SEOUL
@@ -51,7 +51,11 @@ def _balances(*prefixes: str, ids=None):
     if ids is None:
         where = or_(*(LedgerLine.account.startswith(f"{prefix}:") for prefix in prefixes))
     else:
-        where = or_(*(LedgerLine.account.in_(select(_account_of(prefix, ids.c.id))) for prefix in prefixes))
+        # One IN over the union of the account names, not one IN per prefix OR-ed together: an OR of
+        # subqueries is a filter the planner applies to every line of the journal, one IN is a semi-join
+        # it drives through the account index.
+        accounts = union_all(*(select(_account_of(prefix, ids.c.id).label("account")) for prefix in prefixes))
+        where = LedgerLine.account.in_(select(accounts.subquery().c.account))
     return (select(LedgerLine.account, func.sum(LedgerLine.amount).label("total"))
             .where(where).group_by(LedgerLine.account).cte(f"balances_{'_'.join(prefixes)}"))
 
