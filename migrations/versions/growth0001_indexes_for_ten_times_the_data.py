@@ -1,7 +1,7 @@
 """indexes for ten times the data: the upkeep horizon, the home's "nearly funded", pledges by day
 
 Revision ID: growth0001
-Revises: figures0001
+Revises: perf0003
 Create Date: 2026-12-07
 
 bench/explain.py at 100,000 needs / 2,000,000 pledges (README, "Ten times the data"):
@@ -19,7 +19,7 @@ from sqlalchemy import text
 
 # revision identifiers, used by Alembic.
 revision = 'growth0001'
-down_revision = 'figures0001'
+down_revision = 'perf0003'
 branch_labels = None
 depends_on = None
 
