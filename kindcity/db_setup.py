@@ -35,8 +35,10 @@ def sqlite_take_write_lock_up_front(engine: Engine) -> None:
 def ours(name, type_, parent_names) -> bool:
     """Alembic compares only kindcity's own tables: procrastinate's (the job queue, PostgreSQL) come
     whole from its schema script, in migrations/versions/queue0001_job_queue.py."""
-    if type_ == "index" and name == "ix_needs_open_nearly_funded":  # an expression index, PostgreSQL only:
-        return False  # created outside the metadata (models/needs.py) and by migration growth0001
+    from .models.needs import POSTGRES_ONLY_INDEXES
+
+    if type_ == "index" and name in POSTGRES_ONLY_INDEXES:  # expression indexes, PostgreSQL only: created
+        return False  # outside the metadata (models/needs.py) and by migrations growth0001 and search0001
     return not (type_ == "table" and name and name.startswith("procrastinate_"))
 
 

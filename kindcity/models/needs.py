@@ -24,6 +24,12 @@ NEARLY_FUNDED_ORDER = "((((target - confirmed) - reserved) * 1000::bigint)::nume
 NEARLY_FUNDED_WHERE = ("status = 'open' AND confirmed * 100::bigint >= target * 50::bigint "
                        "AND confirmed + reserved < target")
 NEARLY_FUNDED_INDEX = "ix_needs_open_nearly_funded"
+# The keyword search (services.needs.public_needs_query) filters by lower(column) LIKE '%word%' on these
+# columns: a pg_trgm GIN index on each of the same expressions serves any substring of 3+ characters
+# (PostgreSQL only; migration search0001 writes the same statements).
+SEARCH_COLUMNS = ("title", "summary", "description")
+SEARCH_INDEXES = {f"ix_needs_{column}_trgm": column for column in SEARCH_COLUMNS}
+POSTGRES_ONLY_INDEXES = frozenset({NEARLY_FUNDED_INDEX, *SEARCH_INDEXES})
 
 
 class Need(db.Model):
@@ -48,7 +54,8 @@ class Need(db.Model):
         # A category of the list: its count and its first page by deadline from the index, not a scan
         # of every need.
         Index("ix_needs_category_status_deadline", "category_id", "status", "deadline"),
-        # ix_needs_open_nearly_funded (PostgreSQL only): after_create below.
+        # ix_needs_open_nearly_funded and the keyword search's trigram indexes (PostgreSQL only):
+        # after_create below.
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -145,3 +152,13 @@ class NeedContribution(db.Model):
 event.listen(Need.__table__, "after_create", DDL(
     f"CREATE INDEX {NEARLY_FUNDED_INDEX} ON needs ({NEARLY_FUNDED_ORDER}, (target - confirmed - reserved), id) "
     f"WHERE {NEARLY_FUNDED_WHERE}").execute_if(dialect="postgresql"))
+
+
+# The keyword search: a trigram GIN index per searched column, on the very expression the query filters
+# by (lower(title) etc.), so that `lower(title) LIKE '%word%'` is a bitmap index scan instead of a scan
+# of every need. pg_trgm is a trusted extension (PostgreSQL 13+): the database's owner may create it.
+event.listen(Need.__table__, "before_create", DDL("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+             .execute_if(dialect="postgresql"))
+for _name, _column in SEARCH_INDEXES.items():
+    event.listen(Need.__table__, "after_create", DDL(
+        f"CREATE INDEX {_name} ON needs USING gin (lower({_column}) gin_trgm_ops)").execute_if(dialect="postgresql"))
