@@ -134,6 +134,23 @@ def donor_wall() -> tuple[dict[rules.WallGroup, list[rules.WallEntry]], datetime
     return _wall_from(row.data), row.counted_at
 
 
+def donor_wall_slices(wanted: dict[rules.WallGroup, tuple[int, int]]
+                      ) -> tuple[dict[rules.WallGroup, list[rules.WallEntry]], dict[rules.WallGroup, int], datetime]:
+    """(the entries ``[start:stop]`` of each group in ``wanted``, every group's size, when it was
+    counted): one read of the stored wall, and only the wanted entries are built (the wall holds every
+    recognised donor: 87,000 at ten times the data)."""
+    row = _row(WALL)
+    if row is None:
+        data, counted_at = _wall_json(impact_service.donor_wall()), utcnow()
+    else:
+        data, counted_at = row.data, row.counted_at
+    sizes = {group: len(data.get(group.value, ())) for group in rules.WALL_GROUP_ORDER}
+    entries = {group: [rules.WallEntry(name, group, rules.Tier(tier), total)
+                       for name, tier, total in data.get(group.value, [])[start:stop]]
+               for group, (start, stop) in wanted.items()}
+    return entries, sizes, counted_at
+
+
 def district_totals(today: date | None = None) -> dict[str, Any]:
     """The home page's totals, with ``counted_at`` (None when counted for this request)."""
     row = _row(TOTALS)
