@@ -85,3 +85,11 @@ def test_past_the_last_page_or_an_unknown_group_is_not_found(client, wall, lang)
     assert client.get(f"/donors?group=residents&page=nonsense&lang={lang}").status_code == 200  # the first
     empty = _text(client.get(f"/donors?group=good_companies&lang={lang}"))  # an empty group: one page
     assert ("아직 없습니다" if lang == "ko" else "No one yet.") in empty and 'rel="next"' not in empty
+
+
+def test_a_recount_is_shown_at_once(client, session, wall):
+    """Each process keeps the wall it last decoded; a recount (a new counted_at) replaces it."""
+    assert "Residents (250)" in _text(client.get("/donors?lang=en"))
+    store_wall(session, {**SIZES, "residents": 120})
+    page = _text(client.get("/donors?group=residents&page=2&lang=en"))
+    assert "Residents (120)" in page and _names(page, "residents") == [_name("residents", n) for n in range(100, 120)]
