@@ -24,7 +24,8 @@ from sqlalchemy import event, text  # noqa: E402
 
 PAGES = [("home", "/"), ("needs list", "/needs"), ("a category", "/needs?category={category}"),
          ("keyword search", "/needs?q=%EB%82%9C%EB%B0%A9%EB%B9%84"), ("a need", "/needs/{need}"),
-         ("a need's impact", "/needs/{need}/impact"), ("/impact", "/impact"), ("/donors", "/donors")]
+         ("a need's impact", "/needs/{need}/impact"), ("/impact", "/impact"), ("/donors", "/donors"),
+         ("a wall page", "/donors?group=residents&page=20")]
 
 
 def main() -> None:
@@ -57,7 +58,7 @@ def main() -> None:
         event.listen(engine, "after_cursor_execute", count)
     client = app.test_client()
     print(f"{lines:,} journal lines; {args.repeat} first views of each page, page store off")
-    print(f"{'page':<16} {'median ms':>10} {'fastest':>8} {'slowest':>8} {'statements':>11}")
+    print(f"{'page':<16} {'median ms':>10} {'fastest':>8} {'slowest':>8} {'statements':>11} {'KB':>7}")
     for name, template in PAGES:
         if wanted and name not in wanted:
             continue
@@ -68,10 +69,11 @@ def main() -> None:
                 clear_page_cache()
             statements[0] = 0
             started = time.perf_counter()
-            status = client.get(url).status_code
+            response = client.get(url)
+            status, size = response.status_code, len(response.get_data())
             times.append((time.perf_counter() - started) * 1000)
             assert status == 200, (url, status)
-        print(f"{name:<16} {statistics.median(times):10.1f} {min(times):8.1f} {max(times):8.1f} {statements[0]:11}")
+        print(f"{name:<16} {statistics.median(times):10.1f} {min(times):8.1f} {max(times):8.1f} {statements[0]:11} {size / 1000:7.0f}")
     print(f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}")
 
 

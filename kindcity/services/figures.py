@@ -134,6 +134,42 @@ def donor_wall() -> tuple[dict[rules.WallGroup, list[rules.WallEntry]], datetime
     return _wall_from(row.data), row.counted_at
 
 
+_wall_memo: tuple[tuple[str, datetime], dict[str, list]] | None = None  # ((database, counted_at), data)
+
+
+def _wall_data() -> tuple[dict[str, list], datetime]:
+    """The stored wall's data and when it was counted. Reading it whole means decoding every recognised
+    donor (25 MB of JSON at ten times the data, 0.4 s), so each process keeps the last one it read and
+    asks only for ``counted_at`` while that is still the stored one: one small query, and the whole row
+    once after each recount."""
+    global _wall_memo
+    counted_at = db.session.scalar(select(DistrictFigures.counted_at).where(DistrictFigures.key == WALL))
+    if counted_at is None:
+        return _wall_json(impact_service.donor_wall()), utcnow()
+    key = (str(db.engine.url), counted_at)
+    memo = _wall_memo
+    if memo is not None and memo[0] == key:
+        return memo[1], counted_at
+    row = _row(WALL)
+    if row is None:  # removed in between: count it now
+        return _wall_json(impact_service.donor_wall()), utcnow()
+    _wall_memo = ((str(db.engine.url), row.counted_at), row.data)
+    return row.data, row.counted_at
+
+
+def donor_wall_slices(wanted: dict[rules.WallGroup, tuple[int, int]]
+                      ) -> tuple[dict[rules.WallGroup, list[rules.WallEntry]], dict[rules.WallGroup, int], datetime]:
+    """(the entries ``[start:stop]`` of each group in ``wanted``, every group's size, when it was
+    counted): one read of the stored wall, and only the wanted entries are built (the wall holds every
+    recognised donor: 87,000 at ten times the data)."""
+    data, counted_at = _wall_data()
+    sizes = {group: len(data.get(group.value, ())) for group in rules.WALL_GROUP_ORDER}
+    entries = {group: [rules.WallEntry(name, group, rules.Tier(tier), total)
+                       for name, tier, total in data.get(group.value, [])[start:stop]]
+               for group, (start, stop) in wanted.items()}
+    return entries, sizes, counted_at
+
+
 def district_totals(today: date | None = None) -> dict[str, Any]:
     """The home page's totals, with ``counted_at`` (None when counted for this request)."""
     row = _row(TOTALS)

@@ -104,17 +104,26 @@ def get_for_staff(user: User, referral_id: int) -> Referral:
     return referral
 
 
-def queue(user: User, *, closed: bool = False, limit: int = 200) -> list[Referral]:
-    """Open referrals, urgent first, then oldest first; or the latest closed ones."""
+def _queue_where(closed: bool):
+    return (Referral.status == ReferralStatus.CLOSED if closed
+            else Referral.status.in_([s.value for s in OPEN_STATUSES]))
+
+
+def queue(user: User, *, closed: bool = False, limit: int = 200, offset: int = 0) -> list[Referral]:
+    """Open referrals, urgent first, then oldest first; or the latest closed ones: ``limit`` of them
+    from ``offset``."""
     query = staff_scope(user, select(Referral).options(joinedload(Referral.dong), joinedload(Referral.assignee)))
     if closed:
-        query = query.where(Referral.status == ReferralStatus.CLOSED).order_by(Referral.closed_at.desc(),
-                                                                              Referral.id.desc())
+        query = query.where(_queue_where(True)).order_by(Referral.closed_at.desc(), Referral.id.desc())
     else:
         urgent_first = case((Referral.urgency == referral_rules.Urgency.URGENT, 0), else_=1)
-        query = query.where(Referral.status.in_([s.value for s in OPEN_STATUSES])).order_by(
-            urgent_first, Referral.created_at, Referral.id)
-    return list(db.session.scalars(query.limit(limit)))
+        query = query.where(_queue_where(False)).order_by(urgent_first, Referral.created_at, Referral.id)
+    return list(db.session.scalars(query.limit(limit).offset(offset)))
+
+
+def queue_size(user: User, *, closed: bool = False) -> int:
+    """How many referrals :func:`queue` pages through."""
+    return db.session.scalar(staff_scope(user, select(func.count(Referral.id)).where(_queue_where(closed))))
 
 
 def open_counts(user: User) -> dict[str, int]:

@@ -19,6 +19,11 @@ def donor_wall():
     return figures.donor_wall()
 
 
+def donor_wall_slices(wanted):
+    """(the wanted slice of each group, every group's size, when it was counted)."""
+    return figures.donor_wall_slices(wanted)
+
+
 def district_totals():
     """The home page's totals, with ``counted_at``."""
     return figures.district_totals(seoul_today())

@@ -195,6 +195,10 @@ def test_wall_and_donor_impact_pages_are_accessible(live_server, new_context, fu
     page.goto("/donors")
     expect(page.get_by_role("heading", level=1)).to_have_text(t("Donor wall"))
     assert_accessible(page)
+    page.goto("/donors?group=residents")  # a group's own page, as linked when it has more than 50
+    expect(page.get_by_role("heading", level=1)).to_contain_text(t("Residents"))
+    expect(page.locator("#main").get_by_role("link", name=t("Donor wall"), exact=True)).to_be_visible()
+    assert_accessible(page)
     page.goto("/impact?lang=en")
     expect(page.locator("html")).to_have_attribute("lang", "en")
     assert_accessible(page)

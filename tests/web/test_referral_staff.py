@@ -476,3 +476,53 @@ def test_a_need_posted_from_a_referral_keeps_the_link_and_the_receipt_says_only_
     other = client.application.test_client()
     _english(other, other_centre)
     assert other.get(f"/staff/needs/new?referral={referral.id}").status_code == 404
+
+
+def _many(open_count: int, closed_count: int, session) -> None:
+    from tests.web.test_query_counts_many_rows import _referrals
+    _referrals(open_count + closed_count, 0)
+    session.commit()
+    ids = session.scalars(select(Referral.id).order_by(Referral.id).limit(closed_count)).all()
+    for n, referral_id in enumerate(ids):
+        referral = session.get(Referral, referral_id)
+        referral.status, referral.outcome = ReferralStatus.CLOSED, "duplicate"
+        referral.closed_at = utcnow() - timedelta(minutes=n)
+    session.commit()
+
+
+def _codes(page: str) -> list[str]:
+    return re.findall(r'<code class="reference">([^<]+)</code>', page)
+
+
+@pytest.mark.parametrize("lang", ["ko", "en"])
+def test_the_queue_is_paged_fifty_at_a_time_in_its_own_order(client, session, lang):
+    _many(120, 60, session)
+    f.login(client, f.user("staff", centre_code="district-welfare"))
+    first = _text(client.get(f"/staff/referrals?lang={lang}"))
+    second = _text(client.get(f"/staff/referrals?page=2&lang={lang}"))
+    last = _text(client.get(f"/staff/referrals?page=3&lang={lang}"))
+    pages = [_codes(first), _codes(second), _codes(last)]
+    assert [len(p) for p in pages] == [50, 50, 20]
+    assert len(set(pages[0] + pages[1] + pages[2])) == 120  # every open referral, once
+    expected = [r.code for r in service.queue(f.user("staff", centre_code="district-welfare"), limit=500)]
+    assert pages[0] + pages[1] + pages[2] == expected  # urgent first, then oldest, across the pages
+    assert "(120)" in first
+    assert f'rel="next" href="/staff/referrals?page=3&lang={lang}"' in second
+    assert f'rel="prev" href="/staff/referrals?page=1&lang={lang}"' in second
+    assert 'rel="next"' not in last
+    assert ("3쪽 중 2쪽" if lang == "ko" else "Page 2 of 3") in second
+    assert client.get(f"/staff/referrals?page=4&lang={lang}").status_code == 404
+
+
+@pytest.mark.parametrize("lang", ["ko", "en"])
+def test_the_closed_queue_keeps_its_filter_through_the_pager(client, session, lang):
+    _many(5, 60, session)
+    f.login(client, f.user("staff", centre_code="district-welfare"))
+    first = _text(client.get(f"/staff/referrals?closed=1&lang={lang}"))
+    assert len(_codes(first)) == 50 and "(60)" in first
+    assert f'rel="next" href="/staff/referrals?closed=1&lang={lang}&page=2"' in first
+    second = _text(client.get(f"/staff/referrals?closed=1&lang={lang}&page=2"))
+    assert len(_codes(second)) == 10 and not set(_codes(first)) & set(_codes(second))
+    assert ("2쪽 중 2쪽" if lang == "ko" else "Page 2 of 2") in second
+    assert client.get(f"/staff/referrals?closed=1&page=3&lang={lang}").status_code == 404
+    assert client.get(f"/staff/referrals?page=2&lang={lang}").status_code == 404  # five open: one page

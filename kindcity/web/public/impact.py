@@ -8,7 +8,7 @@ from flask import abort, current_app, render_template, request, send_from_direct
 from flask_login import current_user
 from sqlalchemy import select
 
-from ...domain.impact import PERIODS, WALL_GROUP_ORDER, format_tenths
+from ...domain.impact import PERIODS, WALL_GROUP_ORDER, WallGroup, format_tenths
 from ...domain.time import SEOUL
 from ...extensions import db
 from ...i18n import current_locale, format_won
@@ -26,6 +26,8 @@ from .charts import columns, horizontal_bars
 from .forms import PeriodForm
 
 _PHOTO_NAME = re.compile(STORED_NAME)
+WALL_LEADING = 50  # donors of each group on /donors itself
+WALL_PAGE = 100  # donors a page of /donors?group=<g>
 
 
 
@@ -94,8 +96,27 @@ def need_impact(need_id: int):
 @bp.get("/donors")
 @public_page(aggregates=True)
 def donors():
-    entries, counted_at = aggregates.donor_wall()
-    return render_template("impact/wall.html", wall=entries, counted_at=counted_at, groups=WALL_GROUP_ORDER)
+    """The wall: each group's WALL_LEADING leading donors and a link to the whole group, or with
+    ``?group=<g>&page=n`` one group WALL_PAGE at a time (a page after the last is a 404, as on /me/).
+    Both slice the stored wall row: one query, whatever the number of donors."""
+    asked = request.args.get("group")
+    if asked is None:
+        entries, sizes, counted_at = aggregates.donor_wall_slices(
+            {group: (0, WALL_LEADING) for group in WALL_GROUP_ORDER})
+        return render_template("impact/wall.html", wall=entries, sizes=sizes, counted_at=counted_at,
+                               groups=WALL_GROUP_ORDER)
+    try:
+        group = WallGroup(asked)
+    except ValueError:
+        abort(404)
+    page = page_number(request.args)
+    start = (page - 1) * WALL_PAGE
+    entries, sizes, counted_at = aggregates.donor_wall_slices({group: (start, start + WALL_PAGE)})
+    pages = max(1, -(-sizes[group] // WALL_PAGE))
+    if page > pages:
+        abort(404)
+    return render_template("impact/wall_group.html", group=group, entries=entries[group], size=sizes[group],
+                           first=start + 1, counted_at=counted_at, page=page, pages=pages)
 
 
 @bp.get("/impact/photos/<name>")

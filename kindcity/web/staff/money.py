@@ -8,7 +8,7 @@ from uuid import uuid4
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
 from ...domain.dates import DateRefused, check_day_happened
@@ -26,6 +26,7 @@ from ..unit_of_work import unit_of_work
 from ..forms import ConfirmForm
 from .forms import MatchRowForm, MoveForm, PaymentForm, RefundForm, StatementUploadForm
 from ..messages import message_for
+from ..params import page_number
 from . import bp
 
 STATEMENT_ROWS_SHOWN = 500  # a preview page lists at most this many rows (of the outcome chosen)
@@ -54,29 +55,57 @@ def _scoped_pledges():
     return select(Pledge).where(Pledge.need_id.in_(visible_needs))
 
 
+QUEUE_PAGE = 25  # rows of each list on /staff/pledges, and a page of one list (?list=<name>&page=n)
+QUEUE_LISTS = ("overdue", "awaiting", "partly", "to_move", "refunds")
+
+
+def _queue_list(name: str, base, now: datetime):
+    """One list of the money queue, in its order (the soonest reservation end first; refunds and money
+    to move oldest first), with what its rows show loaded alongside: no query per row."""
+    with_need = base.options(joinedload(Pledge.need))
+    if name == "overdue":
+        return with_need.where(Pledge.status.in_([PledgeStatus.AWAITING_PAYMENT, PledgeStatus.PARTLY_PAID]),
+                               Pledge.hold_expires_at <= now + timedelta(days=1)).order_by(
+            Pledge.hold_expires_at, Pledge.id)
+    if name in ("awaiting", "partly"):
+        status = PledgeStatus.AWAITING_PAYMENT if name == "awaiting" else PledgeStatus.PARTLY_PAID
+        return with_need.where(Pledge.status == status).order_by(Pledge.hold_expires_at, Pledge.id)
+    if name == "to_move":
+        return with_need.where(
+            Pledge.on_cancel == "similar",
+            Pledge.status.in_([PledgeStatus.CLOSED, PledgeStatus.PAID, PledgeStatus.EXPIRED]),
+            pledge_service.unplaced_column() > 0).order_by(Pledge.id)
+    return (select(Refund).where(Refund.status == "due", Refund.pledge_id.in_(base.with_only_columns(Pledge.id)))
+            .options(joinedload(Refund.pledge).joinedload(Pledge.donor)).order_by(Refund.created_at, Refund.id))
+
+
+def _queue_slice(name: str, base, now: datetime, offset: int) -> tuple[list, int]:
+    query = _queue_list(name, base, now)
+    size = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    return list(db.session.scalars(query.limit(QUEUE_PAGE).offset(offset)).unique()), size
+
+
 @bp.get("/pledges")
 def pledges():
+    """Every list's first QUEUE_PAGE rows and how many it holds; with ``?list=<name>&page=n`` one list a
+    page at a time (a page after the last is a 404, as on /me/). Two queries a list, whatever its size."""
     now = utcnow()
     base = _scoped_pledges()
-    # Each list is one query with its needs (and donors) loaded alongside: no query per row.
-    with_need = base.options(joinedload(Pledge.need))
-    awaiting = db.session.scalars(with_need.where(Pledge.status == PledgeStatus.AWAITING_PAYMENT)
-                                  .order_by(Pledge.hold_expires_at).limit(200)).all()
-    partly = db.session.scalars(with_need.where(Pledge.status == PledgeStatus.PARTLY_PAID)
-                                .order_by(Pledge.hold_expires_at).limit(200)).all()
-    overdue = [p for p in awaiting + partly if p.hold_expires_at and p.hold_expires_at <= now + timedelta(days=1)]
-    refunds = db.session.scalars(select(Refund).where(Refund.status == "due",
-                                                      Refund.pledge_id.in_(base.with_only_columns(Pledge.id)))
-                                 .options(joinedload(Refund.pledge).joinedload(Pledge.donor))
-                                 .order_by(Refund.created_at)).all()
-    to_move = db.session.scalars(with_need.where(
-        Pledge.on_cancel == "similar",
-        Pledge.status.in_([PledgeStatus.CLOSED, PledgeStatus.PAID, PledgeStatus.EXPIRED]),
-        pledge_service.unplaced_column() > 0).order_by(Pledge.id).limit(200)).all()
+    shown = request.args.get("list")
+    if shown is not None:
+        if shown not in QUEUE_LISTS:
+            abort(404)
+        page = page_number(request.args)
+        rows, size = _queue_slice(shown, base, now, (page - 1) * QUEUE_PAGE)
+        pages = max(1, -(-size // QUEUE_PAGE))
+        if page > pages:
+            abort(404)
+        return render_template("staff/pledges.html", lists={shown: (rows, size)}, shown=shown, page=page,
+                               pages=pages, now=now, unmatched=None)
+    lists = {name: _queue_slice(name, base, now, 0) for name in QUEUE_LISTS}
     # Deposits without a known reference name donors of every centre: money staff only.
     unmatched = statement_service.unmatched_rows(50) if current_user.handles_bank_account else None
-    return render_template("staff/pledges.html", awaiting=awaiting, partly=partly, overdue=overdue,
-                           refunds=refunds, to_move=to_move, now=now, unmatched=unmatched)
+    return render_template("staff/pledges.html", lists=lists, shown=None, now=now, unmatched=unmatched)
 
 
 @bp.get("/pledges/<id:pledge_id>")

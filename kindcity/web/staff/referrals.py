@@ -26,8 +26,11 @@ from ...services import referrals as referral_service
 from ...services.access_log import record_access
 from ..access import current_actor
 from ..caching import no_store
+from ..params import page_number
 from ..unit_of_work import unit_of_work
 from . import bp
+
+QUEUE_PAGE = 50  # referrals a page of the queue
 
 STATUS_LABELS = {"new": _l("New"), "in_review": _l("In review"), "closed": _l("Closed")}
 URGENCY_LABELS = {"urgent": _l("Urgent"), "normal": _l("Not urgent")}
@@ -80,11 +83,17 @@ def _back(referral_id: int):
 
 @bp.get("/referrals")
 def referrals():
+    """The queue, QUEUE_PAGE a page in its own order (``?page=n``; a page after the last is a 404)."""
     closed = request.args.get("closed") == "1"
-    rows = referral_service.queue(current_user, closed=closed)
+    page = page_number(request.args)
+    total = referral_service.queue_size(current_user, closed=closed)
+    pages = max(1, -(-total // QUEUE_PAGE))
+    if page > pages:
+        abort(404)
+    rows = referral_service.queue(current_user, closed=closed, limit=QUEUE_PAGE, offset=(page - 1) * QUEUE_PAGE)
     year = referral_service.summary(current_user, utcnow() - timedelta(days=365))
-    return no_store(make_response(render_template("staff/referrals.html", rows=rows, closed=closed,
-                                                     labels=LABELS, year=year)))
+    return no_store(make_response(render_template("staff/referrals.html", rows=rows, closed=closed, total=total,
+                                                     page=page, pages=pages, labels=LABELS, year=year)))
 
 
 @bp.get("/referrals/<id:referral_id>")
