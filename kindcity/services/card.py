@@ -18,19 +18,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..domain.card import CheckoutAction, RefundOutcome, checkout_action, refund_outcome
-from ..domain.ledger import CASH, Entry
+from ..domain.ledger import Entry
 from ..domain.pledges import ENDED, HOLDING
 from ..domain.time import utcnow
 from ..extensions import db
-from ..models import LedgerLine, LedgerTransaction, Payment, Pledge, ProviderEvent, Refund
+from ..models import Payment, Pledge, ProviderEvent, Refund
 from ..payments import (CardProvider, CheckoutRequest, CheckoutState, DisputeState, EventNotice, RefundState)
 from . import Actor, NotFound, ServiceError
 from . import pledges as pledge_service
 from .audit import record
+from .ledger import cash_by_memo
 from .reconcile import Discrepancy
 
 CHECKOUT_EVENTS = frozenset({"checkout.session.completed", "checkout.session.async_payment_succeeded",
@@ -416,22 +417,14 @@ def send_card_refund(actor: Actor, provider: CardProvider, refund_id: int) -> st
 
 # --- reconciliation with the provider -------------------------------------------------------------
 
-def _cash_by_memo(entry: Entry, prefix: str) -> dict[str, int]:
-    rows = db.session.execute(
-        select(LedgerTransaction.memo, func.sum(LedgerLine.amount))
-        .join(LedgerLine, LedgerLine.transaction_id == LedgerTransaction.id)
-        .where(LedgerTransaction.entry == entry.value, LedgerLine.account == CASH,
-               LedgerTransaction.memo.startswith(prefix, autoescape=True))
-        .group_by(LedgerTransaction.memo))
-    return {memo: abs(int(total)) for memo, total in rows}
 
 
 def reconcile_with_provider(provider: CardProvider, since: datetime) -> list[Discrepancy]:
     """Compare the journal with the provider's charges, checkout sessions and refunds since ``since``."""
     source = provider.source
     charges, sessions, refunds = provider.charges_since(since), provider.checkouts_since(since), provider.refunds_since(since)
-    received = _cash_by_memo(Entry.RECEIVED, f"{source}:")
-    refunded = _cash_by_memo(Entry.REFUNDED, f"{source}:")
+    received = cash_by_memo(Entry.RECEIVED, f"{source}:")
+    refunded = cash_by_memo(Entry.REFUNDED, f"{source}:")
     found: list[Discrepancy] = []
 
     charged = set()

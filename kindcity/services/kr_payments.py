@@ -21,17 +21,18 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from ..domain.ledger import CASH, Entry
+from ..domain.ledger import Entry
 from ..domain.pledges import ENDED, HOLDING
 from ..domain.time import utcnow
 from ..extensions import db
-from ..models import (KrPayment, LedgerLine, LedgerTransaction, Payment, Pledge, ProviderEvent, Refund,
+from ..models import (KrPayment, Payment, Pledge, ProviderEvent, Refund,
                       RefundBankAccount)
 from ..payments.korean import (EASY_PAY_PROVIDERS, REFUND_BANKS, KrCancellation, KrEventNotice, KrPaymentState,
                                RefundAccount, payment_id_for, reference_of)
 from . import Actor, NotFound, ServiceError
 from . import pledges as pledge_service
 from .audit import record
+from .ledger import cash_by_memo
 from .reconcile import Discrepancy
 
 # PortOne's webhook types (version 2024-04-01) that say something about a payment's money.
@@ -541,21 +542,13 @@ def send_kr_refund(actor: Actor, provider, refund_id: int) -> str:
 
 # --- reconciliation with PortOne --------------------------------------------------------------------
 
-def _cash_by_memo(entry: Entry, prefix: str) -> dict[str, int]:
-    rows = db.session.execute(
-        select(LedgerTransaction.memo, func.sum(LedgerLine.amount))
-        .join(LedgerLine, LedgerLine.transaction_id == LedgerTransaction.id)
-        .where(LedgerTransaction.entry == entry.value, LedgerLine.account == CASH,
-               LedgerTransaction.memo.startswith(prefix, autoescape=True))
-        .group_by(LedgerTransaction.memo))
-    return {memo: abs(int(total)) for memo, total in rows}
 
 
 def apply_missed(provider, states: list[KrPaymentState]) -> dict[str, dict[str, str]]:
     """Apply PortOne's state of each of our payments whose money or cancellations the journal lacks
     (a webhook that never came), each as the webhook would. The caller commits each."""
-    received = _cash_by_memo(Entry.RECEIVED, f"{provider.source}:")
-    refunded = _cash_by_memo(Entry.REFUNDED, f"{provider.source}:")
+    received = cash_by_memo(Entry.RECEIVED, f"{provider.source}:")
+    refunded = cash_by_memo(Entry.REFUNDED, f"{provider.source}:")
     applied = {}
     windows = dict(db.session.execute(select(KrPayment.payment_id, KrPayment.amount)
                                       .where(KrPayment.payment_id.in_([s.payment_id for s in states]))).all())
@@ -576,8 +569,8 @@ def apply_missed(provider, states: list[KrPaymentState]) -> dict[str, dict[str, 
 
 def reconcile_with_portone(provider, states: list[KrPaymentState], since: datetime) -> list[Discrepancy]:
     source = provider.source
-    received = _cash_by_memo(Entry.RECEIVED, f"{source}:")
-    refunded = _cash_by_memo(Entry.REFUNDED, f"{source}:")
+    received = cash_by_memo(Entry.RECEIVED, f"{source}:")
+    refunded = cash_by_memo(Entry.REFUNDED, f"{source}:")
     found: list[Discrepancy] = []
     seen_payments, seen_cancellations = set(), set()
     windows = dict(db.session.execute(select(KrPayment.payment_id, KrPayment.amount)

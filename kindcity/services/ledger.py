@@ -47,3 +47,17 @@ def lines_for(*, pledge_id: int | None = None, need_id: int | None = None) -> li
     if need_id is not None:
         query = query.where(LedgerTransaction.need_id == need_id)
     return list(db.session.scalars(query).all())
+
+
+def cash_by_memo(entry, prefix: str) -> dict[str, int]:
+    """Cash moved by each ``entry`` (a domain.ledger.Entry) transaction whose memo starts with
+    ``prefix`` (a provider's ``source:``), by memo: what reconciliation compares with the provider."""
+    from ..domain.ledger import CASH
+
+    rows = db.session.execute(
+        select(LedgerTransaction.memo, func.sum(LedgerLine.amount))
+        .join(LedgerLine, LedgerLine.transaction_id == LedgerTransaction.id)
+        .where(LedgerTransaction.entry == entry.value, LedgerLine.account == CASH,
+               LedgerTransaction.memo.startswith(prefix, autoescape=True))
+        .group_by(LedgerTransaction.memo))
+    return {memo: abs(int(total)) for memo, total in rows}
