@@ -219,3 +219,23 @@ def noop() -> None:
 
 class TryAgain(Exception):
     """A job could not finish for now (a provider unavailable); the queue retries it with backoff."""
+
+
+def send_refunds_one_by_one(app, refund_ids, send, what: str) -> dict[int, str]:
+    """Send each due refund with ``send(refund_id)`` in its own transaction (Stripe's and PortOne's
+    refunds alike). One the provider or the database refuses is rolled back and stays due, for the
+    job's retry or `kindcity reconcile` to send again: ``{refund id: outcome or "not_sent"}``."""
+    from sqlalchemy.exc import OperationalError
+
+    from ..payments import ProviderError
+
+    done: dict[int, str] = {}
+    for refund_id in refund_ids:
+        try:
+            done[refund_id] = send(refund_id)
+            db.session.commit()
+        except (ProviderError, OperationalError) as error:
+            db.session.rollback()
+            done[refund_id] = "not_sent"
+            app.logger.warning("%s refund %s not sent: %s", what, refund_id, error)
+    return done

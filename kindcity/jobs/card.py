@@ -19,13 +19,12 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import Flask, current_app
-from sqlalchemy.exc import OperationalError
 
 from ..extensions import db
 from ..payments import (CardPaymentsUnavailable, CardProvider, EventNotice, ProviderError, ProviderRefused,
                         app_card_provider, delayed_payment_hold)
 from ..services import card as card_service
-from . import TryAgain, job
+from . import TryAgain, job, send_refunds_one_by_one
 
 
 def event_args(notice: EventNotice) -> dict:
@@ -86,13 +85,6 @@ def send_card_refunds(app: Flask, provider: CardProvider, *, pledge_ids=None) ->
     the job's retry, or `kindcity reconcile --stripe`, sends it again with the same idempotency key."""
     from ..services import SYSTEM
 
-    done: dict[int, str] = {}
-    for refund_id in card_service.card_refunds_due(provider, pledge_ids):
-        try:
-            done[refund_id] = card_service.send_card_refund(SYSTEM, provider, refund_id)
-            db.session.commit()
-        except (ProviderError, OperationalError) as error:
-            db.session.rollback()
-            done[refund_id] = "not_sent"
-            app.logger.warning("card refund %s not sent: %s", refund_id, error)
-    return done
+    return send_refunds_one_by_one(app, card_service.card_refunds_due(provider, pledge_ids),
+                                   lambda refund_id: card_service.send_card_refund(SYSTEM, provider, refund_id),
+                                   "card")

@@ -31,7 +31,7 @@ from ..extensions import db
 from ..payments import CardPaymentsUnavailable, ProviderError, ProviderRefused
 from ..payments.korean import app_kr_provider
 from ..services import kr_payments
-from . import TryAgain, job
+from . import TryAgain, job, send_refunds_one_by_one
 
 
 def ask_event(event_row: int) -> None:
@@ -103,16 +103,9 @@ def send_kr_refunds(app: Flask, provider, *, pledge_ids=None) -> dict[int, str]:
     stays due: the job's retry or `kindcity reconcile --portone` sends it again."""
     from ..services import SYSTEM
 
-    done: dict[int, str] = {}
-    for refund_id in kr_payments.kr_refunds_due(provider, pledge_ids):
-        try:
-            done[refund_id] = kr_payments.send_kr_refund(SYSTEM, provider, refund_id)
-            db.session.commit()
-        except (ProviderError, OperationalError) as error:
-            db.session.rollback()
-            done[refund_id] = "not_sent"
-            app.logger.warning("PortOne refund %s not sent: %s", refund_id, error)
-    return done
+    return send_refunds_one_by_one(app, kr_payments.kr_refunds_due(provider, pledge_ids),
+                                   lambda refund_id: kr_payments.send_kr_refund(SYSTEM, provider, refund_id),
+                                   "PortOne")
 
 
 @job("portone.cancel_mismatch")
