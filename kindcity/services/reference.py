@@ -5,7 +5,7 @@ import json
 from importlib import resources
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 
 from ..extensions import db
 from ..models import BeneficiaryGroup, Category, Centre, District, Dong, ReceivingOrganisation
@@ -70,10 +70,25 @@ def district_brand() -> str:
     return (district.brand_ko or district.name_ko) if district is not None else ""
 
 
+_LISTS = "kindcity.reference_lists"
+
+
 def reference_lists():
-    """Dongs, categories and groups in display order, for forms and filters."""
-    return (
-        db.session.scalars(select(Dong).order_by(Dong.sort, Dong.id)).all(),
-        db.session.scalars(select(Category).order_by(Category.sort, Category.id)).all(),
-        db.session.scalars(select(BeneficiaryGroup).order_by(BeneficiaryGroup.sort, BeneficiaryGroup.id)).all(),
+    """Dongs, categories and groups in display order, for forms and filters.
+
+    Read once per database transaction: the rows stay in the session, so a need's ``category``,
+    ``dong`` and ``group`` (loaded lazily by lists of needs: services/needs.py) are found there
+    without a query. A commit expires them, and the next call reads them again."""
+    session = db.session()
+    memo = session.info.get(_LISTS)
+    if memo is not None and memo[0] is session.get_transaction() and all(
+            not rows or (inspect(rows[0]).session is session and not inspect(rows[0]).expired_attributes)
+            for rows in memo[1]):
+        return memo[1]
+    lists = (
+        session.scalars(select(Dong).order_by(Dong.sort, Dong.id)).all(),
+        session.scalars(select(Category).order_by(Category.sort, Category.id)).all(),
+        session.scalars(select(BeneficiaryGroup).order_by(BeneficiaryGroup.sort, BeneficiaryGroup.id)).all(),
     )
+    session.info[_LISTS] = (session.get_transaction(), lists)
+    return lists
