@@ -388,23 +388,41 @@ class Contributor:
 _WITH_NAMES = joinedload(Pledge.donor).joinedload(User.organisation)
 
 
-def _shown_name(pledge: Pledge) -> str | None:
-    if pledge.display == "organisation" and pledge.donor.organisation is not None:
-        return pledge.donor.organisation.name
-    if pledge.display == "name":
-        return pledge.donor.display_name
+def shown_name(display: str, display_name: str, organisation: str | None) -> str | None:
+    """The name a gift is shown under, as its donor chose: their organisation's, their own, or none."""
+    if display == "organisation" and organisation is not None:
+        return organisation
+    if display == "name":
+        return display_name
     return None
 
 
+def _shown_name(pledge: Pledge) -> str | None:
+    organisation = pledge.donor.organisation
+    return shown_name(pledge.display, pledge.donor.display_name, organisation.name if organisation else None)
+
+
 def contributors(need_id: int) -> list[Contributor]:
-    """Every pledge with money on the need now, largest first; names only where donors chose them."""
-    placed = placed_by_pledges(need_id)
-    if not placed:
-        return []
-    pledges = db.session.scalars(select(Pledge).where(Pledge.id.in_(sorted(placed)))
-                                 .options(_WITH_NAMES)).all()
-    people = [Contributor(_shown_name(p), placed[p.id], p.kind, p.message if _shown_name(p) else "")
-              for p in pledges]
+    """Every pledge with money on the need now, largest first; names only where donors chose them.
+
+    One query of the columns shown: the sums per pledge (placed_by_pledges' grouping) joined to the
+    pledge, its donor and their organisation, not the pledges and donors as ORM objects (a popular
+    need has hundreds)."""
+    placed = (select(LedgerTransaction.pledge_id, (-func.sum(LedgerLine.amount)).label("placed"))
+              .join(LedgerLine, LedgerLine.transaction_id == LedgerTransaction.id)
+              .where(LedgerLine.account == ledger_rules.need_account(need_id), LedgerTransaction.pledge_id.is_not(None))
+              .group_by(LedgerTransaction.pledge_id).subquery())
+    rows = db.session.execute(
+        select(Pledge.kind, Pledge.display, Pledge.message, User.display_name, Organisation.name.label("organisation"),
+               placed.c.placed)
+        .join(placed, placed.c.pledge_id == Pledge.id)
+        .join(User, User.id == Pledge.donor_id)
+        .outerjoin(Organisation, Organisation.id == User.organisation_id)
+        .where(placed.c.placed > 0)).all()
+    people = []
+    for row in rows:
+        name = shown_name(row.display, row.display_name, row.organisation)
+        people.append(Contributor(name, int(row.placed), row.kind, row.message if name else ""))
     people.sort(key=lambda c: (-c.amount, c.name or ""))
     return people
 
