@@ -127,6 +127,8 @@ def load_config(instance_path: str, environ: Mapping[str, str] | None = None) ->
         "KINDCITY_PAGE_CACHE_SECONDS": int(env.get("KINDCITY_PAGE_CACHE_SECONDS", "60")),
         # Anonymous public requests may reuse a data version read this recently (production only by default).
         "KINDCITY_DATA_VERSION_SECONDS": float(env.get("KINDCITY_DATA_VERSION_SECONDS", "1" if production else "0")),
+        # How long a process keeps the district's reference data (services/reference.py): 0 reads it each time.
+        "KINDCITY_REFERENCE_SECONDS": float(env.get("KINDCITY_REFERENCE_SECONDS", "60" if production else "0")),
         # A shared cache in front of the app servers (deploy/nginx) may keep anonymous public pages this long.
         "KINDCITY_SHARED_CACHE_SECONDS": int(env.get("KINDCITY_SHARED_CACHE_SECONDS", "1" if production else "0")),
         # One JSON line per request on stdout (kindcity/request_log.py); on by default in production.

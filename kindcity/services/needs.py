@@ -371,20 +371,20 @@ def public_needs_query(filters: NeedFilters, today: date) -> Select:
 
 
 # Lists of needs read the needs alone: joining the five reference tables (lazy="joined" on the model)
-# cost PostgreSQL about 2 ms of planning a query, more than running it. A card's category, dong and
-# group come from the rows reference_lists() keeps in the session (no query); the receiving
-# organisation and the centre, which no card shows, are read only if something asks for them.
+# cost PostgreSQL about 2 ms of planning a query, more than running it. A card names its category,
+# dong and group from the district's reference data each process keeps (services/reference.py); the
+# relations load only if something asks for them.
 WITHOUT_REFERENCE_JOINS = tuple(lazyload(relation) for relation in (
     Need.category, Need.dong, Need.group, Need.receiving_org, Need.centre))
 
 
-def search_public_needs(filters: NeedFilters, today: date, *,
-                        with_total: bool = True) -> tuple[list[Need], int | None]:
-    """A page of needs and how many match (``None`` when ``with_total`` is off: counting is a scan)."""
-    from .reference import reference_lists
-
-    reference_lists()
-    query = public_needs_query(filters, today).options(*WITHOUT_REFERENCE_JOINS)
+def search_public_needs(filters: NeedFilters, today: date, *, with_total: bool = True,
+                        with_relations: bool = False) -> tuple[list[Need], int | None]:
+    """A page of needs and how many match (``None`` when ``with_total`` is off: counting is a scan).
+    ``with_relations`` joins the five reference rows in (the API prints them all)."""
+    query = public_needs_query(filters, today)
+    if not with_relations:
+        query = query.options(*WITHOUT_REFERENCE_JOINS)
     total = (db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
              if with_total else None)
     order = SORTS.get(filters.sort, SORTS["deadline"])

@@ -6,7 +6,7 @@ from urllib.parse import urlencode
 from flask import Flask, request, url_for
 
 from ..i18n import current_locale
-from ..services.reference import current_district
+from ..services.reference import reference
 
 
 def language_url(locale: str) -> str:
@@ -32,9 +32,11 @@ def register_context(app: Flask) -> None:
     app.jinja_env.globals["need_titles"] = need_titles  # a global: imported macros see it too
     from .audit_words import action_label
     app.jinja_env.globals["audit_action_label"] = action_label  # one table of audit words (web/audit_words.py)
+    app.jinja_env.globals["reference"] = reference  # names of dongs, categories, groups by id (need cards)
+
     @app.context_processor
     def _inject():
-        district = current_district()
+        district = reference().district
         locale = current_locale()
         return {
             "district": district,

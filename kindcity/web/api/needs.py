@@ -50,7 +50,7 @@ def need_json(need: Need, locale: str) -> dict:
 def needs():
     per_page = min(100, max(1, request.args.get("per_page", 20, type=int)))
     filters = filters_from_args(request.args, per_page)
-    items, total = need_service.search_public_needs(filters, seoul_today())
+    items, total = need_service.search_public_needs(filters, seoul_today(), with_relations=True)
     locale = current_locale()
     return jsonify({"page": filters.page, "per_page": per_page, "total": total,
                     "items": [need_json(n, locale) for n in items]})

@@ -8,7 +8,7 @@ from ...domain.time import days_left, seoul_today
 from ...services import matching as matching_service
 from ...services import needs as need_service
 from ...services.receipts import default_organisation
-from ...services.reference import reference_lists
+from ...services.reference import reference
 from ...text import render_markdown
 from .. import aggregates
 from ..caching import public_page
@@ -91,7 +91,8 @@ def home():
 def needs():
     filters = filters_from_args(request.args, current_app.config["KINDCITY_PAGE_SIZE"])
     items, total = need_service.search_public_needs(filters, seoul_today())
-    dongs, categories, groups = reference_lists()
+    places = reference()
+    dongs, categories, groups = places.dongs, places.categories, places.groups
     pages = max(1, -(-total // filters.per_page))
     return render_template("public/needs.html", items=items, total=total, filters=filters, pages=pages,
                            dongs=dongs, categories=categories, groups=groups)
