@@ -159,7 +159,7 @@ def _read_reference() -> Reference:
 def reference(max_age: float | None = None) -> Reference:
     """The district's reference data, kept by each process for ``KINDCITY_REFERENCE_SECONDS``.
 
-    It is written only when a district is seeded (``kindcity seed-district``, a deployment step), so
+    It is written only when a district is seeded (``kindcity seed``, a deployment step), so
     public pages need not read it on every request (two statements a page, and the ORM rows they
     made, were a fifth of a list page's time). A re-seed shows within that many seconds; with 0 (the
     default outside production) it is read once per request (or command)."""
