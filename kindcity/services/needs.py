@@ -379,14 +379,18 @@ WITHOUT_REFERENCE_JOINS = tuple(lazyload(relation) for relation in (
 
 
 def search_public_needs(filters: NeedFilters, today: date, *, with_total: bool = True,
-                        with_relations: bool = False) -> tuple[list[Need], int | None]:
+                        with_relations: bool = False,
+                        count_up_to: int | None = None) -> tuple[list[Need], int | None]:
     """A page of needs and how many match (``None`` when ``with_total`` is off: counting is a scan).
-    ``with_relations`` joins the five reference rows in (the API prints them all)."""
-    query = public_needs_query(filters, today)
+    ``with_relations`` joins the five reference rows in (the API prints them all). ``count_up_to``
+    stops counting past that many (the total is then ``count_up_to + 1``): a word in thousands of needs
+    costs what a word in a thousand does."""
+    query = counted = public_needs_query(filters, today)
     if not with_relations:
         query = query.options(*WITHOUT_REFERENCE_JOINS)
-    total = (db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-             if with_total else None)
+    if count_up_to is not None:
+        counted = counted.with_only_columns(Need.id).limit(count_up_to + 1)
+    total = db.session.scalar(select(func.count()).select_from(counted.subquery())) if with_total else None
     order = SORTS.get(filters.sort, SORTS["deadline"])
     page = max(1, filters.page)
     items = db.session.scalars(query.order_by(*order).offset((page - 1) * filters.per_page)

@@ -47,6 +47,26 @@ def test_needs_pagination(client, session, app, monkeypatch):
     assert client.get("/needs", query_string={"page": "abc"}).status_code == 200
 
 
+def test_the_list_counts_matches_up_to_a_bound_then_says_more(client, session, app, monkeypatch):
+    """Counting every match grew with the data (a common word at ten times the needs); the list counts
+    up to COUNTED_UP_TO and then says "more than", and still pages through what it counted."""
+    from kindcity.web.public import needs as needs_view
+
+    monkeypatch.setattr(needs_view, "COUNTED_UP_TO", 4)
+    monkeypatch.setitem(app.config, "KINDCITY_PAGE_SIZE", 2)
+    for n in range(6):
+        f.need(title=f"많이 찾는 수요 {n}", deadline=seoul_today() + timedelta(days=10 + n))
+    session.commit()
+    many = client.get("/needs", query_string={"q": "많이 찾는 수요", "lang": "en"}).get_data(as_text=True)
+    assert "More than 4 needs found" in many and "Page 1 of more than 2" in many
+    second = client.get("/needs", query_string={"q": "많이 찾는 수요", "page": 2, "lang": "ko"}).get_data(as_text=True)
+    assert "많이 찾는 수요 2" in second and 'rel="next"' not in second
+    assert "4건 이상" in second  # Korean first
+
+    few = client.get("/needs", query_string={"q": "많이 찾는 수요 5", "lang": "en"}).get_data(as_text=True)
+    assert "1 need found" in few and "More than" not in few
+
+
 def test_need_page_shows_units_deadline_and_organisations(client, session):
     need = f.need(title="서울 병원 이동", unit_cost=150_000, units=40)
     session.commit()

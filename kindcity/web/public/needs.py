@@ -90,12 +90,16 @@ def home():
 @public_page
 def needs():
     filters = filters_from_args(request.args, current_app.config["KINDCITY_PAGE_SIZE"])
-    items, total = need_service.search_public_needs(filters, seoul_today())
+    items, total = need_service.search_public_needs(filters, seoul_today(), count_up_to=COUNTED_UP_TO)
     places = reference()
     dongs, categories, groups = places.dongs, places.categories, places.groups
-    pages = max(1, -(-total // filters.per_page))
-    return render_template("public/needs.html", items=items, total=total, filters=filters, pages=pages,
-                           dongs=dongs, categories=categories, groups=groups)
+    more = total > COUNTED_UP_TO  # "more than 1,000": counting every match grew with the data
+    pages = max(1, -(-min(total, COUNTED_UP_TO) // filters.per_page))
+    return render_template("public/needs.html", items=items, total=min(total, COUNTED_UP_TO), more=more,
+                           filters=filters, pages=pages, dongs=dongs, categories=categories, groups=groups)
+
+
+COUNTED_UP_TO = 1000  # the list counts its matches up to this many, then says "more than"
 
 
 @bp.get("/needs/<id:need_id>")
