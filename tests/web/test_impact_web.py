@@ -386,6 +386,23 @@ def test_photo_route_refuses_odd_names(client, session):
 
 # --- public pages ---------------------------------------------------------------------------------
 
+def test_need_impact_page_names_the_largest_gifts_and_adds_up_the_rest(client, session, scene, monkeypatch):
+    """A popular need has hundreds of named gifts: the page names the SHOWN_BY_NAME largest and adds
+    up the rest; the open-data API still lists every name."""
+    from kindcity.web.public import impact as impact_view
+
+    need = scene["need"]
+    page = _text(client.get(f"/needs/{need.id}/impact?lang=en"))
+    assert "서구 사랑나눔교회" in page and "김서연" in page and "more gift" not in page
+
+    monkeypatch.setattr(impact_view, "SHOWN_BY_NAME", 1)
+    page = _text(client.get(f"/needs/{need.id}/impact?lang=en"))
+    assert "서구 사랑나눔교회" in page and "김서연" not in page  # the larger gift is named, the smaller counted
+    assert "and 1 more gift by name (₩2,100,000)" in page and "and 1 anonymous gift" in page
+    api = client.get(f"/api/v1/needs/{need.id}/impact").get_json()
+    assert {s["name"] for s in api["supporters"]["shown"]} == {"서구 사랑나눔교회", "김서연"}
+
+
 def test_need_impact_page_after_publication(app, client, session, scene):
     _published(app, scene)
     need = scene["need"]
