@@ -33,7 +33,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import case, func, or_, select, update
+from sqlalchemy import Select, case, func, or_, select, update
 
 from ..domain import ledger as ledger_rules
 from ..domain import matching as engine
@@ -732,11 +732,15 @@ class FundPlacement:
 
 
 def district_placements(pledge_ids=None, limit: int = 50) -> list[FundPlacement]:
-    """Where the fund's money went, newest first: for one donor's pledges, or for everyone."""
+    """Where the fund's money went, newest first: for one donor's pledges, or for everyone.
+    ``pledge_ids`` may be a query of pledge ids (a subquery: a donor's 1,000 pledges are not sent back
+    as 1,000 parameters) or the ids themselves."""
     query = (select(MatchAllocation.need_id, Need.title, Need.status, MatchAllocation.amount,
                     MatchAllocation.created_at)
              .join(Need, Need.id == MatchAllocation.need_id).where(MatchAllocation.source == "fund"))
-    if pledge_ids is not None:
+    if isinstance(pledge_ids, Select):
+        query = query.where(MatchAllocation.pledge_id.in_(pledge_ids.scalar_subquery()))
+    elif pledge_ids is not None:
         query = query.where(MatchAllocation.pledge_id.in_(list(pledge_ids)))
     rows = db.session.execute(query.order_by(MatchAllocation.id.desc()).limit(limit)).all()
     return [FundPlacement(r.need_id, r.title, int(r.amount), r.status, r.created_at) for r in rows]
