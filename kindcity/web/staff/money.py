@@ -228,13 +228,13 @@ def statements():
 @bp.get("/statements/<id:import_id>")
 @money_staff_required
 def statement(import_id: int):
-    item = db.session.get(StatementImport, import_id) or abort(404)
-    summary = Counter(row["outcome"] for row in item.rows)
+    item, every_row = statement_service.previewed(import_id) or abort(404)
+    summary = Counter(row["outcome"] for row in every_row)
     # Staff look for the rows that need them (unmatched, over-paid...) among thousands: one outcome at a time.
     outcome = request.args.get("outcome")
     if outcome not in summary:
         outcome = None
-    rows = [row for row in item.rows if outcome is None or row["outcome"] == outcome]
+    rows = [row for row in every_row if outcome is None or row["outcome"] == outcome]
     return render_template("staff/statement.html", statement=item, summary=summary, outcome=outcome,
                            rows=rows[:STATEMENT_ROWS_SHOWN], row_count=len(rows), form=ConfirmForm())
 
