@@ -693,20 +693,24 @@ def district_balance() -> int:
     return -balance(ledger_rules.POOL)
 
 
-def district_sources() -> list[tuple[int, int]]:
+def district_sources(among: Select | None = None) -> list[tuple[int, int]]:
     """(pledge id, won of that pledge's money still in the fund), the pledge whose money came in
     first first: what came in (moved to the fund), less what the fund placed of it on needs that
-    did not close (a closed need's fund money came back to the fund)."""
-    came_in = db.session.execute(
+    did not close (a closed need's fund money came back to the fund). ``among``, a query of pledge
+    ids, keeps only those pledges (each pledge's figure is its own, whoever else gave)."""
+    came_in_query = (
         select(LedgerTransaction.pledge_id, func.min(LedgerTransaction.id), func.sum(LedgerLine.amount))
         .join(LedgerLine, LedgerLine.transaction_id == LedgerTransaction.id)
-        .where(LedgerLine.account == ledger_rules.POOL, LedgerTransaction.pledge_id.is_not(None))
-        .group_by(LedgerTransaction.pledge_id)).all()
-    went_out = dict(db.session.execute(
+        .where(LedgerLine.account == ledger_rules.POOL, LedgerTransaction.pledge_id.is_not(None)))
+    went_out_query = (
         select(MatchAllocation.pledge_id, func.sum(MatchAllocation.amount))
         .join(Need, Need.id == MatchAllocation.need_id)
-        .where(MatchAllocation.source == "fund", Need.status.not_in([s.value for s in CLOSED_NEEDS]))
-        .group_by(MatchAllocation.pledge_id)).all())
+        .where(MatchAllocation.source == "fund", Need.status.not_in([s.value for s in CLOSED_NEEDS])))
+    if among is not None:
+        came_in_query = came_in_query.where(LedgerTransaction.pledge_id.in_(among.scalar_subquery()))
+        went_out_query = went_out_query.where(MatchAllocation.pledge_id.in_(among.scalar_subquery()))
+    came_in = db.session.execute(came_in_query.group_by(LedgerTransaction.pledge_id)).all()
+    went_out = dict(db.session.execute(went_out_query.group_by(MatchAllocation.pledge_id)).all())
     left = [(first, pledge_id, -int(total) - int(went_out.get(pledge_id, 0)))
             for pledge_id, first, total in came_in]
     return [(pledge_id, won) for _, pledge_id, won in sorted(left) if won > 0]
@@ -758,7 +762,10 @@ def district_summary() -> dict[str, int]:
 
 
 def district_waiting_for(pledge_ids) -> int:
-    """Won of these pledges' money that waits in the fund for a need now."""
+    """Won of these pledges' money that waits in the fund for a need now. ``pledge_ids`` may be a
+    query of pledge ids (the database then sums only theirs) or the ids themselves."""
+    if isinstance(pledge_ids, Select):
+        return sum(won for _, won in district_sources(pledge_ids))
     ids = set(pledge_ids)
     return sum(won for pledge_id, won in district_sources() if pledge_id in ids)
 

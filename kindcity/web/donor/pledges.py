@@ -70,7 +70,7 @@ def dashboard():
     # only this page's (ids only, and the placements are the newest 50).
     mine = select(Pledge.id).where(Pledge.donor_id == current_user.id)
     fund = {"placements": matching_service.district_placements(mine) if count else [],
-            "waiting": matching_service.district_waiting_for(db.session.scalars(mine)) if count else 0}
+            "waiting": matching_service.district_waiting_for(mine) if count else 0}
     totals = {"count": count, "pledged": int(pledged), "paid": int(paid)}
     return render_template("donor/dashboard.html", user=current_user, pledges=pledges, instalments=instalments,
                            history_form=HistoryForm(request.args), fund=fund, totals=totals, page=page,
