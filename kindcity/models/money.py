@@ -174,9 +174,11 @@ class LedgerLine(db.Model):
     __table_args__ = (
         CheckConstraint("amount != 0", name="amount_not_zero"),
         Index("ix_ledger_lines_account", "account"),
+        # A transaction's lines with what they say: a donor's journal (/me/impact) from the index alone.
+        Index("ix_ledger_lines_transaction_account_amount", "transaction_id", "account", "amount"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
-    transaction_id: Mapped[int] = mapped_column(ForeignKey("ledger_transactions.id"), index=True)
+    transaction_id: Mapped[int] = mapped_column(ForeignKey("ledger_transactions.id"))
     transaction: Mapped[LedgerTransaction] = relationship(back_populates="lines")
     account: Mapped[str] = mapped_column(String(40))
     amount: Mapped[int] = mapped_column(BigInteger)
