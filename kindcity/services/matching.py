@@ -63,11 +63,15 @@ class MatchingError(PledgeRuleError):
 
 # --- the setting ------------------------------------------------------------------------------
 
-def settings(lock: bool = False) -> MatchingSettings:
+def settings(lock: bool = False, create: bool = True) -> MatchingSettings:
+    """The district's matching settings; the row is made on first use. ``create=False`` is for pages
+    that only show them: before the first row, the defaults, unsaved (a GET writes nothing)."""
     query = select(MatchingSettings).order_by(MatchingSettings.id).limit(1)
     row = db.session.scalar(query.with_for_update() if lock else query)
     if row is None:
         row = MatchingSettings(auto_apply=True)
+        if not create:
+            return row
         db.session.add(row)
         db.session.flush()
     return row
