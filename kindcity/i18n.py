@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from flask import Flask, request, session
+from flask import Flask, g, has_app_context, request, session
 from flask_babel import format_date, format_datetime, get_locale, gettext
 from markupsafe import Markup
 
@@ -42,7 +42,17 @@ def addressee(name: str) -> str:
 
 def format_won(amount: int | None) -> str:
     """1500000 -> '1,500,000원' (Korean) or '₩1,500,000' (English)."""
-    return gettext("%(amount)s won", amount=group_digits(int(amount or 0)))
+    digits = group_digits(int(amount or 0))
+    if not has_app_context():
+        return gettext("%(amount)s won", amount=digits)
+    # Pages draw hundreds of amounts (a statement's preview, 500 rows): the pattern is looked up in the
+    # catalogue once per locale and request, not once per amount (Flask-Babel's gettext walks g each time).
+    locale = str(get_locale())
+    patterns = g.setdefault("_won_patterns", {})
+    pattern = patterns.get(locale)
+    if pattern is None:
+        pattern = patterns[locale] = gettext("%(amount)s won")
+    return pattern % {"amount": digits}
 
 
 # A date with its time to the minute, Korea time, without seconds or a raw UTC offset:

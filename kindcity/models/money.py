@@ -18,6 +18,9 @@ from .types import UTCDateTime
 _PLEDGE_STATUSES = ",".join(f"'{s.value}'" for s in PledgeStatus)
 
 
+_FUND_AWAITING = "kind IN ('pooled', 'match') AND status IN ('awaiting_payment', 'partly_paid')"
+
+
 class Pledge(db.Model):
     __tablename__ = "pledges"
     __table_args__ = (
@@ -39,6 +42,9 @@ class Pledge(db.Model):
               sqlite_where=text("status IN ('awaiting_payment', 'partly_paid')")),
         # `reconcile --since` finds the pledges made since a day.
         Index("ix_pledges_created_at", "created_at"),
+        # /staff/matching: the pooled funds' and offers' pledges awaiting a transfer, oldest first.
+        Index("ix_pledges_fund_awaiting", "created_at",
+              postgresql_where=text(_FUND_AWAITING), sqlite_where=text(_FUND_AWAITING)),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     reference: Mapped[str] = mapped_column(String(16), unique=True)
@@ -148,10 +154,15 @@ class StatementImport(db.Model):
 
 class LedgerTransaction(db.Model):
     __tablename__ = "ledger_transactions"
+    __table_args__ = (
+        # A pledge's transactions, their ids in the index: /me/impact joins a donor's 1,000 pledges to
+        # their journal lines without reading this table (PostgreSQL scanned all of it otherwise).
+        Index("ix_ledger_transactions_pledge_id_id", "pledge_id", "id"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     entry: Mapped[str] = mapped_column(String(20))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
-    pledge_id: Mapped[int | None] = mapped_column(ForeignKey("pledges.id"), index=True)
+    pledge_id: Mapped[int | None] = mapped_column(ForeignKey("pledges.id"))
     need_id: Mapped[int | None] = mapped_column(ForeignKey("needs.id"), index=True)
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     memo: Mapped[str] = mapped_column(Text, default="")
@@ -163,9 +174,11 @@ class LedgerLine(db.Model):
     __table_args__ = (
         CheckConstraint("amount != 0", name="amount_not_zero"),
         Index("ix_ledger_lines_account", "account"),
+        # A transaction's lines with what they say: a donor's journal (/me/impact) from the index alone.
+        Index("ix_ledger_lines_transaction_account_amount", "transaction_id", "account", "amount"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
-    transaction_id: Mapped[int] = mapped_column(ForeignKey("ledger_transactions.id"), index=True)
+    transaction_id: Mapped[int] = mapped_column(ForeignKey("ledger_transactions.id"))
     transaction: Mapped[LedgerTransaction] = relationship(back_populates="lines")
     account: Mapped[str] = mapped_column(String(40))
     amount: Mapped[int] = mapped_column(BigInteger)

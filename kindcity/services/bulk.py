@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import (ARRAY, BigInteger, Boolean, DateTime, Integer, SmallInteger, String, Table, Text, any_,
-                        bindparam, func, insert, select, text)
+                        bindparam, cast, func, insert, select, text)
 from sqlalchemy.types import TypeDecorator
 
 from ..extensions import db
@@ -40,6 +40,12 @@ def among(column, values: list):
     """``column IN values``; on PostgreSQL ``column = ANY(:array)``, one parameter however many
     values (the driver parses no statement with thousands of placeholders)."""
     if is_postgresql():
+        if isinstance(column.type, Integer):
+            # Whole numbers as one text parameter split by the server: the driver adapts a list of
+            # 1,000 ints one by one (3-6 ms), the joined text in microseconds (a donor's 950 needs).
+            joined = ",".join(str(int(value)) for value in values)
+            return column == any_(cast(func.string_to_array(bindparam(None, joined, type_=Text), ","),
+                                       ARRAY(column.type)))
         return column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
     return column.in_(values)
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import and_, case, func, literal, select, true, union_all
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, lazyload
 
 from ..domain import impact as impact_rules
 from ..domain import ledger as ledger_rules
@@ -30,6 +30,7 @@ from . import effects, journal, notices
 from . import matching as matching_service
 from . import photos as photo_files
 from .audit import record
+from .bulk import among
 from .needs import staff_can_see
 from .pledges import follow_donor_choice, lock_need
 from .public_text import PersonalDataFound, personal_data_in, refuse_personal_data
@@ -730,7 +731,7 @@ def donor_impact(donor: User, page: int = 1, per_page: int | None = None) -> Don
                                        .where(LeftoverReturn.pledge_id.in_(ids)).group_by(LeftoverReturn.need_id)).all())
     shown = [need_id for need_id, placed in per_need.items() if placed > 0 or returned.get(need_id)]
     reported = set(db.session.scalars(
-        select(ImpactReport.need_id).where(ImpactReport.need_id.in_(shown),
+        select(ImpactReport.need_id).where(among(ImpactReport.need_id, shown),
                                            ImpactReport.status == ReportStatus.PUBLISHED))) if shown else set()
     shown.sort(key=lambda need_id: (need_id not in reported, -per_need[need_id], -need_id))
     size = per_page or max(1, len(shown))
@@ -738,7 +739,10 @@ def donor_impact(donor: User, page: int = 1, per_page: int | None = None) -> Don
     if page > pages:
         raise PageNotFound(page)
     on_page = shown[(page - 1) * size:page * size]
-    needs = {n.id: n for n in db.session.scalars(select(Need).where(Need.id.in_(on_page)))} if on_page else {}
+    # The page's needs without their joined category, place, group, organisation and centre (the page
+    # shows none of them; each is still there, lazily, for whoever asks): a 6-way join to plan otherwise.
+    needs = {n.id: n for n in db.session.scalars(select(Need).where(Need.id.in_(on_page))
+                                                 .options(lazyload("*")))} if on_page else {}
     reports = {r.need_id: r for r in db.session.scalars(
         select(ImpactReport).where(ImpactReport.need_id.in_([i for i in on_page if i in reported]),
                                    ImpactReport.status == ReportStatus.PUBLISHED))} if reported & set(on_page) else {}

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import case, func, or_, select, update
+from sqlalchemy import Select, case, func, or_, select, update
 
 from ..domain import ledger as ledger_rules
 from ..domain import matching as engine
@@ -63,11 +63,15 @@ class MatchingError(PledgeRuleError):
 
 # --- the setting ------------------------------------------------------------------------------
 
-def settings(lock: bool = False) -> MatchingSettings:
+def settings(lock: bool = False, create: bool = True) -> MatchingSettings:
+    """The district's matching settings; the row is made on first use. ``create=False`` is for pages
+    that only show them: before the first row, the defaults, unsaved (a GET writes nothing)."""
     query = select(MatchingSettings).order_by(MatchingSettings.id).limit(1)
     row = db.session.scalar(query.with_for_update() if lock else query)
     if row is None:
         row = MatchingSettings(auto_apply=True)
+        if not create:
+            return row
         db.session.add(row)
         db.session.flush()
     return row
@@ -693,20 +697,24 @@ def district_balance() -> int:
     return -balance(ledger_rules.POOL)
 
 
-def district_sources() -> list[tuple[int, int]]:
+def district_sources(among: Select | None = None) -> list[tuple[int, int]]:
     """(pledge id, won of that pledge's money still in the fund), the pledge whose money came in
     first first: what came in (moved to the fund), less what the fund placed of it on needs that
-    did not close (a closed need's fund money came back to the fund)."""
-    came_in = db.session.execute(
+    did not close (a closed need's fund money came back to the fund). ``among``, a query of pledge
+    ids, keeps only those pledges (each pledge's figure is its own, whoever else gave)."""
+    came_in_query = (
         select(LedgerTransaction.pledge_id, func.min(LedgerTransaction.id), func.sum(LedgerLine.amount))
         .join(LedgerLine, LedgerLine.transaction_id == LedgerTransaction.id)
-        .where(LedgerLine.account == ledger_rules.POOL, LedgerTransaction.pledge_id.is_not(None))
-        .group_by(LedgerTransaction.pledge_id)).all()
-    went_out = dict(db.session.execute(
+        .where(LedgerLine.account == ledger_rules.POOL, LedgerTransaction.pledge_id.is_not(None)))
+    went_out_query = (
         select(MatchAllocation.pledge_id, func.sum(MatchAllocation.amount))
         .join(Need, Need.id == MatchAllocation.need_id)
-        .where(MatchAllocation.source == "fund", Need.status.not_in([s.value for s in CLOSED_NEEDS]))
-        .group_by(MatchAllocation.pledge_id)).all())
+        .where(MatchAllocation.source == "fund", Need.status.not_in([s.value for s in CLOSED_NEEDS])))
+    if among is not None:
+        came_in_query = came_in_query.where(LedgerTransaction.pledge_id.in_(among.scalar_subquery()))
+        went_out_query = went_out_query.where(MatchAllocation.pledge_id.in_(among.scalar_subquery()))
+    came_in = db.session.execute(came_in_query.group_by(LedgerTransaction.pledge_id)).all()
+    went_out = dict(db.session.execute(went_out_query.group_by(MatchAllocation.pledge_id)).all())
     left = [(first, pledge_id, -int(total) - int(went_out.get(pledge_id, 0)))
             for pledge_id, first, total in came_in]
     return [(pledge_id, won) for _, pledge_id, won in sorted(left) if won > 0]
@@ -732,11 +740,15 @@ class FundPlacement:
 
 
 def district_placements(pledge_ids=None, limit: int = 50) -> list[FundPlacement]:
-    """Where the fund's money went, newest first: for one donor's pledges, or for everyone."""
+    """Where the fund's money went, newest first: for one donor's pledges, or for everyone.
+    ``pledge_ids`` may be a query of pledge ids (a subquery: a donor's 1,000 pledges are not sent back
+    as 1,000 parameters) or the ids themselves."""
     query = (select(MatchAllocation.need_id, Need.title, Need.status, MatchAllocation.amount,
                     MatchAllocation.created_at)
              .join(Need, Need.id == MatchAllocation.need_id).where(MatchAllocation.source == "fund"))
-    if pledge_ids is not None:
+    if isinstance(pledge_ids, Select):
+        query = query.where(MatchAllocation.pledge_id.in_(pledge_ids.scalar_subquery()))
+    elif pledge_ids is not None:
         query = query.where(MatchAllocation.pledge_id.in_(list(pledge_ids)))
     rows = db.session.execute(query.order_by(MatchAllocation.id.desc()).limit(limit)).all()
     return [FundPlacement(r.need_id, r.title, int(r.amount), r.status, r.created_at) for r in rows]
@@ -754,7 +766,10 @@ def district_summary() -> dict[str, int]:
 
 
 def district_waiting_for(pledge_ids) -> int:
-    """Won of these pledges' money that waits in the fund for a need now."""
+    """Won of these pledges' money that waits in the fund for a need now. ``pledge_ids`` may be a
+    query of pledge ids (the database then sums only theirs) or the ids themselves."""
+    if isinstance(pledge_ids, Select):
+        return sum(won for _, won in district_sources(pledge_ids))
     ids = set(pledge_ids)
     return sum(won for pledge_id, won in district_sources() if pledge_id in ids)
 

@@ -1,7 +1,7 @@
 """needs read by deadline, then id: the closing-soon order from the index alone
 
 Revision ID: perf0005
-Revises: search0001
+Revises: perf0004
 Create Date: 2026-12-07
 
 The home page's "closing soon", the needs list and a category of it order open needs by
@@ -14,7 +14,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'perf0005'
-down_revision = 'search0001'
+down_revision = 'perf0004'
 branch_labels = None
 depends_on = None
 

@@ -73,3 +73,17 @@ def test_the_counter_sees_a_write(client, session):
         f.need(title="새 수요")
         session.commit()
     assert any(WRITE.match(s) for s in seen)
+
+
+def test_the_staff_matching_page_writes_nothing_before_the_first_run(client, session):
+    """Before any engine run or toggle there is no settings row: the page shows the defaults
+    (runs apply themselves) and does not make the row on a GET."""
+    admin = f.user("admin")
+    session.commit()
+    f.login(client, admin)
+    with statements_seen() as seen:
+        response = client.get("/staff/matching")
+    assert response.status_code == 200
+    assert 'id="auto-apply-state"' in response.get_data(as_text=True)
+    writes = [s for s in seen if WRITE.match(s)]
+    assert writes == [], f"GET /staff/matching wrote: {writes}"

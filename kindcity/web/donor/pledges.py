@@ -59,16 +59,18 @@ def dashboard():
     pages = max(1, -(-count // DASHBOARD_PAGE))
     if page > pages:
         abort(404)
+    # Each pledge's need for its title, without the need's own joined category, place, group,
+    # organisation and centre: PostgreSQL took 4 ms to plan that 7-way join, for 25 rows.
     pledges = db.session.scalars(select(Pledge).where(Pledge.donor_id == current_user.id)
-                                 .options(joinedload(Pledge.need))
+                                 .options(joinedload(Pledge.need).lazyload("*"))
                                  .order_by(Pledge.created_at.desc(), Pledge.id.desc())
                                  .offset((page - 1) * DASHBOARD_PAGE).limit(DASHBOARD_PAGE)).all()
     instalments = series_of_pledges(p.id for p in pledges if p.kind == "pooled")
     # Whose money went through the district's pooled fund, and where to: all the donor's pledges, not
     # only this page's (ids only, and the placements are the newest 50).
-    ids = db.session.scalars(select(Pledge.id).where(Pledge.donor_id == current_user.id)).all()
-    fund = {"placements": matching_service.district_placements(ids) if ids else [],
-            "waiting": matching_service.district_waiting_for(ids) if ids else 0}
+    mine = select(Pledge.id).where(Pledge.donor_id == current_user.id)
+    fund = {"placements": matching_service.district_placements(mine) if count else [],
+            "waiting": matching_service.district_waiting_for(mine) if count else 0}
     totals = {"count": count, "pledged": int(pledged), "paid": int(paid)}
     return render_template("donor/dashboard.html", user=current_user, pledges=pledges, instalments=instalments,
                            history_form=HistoryForm(request.args), fund=fund, totals=totals, page=page,

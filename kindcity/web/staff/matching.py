@@ -100,7 +100,7 @@ def matching():
                            fund=matching_service.district_summary(), trigger_words=TRIGGER_WORDS,
                            left_behind=_left_behind_names(latest),
                            fund_placements=matching_service.district_placements(limit=20),
-                           settings=matching_service.settings(), can_manage=matching_service.can_manage(current_user),
+                           settings=matching_service.settings(create=False), can_manage=matching_service.can_manage(current_user),
                            awaiting=awaiting, refunds=refunds, active=active, form=ConfirmForm(),
                            payment_form=payment_form, refund_form=RefundForm())
 

@@ -52,6 +52,10 @@ def happened_at(day: date, pledge: Pledge) -> datetime | None:
 
 def _scoped_pledges():
     visible_needs = need_service.staff_scope(current_user, select(Need.id))
+    if visible_needs.whereclause is None:
+        # Every need is visible: a pledge on any need, without hashing the whole needs table into each
+        # count of the money queue (15 ms instead of 5 for 25,000 awaiting pledges).
+        return select(Pledge).where(Pledge.need_id.is_not(None))
     return select(Pledge).where(Pledge.need_id.in_(visible_needs))
 
 
@@ -61,8 +65,12 @@ QUEUE_LISTS = ("overdue", "awaiting", "partly", "to_move", "refunds")
 
 def _queue_list(name: str, base, now: datetime):
     """One list of the money queue, in its order (the soonest reservation end first; refunds and money
-    to move oldest first), with what its rows show loaded alongside: no query per row."""
-    with_need = base.options(joinedload(Pledge.need))
+    to move oldest first), with what its rows show loaded alongside: no query per row. The pledge lists
+    are rows of the columns shown, not pledges with their needs: a need loads its category, place,
+    group, organisation and centre with it, and PostgreSQL spent 20 ms planning that 7-way join."""
+    with_need = base.with_only_columns(
+        Pledge.id, Pledge.reference, Pledge.amount, Pledge.paid, Pledge.hold_expires_at, Pledge.status,
+        Need.title.label("need_title")).outerjoin(Need, Need.id == Pledge.need_id)
     if name == "overdue":
         return with_need.where(Pledge.status.in_([PledgeStatus.AWAITING_PAYMENT, PledgeStatus.PARTLY_PAID]),
                                Pledge.hold_expires_at <= now + timedelta(days=1)).order_by(
@@ -82,7 +90,9 @@ def _queue_list(name: str, base, now: datetime):
 def _queue_slice(name: str, base, now: datetime, offset: int) -> tuple[list, int]:
     query = _queue_list(name, base, now)
     size = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    return list(db.session.scalars(query.limit(QUEUE_PAGE).offset(offset)).unique()), size
+    if name == "refunds":
+        return list(db.session.scalars(query.limit(QUEUE_PAGE).offset(offset)).unique()), size
+    return db.session.execute(query.limit(QUEUE_PAGE).offset(offset)).all(), size
 
 
 @bp.get("/pledges")
@@ -218,13 +228,13 @@ def statements():
 @bp.get("/statements/<id:import_id>")
 @money_staff_required
 def statement(import_id: int):
-    item = db.session.get(StatementImport, import_id) or abort(404)
-    summary = Counter(row["outcome"] for row in item.rows)
+    item, every_row = statement_service.previewed(import_id) or abort(404)
+    summary = Counter(row["outcome"] for row in every_row)
     # Staff look for the rows that need them (unmatched, over-paid...) among thousands: one outcome at a time.
     outcome = request.args.get("outcome")
     if outcome not in summary:
         outcome = None
-    rows = [row for row in item.rows if outcome is None or row["outcome"] == outcome]
+    rows = [row for row in every_row if outcome is None or row["outcome"] == outcome]
     return render_template("staff/statement.html", statement=item, summary=summary, outcome=outcome,
                            rows=rows[:STATEMENT_ROWS_SHOWN], row_count=len(rows), form=ConfirmForm())
 
