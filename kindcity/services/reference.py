@@ -97,13 +97,9 @@ class Place:
 
 
 @dataclass(frozen=True)
-class DistrictFacts:
+class DistrictFacts(Place):
     """The district's row as plain values (what every page's header and the payment pages read)."""
 
-    id: int
-    code: str
-    name_ko: str
-    name_en: str
     brand_ko: str
     brand_en: str
     receiving_org_ko: str
@@ -111,9 +107,6 @@ class DistrictFacts:
     bank_name: str
     bank_account: str
     bank_holder: str
-
-    def name(self, locale: str) -> str:
-        return self.name_en if locale == "en" and self.name_en else self.name_ko
 
 
 @dataclass(frozen=True)
