@@ -15,3 +15,12 @@ def fresh_database(url: str) -> str:
         conn.execute(text(f'CREATE DATABASE "{target.database}"'))
     admin.dispose()
     return target.render_as_string(hide_password=False)
+
+
+def busiest_need_and_first_category(conn) -> tuple[int, str]:
+    """The need with the most pledges (the heaviest need page) and the first category's code: the
+    examples the page benchmarks ask for."""
+    need = conn.execute(text("SELECT need_id FROM pledges WHERE need_id IS NOT NULL GROUP BY need_id "
+                             "ORDER BY count(*) DESC LIMIT 1")).scalar_one()
+    category = conn.execute(text("SELECT code FROM categories ORDER BY id LIMIT 1")).scalar_one()
+    return need, category

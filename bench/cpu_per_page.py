@@ -18,11 +18,12 @@ import secrets
 import sys
 import time
 from pathlib import Path
-from urllib.parse import quote
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import create_engine, event, text  # noqa: E402
+from bench.common import busiest_need_and_first_category  # noqa: E402
+from bench.first_views import PAGES  # noqa: E402
+from sqlalchemy import create_engine, event  # noqa: E402
 
 
 def main() -> None:
@@ -33,12 +34,8 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=30, help="unmeasured requests per page first")
     args = parser.parse_args()
     with create_engine(args.database).connect() as conn:
-        need = conn.execute(text("SELECT need_id FROM pledges WHERE need_id IS NOT NULL GROUP BY need_id "
-                                 "ORDER BY count(*) DESC LIMIT 1")).scalar_one()
-        category = conn.execute(text("SELECT code FROM categories ORDER BY id LIMIT 1")).scalar_one()
-    pages = [("home", "/"), ("needs list", "/needs"), ("a category", f"/needs?category={category}"),
-             ("keyword search", "/needs?q=" + quote("난방비")), ("a need", f"/needs/{need}"),
-             ("a need's impact", f"/needs/{need}/impact"), ("/impact", "/impact"), ("/donors", "/donors")]
+        need, category = busiest_need_and_first_category(conn)
+    pages = [(name, path.format(need=need, category=category)) for name, path in PAGES]
 
     os.environ.update({"DATABASE_URL": args.database, "KINDCITY_ENV": "production",
                        "KINDCITY_SECRET_KEY": secrets.token_urlsafe(48), "KINDCITY_SECURE_COOKIES": "0",

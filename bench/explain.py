@@ -18,6 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.common import busiest_need_and_first_category  # noqa: E402
 from sqlalchemy import event, select, text  # noqa: E402
 
 PUBLIC = ["/", "/needs", "/needs?category={category}", "/needs?q=%EB%82%9C%EB%B0%A9%EB%B9%84", "/needs/{need}",
@@ -42,9 +43,7 @@ def main() -> None:
     with app.app_context():
         engine = db.engine
         with engine.connect() as conn:
-            need = conn.execute(text("SELECT need_id FROM pledges WHERE need_id IS NOT NULL GROUP BY need_id "
-                                     "ORDER BY count(*) DESC LIMIT 1")).scalar_one()
-            category = conn.execute(text("SELECT code FROM categories ORDER BY id LIMIT 1")).scalar_one()
+            need, category = busiest_need_and_first_category(conn)
             donor = conn.execute(text("SELECT donor_id FROM pledges GROUP BY donor_id ORDER BY count(*) DESC "
                                       "LIMIT 1")).scalar_one()
             admin = conn.execute(text("SELECT id FROM users WHERE role = 'admin' ORDER BY id LIMIT 1")).scalar()

@@ -20,6 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.common import busiest_need_and_first_category  # noqa: E402
 from sqlalchemy import event, text  # noqa: E402
 
 PAGES = [("home", "/"), ("needs list", "/needs"), ("a category", "/needs?category={category}"),
@@ -46,9 +47,7 @@ def main() -> None:
     with app.app_context():
         engine = db.engine
         with engine.connect() as conn:
-            need = conn.execute(text("SELECT need_id FROM pledges WHERE need_id IS NOT NULL GROUP BY need_id "
-                                     "ORDER BY count(*) DESC LIMIT 1")).scalar_one()
-            category = conn.execute(text("SELECT code FROM categories ORDER BY id LIMIT 1")).scalar_one()
+            need, category = busiest_need_and_first_category(conn)
             lines = conn.execute(text("SELECT count(*) FROM ledger_lines")).scalar_one()
         statements = [0]
 
