@@ -27,6 +27,7 @@ from ..models import (Category, Disbursement, Dong, ImpactReport, LedgerLine, Le
 from ..models.types import seoul_month
 from . import Actor, Forbidden, NotFound, ServiceError
 from . import effects, journal, notices
+from . import ledger as ledger_reads
 from . import matching as matching_service
 from . import photos as photo_files
 from .audit import record
@@ -108,11 +109,8 @@ def need_money(need_id: int, *, returned: int | None = None) -> NeedMoney:
 
 def placed_by_pledges(need_id: int) -> dict[int, int]:
     """What each pledge has on this need now (placed minus taken back), from the journal."""
-    rows = db.session.execute(
-        select(LedgerTransaction.pledge_id, -func.sum(LedgerLine.amount))
-        .join(LedgerLine, LedgerLine.transaction_id == LedgerTransaction.id)
-        .where(LedgerLine.account == ledger_rules.need_account(need_id), LedgerTransaction.pledge_id.is_not(None))
-        .group_by(LedgerTransaction.pledge_id)).all()
+    placed = ledger_reads.placed_on_need_by_pledge(need_id)
+    rows = db.session.execute(select(placed.c.pledge_id, placed.c.placed)).all()
     return {pledge_id: int(total) for pledge_id, total in rows if int(total) > 0}
 
 
@@ -409,10 +407,7 @@ def contributors(need_id: int) -> list[Contributor]:
     One query of the columns shown: the sums per pledge (placed_by_pledges' grouping) joined to the
     pledge, its donor and their organisation, not the pledges and donors as ORM objects (a popular
     need has hundreds)."""
-    placed = (select(LedgerTransaction.pledge_id, (-func.sum(LedgerLine.amount)).label("placed"))
-              .join(LedgerLine, LedgerLine.transaction_id == LedgerTransaction.id)
-              .where(LedgerLine.account == ledger_rules.need_account(need_id), LedgerTransaction.pledge_id.is_not(None))
-              .group_by(LedgerTransaction.pledge_id).subquery())
+    placed = ledger_reads.placed_on_need_by_pledge(need_id)
     rows = db.session.execute(
         select(Pledge.kind, Pledge.display, Pledge.message, User.display_name, Organisation.name.label("organisation"),
                placed.c.placed)

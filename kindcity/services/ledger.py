@@ -40,6 +40,17 @@ def placed_by_pledge_on_need(pledge_id: int, need_id: int) -> int:
     return -int(total)
 
 
+def placed_on_need_by_pledge(need_id: int):
+    """A subquery (pledge_id, placed): what each pledge has on this need now, placed minus taken back,
+    from the journal. Pages that name a need's givers join it to the pledges."""
+    from ..domain.ledger import need_account
+
+    return (select(LedgerTransaction.pledge_id, (-func.sum(LedgerLine.amount)).label("placed"))
+            .join(LedgerLine, LedgerLine.transaction_id == LedgerTransaction.id)
+            .where(LedgerLine.account == need_account(need_id), LedgerTransaction.pledge_id.is_not(None))
+            .group_by(LedgerTransaction.pledge_id).subquery())
+
+
 def lines_for(*, pledge_id: int | None = None, need_id: int | None = None) -> list[LedgerTransaction]:
     query = select(LedgerTransaction).order_by(LedgerTransaction.id)
     if pledge_id is not None:

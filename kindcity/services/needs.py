@@ -432,12 +432,10 @@ def district_totals(today: date | None = None) -> dict[str, int]:
 def supporters(need_id: int, limit: int = 30) -> dict:
     """Who gave to this need, as each donor chose to be shown, with what their gift put on the need
     (not money later refunded or pooled); anonymous gifts are only counted."""
-    from ..models import LedgerLine, LedgerTransaction, Pledge
+    from ..models import Pledge
+    from .ledger import placed_on_need_by_pledge
 
-    placed = (select(LedgerTransaction.pledge_id, (-func.sum(LedgerLine.amount)).label("placed"))
-              .join(LedgerLine, LedgerLine.transaction_id == LedgerTransaction.id)
-              .where(LedgerLine.account == f"need:{need_id}", LedgerTransaction.pledge_id.is_not(None))
-              .group_by(LedgerTransaction.pledge_id).subquery())
+    placed = placed_on_need_by_pledge(need_id)
     # Only the columns shown, with the donor's and organisation's names joined in: one query, not one
     # per supporter, and no ORM objects for the hundreds of rows a popular need has.
     rows = db.session.execute(
